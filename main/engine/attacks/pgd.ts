@@ -1,0 +1,222 @@
+/**
+ * Projected gradient descent (Madry et al.), l2 or linf, on any BinaryClassifier.
+ *
+ * Each step moves along the input gradient of the negative margin (the loss gradient up to a
+ * positive per-sample factor):
+ *   l2:   delta <- Proj_{||.||_2 <= eps}(delta + alpha g/||g||_2)
+ *   linf: delta <- clip(delta + alpha sign(g), -eps, eps)
+ * then, optionally, x + delta is clipped to the data range (which keeps it in the ball, since
+ * x itself is in the range). A sample whose gradient is exactly zero (every neuron silent) is
+ * left where it is, never divided by a zero norm, and counted, so masked gradients are visible.
+ *
+ * Radii are per row, so one call attacks a whole eps grid at once: the batch is tiled once per
+ * radius and every step is a single pair of large matMuls (foolbox 3 takes a list of epsilons
+ * the same way).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Norm } from '../../../shared/config.ts';
+import type { BinaryClassifier, InputGradientSession } from '../models/classifier.ts';
+import type { RandomStream } from '../random.ts';
+import { readBack } from '../readBack.ts';
+
+export interface PgdOptions {
+  /** Radii to attack at (each >= 0). */
+  readonly eps: readonly number[];
+  readonly norm: Norm;
+  /** Steps per restart (FGM is 1 step of size eps). */
+  readonly steps: number;
+  /** Step size; null or undefined means stepScale * eps for each radius. */
+  readonly stepSize?: number | null;
+  /** Step size relative to each radius when stepSize is not given; default 2.5 / steps. */
+  readonly stepScale?: number;
+  readonly randomStart?: boolean;
+  /** Independent restarts; per sample the lowest final margin is kept. */
+  readonly restarts?: number;
+  /** Data range [lo, hi] to clip into, or null. */
+  readonly clip?: readonly [number, number] | null;
+  /** Needed for random starts. */
+  readonly rng?: RandomStream;
+  /** Rows per chunk for large eval sets (bounds memory). */
+  readonly rowsPerChunk?: number;
+}
+
+export interface PgdResult {
+  readonly eps: readonly number[];
+  /** Per radius, per sample: 1 when the attacked sample is misclassified (margin <= 0). */
+  readonly success: readonly Uint8Array[];
+  /** Per radius, per sample: the final margin. */
+  readonly margins: readonly Float32Array[];
+  /** Per radius: samples whose input gradient was zero at the start point (left in place). */
+  readonly zeroGradient: readonly number[];
+}
+
+/** Check an attack's arguments and name the bad one. */
+export function checkAttackArguments(model: BinaryClassifier, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): void {
+  if (x.rank !== 2 || x.shape[1] !== model.inputDim) {
+    throw new RangeError(`x has shape [${x.shape}]: expected [N, ${model.inputDim}]`);
+  }
+  if (y.rank !== 1 || y.shape[0] !== x.shape[0]) throw new RangeError(`y has shape [${y.shape}]: expected [${x.shape[0]}]`);
+  if (options.eps.length === 0) throw new RangeError('eps: expected at least one radius');
+  for (const e of options.eps) if (!(Number.isFinite(e) && e >= 0)) throw new RangeError(`eps ${e}: expected a finite radius >= 0`);
+  if (options.norm !== 'l2' && options.norm !== 'linf') throw new RangeError(`norm "${String(options.norm)}": expected l2 or linf`);
+  if (!(Number.isInteger(options.steps) && options.steps >= 1)) throw new RangeError(`steps ${options.steps}: expected an integer >= 1`);
+  if (options.stepSize != null && !(options.stepSize > 0)) throw new RangeError(`stepSize ${options.stepSize}: expected > 0`);
+  const restarts = options.restarts ?? 1;
+  if (!(Number.isInteger(restarts) && restarts >= 1)) throw new RangeError(`restarts ${restarts}: expected an integer >= 1`);
+  if (options.randomStart && !options.rng) throw new RangeError('randomStart needs an rng');
+  if (options.clip && !(options.clip[0] < options.clip[1])) throw new RangeError(`clip [${options.clip}]: expected lo < hi`);
+}
+
+/** A random start in the ball: uniform in the linf cube, or uniform in the l2 ball (radius eps U^{1/d}). */
+function randomStart(rows: number, d: number, eps: Float32Array, norm: Norm, rng: RandomStream): tf.Tensor2D {
+  const out = new Float32Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    const e = eps[r]!;
+    if (norm === 'linf') {
+      for (let j = 0; j < d; j++) out[r * d + j] = (2 * rng.uniform() - 1) * e;
+    } else {
+      let n2 = 0;
+      for (let j = 0; j < d; j++) {
+        const v = rng.normal();
+        out[r * d + j] = v;
+        n2 += v * v;
+      }
+      const radius = (e * rng.uniform() ** (1 / d)) / Math.sqrt(n2 || 1);
+      for (let j = 0; j < d; j++) out[r * d + j] = out[r * d + j]! * radius;
+    }
+  }
+  return tf.tensor2d(out, [rows, d]);
+}
+
+/**
+ * The core loop on rows that carry their own radius: x0 [R, d], y [R], eps and alpha [R].
+ * Returns the adversarial inputs and, as a scalar tensor, the count of zero-gradient rows at the
+ * start point. Nothing is read back from the device here, so training can call it every step.
+ */
+export function pgdRows(
+  session: InputGradientSession,
+  x0: tf.Tensor2D,
+  y: tf.Tensor1D,
+  eps: Float32Array,
+  alpha: Float32Array,
+  options: Pick<PgdOptions, 'norm' | 'steps' | 'randomStart' | 'clip' | 'rng'>,
+): { x: tf.Tensor2D; zeroGradient: tf.Scalar } {
+  const rows = x0.shape[0];
+  const d = x0.shape[1];
+  return tf.tidy(() => {
+    const epsCol = tf.tensor2d(eps, [rows, 1]);
+    const alphaCol = tf.tensor2d(alpha, [rows, 1]);
+    let delta: tf.Tensor2D = options.randomStart ? randomStart(rows, d, eps, options.norm, options.rng!) : tf.zeros([rows, d]);
+    let zeroGradient: tf.Scalar = tf.scalar(0);
+    for (let step = 0; step < options.steps; step++) {
+      const xAdv = step === 0 && !options.randomStart ? x0 : clipTo(tf.add(x0, delta), options.clip);
+      const { gradient } = session.marginGradient(xAdv as tf.Tensor2D, y);
+      if (options.norm === 'l2') {
+        const gNorm = tf.sqrt(tf.sum(tf.square(gradient), 1, true));
+        if (step === 0) zeroGradient = tf.sum(tf.cast(tf.equal(gNorm, 0), 'float32'));
+        // g / ||g|| with 0 / tiny = 0 for a zero-gradient row: it stays where it is.
+        delta = tf.add(delta, tf.mul(tf.div(gradient, tf.maximum(gNorm, 1e-30)), alphaCol));
+        const dNorm = tf.sqrt(tf.sum(tf.square(delta), 1, true));
+        delta = tf.mul(delta, tf.minimum(1, tf.div(epsCol, tf.maximum(dNorm, 1e-30))));
+      } else {
+        if (step === 0) zeroGradient = tf.sum(tf.cast(tf.equal(tf.max(tf.abs(gradient), 1), 0), 'float32'));
+        delta = tf.add(delta, tf.mul(tf.sign(gradient), alphaCol));
+        delta = tf.minimum(tf.maximum(delta, tf.neg(epsCol)), epsCol);
+      }
+    }
+    return { x: clipTo(tf.add(x0, delta), options.clip) as tf.Tensor2D, zeroGradient };
+  });
+}
+
+function clipTo(x: tf.Tensor, clip: readonly [number, number] | null | undefined): tf.Tensor {
+  return clip ? tf.clipByValue(x, clip[0], clip[1]) : x;
+}
+
+/** The per-radius step size: the given one, or stepScale * eps (default 2.5 eps / steps). */
+export function stepSizeFor(eps: number, steps: number, stepSize: number | null | undefined, stepScale?: number): number {
+  return stepSize ?? (stepScale ?? 2.5 / steps) * eps;
+}
+
+/**
+ * PGD against `model` at every radius of `options.eps`, with restarts. Returns per-sample
+ * success and final margins per radius, and the zero-gradient counts.
+ */
+export function pgdAttack(model: BinaryClassifier, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): PgdResult {
+  checkAttackArguments(model, x, y, options);
+  const n = x.shape[0];
+  const E = options.eps.length;
+  const restarts = options.restarts ?? 1;
+  const chunk = Math.max(1, Math.floor((options.rowsPerChunk ?? 40_000) / E));
+  const success = options.eps.map(() => new Uint8Array(n));
+  const margins = options.eps.map(() => new Float32Array(n).fill(Infinity));
+  const zeroGradient = options.eps.map(() => 0);
+  const session = model.openInputGradient();
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const size = Math.min(chunk, n - start);
+      const rows = size * E;
+      const eps = new Float32Array(rows);
+      const alpha = new Float32Array(rows);
+      options.eps.forEach((e, k) => {
+        eps.fill(e, k * size, (k + 1) * size);
+        alpha.fill(stepSizeFor(e, options.steps, options.stepSize, options.stepScale), k * size, (k + 1) * size);
+      });
+      const [xs, ys] = tf.tidy(() => {
+        const xc = tf.slice(x, [start, 0], [size, -1]);
+        const yc = tf.slice(y, [start], [size]);
+        return [tf.tile(xc, [E, 1]) as tf.Tensor2D, tf.tile(yc, [E]) as tf.Tensor1D];
+      });
+      for (let r = 0; r < restarts; r++) {
+        const { x: xAdv, zeroGradient: zero } = pgdRows(session, xs, ys, eps, alpha, options);
+        const m = tf.tidy(() => session.marginGradient(xAdv, ys).margin);
+        const values = m.dataSync();
+        if (r === 0) {
+          // Zero-gradient rows per radius: read per chunk so the split by radius is exact.
+          const zeroRows = readBack(() => zeroRowMask(session, xs, ys, options.norm));
+          for (let k = 0; k < E; k++) for (let i = 0; i < size; i++) zeroGradient[k]! += zeroRows[k * size + i]!;
+        }
+        for (let k = 0; k < E; k++) {
+          for (let i = 0; i < size; i++) {
+            const v = values[k * size + i]!;
+            if (v < margins[k]![start + i]!) margins[k]![start + i] = v;
+          }
+        }
+        tf.dispose([xAdv, zero, m]);
+      }
+      tf.dispose([xs, ys]);
+    }
+  } finally {
+    session.dispose();
+  }
+  for (let k = 0; k < E; k++) for (let i = 0; i < n; i++) success[k]![i] = margins[k]![i]! <= 0 ? 1 : 0;
+  return { eps: [...options.eps], success, margins, zeroGradient };
+}
+
+/** 1 for rows whose input gradient at x is exactly zero. */
+function zeroRowMask(session: InputGradientSession, x: tf.Tensor2D, y: tf.Tensor1D, norm: Norm): tf.Tensor1D {
+  void norm;
+  const { gradient } = session.marginGradient(x, y);
+  return tf.cast(tf.equal(tf.max(tf.abs(gradient), 1), 0), 'float32') as tf.Tensor1D;
+}
+
+/**
+ * One training batch's adversarial version at a single radius, left on the device (no reads).
+ */
+export function pgdPerturb(
+  model: BinaryClassifier,
+  x: tf.Tensor2D,
+  y: tf.Tensor1D,
+  options: { eps: number; norm: Norm; steps: number; stepSize?: number | null; stepScale?: number; randomStart?: boolean; clip?: readonly [number, number] | null; rng?: RandomStream },
+): tf.Tensor2D {
+  const rows = x.shape[0];
+  const session = model.openInputGradient();
+  try {
+    const eps = new Float32Array(rows).fill(options.eps);
+    const alpha = new Float32Array(rows).fill(stepSizeFor(options.eps, options.steps, options.stepSize, options.stepScale));
+    const { x: xAdv, zeroGradient } = pgdRows(session, x, y, eps, alpha, options);
+    zeroGradient.dispose();
+    return xAdv;
+  } finally {
+    session.dispose();
+  }
+}

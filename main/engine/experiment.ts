@@ -1,0 +1,277 @@
+/**
+ * Run one experiment end to end: data, model, the protocol's phases, instruments and
+ * evaluations, all reported on the event stream (../shared/events.ts), and the result returned.
+ *
+ * The hot loop never reads the device: losses accumulate in a tensor and are read once per
+ * epoch; instruments, evaluations and the dead-network check run between epochs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedExperiment } from '../../shared/config.ts';
+import type {
+  BackendInfo,
+  Evaluation,
+  InstrumentsEvent,
+  MetricsEvent,
+  ModelSummary,
+  Phase,
+  RunEvent,
+  RunSummary,
+  WarningEvent,
+} from '../../shared/events.ts';
+import { resultSchemaVersion, type RunResult } from '../../shared/result.ts';
+import { accuracyOf, cleanAccuracy, evaluateModel, type TestSet } from './attacks/evaluate.ts';
+import { mixtureDirectionAttack } from './attacks/mixtureDirection.ts';
+import { pgdAttack } from './attacks/pgd.ts';
+import { batchSizes } from './batches.ts';
+import { cleanToRobustDecomposition } from './instruments/decomposition.ts';
+import { deadNetworkMessage, deadNetworkThreshold } from './instruments/deadNetwork.ts';
+import { distribution, instrumentSnapshot } from './instruments/snapshot.ts';
+import { updateRank } from './instruments/updateRank.ts';
+import { TwoLayerNet } from './models/twoLayerNet.ts';
+import { phasesOf } from './protocols.ts';
+import { RandomStream } from './random.ts';
+import { mixtureDirection, sparseCodingTask, type SparseCodingData } from './tasks/sparseCoding.ts';
+import { createGenericTrainer, trainPhase, type Trainer } from './train.ts';
+
+export class DeadNetworkError extends Error {
+  override name = 'DeadNetworkError';
+}
+
+export class RunCancelledError extends Error {
+  override name = 'RunCancelledError';
+}
+
+export interface ExperimentHooks {
+  /** Receives every event, in order. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Aborting cancels the run between steps. */
+  readonly signal?: AbortSignal;
+  /** Builds the trainer for a network (the fused wasm path, or the generic tfjs one). */
+  readonly makeTrainer?: (net: TwoLayerNet, config: ResolvedExperiment) => Trainer;
+}
+
+/** The headline numbers of a model from its evaluation (at radius `eps`) and its instrument snapshot. */
+function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent, eps: number): ModelSummary {
+  const pair = (a: { lower: number; upper: number }) => [a.lower, a.upper] as const;
+  const worstAt = evaluation.worstCase.accuracy[evaluation.worstCase.eps.indexOf(eps)]!;
+  return {
+    cleanAccuracy: evaluation.cleanAccuracy.estimate,
+    robustAccuracy: evaluation.robustAccuracy.estimate,
+    worstCaseRobustAccuracy: worstAt.estimate,
+    mixtureDirectionAccuracy: evaluation.mixtureDirectionAccuracy.estimate,
+    mixtureRatioMedian: snapshot.mixtureRatio.summary.median,
+    participationRatioMedian: snapshot.participationRatio.summary.median,
+    coherenceMedian: snapshot.coherence.summary.median,
+    intervals: {
+      cleanAccuracy: pair(evaluation.cleanAccuracy),
+      robustAccuracy: pair(evaluation.robustAccuracy),
+      worstCaseRobustAccuracy: pair(worstAt),
+      mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy),
+    },
+    testSize: evaluation.cleanAccuracy.n,
+  };
+}
+
+/** Let the event loop breathe (progress output, signals) without slowing the loop down. */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function runExperiment(config: ResolvedExperiment, backend: BackendInfo, hooks: ExperimentHooks = {}): Promise<RunResult> {
+  const started = performance.now();
+  const emit = (event: RunEvent) => hooks.onEvent?.(event);
+  const metrics: MetricsEvent[] = [];
+  const instruments: InstrumentsEvent[] = [];
+  const evaluations: Evaluation[] = [];
+  const warnings: WarningEvent[] = [];
+  let trainSeconds = 0;
+  let steps = 0;
+
+  const data: SparseCodingData = sparseCodingTask(config.task, config.seed, config.eval.testSize);
+  const direction = mixtureDirection(data, config.eval.norm);
+  const test: TestSet = { x: tf.tensor2d(data.test.x, [data.test.n, data.d]), y: tf.tensor1d(data.test.y), n: data.test.n };
+  const net = TwoLayerNet.initialise(config.model, data.d, config.seed);
+  const phases = phasesOf(config);
+  const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
+  const evalRng = RandomStream.derive(config.seed, 'eval.attacks');
+  const clip = data.dataRange;
+
+  emit({ type: 'run-started', config, backend, phases, stepsPerEpoch, time: new Date().toISOString() });
+
+  const snapshot = (phase: Phase | 'init', epoch: number, globalEpoch: number, withCoefficients: boolean) => {
+    const event = instrumentSnapshot(net.weights(), net.width, net.inputDim, data, {
+      principalAtoms: config.instruments.principalAtoms,
+      withCoefficients,
+      phase,
+      epoch,
+      globalEpoch,
+    });
+    instruments.push(event);
+    emit(event);
+    return event;
+  };
+
+  const epochMetrics = (phase: Phase | 'init', epoch: number, globalEpoch: number, loss: number, lr: number, withRobust: boolean) => {
+    const clean = cleanAccuracy(net, test);
+    const mixture = mixtureDirectionAttack(net, test.x, test.y, { eps: [config.eval.eps], direction, clip });
+    const mixtureCorrect = test.n - mixture.success[0]!.reduce((a, v) => a + v, 0);
+    let robust = null;
+    if (withRobust) {
+      const attack = config.eval.attacks.find((a) => a.kind === 'pgd');
+      const result = pgdAttack(net, test.x, test.y, {
+        eps: [config.eval.eps],
+        norm: config.eval.norm,
+        steps: attack?.kind === 'pgd' ? attack.steps : 20,
+        stepSize: attack?.kind === 'pgd' ? attack.stepSize : null,
+        randomStart: attack?.kind === 'pgd' ? attack.randomStart : false,
+        restarts: 1,
+        clip,
+        rng: evalRng,
+      });
+      robust = accuracyOf(test.n - result.success[0]!.reduce((a, v) => a + v, 0), test.n);
+    }
+    const silentFraction = net.silentFraction(test.x);
+    const event: MetricsEvent = {
+      type: 'metrics',
+      phase,
+      epoch,
+      globalEpoch,
+      learningRate: lr,
+      loss,
+      cleanAccuracy: clean,
+      mixtureDirectionAccuracy: accuracyOf(mixtureCorrect, test.n),
+      robustAccuracy: robust,
+      silentFraction,
+      tensors: tf.memory().numTensors,
+      elapsedSeconds: (performance.now() - started) / 1000,
+    };
+    metrics.push(event);
+    emit(event);
+    return event;
+  };
+
+  const checkDead = (silentFraction: number, globalEpoch: number, when: string) => {
+    if (silentFraction <= deadNetworkThreshold) return;
+    const message = deadNetworkMessage(config, silentFraction, when);
+    if (globalEpoch === 0 && config.instruments.deadNetwork === 'stop') throw new DeadNetworkError(message);
+    const warning: WarningEvent = { type: 'warning', code: 'dead-network', message, globalEpoch };
+    warnings.push(warning);
+    emit(warning);
+  };
+
+  const evaluate = (label: Evaluation['label'], globalEpoch: number) => {
+    const evaluation = evaluateModel(net, test, config.eval, { label, globalEpoch, direction, clip, rng: evalRng });
+    evaluations.push(evaluation);
+    emit({ type: 'evaluation', evaluation });
+    return evaluation;
+  };
+
+  const W0 = net.weights();
+  let Wclean: Float32Array | null = null;
+  let afterClean: ModelSummary | undefined;
+  let finalSummary: ModelSummary | null = null;
+  let trainer: Trainer | null = null;
+  try {
+    snapshot('init', 0, 0, true);
+    const initMetrics = epochMetrics('init', 0, 0, NaN, 0, config.eval.every > 0);
+    checkDead(initMetrics.silentFraction, 0, 'at initialisation');
+
+    const totalSteps = phases.reduce((s, p) => s + p.epochs * stepsPerEpoch, 0);
+    let globalEpoch = 0;
+    const shuffleRng = RandomStream.derive(config.seed, 'train.shuffle');
+    const attackRng = RandomStream.derive(config.seed, 'train.attack');
+    for (const [index, plan] of phases.entries()) {
+      emit({ type: 'phase-changed', phase: plan.phase, epochs: plan.epochs, startsAfterGlobalEpoch: globalEpoch });
+      trainer?.dispose();
+      trainer = (hooks.makeTrainer ?? createGenericTrainer)(net, config);
+      const isLastPhase = index === phases.length - 1;
+      for (let epoch = 1; epoch <= plan.epochs; epoch++) {
+        if (hooks.signal?.aborted) throw new RunCancelledError('The run was cancelled');
+        const t0 = performance.now();
+        const { loss, lr } = trainPhase(trainer, data.train, config, {
+          phase: plan.phase,
+          epoch,
+          epochs: plan.epochs,
+          shuffleRng,
+          attackRng,
+          clip,
+          onProgress: (step) => {
+            const done = steps + step;
+            const elapsed = (performance.now() - started) / 1000;
+            emit({
+              type: 'progress',
+              phase: plan.phase,
+              epoch,
+              epochs: plan.epochs,
+              step,
+              stepsPerEpoch,
+              done,
+              total: totalSteps,
+              elapsedSeconds: elapsed,
+              rate: done / Math.max(trainSeconds + (performance.now() - t0) / 1000, 1e-9),
+            });
+          },
+        });
+        trainSeconds += (performance.now() - t0) / 1000;
+        steps += stepsPerEpoch;
+        globalEpoch += 1;
+        const phaseEnd = epoch === plan.epochs;
+        const robustDue = config.eval.every > 0 && globalEpoch % config.eval.every === 0 && !phaseEnd;
+        const m = epochMetrics(plan.phase, epoch, globalEpoch, loss, lr, robustDue);
+        if (!Number.isFinite(loss)) throw new Error(`The training loss became ${loss} at epoch ${globalEpoch}: lower train.optimizer.lr (${config.train.optimizer.lr})`);
+        if (m.silentFraction > deadNetworkThreshold) checkDead(m.silentFraction, globalEpoch, `after epoch ${globalEpoch}`);
+        const instrumentsDue = epoch % config.instruments.every === 0 || phaseEnd;
+        const coefficientsDue = phaseEnd || (config.instruments.coefficientsEvery > 0 && globalEpoch % config.instruments.coefficientsEvery === 0);
+        if (instrumentsDue) snapshot(plan.phase, epoch, globalEpoch, coefficientsDue);
+        await breathe();
+      }
+      const label = isLastPhase ? 'final' : 'after-clean';
+      const evaluation = evaluate(label, globalEpoch);
+      const last = instruments[instruments.length - 1]!;
+      if (plan.phase === 'clean' && !isLastPhase) {
+        Wclean = net.weights();
+        afterClean = modelSummary(evaluation, last, config.eval.eps);
+      }
+      if (isLastPhase) finalSummary = modelSummary(evaluation, last, config.eval.eps);
+      await breathe();
+    }
+  } finally {
+    trainer?.dispose();
+    tf.dispose([test.x, test.y]);
+  }
+
+  const summary: RunSummary = { ...(afterClean ? { afterClean } : {}), final: finalSummary! };
+  if (Wclean) {
+    const Wfinal = net.weights();
+    const dec = cleanToRobustDecomposition(Wclean, Wfinal, W0, net.width, net.inputDim);
+    const upd = updateRank(Wclean, Wfinal, net.width, net.inputDim);
+    Object.assign(summary, {
+      decomposition: {
+        shareAboveOne: dec.shareAboveOne,
+        beta: distribution(dec.beta),
+        normRatio: distribution(dec.normRatio),
+        cosCleanInit: distribution(dec.cosCleanInit),
+        cosRobustInit: distribution(dec.cosRobustInit),
+      },
+      update: {
+        relativeChange: upd.relativeChange,
+        effectiveRank: upd.effectiveRank,
+        stableRank: upd.stableRank,
+        singularValues: Array.from(upd.singularValues),
+      },
+    });
+  }
+  net.dispose();
+  const seconds = (performance.now() - started) / 1000;
+  emit({ type: 'finished', summary, seconds });
+  return {
+    schemaVersion: resultSchemaVersion,
+    config,
+    backend,
+    metrics,
+    instruments,
+    evaluations,
+    warnings,
+    summary,
+    timing: { seconds, trainSeconds, evalSeconds: seconds - trainSeconds, steps },
+  };
+}
+

@@ -1,0 +1,28 @@
+/**
+ * A dead network is named, not trained. In the relative threshold mode a neuron fires when
+ * |<w_i/||w_i||, x>| > rho, and that projection has a typical size of sqrt(k/d) at init
+ * (../shared/SCIENCE.md): a rho many times that leaves every neuron silent on every sample,
+ * f = 0, and no gradient at all. The check measures the share of samples on which every neuron
+ * is silent and, when it is most of them, says which knobs fix it.
+ */
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+
+/** Share of silent samples above which the network counts as dead. */
+export const deadNetworkThreshold = 0.5;
+
+/** The message naming the knobs, for a network silent on `silentFraction` of the samples. */
+export function deadNetworkMessage(config: ResolvedExperiment, silentFraction: number, when: string): string {
+  const { task, model } = config;
+  const percent = (100 * silentFraction).toFixed(0);
+  const typical = Math.sqrt(task.k / task.d);
+  const knobs: string[] = [];
+  if (model.threshold.mode === 'relative') {
+    knobs.push(
+      `lower model.threshold.ratio (rho = ${model.threshold.ratio}); a neuron fires when |<w_i/||w_i||, x>| > rho, and that projection is typically sqrt(k/d) = ${typical.toFixed(3)} here, so try rho <= ${(2.5 * typical).toFixed(2)}`,
+    );
+  } else {
+    knobs.push(`lower the threshold model.threshold.value (b = ${model.threshold.value}) or raise model.initScale (${model.initScale}) so that |<w_i, x>| exceeds b`);
+  }
+  knobs.push(`the noise task.noise (sigma = ${task.noise}) also sets the size of <w_i, x>`);
+  return `The network is dead ${when}: on ${percent} % of samples every neuron is below its threshold, so f = 0 and there is no gradient. Fix: ${knobs.join('; ')}.`;
+}

@@ -1,0 +1,26 @@
+/**
+ * The model interface that attacks and evaluation see: margins and input gradients, nothing
+ * about weights. Binary tasks use labels y in {-1, +1} and the margin y * f(x): a sample is
+ * classified correctly iff its margin is > 0, so f(x) = 0 (every neuron silent) counts as wrong.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+export interface InputGradientSession {
+  /**
+   * For a batch x [N, d] with labels y [N]: the margins y * f(x) [N], and the gradient of the
+   * NEGATIVE margin w.r.t. x [N, d], i.e. the direction that hurts the model most to first
+   * order. (The logistic loss gradient is this times sigma(-margin) > 0 per sample, so
+   * normalised attack steps are identical, and no sigmoid underflow fakes a zero gradient.)
+   */
+  marginGradient(x: tf.Tensor2D, y: tf.Tensor1D): { margin: tf.Tensor1D; gradient: tf.Tensor2D };
+  /** Free what the session cached (for example a transposed weight matrix). */
+  dispose(): void;
+}
+
+export interface BinaryClassifier {
+  readonly inputDim: number;
+  /** y * f(x) for a batch. */
+  margins(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D;
+  /** Start a run of input-gradient evaluations with the weights as they are now. */
+  openInputGradient(): InputGradientSession;
+}

@@ -1,0 +1,76 @@
+/**
+ * Optimisers and learning-rate schedules, on tfjs tensors.
+ *   SGD:       v <- mu v + g;  p <- p - lr v          (mu = 0: plain SGD)
+ *   Adam:      m <- b1 m + (1-b1) g;  s <- b2 s + (1-b2) g^2;
+ *              p <- p - lr * (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
+ * Schedules give the rate for an epoch of a phase: constant; step (times gamma every `every`
+ * epochs); cosine (from lr to minLr over the phase). Each phase starts a fresh optimiser.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExperimentConfig } from '../../shared/config.ts';
+
+type OptimizerSpec = ExperimentConfig['train']['optimizer'];
+type ScheduleSpec = ExperimentConfig['train']['schedule'];
+
+/** The learning rate of epoch `epoch` (0-based) of a phase of `epochs` epochs. */
+export function learningRate(base: number, schedule: ScheduleSpec, epoch: number, epochs: number): number {
+  switch (schedule.kind) {
+    case 'constant':
+      return base;
+    case 'step':
+      return base * schedule.gamma ** Math.floor(epoch / schedule.every);
+    case 'cosine': {
+      const progress = epochs <= 1 ? 0 : epoch / (epochs - 1);
+      return schedule.minLr + 0.5 * (base - schedule.minLr) * (1 + Math.cos(Math.PI * progress));
+    }
+  }
+}
+
+export class Optimizer {
+  private readonly first = new Map<number, tf.Tensor>();
+  private readonly second = new Map<number, tf.Tensor>();
+  private t = 0;
+
+  constructor(readonly spec: OptimizerSpec) {}
+
+  /** True when a step is p - lr g, which fused paths can do in place. */
+  get isPlainSgd(): boolean {
+    return this.spec.kind === 'sgd' && this.spec.momentum === 0;
+  }
+
+  /** New parameter values after one step; the caller disposes the old ones and the gradients. */
+  step<T extends tf.Tensor>(params: readonly T[], grads: readonly T[], lr: number): T[] {
+    this.t += 1;
+    return params.map((p, i) =>
+      tf.tidy(() => {
+        const g = grads[i]!;
+        if (this.spec.kind === 'sgd') {
+          if (this.spec.momentum === 0) return tf.sub(p, tf.mul(g, lr)) as T;
+          const v = this.first.has(i) ? tf.add(tf.mul(this.first.get(i)!, this.spec.momentum), g) : g.clone();
+          this.replace(this.first, i, tf.keep(v));
+          return tf.sub(p, tf.mul(v, lr)) as T;
+        }
+        const { beta1, beta2, epsilon } = this.spec;
+        const m1 = this.first.has(i) ? tf.add(tf.mul(this.first.get(i)!, beta1), tf.mul(g, 1 - beta1)) : tf.mul(g, 1 - beta1);
+        const m2 = this.second.has(i) ? tf.add(tf.mul(this.second.get(i)!, beta2), tf.mul(tf.square(g), 1 - beta2)) : tf.mul(tf.square(g), 1 - beta2);
+        this.replace(this.first, i, tf.keep(m1));
+        this.replace(this.second, i, tf.keep(m2));
+        const mHat = tf.div(m1, 1 - beta1 ** this.t);
+        const vHat = tf.div(m2, 1 - beta2 ** this.t);
+        return tf.sub(p, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), lr)) as T;
+      }),
+    );
+  }
+
+  private replace(map: Map<number, tf.Tensor>, i: number, value: tf.Tensor): void {
+    map.get(i)?.dispose();
+    map.set(i, value);
+  }
+
+  dispose(): void {
+    for (const t of this.first.values()) t.dispose();
+    for (const t of this.second.values()) t.dispose();
+    this.first.clear();
+    this.second.clear();
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The engine's event stream: the one contract between a running experiment and everything that
+ * watches it (the CLI's progress bar and summary now; the run store and the UI later). Events
+ * are plain JSON-serialisable objects, emitted in this order:
+ *
+ *   run-started                          once, with the resolved config and the backend
+ *   phase-changed                        at the start of each phase (clean, adversarial)
+ *   progress*                            while training, at most a few times per second
+ *   metrics                              after each epoch (loss, accuracies with intervals)
+ *   instruments                          every `instruments.every` epochs (distributions over neurons)
+ *   evaluation                           after each phase: every attack over the eps grid
+ *   warning                              when something is suspicious (a dead network)
+ *   finished | failed                    once, last
+ *
+ * Epochs are counted within their phase (1-based) and globally (`globalEpoch`, 1-based across
+ * phases; 0 is the initialisation), so charts can draw the phase boundary.
+ */
+import type { ResolvedExperiment } from './config.ts';
+import type { Summary } from './distribution.ts';
+
+export type Phase = 'clean' | 'adversarial';
+
+/** An accuracy with its 95 % Wilson interval over `n` samples. */
+export interface Accuracy {
+  readonly estimate: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly n: number;
+}
+
+export interface BackendInfo {
+  readonly name: 'tensorflow' | 'wasm' | 'cpu';
+  readonly device: 'gpu' | 'cpu';
+  readonly label: string;
+  readonly skipped: readonly { readonly candidate: string; readonly reason: string }[];
+  readonly forced: boolean;
+  readonly note?: string;
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+  /** Whether the fused wasm kernels run the hot path (else plain tfjs ops). */
+  readonly fusedKernels: boolean;
+}
+
+export interface RunStartedEvent {
+  readonly type: 'run-started';
+  readonly config: ResolvedExperiment;
+  readonly backend: BackendInfo;
+  readonly phases: readonly { readonly phase: Phase; readonly epochs: number }[];
+  readonly stepsPerEpoch: number;
+  readonly time: string;
+}
+
+export interface PhaseChangedEvent {
+  readonly type: 'phase-changed';
+  readonly phase: Phase;
+  readonly epochs: number;
+  /** Global epoch at which this phase starts (the boundary to mark on charts). */
+  readonly startsAfterGlobalEpoch: number;
+}
+
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly phase: Phase;
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  /** Steps done and total over the whole run. */
+  readonly done: number;
+  readonly total: number;
+  readonly elapsedSeconds: number;
+  /** Training steps per second so far. */
+  readonly rate: number;
+}
+
+export interface MetricsEvent {
+  readonly type: 'metrics';
+  readonly phase: Phase | 'init';
+  readonly epoch: number;
+  readonly globalEpoch: number;
+  readonly learningRate: number;
+  /** Mean training loss over the epoch (on the batches actually trained on; NaN at init). */
+  readonly loss: number;
+  readonly cleanAccuracy: Accuracy;
+  readonly mixtureDirectionAccuracy: Accuracy;
+  /** The evaluation attack at the experiment's eps, every `eval.every` epochs (else null). */
+  readonly robustAccuracy: Accuracy | null;
+  /** Fraction of test samples on which every neuron is below its threshold (f = 0). */
+  readonly silentFraction: number;
+  /** Live tfjs tensors after this epoch (a leak shows as growth). */
+  readonly tensors: number;
+  readonly elapsedSeconds: number;
+}
+
+/** Per-neuron distributions: the values, and their summary. */
+export interface NeuronDistribution {
+  readonly values: readonly number[];
+  readonly summary: Summary;
+}
+
+export interface InstrumentsEvent {
+  readonly type: 'instruments';
+  readonly phase: Phase | 'init';
+  readonly epoch: number;
+  readonly globalEpoch: number;
+  readonly mixtureRatio: NeuronDistribution;
+  readonly participationRatio: NeuronDistribution;
+  readonly coherence: NeuronDistribution;
+  /** ||w_i|| per neuron. */
+  readonly weightNorm: NeuronDistribution;
+  /** The neuron x atom coefficient matrix C = W M [m, D] (row-major), when due. */
+  readonly coefficients: { readonly rows: number; readonly cols: number; readonly values: readonly number[] } | null;
+}
+
+/** One attack's robust accuracy over the eps grid. */
+export interface RobustCurve {
+  readonly attack: string;
+  readonly eps: readonly number[];
+  readonly accuracy: readonly Accuracy[];
+  /** Samples left in place because their input gradient was zero, per radius. */
+  readonly zeroGradient: readonly number[];
+}
+
+export interface Evaluation {
+  readonly label: 'after-clean' | 'final';
+  readonly globalEpoch: number;
+  readonly norm: 'l2' | 'linf';
+  readonly cleanAccuracy: Accuracy;
+  /** The evaluation attack (the first of eval.attacks) at the experiment's eps. */
+  readonly robustAccuracy: Accuracy;
+  readonly mixtureDirectionAccuracy: Accuracy;
+  readonly curves: readonly RobustCurve[];
+  /** Per-sample worst case over every attack that ran: the tightest upper bound on robust accuracy. */
+  readonly worstCase: RobustCurve;
+  /** The attacks that ran, in words. */
+  readonly attacks: readonly string[];
+}
+
+export interface EvaluationEvent {
+  readonly type: 'evaluation';
+  readonly evaluation: Evaluation;
+}
+
+export interface WarningEvent {
+  readonly type: 'warning';
+  readonly code: 'dead-network';
+  readonly message: string;
+  readonly globalEpoch: number;
+}
+
+export interface FinishedEvent {
+  readonly type: 'finished';
+  readonly summary: RunSummary;
+  readonly seconds: number;
+}
+
+export interface FailedEvent {
+  readonly type: 'failed';
+  readonly error: string;
+}
+
+export type RunEvent =
+  | RunStartedEvent
+  | PhaseChangedEvent
+  | ProgressEvent
+  | MetricsEvent
+  | InstrumentsEvent
+  | EvaluationEvent
+  | WarningEvent
+  | FinishedEvent
+  | FailedEvent;
+
+/** The headline numbers of one model. */
+export interface ModelSummary {
+  readonly cleanAccuracy: number;
+  readonly robustAccuracy: number;
+  readonly worstCaseRobustAccuracy: number;
+  readonly mixtureDirectionAccuracy: number;
+  readonly mixtureRatioMedian: number;
+  readonly participationRatioMedian: number;
+  readonly coherenceMedian: number;
+  /** 95 % Wilson intervals of the accuracies above. */
+  readonly intervals: {
+    readonly cleanAccuracy: readonly [number, number];
+    readonly robustAccuracy: readonly [number, number];
+    readonly worstCaseRobustAccuracy: readonly [number, number];
+    readonly mixtureDirectionAccuracy: readonly [number, number];
+  };
+  readonly testSize: number;
+}
+
+export interface DecompositionSummary {
+  /** Share of neurons with ||beta_i w_i'|| > ||v_i||. */
+  readonly shareAboveOne: number;
+  readonly beta: NeuronDistribution;
+  readonly normRatio: NeuronDistribution;
+  readonly cosCleanInit: NeuronDistribution;
+  readonly cosRobustInit: NeuronDistribution;
+}
+
+export interface UpdateRankSummary {
+  readonly relativeChange: number;
+  readonly effectiveRank: number;
+  readonly stableRank: number;
+  readonly singularValues: readonly number[];
+}
+
+export interface RunSummary {
+  /** The model after the clean phase (protocols that have one). */
+  readonly afterClean?: ModelSummary;
+  readonly final: ModelSummary;
+  /** Clean -> robust decomposition and the update W' - W (fine-tune protocol). */
+  readonly decomposition?: DecompositionSummary;
+  readonly update?: UpdateRankSummary;
+}
