@@ -2,7 +2,7 @@
  * Dotted paths into the experiment tree, for `--set train.attack.eps=0.2` and sweeps.
  * A path is checked against the schema itself, and a wrong one names the closest valid path.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { experimentSchema } from './config.ts';
 
 type AnySchema = z.core.$ZodType;

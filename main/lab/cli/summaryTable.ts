@@ -1,0 +1,55 @@
+/**
+ * The table a headless run ends with: the model after clean training beside the final model,
+ * every accuracy with its 95 % interval, then the robust-accuracy-vs-eps curves of the final
+ * model per attack, and the clean -> robust decomposition when the protocol has both models.
+ */
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { Evaluation, ModelSummary, RunSummary } from '../../../shared/events.ts';
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
+}
+
+const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
+
+/** The side-by-side summary, as text. */
+export function summaryTable(config: ResolvedExperiment, summary: RunSummary, final: Evaluation | undefined): string {
+  const models: [string, ModelSummary][] = [];
+  if (summary.afterClean) models.push(['after clean', summary.afterClean]);
+  models.push([config.train.protocol === 'fine-tune' ? 'after fine-tuning' : 'final', summary.final]);
+  const attack = final?.attacks[0] ?? 'evaluation attack';
+  const rows: string[][] = [
+    ['', ...models.map(([name]) => name)],
+    ['clean accuracy', ...models.map(([, m]) => interval(m.cleanAccuracy, m.intervals.cleanAccuracy))],
+    [`robust accuracy, ${attack} at eps ${config.eval.eps}`, ...models.map(([, m]) => interval(m.robustAccuracy, m.intervals.robustAccuracy))],
+    ['  worst case over all attacks', ...models.map(([, m]) => interval(m.worstCaseRobustAccuracy, m.intervals.worstCaseRobustAccuracy))],
+    ['mixture-direction accuracy', ...models.map(([, m]) => interval(m.mixtureDirectionAccuracy, m.intervals.mixtureDirectionAccuracy))],
+    ['mixture ratio, median over neurons', ...models.map(([, m]) => m.mixtureRatioMedian.toFixed(3))],
+    ['participation ratio, median', ...models.map(([, m]) => m.participationRatioMedian.toFixed(2))],
+    ['mixture coherence, median', ...models.map(([, m]) => m.coherenceMedian.toFixed(3))],
+  ];
+  const parts = [table(rows)];
+  if (final) {
+    const curveRows: string[][] = [['robust accuracy vs eps (final)', ...final.worstCase.eps.map((e) => `eps ${e}`)]];
+    for (const curve of [...final.curves, { ...final.worstCase, attack: 'worst case over all' }]) {
+      curveRows.push([curve.attack, ...curve.accuracy.map((a) => a.estimate.toFixed(3))]);
+    }
+    parts.push(table(curveRows));
+    const zero = final.curves.map((c) => Math.max(...c.zeroGradient)).reduce((a, b) => Math.max(a, b), 0);
+    if (zero > 0) parts.push(`${zero} of ${final.cleanAccuracy.n} test samples had a zero input gradient (every neuron silent) and were left in place by the gradient attacks.`);
+  }
+  if (summary.decomposition && summary.update) {
+    const d = summary.decomposition;
+    const u = summary.update;
+    parts.push(
+      [
+        'clean -> robust (w_i = beta_i w_i\' + v_i):',
+        `  neurons with ||beta_i w_i'|| > ||v_i||: ${(100 * d.shareAboveOne).toFixed(1)} %   (median ratio ${d.normRatio.summary.median.toFixed(2)}, median beta ${d.beta.summary.median.toFixed(2)})`,
+        `  cos(w_i, w_i^0) median ${d.cosCleanInit.summary.median.toFixed(3)};  cos(w_i', w_i^0) median ${d.cosRobustInit.summary.median.toFixed(3)}`,
+        `  update W' - W: relative change ${u.relativeChange.toFixed(3)}, effective rank ${u.effectiveRank.toFixed(1)}, stable rank ${u.stableRank.toFixed(2)}`,
+      ].join('\n'),
+    );
+  }
+  return parts.join('\n\n');
+}

@@ -1,0 +1,189 @@
+/**
+ * Attacks against the maths: outputs inside the norm ball and the data range, FGM equal to its
+ * closed form on a linear model, the mixture direction exact, zero-gradient samples left in
+ * place and counted, a whole eps grid in one call equal to one call per radius, and argument
+ * checks that name the bad argument.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveExperiment } from '../../shared/config.ts';
+import { fgmAttack, fgmPerturb } from '../../main/engine/attacks/fgm.ts';
+import { mixtureDirectionAttack } from '../../main/engine/attacks/mixtureDirection.ts';
+import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
+import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
+import { RandomStream } from '../../main/engine/random.ts';
+import { useWasm } from '../support/backend.ts';
+
+const d = 10;
+const m = 8;
+const n = 40;
+
+function net(mode: 'relative' | 'fixed', ratio = 0.3, value = 0, seed = 1): TwoLayerNet {
+  const model = resolveExperiment({ model: { kind: 'two-layer', width: m, threshold: { mode, ratio, value } } }).model;
+  return TwoLayerNet.initialise(model, d, seed);
+}
+
+function batch(seed: number, lo = -1, hi = 1) {
+  const rng = RandomStream.derive(seed, 'attack-test');
+  const x = Float32Array.from({ length: n * d }, () => lo + (hi - lo) * rng.uniform());
+  const y = Float32Array.from({ length: n }, () => rng.sign());
+  return { x, y, xt: tf.tensor2d(x, [n, d]), yt: tf.tensor1d(y) };
+}
+
+function rowNorms(a: Float32Array | Float64Array, rows: number, cols: number, norm: 'l2' | 'linf'): number[] {
+  return Array.from({ length: rows }, (_, r) => {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s = norm === 'l2' ? s + a[r * cols + j]! ** 2 : Math.max(s, Math.abs(a[r * cols + j]!));
+    return norm === 'l2' ? Math.sqrt(s) : s;
+  });
+}
+
+beforeAll(useWasm);
+
+describe('PGD and FGM stay inside the ball and the data range', () => {
+  for (const norm of ['l2', 'linf'] as const) {
+    for (const clip of [null, [0, 1] as const]) {
+      it(`${norm}, ${clip ? 'clipped to [0, 1]' : 'unclipped'}, with random start`, () => {
+        const model = net('relative');
+        const { x, xt, yt } = clip ? batch(2, 0, 1) : batch(2);
+        const eps = norm === 'l2' ? 0.5 : 0.1;
+        const adv = pgdPerturb(model, xt, yt, { eps, norm, steps: 7, randomStart: true, clip, rng: RandomStream.derive(3, 'start') });
+        const values = adv.dataSync();
+        const delta = values.map((v, i) => v - x[i]!);
+        for (const size of rowNorms(delta, n, d, norm)) expect(size).toBeLessThanOrEqual(eps * (1 + 1e-5) + 1e-6);
+        if (clip) for (const v of values) expect(v >= 0 && v <= 1).toBe(true);
+        // The attack moved something: it is not a no-op.
+        expect(Math.max(...rowNorms(delta, n, d, norm))).toBeGreaterThan(eps * 0.5);
+        tf.dispose([adv, xt, yt]);
+        model.dispose();
+      });
+    }
+  }
+
+  it('PGD lowers the margin more than a random point on the sphere does', () => {
+    const model = net('relative');
+    const { xt, yt } = batch(4);
+    const result = pgdAttack(model, xt, yt, { eps: [0, 0.5], norm: 'l2', steps: 10 });
+    const clean = result.margins[0]!;
+    const attacked = result.margins[1]!;
+    let lowered = 0;
+    for (let i = 0; i < n; i++) if (attacked[i]! < clean[i]! - 1e-6) lowered++;
+    expect(lowered).toBeGreaterThan(n * 0.9);
+    tf.dispose([xt, yt]);
+    model.dispose();
+  });
+});
+
+describe('FGM on a linear model equals its closed form', () => {
+  // rho = 0 makes s_b the identity: f(x) = a <sum_i w_i, x> = <v, x>, so the gradient of the
+  // negative margin is -y v, and FGM gives delta = -y eps v/||v|| (l2), -y eps sign(v) (linf).
+  for (const norm of ['l2', 'linf'] as const) {
+    it(norm, () => {
+      const model = net('relative', 0);
+      const W = model.weights();
+      const v = new Float64Array(d);
+      for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) v[j]! += W[i * d + j]!;
+      const vNorm = Math.sqrt(v.reduce((s, t) => s + t * t, 0));
+      const { x, y, xt, yt } = batch(5);
+      const eps = 0.3;
+      const adv = fgmPerturb(model, xt, yt, { eps, norm }).dataSync();
+      for (let s = 0; s < n; s++)
+        for (let j = 0; j < d; j++) {
+          const expected = x[s * d + j]! - y[s]! * eps * (norm === 'l2' ? v[j]! / vNorm : Math.sign(v[j]!));
+          expect(adv[s * d + j]!).toBeCloseTo(expected, 5);
+        }
+      tf.dispose([xt, yt]);
+      model.dispose();
+    });
+  }
+});
+
+describe('the mixture-direction attack', () => {
+  it('moves every sample by exactly -y eps u', () => {
+    const model = net('relative', 0);
+    const { x, y, xt, yt } = batch(6);
+    const u = new Float32Array(d);
+    u[0] = 0.6;
+    u[3] = -0.8;
+    const eps = 0.25;
+    const result = mixtureDirectionAttack(model, xt, yt, { eps: [eps], direction: u });
+    // On the linear model the margin moves by -eps <v, u> for every sample.
+    const W = model.weights();
+    let vu = 0;
+    for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) vu += W[i * d + j]! * u[j]!;
+    const clean = model.margins(xt, yt).dataSync();
+    for (let s = 0; s < n; s++) expect(result.margins[0]![s]!).toBeCloseTo(clean[s]! - eps * vu, 4);
+    void x;
+    void y;
+    tf.dispose([xt, yt]);
+    model.dispose();
+  });
+});
+
+describe('zero input gradients', () => {
+  it('a sample with every neuron silent is left in place and counted', () => {
+    const model = net('fixed', 0, 1e6); // b huge: every neuron silent, f = 0, gradient 0
+    const { x, xt, yt } = batch(7);
+    const adv = pgdPerturb(model, xt, yt, { eps: 0.5, norm: 'l2', steps: 5 }).dataSync();
+    for (let k = 0; k < x.length; k++) expect(adv[k]).toBe(x[k]);
+    const result = pgdAttack(model, xt, yt, { eps: [0.5], norm: 'l2', steps: 5 });
+    expect(result.zeroGradient[0]).toBe(n);
+    // f = 0 counts as wrong: every sample "succeeds" although nothing moved.
+    expect(result.success[0]!.every((s) => s === 1)).toBe(true);
+    tf.dispose([xt, yt]);
+    model.dispose();
+  });
+});
+
+describe('an eps grid in one call', () => {
+  it('equals one call per radius', () => {
+    const model = net('relative');
+    const { xt, yt } = batch(8);
+    const grid = [0, 0.1, 0.3];
+    const together = pgdAttack(model, xt, yt, { eps: grid, norm: 'l2', steps: 5 });
+    grid.forEach((e, k) => {
+      const alone = pgdAttack(model, xt, yt, { eps: [e], norm: 'l2', steps: 5 });
+      for (let i = 0; i < n; i++) expect(together.margins[k]![i]!).toBeCloseTo(alone.margins[0]![i]!, 4);
+    });
+    const fgm = fgmAttack(model, xt, yt, { eps: grid, norm: 'linf' });
+    expect(fgm.success).toHaveLength(3);
+    tf.dispose([xt, yt]);
+    model.dispose();
+  });
+
+  it('robust accuracy does not rise with eps for PGD', () => {
+    const model = net('relative');
+    const { xt, yt } = batch(9);
+    const r = pgdAttack(model, xt, yt, { eps: [0, 0.2, 0.4, 0.8], norm: 'l2', steps: 10 });
+    const acc = r.success.map((s) => 1 - s.reduce((a, v) => a + v, 0) / n);
+    for (let k = 1; k < acc.length; k++) expect(acc[k]!).toBeLessThanOrEqual(acc[k - 1]! + 1e-9);
+    tf.dispose([xt, yt]);
+    model.dispose();
+  });
+});
+
+describe('argument checks name the argument', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['negative eps', { eps: [-0.1] }, /eps -0.1/],
+    ['empty eps', { eps: [] }, /eps: expected at least one/],
+    ['bad norm', { norm: 'l3' }, /norm "l3"/],
+    ['zero steps', { steps: 0 }, /steps 0/],
+    ['random start without rng', { randomStart: true }, /rng/],
+    ['inverted clip', { clip: [1, 0] }, /clip/],
+  ];
+  for (const [name, override, message] of cases) {
+    it(name, () => {
+      const model = net('relative');
+      const { xt, yt } = batch(10);
+      expect(() => pgdAttack(model, xt, yt, { eps: [0.1], norm: 'l2', steps: 3, ...override } as never)).toThrow(message);
+      tf.dispose([xt, yt]);
+      model.dispose();
+    });
+  }
+  it('wrong input shape', () => {
+    const model = net('relative');
+    const x = tf.zeros([3, d + 1]) as tf.Tensor2D;
+    expect(() => pgdAttack(model, x, tf.ones([3]) as tf.Tensor1D, { eps: [0.1], norm: 'l2', steps: 1 })).toThrow(/expected \[N, 10\]/);
+    model.dispose();
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Whole experiments at `quick` size: SCIENCE.md's directions hold after fine-tuning, the linear
+ * case does not become robust, a dead network is named before training, runs are reproducible
+ * on one backend, and no tensor leaks across epochs.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import { mergeConfig } from '../../shared/configPath.ts';
+import type { RunEvent } from '../../shared/events.ts';
+import { presetByName } from '../../shared/presets.ts';
+import type { RunResult } from '../../shared/result.ts';
+import { DeadNetworkError } from '../../main/engine/experiment.ts';
+import { deadNetworkThreshold } from '../../main/engine/instruments/deadNetwork.ts';
+import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { runExperiment } from '../../main/engine/experiment.ts';
+import { useWasm } from '../support/backend.ts';
+
+async function run(input: ExperimentInput, onEvent?: (e: RunEvent) => void): Promise<RunResult> {
+  const { info, makeTrainer } = await prepareBackend({ backend: 'wasm' });
+  return runExperiment(resolveExperiment(input), info, { ...(onEvent ? { onEvent } : {}), ...(makeTrainer ? { makeTrainer } : {}) });
+}
+
+const quick = presetByName('quick').config;
+
+beforeAll(useWasm);
+
+describe('the quick preset shows the paper\'s directions', () => {
+  let result: RunResult;
+  const events: RunEvent[] = [];
+  beforeAll(async () => {
+    result = await run(quick, (e) => events.push(e));
+  }, 300_000);
+
+  it('fine-tuning raises robust and mixture-direction accuracy and lowers the mixture ratio', () => {
+    const { afterClean, final } = result.summary;
+    expect(afterClean).toBeDefined();
+    expect(afterClean!.cleanAccuracy).toBeGreaterThan(0.8);
+    expect(final.robustAccuracy).toBeGreaterThan(afterClean!.robustAccuracy + 0.04);
+    expect(final.mixtureDirectionAccuracy).toBeGreaterThan(afterClean!.mixtureDirectionAccuracy + 0.08);
+    expect(final.mixtureRatioMedian).toBeLessThan(afterClean!.mixtureRatioMedian * 0.75);
+    // Most neurons keep their principal part: ||beta_i w_i'|| > ||v_i||.
+    expect(result.summary.decomposition!.shareAboveOne).toBeGreaterThan(0.8);
+  });
+
+  it('the event stream is ordered and complete', () => {
+    expect(events[0]!.type).toBe('run-started');
+    expect(events[events.length - 1]!.type).toBe('finished');
+    const phases = events.filter((e) => e.type === 'phase-changed').map((e) => (e as { phase: string }).phase);
+    expect(phases).toEqual(['clean', 'adversarial']);
+    expect(events.some((e) => e.type === 'progress')).toBe(true);
+    const metrics = events.filter((e) => e.type === 'metrics');
+    expect(metrics).toHaveLength(1 + 30 + 15);
+    expect(result.evaluations.map((e) => e.label)).toEqual(['after-clean', 'final']);
+    // Instrument snapshots carry the distribution over every neuron, not only a median.
+    expect(result.instruments[0]!.mixtureRatio.values).toHaveLength(64);
+    expect(result.instruments[0]!.coefficients?.values).toHaveLength(64 * 64);
+  });
+
+  it('every accuracy carries its interval, and the worst case is no better than any attack', () => {
+    const final = result.evaluations[1]!;
+    expect(final.cleanAccuracy.lower).toBeLessThan(final.cleanAccuracy.estimate);
+    expect(final.cleanAccuracy.upper).toBeGreaterThan(final.cleanAccuracy.estimate);
+    for (const curve of final.curves)
+      curve.accuracy.forEach((a, k) => expect(final.worstCase.accuracy[k]!.estimate).toBeLessThanOrEqual(a.estimate));
+    expect(final.attacks).toEqual(['PGD-20 (l2, step 2.5·eps/20)', 'FGM (l2)', 'mixture direction (l2)']);
+  });
+
+  it('no tensor leaks: the count after the last epoch equals the count after epoch 1', () => {
+    const trained = result.metrics.filter((m) => m.phase !== 'init');
+    expect(trained[trained.length - 1]!.tensors).toBe(trained[0]!.tensors);
+  });
+});
+
+describe('the linear sanity case', () => {
+  it('rho = 0 cannot become robust: fine-tuning leaves robust accuracy low', async () => {
+    const linear = await run(mergeConfig(quick, { model: { kind: 'two-layer', threshold: { ratio: 0 } } }));
+    expect(linear.summary.afterClean!.cleanAccuracy).toBeGreaterThan(0.95);
+    expect(linear.summary.final.robustAccuracy).toBeLessThan(0.35);
+  }, 300_000);
+});
+
+describe('reproducibility and failure modes', () => {
+  const small: ExperimentInput = {
+    task: { kind: 'sparse-coding', d: 24, k: 3, trainSize: 600 },
+    model: { kind: 'two-layer', width: 16 },
+    train: { cleanEpochs: 2, adversarialEpochs: 2 },
+    eval: { testSize: 200, every: 1 },
+  };
+
+  it('the same config and seed give the same run on the same backend', async () => {
+    const a = await run(small);
+    const b = await run(small);
+    expect(b.summary).toEqual(a.summary);
+    expect(b.metrics.map((m) => m.loss)).toEqual(a.metrics.map((m) => m.loss));
+    const c = await run({ ...small, seed: 1 });
+    expect(c.metrics.map((m) => m.loss)).not.toEqual(a.metrics.map((m) => m.loss));
+  }, 120_000);
+
+  it('a dead network stops before training and names rho, the init scale and the noise', async () => {
+    const dead = mergeConfig(small, { task: { kind: 'sparse-coding', d: 512 }, model: { kind: 'two-layer', threshold: { ratio: 0.5 } } });
+    const error = await run(dead).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadNetworkError);
+    expect(String(error)).toMatch(/model\.threshold\.ratio/);
+    expect(String(error)).toMatch(/task\.noise/);
+    expect(String(error)).toMatch(/try rho <= 0\.19/);
+  }, 120_000);
+
+  it('with deadNetwork = warn it warns instead', async () => {
+    const dead = mergeConfig(small, { task: { kind: 'sparse-coding', d: 512 }, instruments: { deadNetwork: 'warn' }, train: { cleanEpochs: 1, adversarialEpochs: 1 } });
+    const result = await run(dead);
+    expect(result.warnings[0]?.code).toBe('dead-network');
+  }, 120_000);
+
+  it('the presets are alive at initialisation', async () => {
+    const { TwoLayerNet } = await import('../../main/engine/models/twoLayerNet.ts');
+    const { sparseCodingTask } = await import('../../main/engine/tasks/sparseCoding.ts');
+    const tf = await import('@tensorflow/tfjs-core');
+    for (const name of ['flagship', 'scratch', 'quick']) {
+      const c = resolveExperiment(presetByName(name).config);
+      const data = sparseCodingTask({ ...c.task, trainSize: 1 }, c.seed, 500);
+      const net = TwoLayerNet.initialise(c.model, data.d, c.seed);
+      const x = tf.tensor2d(data.test.x, [500, data.d]);
+      expect(net.silentFraction(x)).toBeLessThan(deadNetworkThreshold);
+      x.dispose();
+      net.dispose();
+    }
+  });
+});

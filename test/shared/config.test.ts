@@ -1,0 +1,75 @@
+/** The schema: defaults are the flagship, errors name the field and the value, unknown fields are refused. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, resolveExperiment } from '../../shared/config.ts';
+import { closestConfigPath, mergeConfig, setConfigPath } from '../../shared/configPath.ts';
+import { presetByName, presets } from '../../shared/presets.ts';
+
+describe('the experiment schema', () => {
+  it('{} resolves to the flagship of SCIENCE.md', () => {
+    const c = resolveExperiment({});
+    expect(c).toMatchObject({
+      seed: 0,
+      task: { kind: 'sparse-coding', d: 128, k: 5, noise: 0.1, trainSize: 8000 },
+      model: { kind: 'two-layer', width: 128, outputWeight: 'one', threshold: { mode: 'relative', ratio: 0.5 }, initScale: 1 },
+      train: { protocol: 'fine-tune', cleanEpochs: 30, adversarialEpochs: 30, batchSize: 100, optimizer: { kind: 'sgd', lr: 0.5 }, attack: { kind: 'pgd', norm: 'l2', eps: 0.3, steps: 5, stepSize: null } },
+      eval: { testSize: 2000, eps: 0.3, norm: 'l2' },
+    });
+    expect(c.eval.attacks[0]).toMatchObject({ kind: 'pgd', steps: 20 });
+  });
+
+  it('the evaluation radius follows the training attack unless set', () => {
+    expect(resolveExperiment({ train: { attack: { eps: 0.2, norm: 'linf' } } }).eval).toMatchObject({ eps: 0.2, norm: 'linf' });
+    expect(resolveExperiment({ train: { attack: { eps: 0.2 } }, eval: { eps: 0.4 } }).eval.eps).toBe(0.4);
+  });
+
+  it('a bad field is named with its value and what was expected', () => {
+    expect(() => resolveExperiment({ train: { attack: { eps: -1 } } })).toThrow(/train\.attack\.eps = -1: .*>=0/);
+    expect(() => resolveExperiment({ model: { kind: 'two-layer', threshold: { mode: 'adaptive' } } })).toThrow(
+      /model\.threshold\.mode = "adaptive": .*"relative"\|"fixed"\|"learned"/,
+    );
+    expect(() => resolveExperiment({ task: { kind: 'mnist' } })).toThrow(/task\.kind/);
+  });
+
+  it('unknown fields are refused, at any depth', () => {
+    expect(() => resolveExperiment({ train: { epochs: 3 } })).toThrow(/train\.epochs = unknown field/);
+    expect(() => resolveExperiment({ sede: 1 })).toThrow(/sede = unknown field/);
+  });
+
+  it('cross-field checks name the field', () => {
+    expect(() => resolveExperiment({ task: { kind: 'sparse-coding', d: 16, atoms: 20 } })).toThrow(/task\.atoms = 20: expected at most task\.d = 16/);
+    expect(() => resolveExperiment({ task: { kind: 'sparse-coding', trainSize: 50 } })).toThrow(/train\.batchSize = 100/);
+    expect(() => resolveExperiment({ train: { cleanEpochs: 0 } })).toThrow(/train\.cleanEpochs/);
+    try {
+      resolveExperiment({ seed: -3, train: { batchSize: 0 } });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.path)).toEqual(['seed', 'train.batchSize']);
+    }
+  });
+});
+
+describe('--set paths', () => {
+  it('sets a nested field, creating objects on the way', () => {
+    const c = setConfigPath({}, 'train.attack.eps', 0.2);
+    expect(resolveExperiment(c).train.attack.eps).toBe(0.2);
+  });
+  it('an invalid path names the closest valid one', () => {
+    expect(() => setConfigPath({}, 'train.atack.eps', 1)).toThrow(/did you mean "train\.attack\.eps"/);
+    expect(() => setConfigPath({}, 'model.treshold.ratio', 1)).toThrow(/did you mean "model\.threshold\.ratio"/);
+    expect(closestConfigPath('eval.tesSize')).toBe('eval.testSize');
+  });
+  it('array elements are addressable', () => {
+    const c = setConfigPath({ eval: { attacks: [{ kind: 'pgd' }] } }, 'eval.attacks.0.steps', 50);
+    expect(resolveExperiment(c).eval.attacks[0]).toMatchObject({ kind: 'pgd', steps: 50 });
+  });
+});
+
+describe('presets', () => {
+  it('every preset resolves, and the named ones differ from the flagship as documented', () => {
+    for (const p of presets) expect(() => resolveExperiment(mergeConfig({}, p.config))).not.toThrow();
+    expect(resolveExperiment(presetByName('linear').config).model.threshold.ratio).toBe(0);
+    expect(resolveExperiment(presetByName('scratch').config).train).toMatchObject({ protocol: 'adversarial', adversarialEpochs: 60 });
+    expect(resolveExperiment(presetByName('quick').config).task).toMatchObject({ d: 64, k: 3, trainSize: 4000 });
+    expect(() => presetByName('fast')).toThrow(/expected one of flagship, scratch, linear, quick/);
+  });
+});
