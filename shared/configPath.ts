@@ -3,7 +3,7 @@
  * A path is checked against the schema itself, and a wrong one names the closest valid path.
  */
 import type { z } from 'zod';
-import { experimentSchema } from './config.ts';
+import { ConfigError, experimentSchema } from './config.ts';
 
 type AnySchema = z.core.$ZodType;
 
@@ -103,7 +103,8 @@ export function parseConfigValue(text: string): unknown {
  */
 export function setConfigPath<T extends object>(config: T, path: string, value: unknown): T {
   if (!isConfigPath(path)) {
-    throw new Error(`Unknown config path "${path}": did you mean "${closestConfigPath(path)}"?`);
+    const message = `Unknown config path "${path}": did you mean "${closestConfigPath(path)}"?`;
+    throw new ConfigError(message, [{ path, message: `unknown path; did you mean "${closestConfigPath(path)}"?` }]);
   }
   const root: Record<string, unknown> = structuredClone(config) as Record<string, unknown>;
   const keys = path.split('.');

@@ -23,26 +23,36 @@ export function batchSizes(n: number, batchSize: number): number[] {
   return sizes;
 }
 
-/** The epoch's batches in the order of `permutation`. Dispose them with `disposeBatches`. */
+/**
+ * The epoch's batches in the order of `permutation`. Each batch is uploaded from the host on its
+ * own (tfjs-wasm's split/slice copies the whole source tensor once per piece, which made an
+ * epoch quadratic in the dataset size). Dispose them with `disposeBatches`.
+ */
 export function epochBatches(data: Dataset, permutation: Int32Array, batchSize: number): Batch[] {
-  const { n, d } = data;
-  const x = new Float32Array(n * d);
-  const xT = new Float32Array(n * d); // [d, n], columns in shuffled order
-  const y = new Float32Array(n);
-  for (let r = 0; r < n; r++) {
-    const i = permutation[r]!;
-    const row = data.x.subarray(i * d, (i + 1) * d);
-    x.set(row, r * d);
-    for (let j = 0; j < d; j++) xT[j * n + r] = row[j]!;
-    y[r] = data.y[i]!;
+  const { d } = data;
+  const batches: Batch[] = [];
+  let start = 0;
+  for (const size of batchSizes(data.n, batchSize)) {
+    const x = new Float32Array(size * d);
+    const xT = new Float32Array(size * d); // [d, size]
+    const y = new Float32Array(size);
+    for (let r = 0; r < size; r++) {
+      const i = permutation[start + r]!;
+      const row = data.x.subarray(i * d, (i + 1) * d);
+      x.set(row, r * d);
+      for (let j = 0; j < d; j++) xT[j * size + r] = row[j]!;
+      y[r] = data.y[i]!;
+    }
+    batches.push({
+      x: tf.tensor2d(x, [size, d]),
+      xT: tf.tensor2d(xT, [d, size]),
+      y: tf.tensor1d(y),
+      scale: tf.fill([size], 1 / size) as tf.Tensor1D,
+      size,
+    });
+    start += size;
   }
-  const sizes = batchSizes(n, batchSize);
-  return tf.tidy(() => {
-    const xs = tf.split(tf.tensor2d(x, [n, d]), sizes, 0) as tf.Tensor2D[];
-    const xTs = tf.split(tf.tensor2d(xT, [d, n]), sizes, 1) as tf.Tensor2D[];
-    const ys = tf.split(tf.tensor1d(y), sizes, 0) as tf.Tensor1D[];
-    return sizes.map((size, k) => ({ x: xs[k]!, xT: xTs[k]!, y: ys[k]!, scale: tf.fill([size], 1 / size) as tf.Tensor1D, size }));
-  }) as unknown as Batch[];
+  return batches;
 }
 
 export function disposeBatches(batches: readonly Batch[]): void {

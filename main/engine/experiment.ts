@@ -48,6 +48,8 @@ export interface ExperimentHooks {
   readonly signal?: AbortSignal;
   /** Builds the trainer for a network (the fused wasm path, or the generic tfjs one). */
   readonly makeTrainer?: (net: TwoLayerNet, config: ResolvedExperiment) => Trainer;
+  /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
+  readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
 }
 
 /** The headline numbers of a model from its evaluation (at radius `eps`) and its instrument snapshot. */
@@ -89,6 +91,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   const direction = mixtureDirection(data, config.eval.norm);
   const test: TestSet = { x: tf.tensor2d(data.test.x, [data.test.n, data.d]), y: tf.tensor1d(data.test.y), n: data.test.n };
   const net = TwoLayerNet.initialise(config.model, data.d, config.seed);
+  net.inputGradientProvider = hooks.inputGradientProvider ?? null;
   const phases = phasesOf(config);
   const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
   const evalRng = RandomStream.derive(config.seed, 'eval.attacks');

@@ -35,6 +35,8 @@ export interface Trainer {
   perturb(x: tf.Tensor2D, y: tf.Tensor1D, attack: TrainingAttack): tf.Tensor2D;
   /** The loss summed over steps since the last call, then reset (one device read). */
   takeLoss(): number;
+  /** Write the working weights back to the network (called at the end of each epoch). */
+  sync(): void;
   dispose(): void;
 }
 
@@ -62,6 +64,9 @@ export function createGenericTrainer(net: TwoLayerNet, config: ResolvedExperimen
     },
     perturb(x, y, attack) {
       return pgdPerturb(net, x, y, attack);
+    },
+    sync() {
+      // The network's tensors are the working weights: nothing to write back.
     },
     takeLoss() {
       const value = lossSum.dataSync()[0]!;
@@ -147,6 +152,7 @@ export function trainPhase(
     });
   } finally {
     disposeBatches(batches);
+    trainer.sync();
   }
   return { loss: trainer.takeLoss() / batches.length, lr };
 }

@@ -4,7 +4,7 @@
  * The result is resolved against the schema, so every error names its field.
  */
 import { readFileSync } from 'node:fs';
-import { resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
+import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
 import { mergeConfig, parseConfigValue, setConfigPath } from '../../shared/configPath.ts';
 import { defaultPresetName, presetByName } from '../../shared/presets.ts';
 
@@ -21,21 +21,25 @@ export function readConfigFile(path: string): ExperimentInput {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`Cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((error as NodeJS.ErrnoException).code ?? String(error));
+    throw new ConfigError(`Cannot read the config file ${path}: ${reason}`, [{ path, message: reason }]);
   }
   try {
     const value: unknown = JSON.parse(text);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object at the top level');
     return value as ExperimentInput;
   } catch (error) {
-    throw new Error(`The config file ${path} is not a valid config: ${(error as Error).message}`);
+    throw new ConfigError(`The config file ${path} is not a valid config: ${(error as Error).message}`, [{ path, message: (error as Error).message }]);
   }
 }
 
 /** Apply one `path=value` assignment. */
 export function applySet(config: ExperimentInput, assignment: string): ExperimentInput {
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new Error(`--set "${assignment}": expected path=value, for example --set train.attack.eps=0.2`);
+  if (eq <= 0) {
+    const message = `--set "${assignment}": expected path=value, for example --set train.attack.eps=0.2`;
+    throw new ConfigError(message, [{ path: assignment, message }]);
+  }
   return setConfigPath(config, assignment.slice(0, eq).trim(), parseConfigValue(assignment.slice(eq + 1).trim()));
 }
 

@@ -6,9 +6,9 @@ import type { ResolvedExperiment } from '../../shared/config.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { assertKernels, chooseBackend, type BackendChoice, type BackendLoaders, type BackendRequest } from '../engine/backend.ts';
-import { runExperiment } from '../engine/experiment.ts';
+import { runExperiment, type ExperimentHooks } from '../engine/experiment.ts';
 import { twoLayerKernels } from '../engine/models/twoLayerNet.ts';
-import { fusedTrainerFactory } from '../engine/fusedTrainer.ts';
+import { fusedInputGradientProvider, fusedTrainerFactory } from '../engine/fusedTrainer.ts';
 
 export interface HeadlessOptions {
   readonly backend?: BackendRequest | undefined;
@@ -21,19 +21,28 @@ export interface HeadlessOptions {
 }
 
 /** Load the backend (once per process) and report which hot path will run. */
-export async function prepareBackend(options: Pick<HeadlessOptions, 'backend' | 'loaders' | 'fused'>): Promise<{ info: BackendInfo; choice: BackendChoice; makeTrainer: Awaited<ReturnType<typeof fusedTrainerFactory>> }> {
+export async function prepareBackend(options: Pick<HeadlessOptions, 'backend' | 'loaders' | 'fused'>): Promise<{
+  info: BackendInfo;
+  choice: BackendChoice;
+  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider'>;
+}> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
   assertKernels(twoLayerKernels, choice.name);
   const makeTrainer = options.fused === false ? null : await fusedTrainerFactory();
-  return { choice, info: { ...choice, fusedKernels: makeTrainer !== null }, makeTrainer };
+  const inputGradientProvider = options.fused === false ? null : await fusedInputGradientProvider();
+  return {
+    choice,
+    info: { ...choice, fusedKernels: makeTrainer !== null },
+    hooks: { ...(makeTrainer ? { makeTrainer } : {}), ...(inputGradientProvider ? { inputGradientProvider } : {}) },
+  };
 }
 
 export async function runHeadless(config: ResolvedExperiment, options: HeadlessOptions = {}): Promise<RunResult> {
-  const { info, makeTrainer } = await prepareBackend(options);
+  const { info, hooks } = await prepareBackend(options);
   options.onBackend?.(info);
   return runExperiment(config, info, {
+    ...hooks,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(makeTrainer ? { makeTrainer } : {}),
   });
 }

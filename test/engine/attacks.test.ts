@@ -48,7 +48,7 @@ describe('PGD and FGM stay inside the ball and the data range', () => {
         const { x, xt, yt } = clip ? batch(2, 0, 1) : batch(2);
         const eps = norm === 'l2' ? 0.5 : 0.1;
         const adv = pgdPerturb(model, xt, yt, { eps, norm, steps: 7, randomStart: true, clip, rng: RandomStream.derive(3, 'start') });
-        const values = adv.dataSync();
+        const values = adv.dataSync() as Float32Array;
         const delta = values.map((v, i) => v - x[i]!);
         for (const size of rowNorms(delta, n, d, norm)) expect(size).toBeLessThanOrEqual(eps * (1 + 1e-5) + 1e-6);
         if (clip) for (const v of values) expect(v >= 0 && v <= 1).toBe(true);
@@ -86,7 +86,7 @@ describe('FGM on a linear model equals its closed form', () => {
       const vNorm = Math.sqrt(v.reduce((s, t) => s + t * t, 0));
       const { x, y, xt, yt } = batch(5);
       const eps = 0.3;
-      const adv = fgmPerturb(model, xt, yt, { eps, norm }).dataSync();
+      const adv = fgmPerturb(model, xt, yt, { eps, norm }).dataSync() as Float32Array;
       for (let s = 0; s < n; s++)
         for (let j = 0; j < d; j++) {
           const expected = x[s * d + j]! - y[s]! * eps * (norm === 'l2' ? v[j]! / vNorm : Math.sign(v[j]!));

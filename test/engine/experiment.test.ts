@@ -16,8 +16,8 @@ import { runExperiment } from '../../main/engine/experiment.ts';
 import { useWasm } from '../support/backend.ts';
 
 async function run(input: ExperimentInput, onEvent?: (e: RunEvent) => void): Promise<RunResult> {
-  const { info, makeTrainer } = await prepareBackend({ backend: 'wasm' });
-  return runExperiment(resolveExperiment(input), info, { ...(onEvent ? { onEvent } : {}), ...(makeTrainer ? { makeTrainer } : {}) });
+  const { info, hooks } = await prepareBackend({ backend: 'wasm' });
+  return runExperiment(resolveExperiment(input), info, { ...hooks, ...(onEvent ? { onEvent } : {}) });
 }
 
 const quick = presetByName('quick').config;

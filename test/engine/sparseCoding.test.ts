@@ -71,7 +71,13 @@ describe('the sparse-coding task', () => {
     // The residual outside the code's support is pure noise projected on the dictionary.
     let sum = 0;
     let count = 0;
-    for (const code of z) for (const v of code) if (Math.abs(Math.round(v) - v) < 0.5 && Math.round(v) === 0) (sum += v * v), count++;
+    for (const code of z) {
+      for (const v of code) {
+        if (Math.round(v) !== 0) continue; // an atom of the support (value +-1)
+        sum += v * v;
+        count++;
+      }
+    }
     expect(sum / count).toBeCloseTo((sigma * sigma) / 32, 3);
   });
 

@@ -103,6 +103,12 @@ export function pgdRows(
 ): { x: tf.Tensor2D; zeroGradient: tf.Scalar } {
   const rows = x0.shape[0];
   const d = x0.shape[1];
+  if (session.runPgd) {
+    const start = options.randomStart ? tf.tidy(() => clipTo(tf.add(x0, randomStart(rows, d, eps, options.norm, options.rng!)), options.clip) as tf.Tensor2D) : null;
+    const { x, zeroGradient } = session.runPgd(x0, y, eps, alpha, { norm: options.norm, steps: options.steps, clip: options.clip, start });
+    start?.dispose();
+    return { x, zeroGradient: tf.scalar(zeroGradient) };
+  }
   return tf.tidy(() => {
     const epsCol = tf.tensor2d(eps, [rows, 1]);
     const alphaCol = tf.tensor2d(alpha, [rows, 1]);

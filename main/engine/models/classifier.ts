@@ -13,6 +13,17 @@ export interface InputGradientSession {
    * normalised attack steps are identical, and no sigmoid underflow fakes a zero gradient.)
    */
   marginGradient(x: tf.Tensor2D, y: tf.Tensor1D): { margin: tf.Tensor1D; gradient: tf.Tensor2D };
+  /**
+   * Optional: run T PGD steps at once on rows with their own radius and step size, from x0 or
+   * from `start`, with a fused implementation (same maths as the generic loop in pgd.ts).
+   */
+  runPgd?(
+    x0: tf.Tensor2D,
+    y: tf.Tensor1D,
+    eps: Float32Array,
+    alpha: Float32Array,
+    options: { norm: 'l2' | 'linf'; steps: number; clip: readonly [number, number] | null | undefined; start: tf.Tensor2D | null },
+  ): { x: tf.Tensor2D; zeroGradient: number };
   /** Free what the session cached (for example a transposed weight matrix). */
   dispose(): void;
 }

@@ -171,7 +171,14 @@ export class TwoLayerNet implements BinaryClassifier {
     return { dWt: kept.dWt, db: kept.db ?? null, loss: kept.loss };
   }
 
+  /**
+   * Where input gradients come from: null for the generic tfjs ops below, or a faster
+   * implementation of the same maths (the fused wasm kernels), set by whoever runs the net.
+   */
+  inputGradientProvider: ((net: TwoLayerNet) => InputGradientSession) | null = null;
+
   openInputGradient(): InputGradientSession {
+    if (this.inputGradientProvider) return this.inputGradientProvider(this);
     const W = tf.transpose(this.Wt) as tf.Tensor2D; // [m, d], once per attack: the input gradient is G W
     const b = this.thresholds();
     const a = this.outputWeight;

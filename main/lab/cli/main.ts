@@ -82,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.backend !== undefined && !(backendRequests as readonly string[]).includes(values.backend)) {
     throw new UsageError(`--backend "${values.backend}": expected one of ${backendRequests.join(', ')}`);
   }
+  if (values.preset !== undefined && !presets.some((p) => p.name === values.preset)) {
+    throw new UsageError(`--preset "${values.preset}": expected one of ${presets.map((p) => p.name).join(', ')}`);
+  }
   const config = resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed });
   const view = progressView(process.stderr);
   const controller = new AbortController();
