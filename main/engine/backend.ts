@@ -92,6 +92,9 @@ export const defaultLoaders: BackendLoaders = {
   async cpu() {
     await import('@tensorflow/tfjs-backend-cpu');
     if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+    // The cpu backend prints a banner about tfjs-node on first use; the choice and the reasons
+    // for it are already reported by describeBackend, so the banner is switched off.
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return { device: 'cpu' };
   },
 };
