@@ -168,7 +168,12 @@ export function describeBackend(choice: BackendChoice): string {
   if (choice.note && choice.name !== 'tensorflow') parts.push(choice.note);
   const flags = Object.entries(choice.details).map(([k, v]) => `${k} ${v === true ? 'on' : v === false ? 'off' : v}`);
   if (flags.length) parts.push(flags.join(', '));
-  if (choice.skipped.length) parts.push('skipped: ' + choice.skipped.map((s) => `${s.candidate} (${s.reason})`).join('; '));
+  if (choice.skipped.length) {
+    // Candidates skipped for the same reason share one entry: "tensorflow (GPU), tensorflow (CPU): reason".
+    const byReason = new Map<string, string[]>();
+    for (const s of choice.skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.candidate]);
+    parts.push('skipped ' + [...byReason].map(([reason, names]) => `${names.join(', ')}: ${reason}`).join('; '));
+  }
   return parts.join(' | ');
 }
 

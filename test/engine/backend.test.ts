@@ -26,7 +26,7 @@ describe('automatic choice', () => {
     expect(choice.name).toBe('wasm');
     expect(choice.skipped.map((s) => s.candidate)).toEqual(['tensorflow (GPU)', 'tensorflow (CPU)']);
     expect(choice.skipped[0]!.reason).toMatch(/not installed/);
-    expect(describeBackend(choice)).toMatch(/^backend: wasm \| simd on, threads off \| skipped: tensorflow \(GPU\) \(the optional package/);
+    expect(describeBackend(choice)).toMatch(/^backend: wasm \| simd on, threads off \| skipped tensorflow \(GPU\), tensorflow \(CPU\): the optional package/);
   });
 
   it('native package loads without a usable GPU: tensorflow on the CPU, never claimed as GPU', async () => {
