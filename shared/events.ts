@@ -47,6 +47,8 @@ export interface RunStartedEvent {
   readonly phases: readonly { readonly phase: Phase; readonly epochs: number }[];
   readonly stepsPerEpoch: number;
   readonly time: string;
+  /** Set when the run continues from a checkpoint taken after this global epoch. */
+  readonly resumedFromEpoch?: number;
 }
 
 export interface PhaseChangedEvent {

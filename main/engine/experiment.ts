@@ -29,6 +29,7 @@ import { distribution, instrumentSnapshot } from './instruments/snapshot.ts';
 import { updateRank } from './instruments/updateRank.ts';
 import { TwoLayerNet } from './models/twoLayerNet.ts';
 import { phasesOf } from './protocols.ts';
+import type { EngineCheckpoint, ResumeState } from './checkpoint.ts';
 import { RandomStream } from './random.ts';
 import { mixtureDirection, sparseCodingTask, type SparseCodingData } from './tasks/sparseCoding.ts';
 import { createGenericTrainer, trainPhase, type Trainer } from './train.ts';
@@ -48,6 +49,12 @@ export interface ExperimentHooks {
   readonly signal?: AbortSignal;
   /** Builds the trainer for a network (the fused wasm path, or the generic tfjs one). */
   readonly makeTrainer?: (net: TwoLayerNet, config: ResolvedExperiment) => Trainer;
+  /** Epochs between checkpoints handed to `onCheckpoint` (0: only at the end of a phase). */
+  readonly checkpointEvery?: number;
+  /** Receives each checkpoint; writing it is the caller's business (the run store). */
+  readonly onCheckpoint?: (checkpoint: EngineCheckpoint) => void;
+  /** Continue a run from a checkpoint instead of starting afresh. */
+  readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
   readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
 }
@@ -97,7 +104,15 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   const evalRng = RandomStream.derive(config.seed, 'eval.attacks');
   const clip = data.dataRange;
 
-  emit({ type: 'run-started', config, backend, phases, stepsPerEpoch, time: new Date().toISOString() });
+  emit({
+    type: 'run-started',
+    config,
+    backend,
+    phases,
+    stepsPerEpoch,
+    time: new Date().toISOString(),
+    ...(hooks.resume ? { resumedFromEpoch: hooks.resume.checkpoint.globalEpoch } : {}),
+  });
 
   const snapshot = (phase: Phase | 'init', epoch: number, globalEpoch: number, withCoefficients: boolean) => {
     const event = instrumentSnapshot(net.weights(), net.width, net.inputDim, data, {
@@ -167,26 +182,64 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     return evaluation;
   };
 
-  const W0 = net.weights();
+  const resume = hooks.resume;
+  let W0 = net.weights();
   let Wclean: Float32Array | null = null;
   let afterClean: ModelSummary | undefined;
   let finalSummary: ModelSummary | null = null;
   let trainer: Trainer | null = null;
+  let globalEpoch = 0;
+  let startPhase = 0;
+  let startEpoch = 1;
+  let importOptimizer = false;
+  let shuffleRng = RandomStream.derive(config.seed, 'train.shuffle');
+  let attackRng = RandomStream.derive(config.seed, 'train.attack');
+  const checkpointEvery = hooks.checkpointEvery ?? 0;
   try {
-    snapshot('init', 0, 0, true);
-    const initMetrics = epochMetrics('init', 0, 0, NaN, 0, config.eval.every > 0);
-    checkDead(initMetrics.silentFraction, 0, 'at initialisation');
+    if (resume) {
+      const c = resume.checkpoint;
+      if (c.W.length !== net.width * net.inputDim) {
+        throw new Error(`The checkpoint holds ${c.W.length} weights: expected width * d = ${net.width * net.inputDim} for this config`);
+      }
+      net.setWeights(c.W, c.b);
+      metrics.push(...resume.metrics);
+      instruments.push(...resume.instruments);
+      evaluations.push(...resume.evaluations);
+      warnings.push(...resume.warnings);
+      globalEpoch = c.globalEpoch;
+      steps = c.steps;
+      trainSeconds = c.trainSeconds;
+      shuffleRng = RandomStream.fromState(c.rng.shuffle);
+      attackRng = RandomStream.fromState(c.rng.attack);
+      evalRng.restore(c.rng.eval);
+      W0 = c.W0;
+      Wclean = c.Wclean;
+      afterClean = c.afterClean ?? undefined;
+      startPhase = c.phaseIndex;
+      startEpoch = c.epochInPhase + 1;
+      importOptimizer = c.epochInPhase > 0;
+      if (c.epochInPhase >= phases[c.phaseIndex]!.epochs) {
+        // The checkpoint closed its phase (evaluation included): the next phase starts afresh.
+        startPhase += 1;
+        startEpoch = 1;
+        importOptimizer = false;
+      }
+    } else {
+      snapshot('init', 0, 0, true);
+      const initMetrics = epochMetrics('init', 0, 0, NaN, 0, config.eval.every > 0);
+      checkDead(initMetrics.silentFraction, 0, 'at initialisation');
+    }
 
     const totalSteps = phases.reduce((s, p) => s + p.epochs * stepsPerEpoch, 0);
-    let globalEpoch = 0;
-    const shuffleRng = RandomStream.derive(config.seed, 'train.shuffle');
-    const attackRng = RandomStream.derive(config.seed, 'train.attack');
-    for (const [index, plan] of phases.entries()) {
-      emit({ type: 'phase-changed', phase: plan.phase, epochs: plan.epochs, startsAfterGlobalEpoch: globalEpoch });
+    for (let index = startPhase; index < phases.length; index++) {
+      const plan = phases[index]!;
+      const firstEpoch = index === startPhase ? startEpoch : 1;
+      emit({ type: 'phase-changed', phase: plan.phase, epochs: plan.epochs, startsAfterGlobalEpoch: globalEpoch - (firstEpoch - 1) });
       trainer?.dispose();
       trainer = (hooks.makeTrainer ?? createGenericTrainer)(net, config);
+      if (importOptimizer && index === startPhase && resume) trainer.importState(resume.checkpoint.optimizer);
       const isLastPhase = index === phases.length - 1;
-      for (let epoch = 1; epoch <= plan.epochs; epoch++) {
+      for (let epoch = firstEpoch; epoch <= plan.epochs; epoch++) {
         if (hooks.signal?.aborted) throw new RunCancelledError('The run was cancelled');
         const t0 = performance.now();
         const { loss, lr } = trainPhase(trainer, data.train, config, {
@@ -224,18 +277,40 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         const instrumentsDue = epoch % config.instruments.every === 0 || phaseEnd;
         const coefficientsDue = phaseEnd || (config.instruments.coefficientsEvery > 0 && globalEpoch % config.instruments.coefficientsEvery === 0);
         if (instrumentsDue) snapshot(plan.phase, epoch, globalEpoch, coefficientsDue);
+        if (phaseEnd) {
+          const evaluation = evaluate(isLastPhase ? 'final' : 'after-clean', globalEpoch);
+          const last = instruments[instruments.length - 1]!;
+          if (plan.phase === 'clean' && !isLastPhase) {
+            Wclean = net.weights();
+            afterClean = modelSummary(evaluation, last, config.eval.eps);
+          }
+          if (isLastPhase) finalSummary = modelSummary(evaluation, last, config.eval.eps);
+        }
+        const runEnds = isLastPhase && phaseEnd;
+        const checkpointDue = (checkpointEvery > 0 && globalEpoch % checkpointEvery === 0) || phaseEnd;
+        if (hooks.onCheckpoint && checkpointDue && !runEnds) {
+          hooks.onCheckpoint({
+            version: 1,
+            phaseIndex: index,
+            epochInPhase: epoch,
+            globalEpoch,
+            steps,
+            trainSeconds,
+            rng: { shuffle: shuffleRng.state, attack: attackRng.state, eval: evalRng.state },
+            W: net.weights(),
+            b: net.b ? net.thresholdValues() : null,
+            W0,
+            Wclean,
+            optimizer: trainer.exportState(),
+            afterClean: afterClean ?? null,
+          });
+        }
         await breathe();
       }
-      const label = isLastPhase ? 'final' : 'after-clean';
-      const evaluation = evaluate(label, globalEpoch);
-      const last = instruments[instruments.length - 1]!;
-      if (plan.phase === 'clean' && !isLastPhase) {
-        Wclean = net.weights();
-        afterClean = modelSummary(evaluation, last, config.eval.eps);
-      }
-      if (isLastPhase) finalSummary = modelSummary(evaluation, last, config.eval.eps);
-      await breathe();
     }
+  } catch (error) {
+    net.dispose();
+    throw error;
   } finally {
     trainer?.dispose();
     tf.dispose([test.x, test.y]);

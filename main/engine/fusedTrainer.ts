@@ -20,6 +20,7 @@ import type { TwoLayerNet } from './models/twoLayerNet.ts';
 import { loadFusedKernels, type FusedKernels } from './kernels/fusedKernels.ts';
 import { createGenericTrainer, type Trainer, type TrainingAttack } from './train.ts';
 import { stepSizeFor } from './attacks/pgd.ts';
+import { readBack } from './readBack.ts';
 
 /** A tensor of the same values that owns its own memory (tf.clone shares memory on wasm). */
 function ownedCopy<T extends tf.Tensor>(t: T): T {
@@ -137,8 +138,8 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
   const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
   const invNorm = tf.zeros([m]);
   const dbl = tf.zeros([m]);
-  const first = optimizer.kind === 'adam' || optimizer.momentum > 0 ? tf.zeros([m, d]) : null;
-  const second = optimizer.kind === 'adam' ? tf.zeros([m, d]) : null;
+  let first = optimizer.kind === 'adam' || optimizer.momentum > 0 ? tf.zeros([m, d]) : null;
+  let second = optimizer.kind === 'adam' ? tf.zeros([m, d]) : null;
   let t = 0;
   let lossSum = 0;
 
@@ -173,6 +174,28 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
     sync() {
       const Wt = tf.tidy(() => tf.transpose(W)) as tf.Tensor2D;
       net.setParameters(Wt, net.b);
+    },
+    exportState() {
+      // The moments are kept in the row layout W [m, d]; the generic trainer keeps Wt [d, m].
+      // A checkpoint always stores the generic layout, so either trainer can resume it.
+      const tensors: Record<string, Float32Array> = {};
+      const m1 = first;
+      const m2 = second;
+      if (m1) tensors['first.0'] = readBack(() => tf.transpose(m1)) as Float32Array;
+      if (m2) tensors['second.0'] = readBack(() => tf.transpose(m2)) as Float32Array;
+      return { t, tensors };
+    },
+    importState(state) {
+      t = state.t;
+      // Fresh tensors in the row layout (the checkpoint holds the generic Wt layout).
+      const load = (current: tf.Tensor | null, key: string): tf.Tensor | null => {
+        const values = state.tensors[key];
+        if (!current || !values) return current;
+        current.dispose();
+        return tf.tidy(() => ownedCopy(tf.transpose(tf.tensor2d(values, [d, m]))));
+      };
+      first = load(first, 'first.0');
+      second = load(second, 'second.0');
     },
     dispose() {
       workspace.dispose();

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExperimentConfig } from '../../shared/config.ts';
+import type { OptimizerState } from './checkpoint.ts';
 
 type OptimizerSpec = ExperimentConfig['train']['optimizer'];
 type ScheduleSpec = ExperimentConfig['train']['schedule'];
@@ -65,6 +66,27 @@ export class Optimizer {
   private replace(map: Map<number, tf.Tensor>, i: number, value: tf.Tensor): void {
     map.get(i)?.dispose();
     map.set(i, value);
+  }
+
+  /** The state to checkpoint: the step count and the moments, copied to the host. */
+  exportState(): OptimizerState {
+    const tensors: Record<string, Float32Array> = {};
+    for (const [i, t] of this.first) tensors[`first.${i}`] = Float32Array.from(t.dataSync());
+    for (const [i, t] of this.second) tensors[`second.${i}`] = Float32Array.from(t.dataSync());
+    return { t: this.t, tensors };
+  }
+
+  /** Continue from a checkpointed state (shapes follow the parameters of `shapes`). */
+  importState(state: OptimizerState, shapes: readonly (readonly number[])[]): void {
+    this.dispose();
+    this.t = state.t;
+    for (const [key, values] of Object.entries(state.tensors)) {
+      const [which, index] = key.split('.') as [string, string];
+      const i = Number(index);
+      const shape = shapes[i];
+      if (!shape) throw new Error(`optimizer state "${key}" has no parameter ${i}`);
+      (which === 'first' ? this.first : this.second).set(i, tf.tensor(values, [...shape]));
+    }
   }
 
   dispose(): void {

@@ -55,6 +55,12 @@ export class RandomStream {
     return new RandomStream(state.words, state.spareNormal);
   }
 
+  /** Continue from a checkpointed state, in place. */
+  restore(state: RandomState): void {
+    [this.s0, this.s1, this.s2, this.s3] = state.words;
+    this.spareNormal = state.spareNormal;
+  }
+
   /** The state to checkpoint: restoring it continues the stream exactly. */
   get state(): RandomState {
     return { words: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };

@@ -16,6 +16,7 @@ import type { TwoLayerNet } from './models/twoLayerNet.ts';
 import { learningRate, Optimizer } from './optimizer.ts';
 import type { RandomStream } from './random.ts';
 import type { Dataset } from './tasks/dataset.ts';
+import type { OptimizerState } from './checkpoint.ts';
 
 export interface TrainingAttack {
   readonly eps: number;
@@ -37,6 +38,10 @@ export interface Trainer {
   takeLoss(): number;
   /** Write the working weights back to the network (called at the end of each epoch). */
   sync(): void;
+  /** The optimiser's state, for a checkpoint. */
+  exportState(): OptimizerState;
+  /** Continue from a checkpointed optimiser state. */
+  importState(state: OptimizerState): void;
   dispose(): void;
 }
 
@@ -67,6 +72,12 @@ export function createGenericTrainer(net: TwoLayerNet, config: ResolvedExperimen
     },
     sync() {
       // The network's tensors are the working weights: nothing to write back.
+    },
+    exportState() {
+      return optimizer.exportState();
+    },
+    importState(state) {
+      optimizer.importState(state, net.b && net.thresholdMode === 'learned' ? [net.Wt.shape, net.b.shape] : [net.Wt.shape]);
     },
     takeLoss() {
       const value = lossSum.dataSync()[0]!;

@@ -199,6 +199,14 @@ export class TwoLayerNet implements BinaryClassifier {
     };
   }
 
+  /** Load row-major weights W [m, d] and thresholds b [m] (ignored in the relative mode). */
+  setWeights(W: Float32Array, b: Float32Array | null): void {
+    if (W.length !== this.width * this.inputDim) throw new RangeError(`W has ${W.length} values: expected ${this.width * this.inputDim}`);
+    const Wt = tf.tidy(() => tf.transpose(tf.tensor2d(W, [this.width, this.inputDim]))) as tf.Tensor2D;
+    const thresholds = this.thresholdMode === 'relative' ? null : tf.tensor1d(b ?? new Float32Array(this.width));
+    this.setParameters(Wt, thresholds);
+  }
+
   /** Replace parameters (the old tensors are disposed). */
   setParameters(Wt: tf.Tensor2D, b: tf.Tensor1D | null): void {
     if (Wt !== this.Wt) this.Wt.dispose();
