@@ -53,6 +53,8 @@ export interface ExperimentHooks {
   readonly checkpointEvery?: number;
   /** Receives each checkpoint; writing it is the caller's business (the run store). */
   readonly onCheckpoint?: (checkpoint: EngineCheckpoint) => void;
+  /** Receives the weights W [m, d] and thresholds b at initialisation, after clean training, and at the end. */
+  readonly onWeights?: (label: 'init' | 'after-clean' | 'final', W: Float32Array, b: Float32Array | null) => void;
   /** Continue a run from a checkpoint instead of starting afresh. */
   readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
@@ -195,6 +197,21 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   let shuffleRng = RandomStream.derive(config.seed, 'train.shuffle');
   let attackRng = RandomStream.derive(config.seed, 'train.attack');
   const checkpointEvery = hooks.checkpointEvery ?? 0;
+  const checkpointAt = (phaseIndex: number, epochInPhase: number, phaseTrainer: Trainer): EngineCheckpoint => ({
+    version: 1,
+    phaseIndex,
+    epochInPhase,
+    globalEpoch,
+    steps,
+    trainSeconds,
+    rng: { shuffle: shuffleRng.state, attack: attackRng.state, eval: evalRng.state },
+    W: net.weights(),
+    b: net.b ? net.thresholdValues() : null,
+    W0,
+    Wclean,
+    optimizer: phaseTrainer.exportState(),
+    afterClean: afterClean ?? null,
+  });
   try {
     if (resume) {
       const c = resume.checkpoint;
@@ -225,6 +242,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         importOptimizer = false;
       }
     } else {
+      hooks.onWeights?.('init', W0, net.b ? net.thresholdValues() : null);
       snapshot('init', 0, 0, true);
       const initMetrics = epochMetrics('init', 0, 0, NaN, 0, config.eval.every > 0);
       checkDead(initMetrics.silentFraction, 0, 'at initialisation');
@@ -240,7 +258,11 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       if (importOptimizer && index === startPhase && resume) trainer.importState(resume.checkpoint.optimizer);
       const isLastPhase = index === phases.length - 1;
       for (let epoch = firstEpoch; epoch <= plan.epochs; epoch++) {
-        if (hooks.signal?.aborted) throw new RunCancelledError('The run was cancelled');
+        if (hooks.signal?.aborted) {
+          // Stopping between epochs: hand over a checkpoint of where we are, so nothing is lost.
+          if (hooks.onCheckpoint && epoch > 1) hooks.onCheckpoint(checkpointAt(index, epoch - 1, trainer));
+          throw new RunCancelledError('The run was cancelled');
+        }
         const t0 = performance.now();
         const { loss, lr } = trainPhase(trainer, data.train, config, {
           phase: plan.phase,
@@ -283,28 +305,16 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
           if (plan.phase === 'clean' && !isLastPhase) {
             Wclean = net.weights();
             afterClean = modelSummary(evaluation, last, config.eval.eps);
+            hooks.onWeights?.('after-clean', Wclean, net.b ? net.thresholdValues() : null);
           }
-          if (isLastPhase) finalSummary = modelSummary(evaluation, last, config.eval.eps);
+          if (isLastPhase) {
+            finalSummary = modelSummary(evaluation, last, config.eval.eps);
+            hooks.onWeights?.('final', net.weights(), net.b ? net.thresholdValues() : null);
+          }
         }
         const runEnds = isLastPhase && phaseEnd;
         const checkpointDue = (checkpointEvery > 0 && globalEpoch % checkpointEvery === 0) || phaseEnd;
-        if (hooks.onCheckpoint && checkpointDue && !runEnds) {
-          hooks.onCheckpoint({
-            version: 1,
-            phaseIndex: index,
-            epochInPhase: epoch,
-            globalEpoch,
-            steps,
-            trainSeconds,
-            rng: { shuffle: shuffleRng.state, attack: attackRng.state, eval: evalRng.state },
-            W: net.weights(),
-            b: net.b ? net.thresholdValues() : null,
-            W0,
-            Wclean,
-            optimizer: trainer.exportState(),
-            afterClean: afterClean ?? null,
-          });
-        }
+        if (hooks.onCheckpoint && checkpointDue && !runEnds) hooks.onCheckpoint(checkpointAt(index, epoch, trainer));
         await breathe();
       }
     }

@@ -1,0 +1,94 @@
+/**
+ * `lab eval --weights FILE --data FILE`: evaluate any saved two-layer model on any dataset file,
+ * with every attack of the config over its eps grid, the per-sample worst case, and, when the
+ * dataset carries its dictionary M and teacher w*, the mixture-direction attack and the
+ * dictionary instruments. Its JSON has the same `summary.final` keys as `run`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveExperiment, type ExperimentInput, type TwoLayerModel } from '../../../shared/config.ts';
+import type { ModelSummary } from '../../../shared/events.ts';
+import { describeBackend, type BackendRequest } from '../../engine/backend.ts';
+import { evaluateModel } from '../../engine/attacks/evaluate.ts';
+import { instrumentSnapshot } from '../../engine/instruments/snapshot.ts';
+import { TwoLayerNet } from '../../engine/models/twoLayerNet.ts';
+import { RandomStream } from '../../engine/random.ts';
+import { mixtureDirection } from '../../engine/tasks/sparseCoding.ts';
+import { experimentInput } from '../experimentInput.ts';
+import { FormatError } from '../formats/formatError.ts';
+import { readDatasetFile } from '../formats/datasetFile.ts';
+import { prepareBackend } from '../runHeadless.ts';
+import { decodeWeights } from '../weightsFile.ts';
+import type { CliValues } from './main.ts';
+import { summaryTable } from './summaryTable.ts';
+import { UsageError } from './usage.ts';
+
+export async function evalCommand(values: CliValues, rest: string[]): Promise<number> {
+  if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
+  if (!values.weights || !values.data) throw new UsageError('eval needs --weights FILE and --data FILE');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(values.weights);
+  } catch (error) {
+    throw new FormatError(values.weights, `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const weights = decodeWeights(bytes, values.weights);
+  const data = readDatasetFile(values.data);
+  if (data.d !== weights.inputDim) throw new FormatError(values.data, `x has d = ${data.d} columns but the weights in ${values.weights} expect d = ${weights.inputDim}`);
+  if (data.labelKind !== 'binary') throw new FormatError(values.data, `y holds ${data.classes} classes: the two-layer model is a binary classifier and needs labels -1/+1`);
+
+  // The model as the card describes it; --set may fill in what a card-less file cannot say.
+  const card = weights.card;
+  let input: ExperimentInput = experimentInput({ sets: values.set });
+  const model: ExperimentInput['model'] = card
+    ? { kind: 'two-layer', width: card.width, outputWeight: card.outputWeight, initScale: card.initScale, threshold: { mode: card.thresholdMode, ratio: card.thresholdRatio, value: card.thresholdValue } }
+    : { ...(input.model ?? { kind: 'two-layer' }), kind: 'two-layer', width: weights.width };
+  input = { ...input, model, task: { ...(input.task ?? { kind: 'sparse-coding' }), kind: 'sparse-coding', d: data.d, trainSize: Math.max(input.train?.batchSize ?? 100, 100) }, eval: { ...input.eval, testSize: data.n } };
+  const config = resolveExperiment(input, 'eval config');
+  if (!card && weights.a[0] !== (config.model.outputWeight === 'one' ? 1 : 1 / Math.sqrt(weights.width))) {
+    process.stderr.write(`note: ${values.weights} has no model card; its output weight a = ${weights.a[0]} does not match model.outputWeight = ${config.model.outputWeight}\n`);
+  }
+
+  const { info, hooks } = await prepareBackend({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
+  const net = TwoLayerNet.fromWeights(config.model as TwoLayerModel, data.d, weights.W, weights.b);
+  net.inputGradientProvider = hooks.inputGradientProvider ?? null;
+  const test = { x: tf.tensor2d(data.x, [data.n, data.d]), y: tf.tensor1d(data.y), n: data.n };
+  const unavailable: string[] = [];
+  const hasDictionary = data.dictionary !== undefined && data.teacher !== undefined && data.atoms !== undefined;
+  if (!hasDictionary) unavailable.push(`the mixture-direction attack and the dictionary instruments (mixture ratio, participation ratio, coherence): ${values.data} has no M and wstar`);
+  const dictionary = hasDictionary ? { dictionary: data.dictionary!, teacher: data.teacher!, d: data.d, atoms: data.atoms! } : null;
+  try {
+    const evaluation = evaluateModel(net, test, config.eval, {
+      label: 'final',
+      globalEpoch: 0,
+      direction: dictionary ? mixtureDirection(dictionary, config.eval.norm) : null,
+      clip: null,
+      rng: RandomStream.derive(config.seed, 'eval.attacks'),
+    });
+    const instruments = dictionary ? instrumentSnapshot(net.weights(), net.width, net.inputDim, dictionary, { principalAtoms: config.instruments.principalAtoms, withCoefficients: true, phase: 'init', epoch: 0, globalEpoch: 0 }) : null;
+    const worstAt = evaluation.worstCase.accuracy[evaluation.worstCase.eps.indexOf(config.eval.eps)]!;
+    const pair = (a: { lower: number; upper: number }) => [a.lower, a.upper] as const;
+    const final: ModelSummary = {
+      cleanAccuracy: evaluation.cleanAccuracy.estimate,
+      robustAccuracy: evaluation.robustAccuracy.estimate,
+      worstCaseRobustAccuracy: worstAt.estimate,
+      mixtureDirectionAccuracy: evaluation.mixtureDirectionAccuracy.estimate,
+      mixtureRatioMedian: instruments?.mixtureRatio.summary.median ?? NaN,
+      participationRatioMedian: instruments?.participationRatio.summary.median ?? NaN,
+      coherenceMedian: instruments?.coherence.summary.median ?? NaN,
+      intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
+      testSize: data.n,
+    };
+    process.stdout.write(`\n${summaryTable(config, { final }, evaluation)}\n`);
+    for (const u of unavailable) process.stdout.write(`unavailable: ${u}\n`);
+    if (values.json) {
+      writeFileSync(values.json, JSON.stringify({ weights: values.weights, data: values.data, modelCard: card, config, backend: info, evaluations: [evaluation], instruments: instruments ? [instruments] : [], unavailable, summary: { final } }));
+      process.stdout.write(`result written to ${values.json}\n`);
+    }
+    return 0;
+  } finally {
+    tf.dispose([test.x, test.y]);
+    net.dispose();
+  }
+}

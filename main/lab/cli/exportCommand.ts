@@ -1,0 +1,115 @@
+/**
+ * `lab export ID... --format F --out DIR`: a run's figure set (svg, png, pdf, through the same
+ * chart builders as the UI), its metrics as tidy CSV or JSON (one row per run, epoch and metric;
+ * `--all` for every run in the store), its weights (safetensors) or its dataset (`data`).
+ * File names are sanitised, so nothing is ever written outside DIR.
+ */
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { figureSet } from '../../../shared/charts/index.ts';
+import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
+import { exportFigure, sanitizeName, type ExportFormat } from '../export/render.ts';
+import { writeDatasetFile } from '../formats/datasetFile.ts';
+import type { MetricRow, RunRecord, RunStore } from '../store/runStore.ts';
+import { openStore, type CliValues } from './main.ts';
+import { UsageError } from './usage.ts';
+
+const formats = ['svg', 'png', 'pdf', 'csv', 'json', 'safetensors', 'data'] as const;
+type Format = (typeof formats)[number];
+
+/** A path inside `dir` for a file called `name` (sanitised; refuses anything that escapes). */
+function inside(dir: string, name: string): string {
+  const root = resolve(dir);
+  const path = join(root, sanitizeName(name));
+  if (!path.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${path}`);
+  return path;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Tidy rows: one per run, epoch and metric, with the run's identity on every row. */
+function tidyRows(store: RunStore, runs: readonly RunRecord[]): Record<string, unknown>[] {
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const rows: Record<string, unknown>[] = store.metricRows(runs.map((r) => r.id)).map((m: MetricRow) => {
+    const run = byId.get(m.run_id)!;
+    return { run_id: m.run_id, run_name: run.name, preset: run.preset, seed: run.seed, sweep_id: run.sweepId, global_epoch: m.global_epoch, phase: m.phase, epoch: m.epoch, metric: m.metric, value: m.value, lower: m.lower, upper: m.upper };
+  });
+  // The summaries too, as rows at the epoch they were measured, so one file holds everything.
+  for (const run of runs) {
+    for (const [model, s] of [['after-clean', run.summary?.afterClean], ['final', run.summary?.final]] as const) {
+      if (!s) continue;
+      for (const key of ['cleanAccuracy', 'robustAccuracy', 'worstCaseRobustAccuracy', 'mixtureDirectionAccuracy', 'mixtureRatioMedian', 'participationRatioMedian', 'coherenceMedian'] as const) {
+        const interval = (s.intervals as Record<string, readonly [number, number] | undefined>)[key];
+        rows.push({ run_id: run.id, run_name: run.name, preset: run.preset, seed: run.seed, sweep_id: run.sweepId, global_epoch: null, phase: `summary:${model}`, epoch: null, metric: key, value: s[key], lower: interval?.[0] ?? null, upper: interval?.[1] ?? null });
+      }
+    }
+  }
+  return rows;
+}
+
+function writeCsv(path: string, rows: readonly Record<string, unknown>[]): void {
+  const columns = ['run_id', 'run_name', 'preset', 'seed', 'sweep_id', 'global_epoch', 'phase', 'epoch', 'metric', 'value', 'lower', 'upper'];
+  writeFileSync(path, [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n');
+}
+
+export async function exportCommand(values: CliValues, rest: string[]): Promise<number> {
+  const requested = (values.format ?? []).flatMap((f) => f.split(','));
+  if (requested.length === 0) throw new UsageError(`export needs --format (${formats.join(', ')})`);
+  for (const f of requested) if (!(formats as readonly string[]).includes(f)) throw new UsageError(`--format "${f}": expected one of ${formats.join(', ')}`);
+  if (!values.out) throw new UsageError('export needs --out DIR');
+  if (rest.length === 0 && !values.all) throw new UsageError('export needs run ids, or --all');
+  const out = resolve(values.out);
+  mkdirSync(out, { recursive: true });
+  const store = openStore(values);
+  try {
+    const runs = values.all ? store.list() : rest.map((id) => store.get(id));
+    const written: string[] = [];
+    for (const format of new Set(requested as Format[])) {
+      if (format === 'csv' || format === 'json') {
+        const rows = tidyRows(store, runs);
+        const name = runs.length === 1 ? `${runs[0]!.id}-metrics.${format}` : `metrics.${format}`;
+        const path = inside(out, name);
+        if (format === 'csv') writeCsv(path, rows);
+        else writeFileSync(path, JSON.stringify({ runs: runs.map((r) => ({ id: r.id, name: r.name, notes: r.notes, status: r.status, config: r.config, configHash: r.configHash, codeVersion: r.codeVersion, summary: r.summary })), metrics: rows }, null, 1));
+        written.push(path);
+        continue;
+      }
+      for (const run of runs) {
+        if (format === 'svg' || format === 'png' || format === 'pdf') {
+          const result = store.result(run.id);
+          const dir = inside(out, run.id);
+          for (const figure of figureSet(result)) {
+            written.push(...(await exportFigure(figure.option, dir, figure.name, [format as ExportFormat], figure.size ?? 'column')));
+          }
+        } else if (format === 'safetensors') {
+          let any = false;
+          for (const label of ['init', 'after-clean', 'final']) {
+            const source = join(run.folder, `weights-${label}.safetensors`);
+            if (!existsSync(source)) continue;
+            const path = inside(out, `${run.id}-weights-${label}.safetensors`);
+            copyFileSync(source, path);
+            written.push(path);
+            any = true;
+          }
+          if (!any) process.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
+        } else if (format === 'data') {
+          // The task is deterministic in (config, seed): regenerate it rather than store it.
+          const task = sparseCodingTask(run.config.task, run.config.seed, run.config.eval.testSize);
+          for (const [part, set] of [['train', task.train], ['test', task.test]] as const) {
+            const path = inside(out, `${run.id}-data-${part}.safetensors`);
+            writeDatasetFile(path, { x: set.x, y: set.y, n: set.n, d: set.d, labelKind: 'binary', classes: 2, dictionary: task.dictionary, teacher: task.teacher, atoms: task.atoms });
+            written.push(path);
+          }
+        }
+      }
+    }
+    for (const path of written) process.stdout.write(`${path}\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}

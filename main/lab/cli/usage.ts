@@ -1,0 +1,48 @@
+/** The CLI's help text and its usage error. */
+import { backendRequests } from '../../engine/backend.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const usage = `Usage: npm run lab -- <verb> [options]
+
+Run experiments
+  run                 run an experiment, record it in the store, print the clean-vs-final summary
+  sweep               run a grid over config fields x seeds; print mean ± std over seeds
+  resume ID           continue an interrupted run from its last checkpoint
+  eval                evaluate a saved two-layer model on a dataset file
+
+Look at runs
+  runs                list runs (--status S, --sweep ID, --grep TEXT)
+  show ID             one run: config, provenance, summary
+  compare ID ID...    config diff (only fields that differ) and metrics side by side
+  export ID...        --format svg|png|pdf|csv|json|safetensors|data --out DIR (or --all for csv/json)
+  rename ID NAME      rename a run
+  notes ID TEXT       set a run's notes
+  rm ID...            delete runs (asks first unless --yes)
+
+Other
+  presets             list the presets
+  paths               list every config path that --set accepts
+
+Options of run and sweep
+  --preset NAME       flagship (default), scratch, linear, quick
+  --config FILE       a JSON config, laid over the preset
+  --set PATH=VALUE    set one field, e.g. --set train.attack.eps=0.2 (repeatable)
+  --seed N            the run's seed
+  --name TEXT         the run's name; --notes TEXT its notes
+  --backend NAME      force ${backendRequests.join(' | ')}
+  --json FILE         write the full result (config, backend, metrics, instruments, summary)
+  --checkpoint-every N  epochs between checkpoints (default 5)
+  --no-fused          use plain tfjs ops even where fused wasm kernels exist
+  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
+
+Options of eval
+  --weights FILE      a .safetensors written by export (or any W [m, d] with a, b)
+  --data FILE         a dataset (.safetensors or .npz with x, y, and optionally M, wstar)
+  --set, --json       as for run (the model card, when present, sets the model)
+
+Every verb that touches runs takes --store DIR (default: $PURIFICATION_LAB_STORE, else the
+user data directory).
+`;

@@ -1,0 +1,22 @@
+/**
+ * The one error the file formats throw. A reader of a broken file needs two things: which file,
+ * and what exactly is wrong with it (and what was expected), so the message always starts with
+ * the file and `problem` holds the rest, for wrappers (an .npz entry) that re-frame it.
+ */
+export class FormatError extends Error {
+  /** The file (a path, or a label for bytes that have no path yet) the problem is in. */
+  readonly file: string;
+  /** What is wrong, without the file name: "the header says ... but ...". */
+  readonly problem: string;
+
+  /**
+   * @param file the file the problem is in, as the user would recognise it (usually its path)
+   * @param problem what is wrong and what was expected; the message is `${file}: ${problem}`
+   */
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'FormatError';
+    this.file = file;
+    this.problem = problem;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The colours of every Purification Lab figure: the live UI, the comparison page and the
+ * headless export all read them from here, so a colour means the same thing everywhere.
+ *
+ *   CLEAN   the clean model, clean accuracy, the clean phase          (Okabe–Ito blue)
+ *   ROBUST  the robust model, robust accuracy, the adversarial phase  (Okabe–Ito vermillion)
+ *
+ * Categorical colours are Okabe & Ito's colour-blind-safe set ("Color Universal Design", 2008);
+ * the diverging scale is Paul Tol's PRGn (SRON/EPS/TN/09-002) and the sequential one YlGn, both
+ * readable with the common colour-vision deficiencies and in greyscale (by lightness). Runs anywhere: no imports at all.
+ */
+
+/** Okabe–Ito, by name. */
+export const okabeIto = {
+  black: '#000000',
+  orange: '#E69F00',
+  skyBlue: '#56B4E9',
+  bluishGreen: '#009E73',
+  yellow: '#F0E442',
+  blue: '#0072B2',
+  vermillion: '#D55E00',
+  reddishPurple: '#CC79A7',
+} as const;
+
+/** The clean model / clean accuracy / clean phase. */
+export const CLEAN = okabeIto.blue;
+/** The robust model / robust accuracy / adversarial phase. */
+export const ROBUST = okabeIto.vermillion;
+/** Accuracy under the mixture-direction attack (and that attack's curve). */
+export const MIXTURE_DIRECTION = okabeIto.reddishPurple;
+/** The per-sample worst case over all attacks, on a light background (see `Theme.worstCase`). */
+export const WORST_CASE = okabeIto.black;
+
+/** Per-attack colours, by the attack's kind. None of them is CLEAN or ROBUST. */
+export const ATTACK_COLORS = {
+  pgd: okabeIto.orange,
+  fgm: okabeIto.bluishGreen,
+  'mixture-direction': MIXTURE_DIRECTION,
+} as const;
+
+/** Colours for attacks of other kinds, in order. */
+export const EXTRA_ATTACK_COLORS: readonly string[] = [okabeIto.skyBlue, okabeIto.yellow, '#999999'];
+
+/**
+ * The colour of an attack's curve, from its label as the engine writes it ("PGD-20 (l2, ...)",
+ * "FGM (l2)", "mixture direction (l2)"); `index` picks an extra colour for unknown kinds.
+ */
+export function attackColor(label: string, index = 0): string {
+  const l = label.trim().toLowerCase();
+  if (l.startsWith('pgd')) return ATTACK_COLORS.pgd;
+  if (l.startsWith('fgm') || l.startsWith('fgsm')) return ATTACK_COLORS.fgm;
+  if (l.startsWith('mixture')) return ATTACK_COLORS['mixture-direction'];
+  return EXTRA_ATTACK_COLORS[index % EXTRA_ATTACK_COLORS.length] as string;
+}
+
+/**
+ * Tol's PRGn diverging scale, negative (purple) → 0 (white) → positive (green); odd length,
+ * white centre. Neither end is blue or red, so a coefficient's sign never reads as clean/robust.
+ */
+export const DIVERGING: readonly string[] = [
+  '#762A83',
+  '#9970AB',
+  '#C2A5CF',
+  '#E7D4E8',
+  '#F7F7F7',
+  '#D9F0D3',
+  '#ACD39E',
+  '#5AAE61',
+  '#1B7837',
+];
+
+/**
+ * A yellow–green sequential scale (ColorBrewer/Tol YlGn), low → high, for counts and densities:
+ * neither blue nor orange, so it never reads as the clean or the robust colour.
+ */
+export const SEQUENTIAL: readonly string[] = [
+  '#FFFFE5',
+  '#F7FCB9',
+  '#D9F0A3',
+  '#ADDD8E',
+  '#78C679',
+  '#41AB5D',
+  '#238443',
+  '#006837',
+  '#004529',
+];
+
+export type ThemeName = 'light' | 'dark';
+
+export interface Theme {
+  readonly name: ThemeName;
+  readonly background: string;
+  /** Titles, legend and axis names. */
+  readonly text: string;
+  /** Tick labels and secondary text. */
+  readonly subtleText: string;
+  /** Axis lines and ticks. */
+  readonly axis: string;
+  /** Grid (split) lines. */
+  readonly split: string;
+  /** The phase-boundary line and its label. */
+  readonly boundary: string;
+  /** The worst-case curve (black on light, near-white on dark). */
+  readonly worstCase: string;
+  /** Opacity of interval bands (95 % intervals, quartile bands). */
+  readonly bandOpacity: number;
+  /** Opacity of the faint min–max band. */
+  readonly faintBandOpacity: number;
+}
+
+export const themes: Readonly<Record<ThemeName, Theme>> = {
+  light: {
+    name: 'light',
+    background: '#FFFFFF',
+    text: '#1A1A1A',
+    subtleText: '#4D4D4D',
+    axis: '#6B6B6B',
+    split: '#E6E6E6',
+    boundary: '#4D4D4D',
+    worstCase: WORST_CASE,
+    bandOpacity: 0.22,
+    faintBandOpacity: 0.09,
+  },
+  dark: {
+    name: 'dark',
+    background: '#1E1F22',
+    text: '#E8E8E8',
+    subtleText: '#B8B8B8',
+    axis: '#9A9A9A',
+    split: '#3A3B3F',
+    boundary: '#C8C8C8',
+    worstCase: '#F2F2F2',
+    bandOpacity: 0.3,
+    faintBandOpacity: 0.14,
+  },
+};
+
+/** The theme of a name (light by default). */
+export function theme(name: ThemeName = 'light'): Theme {
+  return themes[name];
+}

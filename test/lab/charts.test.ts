@@ -1,0 +1,392 @@
+/**
+ * The chart builders on a real (tiny) run: each option holds the expected series, the phase
+ * boundary sits at the last clean epoch, clean and robust keep their colours in every figure,
+ * and every option is plain JSON (the UI, the comparison page and the export share them).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EChartsOption } from 'echarts';
+import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { resolveExperiment } from '../../shared/config.ts';
+import type { RunResult } from '../../shared/result.ts';
+import {
+  accuracyOverTraining,
+  accuracySeriesIds,
+  BOUNDARY_LABEL,
+  boundarySeriesId,
+  CLEAN,
+  coefficientHeatmap,
+  coefficientHeatmapBeforeAfter,
+  colorLimit,
+  DIVERGING,
+  figureSet,
+  MIXTURE_DIRECTION,
+  mixtureAccumulation,
+  participationCoherence,
+  phaseBoundary,
+  principalOrder,
+  ROBUST,
+  robustCurve,
+  robustCurveComparison,
+  themes,
+  WORST_CASE_NAME,
+  type CoefficientSnapshot,
+} from '../../shared/charts/index.ts';
+
+const CLEAN_EPOCHS = 3;
+const ADVERSARIAL_EPOCHS = 2;
+const WIDTH = 16;
+const ATOMS = 24;
+
+let result: RunResult;
+
+beforeAll(async () => {
+  const config = resolveExperiment({
+    task: { kind: 'sparse-coding', d: ATOMS, k: 3, trainSize: 600 },
+    model: { kind: 'two-layer', width: WIDTH },
+    train: { cleanEpochs: CLEAN_EPOCHS, adversarialEpochs: ADVERSARIAL_EPOCHS },
+    eval: { testSize: 200 },
+  });
+  result = await runHeadless(config, { backend: 'wasm' });
+});
+
+type AnySeries = Record<string, unknown> & { id?: string; name?: string; type?: string; data?: unknown[] };
+
+function seriesOf(option: EChartsOption): AnySeries[] {
+  const s = option.series;
+  return (Array.isArray(s) ? s : s ? [s] : []) as AnySeries[];
+}
+
+function byId(option: EChartsOption, id: string): AnySeries {
+  const found = seriesOf(option).find((s) => s.id === id);
+  if (!found) throw new Error(`no series ${id} in ${seriesOf(option).map((s) => s.id).join(', ')}`);
+  return found;
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+/** The x positions of every phase-boundary markLine in the option. */
+function boundaryMarks(option: EChartsOption): unknown[] {
+  return seriesOf(option)
+    .filter((s) => String(s.id).startsWith('phase-boundary'))
+    .flatMap((s) => ((s.markLine as { data: { xAxis: unknown }[] }).data ?? []).map((d) => d.xAxis));
+}
+
+/** Fails on anything JSON would not keep: functions, undefined, NaN, infinities, class instances. */
+function assertPlainJson(value: unknown, path = 'option'): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    expect(Number.isFinite(value), `${path} = ${value}`).toBe(true);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertPlainJson(v, `${path}[${i}]`));
+    return;
+  }
+  expect(typeof value, path).toBe('object');
+  expect(Object.getPrototypeOf(value), `${path} is a plain object`).toBe(Object.prototype);
+  for (const [k, v] of Object.entries(value as object)) {
+    expect(v, `${path}.${k} is undefined`).not.toBeUndefined();
+    assertPlainJson(v, `${path}.${k}`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+describe('phase boundary', () => {
+  it('is the last clean global epoch of a fine-tune run, and absent for single-phase runs', () => {
+    expect(phaseBoundary(result)).toBe(CLEAN_EPOCHS);
+    const cleanOnly = { metrics: result.metrics.filter((m) => m.phase !== 'adversarial') };
+    expect(phaseBoundary(cleanOnly)).toBeNull();
+    const adversarialOnly = { metrics: result.metrics.filter((m) => m.phase !== 'clean') };
+    expect(phaseBoundary(adversarialOnly)).toBeNull();
+  });
+});
+
+describe('accuracyOverTraining', () => {
+  it('draws clean, robust and mixture-direction accuracy with interval bands and the boundary', () => {
+    const option = accuracyOverTraining(result, { static: true });
+    expect(option.animation).toBe(false);
+    const clean = byId(option, accuracySeriesIds.clean);
+    expect(clean.color).toBe(CLEAN);
+    expect((clean.data as [number, number][]).map((p) => p[0])).toEqual(result.metrics.map((m) => m.globalEpoch));
+    expect((clean.data as [number, number][])[1]![1]).toBeCloseTo(result.metrics[1]!.cleanAccuracy.estimate, 4);
+
+    // Robust: where measured during training, plus both evaluations (phase ends).
+    const robust = byId(option, accuracySeriesIds.robust);
+    expect(robust.color).toBe(ROBUST);
+    const robustEpochs = (robust.data as [number, number][]).map((p) => p[0]);
+    for (const e of result.evaluations) expect(robustEpochs).toContain(e.globalEpoch);
+    for (const m of result.metrics) if (m.robustAccuracy) expect(robustEpochs).toContain(m.globalEpoch);
+    expect(byId(option, accuracySeriesIds.mixture).color).toBe(MIXTURE_DIRECTION);
+
+    // Each accuracy has a band (lower edge + width, stacked) carrying its name, so the legend toggles both.
+    for (const id of Object.values(accuracySeriesIds)) {
+      const main = byId(option, id);
+      const lower = byId(option, `${id}-band-lower`);
+      const width = byId(option, `${id}-band-width`);
+      expect(lower.name).toBe(main.name);
+      expect(width.name).toBe(main.name);
+      expect(lower.stack).toBe(width.stack);
+      expect((width.areaStyle as { color: string }).color).toBe(main.color);
+    }
+    const lower = byId(option, `${accuracySeriesIds.clean}-band-lower`).data as [number, number][];
+    const width = byId(option, `${accuracySeriesIds.clean}-band-width`).data as [number, number][];
+    const m0 = result.metrics[0]!.cleanAccuracy;
+    expect(lower[0]![1]).toBeCloseTo(m0.lower, 4);
+    expect(lower[0]![1] + width[0]![1]).toBeCloseTo(m0.upper, 4);
+
+    expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS]);
+    const mark = byId(option, boundarySeriesId(0)).markLine as { label: { formatter: string } };
+    expect(mark.label.formatter).toBe(BOUNDARY_LABEL);
+    expect(BOUNDARY_LABEL).toBe('clean → adversarial');
+
+    expect((option.xAxis as { name: string }).name).toBe('epoch');
+    expect((option.yAxis as { name: string }).name).toMatch(/accuracy \(.+\)/);
+    const legendNames = ((option.legend as { data: { name: string }[] }).data ?? []).map((d) => d.name);
+    expect(legendNames).toEqual([clean.name, robust.name, byId(option, accuracySeriesIds.mixture).name]);
+    expect(option.tooltip).toBeTruthy();
+  });
+
+  it('animates in the UI and not in exports', () => {
+    expect(accuracyOverTraining(result).animation).toBe(true);
+    expect(accuracyOverTraining(result, { static: true }).animation).toBe(false);
+  });
+});
+
+describe('mixtureAccumulation', () => {
+  it('draws the median with quartile and min–max bands, clean before the boundary and robust after', () => {
+    const option = mixtureAccumulation(result, { static: true });
+    const clean = byId(option, 'mixture-ratio-median-clean');
+    const adv = byId(option, 'mixture-ratio-median-adversarial');
+    expect(clean.color).toBe(CLEAN);
+    expect(adv.color).toBe(ROBUST);
+    const cleanX = (clean.data as [number, number][]).map((p) => p[0]);
+    const advX = (adv.data as [number, number][]).map((p) => p[0]);
+    expect(Math.max(...cleanX)).toBe(CLEAN_EPOCHS);
+    expect(Math.min(...advX)).toBe(CLEAN_EPOCHS); // the boundary snapshot joins the two lines
+    expect(Math.max(...advX)).toBe(CLEAN_EPOCHS + ADVERSARIAL_EPOCHS);
+    const snapshot = result.instruments.find((s) => s.globalEpoch === CLEAN_EPOCHS)!;
+    expect((clean.data as [number, number][]).at(-1)![1]).toBeCloseTo(snapshot.mixtureRatio.summary.median, 4);
+    for (const phase of ['clean', 'adversarial']) {
+      const color = phase === 'clean' ? CLEAN : ROBUST;
+      const q = byId(option, `mixture-ratio-quartiles-${phase}-width`);
+      const r = byId(option, `mixture-ratio-range-${phase}-width`);
+      expect((q.areaStyle as { color: string }).color).toBe(color);
+      expect((r.areaStyle as { color: string; opacity: number }).color).toBe(color);
+      expect((r.areaStyle as { opacity: number }).opacity).toBeLessThan((q.areaStyle as { opacity: number }).opacity);
+    }
+    expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS]);
+    expect((option.yAxis as { name: string; min: number; max: number }).name).toMatch(/mixture ratio \(.+\)/);
+  });
+
+  it('heatmap mode counts every neuron of every snapshot into 20 bins on [0, 1]', () => {
+    const option = mixtureAccumulation(result, { mode: 'heatmap', static: true });
+    const heat = byId(option, 'mixture-histogram');
+    expect(heat.type).toBe('heatmap');
+    const cells = heat.data as [number, number, number][];
+    const perSnapshot = new Map<number, number>();
+    for (const [x, bin, count] of cells) {
+      expect(bin).toBeGreaterThanOrEqual(0);
+      expect(bin).toBeLessThan(20);
+      perSnapshot.set(x, (perSnapshot.get(x) ?? 0) + count);
+    }
+    expect(perSnapshot.size).toBe(result.instruments.length);
+    result.instruments.forEach((s, i) => expect(perSnapshot.get(i)).toBe(s.mixtureRatio.values.filter((v) => !Number.isNaN(v)).length));
+    const yAxes = option.yAxis as { type: string; data?: string[] }[];
+    expect(yAxes[0]!.data).toHaveLength(20);
+    const xAxis = option.xAxis as { data: string[] };
+    expect(xAxis.data).toEqual(result.instruments.map((s) => String(s.globalEpoch)));
+    expect(boundaryMarks(option)).toEqual([String(CLEAN_EPOCHS)]);
+    const visualMap = option.visualMap as { max: number };
+    expect(visualMap.max).toBe(Math.max(...cells.map((c) => c[2])));
+    expect(byId(option, 'mixture-median-clean').color).toBe(CLEAN);
+    expect(byId(option, 'mixture-median-adversarial').color).toBe(ROBUST);
+  });
+});
+
+describe('participationCoherence', () => {
+  it('draws both medians with quartile bands in two panels, the boundary in each', () => {
+    const option = participationCoherence(result, { static: true });
+    expect(asArray(option.grid)).toHaveLength(2);
+    const yAxes = option.yAxis as { name: string; type: string; gridIndex: number }[];
+    expect(yAxes[0]!.name).toMatch(/participation ratio/);
+    expect(yAxes[0]!.type).toBe('log');
+    expect(yAxes[1]!.name).toMatch(/coherence/);
+    for (const [id, axis] of [['participation-ratio', 0], ['coherence', 1]] as const) {
+      expect(byId(option, `${id}-median-clean`).color).toBe(CLEAN);
+      expect(byId(option, `${id}-median-adversarial`).color).toBe(ROBUST);
+      expect(byId(option, `${id}-median-clean`).yAxisIndex).toBe(axis);
+      expect(byId(option, `${id}-quartiles-adversarial-width`)).toBeTruthy();
+    }
+    expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS, CLEAN_EPOCHS]);
+  });
+});
+
+describe('robustCurve', () => {
+  it('draws every attack and the thicker dashed worst case, with interval bands', () => {
+    const final = result.evaluations.find((e) => e.label === 'final')!;
+    const option = robustCurve(final, { static: true, markEps: 0.3 });
+    const lines = seriesOf(option).filter((s) => s.type === 'line' && !String(s.id).includes('band') && s.id !== 'eps-marker');
+    expect(lines.map((s) => s.name)).toEqual([...final.curves.map((c) => c.attack.split(' (')[0]), WORST_CASE_NAME]);
+    const worst = byId(option, 'worst-case');
+    const worstStyle = worst.lineStyle as { width: number; type: string; color: string };
+    expect(worstStyle.type).toBe('dashed');
+    expect(worstStyle.color).toBe(themes.light.worstCase);
+    for (const s of lines.slice(0, -1)) expect((s.lineStyle as { width: number }).width).toBeLessThan(worstStyle.width);
+    expect((worst.data as [number, number][]).map((p) => p[1])).toEqual(final.worstCase.accuracy.map((a) => Number(a.estimate.toPrecision(5))));
+    expect(byId(option, 'worst-case-band-width')).toBeTruthy();
+    expect((option.xAxis as { name: string }).name).toBe('perturbation radius ε (ℓ2)');
+    expect(final.curves.some((c) => /mixture/.test(c.attack))).toBe(true);
+    const mixture = lines.find((s) => /mixture/.test(String(s.name)))!;
+    expect(mixture.color).toBe(MIXTURE_DIRECTION);
+  });
+
+  it('overlays after-clean (clean colour) and final (robust colour)', () => {
+    const afterClean = result.evaluations.find((e) => e.label === 'after-clean')!;
+    const final = result.evaluations.find((e) => e.label === 'final')!;
+    const option = robustCurveComparison([
+      { name: 'clean-trained', evaluation: afterClean },
+      { name: 'fine-tuned', evaluation: final },
+    ]);
+    expect(byId(option, 'eval-0-worst-case').color).toBe(CLEAN);
+    expect(byId(option, 'eval-1-worst-case').color).toBe(ROBUST);
+    const all = robustCurveComparison(
+      [
+        { name: 'a', evaluation: afterClean },
+        { name: 'b', evaluation: final },
+      ],
+      { attacks: 'all' },
+    );
+    const mains = seriesOf(all).filter((s) => !String(s.id).includes('band'));
+    expect(mains).toHaveLength(2 * (1 + final.curves.length));
+  });
+});
+
+describe('coefficientHeatmap', () => {
+  const matrix = { rows: 4, cols: 3, values: [0.1, -2, 0.2, /* */ 1.5, 0.1, 0, /* */ 0, 0.3, -1, /* */ -3, 0.2, 0.1] };
+
+  it('sorts neurons by principal atom, then sign, then size', () => {
+    // principal atoms: n0 → 1 (−2), n1 → 0 (+1.5), n2 → 2 (−1), n3 → 0 (−3)
+    expect(principalOrder(matrix)).toEqual([1, 3, 0, 2]);
+  });
+
+  it('has symmetric colour limits centred on 0', () => {
+    expect(colorLimit([matrix], 'max')).toBe(3);
+    expect(colorLimit([matrix], 0.5)).toBe(0.5);
+    const auto = colorLimit([matrix], undefined);
+    expect(auto).toBeGreaterThan(0);
+    expect(auto).toBeLessThanOrEqual(0.3 + 1e-12); // the largest entry off the principal atoms
+    const snapshot: CoefficientSnapshot = { globalEpoch: 5, phase: 'adversarial', coefficients: matrix };
+    const option = coefficientHeatmap(snapshot, { limit: 'max' });
+    const vm = option.visualMap as { min: number; max: number; inRange: { color: string[] } };
+    expect(vm.min).toBe(-vm.max);
+    expect(vm.inRange.color).toEqual([...DIVERGING]);
+    expect(DIVERGING.length % 2).toBe(1);
+    const cells = byId(option, 'coefficients-0').data as [number, number, number, number][];
+    expect(cells).toHaveLength(12);
+    // The top row (y = rows − 1) is the first neuron of the order: neuron 1, values (1.5, 0.1, 0).
+    const top = cells.filter((c) => c[1] === 3).map((c) => c[3]);
+    expect(top).toEqual([1.5, 0.1, 0]);
+  });
+
+  it('draws before and after side by side with one colour scale and the same rows', () => {
+    const snapshots = result.instruments.filter((s) => s.coefficients);
+    const before = snapshots.find((s) => s.globalEpoch === CLEAN_EPOCHS)!;
+    const after = snapshots.at(-1)!;
+    const option = coefficientHeatmapBeforeAfter(
+      { globalEpoch: before.globalEpoch, phase: before.phase, coefficients: before.coefficients! },
+      { globalEpoch: after.globalEpoch, phase: after.phase, coefficients: after.coefficients! },
+    );
+    expect(asArray(option.grid)).toHaveLength(2);
+    const vm = option.visualMap as { seriesIndex: number[]; min: number; max: number };
+    expect(vm.seriesIndex).toEqual([0, 1]);
+    expect(vm.min).toBe(-vm.max);
+    for (const k of [0, 1]) expect(byId(option, `coefficients-${k}`).data).toHaveLength(WIDTH * ATOMS);
+    const yAxes = option.yAxis as { data: string[] }[];
+    expect(yAxes[0]!.data).toEqual(yAxes[1]!.data);
+    const titles = (option.title as { text: string; textStyle: { color: string } }[]).slice(-2);
+    expect(titles.map((t) => t.textStyle.color)).toEqual([CLEAN, ROBUST]);
+  });
+});
+
+describe('figureSet', () => {
+  it('names file-safe figures: accuracy, mixture, participation, robust curves, coefficients', () => {
+    const figures = figureSet(result);
+    const names = figures.map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^[a-z0-9][a-z0-9-]*$/);
+    expect(names).toEqual([
+      'accuracy-over-training',
+      'mixture-accumulation',
+      'mixture-accumulation-heatmap',
+      'participation-coherence',
+      'robust-accuracy-final',
+      'robust-accuracy-comparison',
+      'coefficient-heatmap',
+    ]);
+    for (const f of figures) expect(f.title.length).toBeGreaterThan(5);
+    expect(asArray(figures.find((f) => f.name === 'coefficient-heatmap')!.option.grid)).toHaveLength(2);
+  });
+
+  it('every option is plain JSON: no functions, no undefined, no NaN', () => {
+    for (const f of figureSet(result, { static: true })) {
+      assertPlainJson(f.option, f.name);
+      expect(JSON.parse(JSON.stringify(f.option)), f.name).toStrictEqual(f.option);
+      expect(f.option.animation, f.name).toBe(false);
+    }
+  });
+
+  it('keeps the clean and the robust colour in every figure', () => {
+    let checked = 0;
+    for (const f of figureSet(result)) {
+      for (const s of seriesOf(f.option)) {
+        const id = String(s.id ?? '');
+        const color = (s.color ?? (s.areaStyle as { color?: string } | undefined)?.color) as string | undefined;
+        if (!color) continue;
+        const isClean = /-clean(-|$)/.test(id) || id === accuracySeriesIds.clean || /^eval-0-/.test(id);
+        const isRobust = /-adversarial(-|$)/.test(id) || id === accuracySeriesIds.robust || /^eval-1-/.test(id);
+        if (isClean) {
+          expect(color, `${f.name}: ${id}`).toBe(CLEAN);
+          checked++;
+        }
+        if (isRobust) {
+          expect(color, `${f.name}: ${id}`).toBe(ROBUST);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(CLEAN).not.toBe(ROBUST);
+  });
+
+  it('is pure: the same result gives the same options, and the result is not touched', () => {
+    const frozen = deepFreeze(structuredClone(result));
+    const a = figureSet(frozen);
+    const b = figureSet(frozen);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('leaves the boundary out of single-phase runs', () => {
+    const cleanOnly: RunResult = {
+      ...result,
+      config: { ...result.config, train: { ...result.config.train, protocol: 'clean' } },
+      metrics: result.metrics.filter((m) => m.phase !== 'adversarial'),
+      instruments: result.instruments.filter((s) => s.phase !== 'adversarial'),
+      evaluations: result.evaluations.filter((e) => e.label === 'after-clean').map((e) => ({ ...e, label: 'final' as const })),
+    };
+    const figures = figureSet(cleanOnly);
+    for (const f of figures) expect(boundaryMarks(f.option), f.name).toEqual([]);
+    expect(figures.map((f) => f.name)).not.toContain('robust-accuracy-comparison');
+    const mixture = figures.find((f) => f.name === 'mixture-accumulation')!.option;
+    expect(byId(mixture, 'mixture-ratio-median-clean').color).toBe(CLEAN);
+    expect(seriesOf(mixture).some((s) => String(s.id).includes('adversarial'))).toBe(false);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The run store and job control: runs recorded as they go, names and notes, liveness, resume,
+ * migrations, and clear errors for a store that cannot be used.
+ */
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import { JobQueue } from '../../main/lab/jobs.ts';
+import { codeVersion, configHash } from '../../main/lab/provenance.ts';
+import { resolveStoreDir } from '../../main/lab/store/location.ts';
+import { RunStore } from '../../main/lab/store/runStore.ts';
+import { decodeWeights } from '../../main/lab/weightsFile.ts';
+
+const tiny: ExperimentInput = {
+  task: { kind: 'sparse-coding', d: 24, k: 3, trainSize: 600 },
+  model: { kind: 'two-layer', width: 16 },
+  train: { cleanEpochs: 3, adversarialEpochs: 2 },
+  eval: { testSize: 200, every: 2 },
+};
+
+const tempStore = () => mkdtempSync(join(tmpdir(), 'lab-store-'));
+
+describe('store location', () => {
+  it('--store, then the environment variable, then the platform convention', () => {
+    expect(resolveStoreDir({ flag: '/a/b', env: { PURIFICATION_LAB_STORE: '/c' } })).toBe('/a/b');
+    expect(resolveStoreDir({ env: { PURIFICATION_LAB_STORE: '/c' } })).toBe('/c');
+    expect(resolveStoreDir({ env: { XDG_DATA_HOME: '/x' }, platform: 'linux', home: '/h' })).toBe('/x/purification-lab');
+    expect(resolveStoreDir({ env: {}, platform: 'linux', home: '/h' })).toBe('/h/.local/share/purification-lab');
+    expect(resolveStoreDir({ env: {}, platform: 'darwin', home: '/h' })).toBe('/h/Library/Application Support/Purification Lab');
+    expect(resolveStoreDir({ env: { APPDATA: 'C:\\U\\AppData\\Roaming' }, platform: 'win32', home: '/h' })).toContain('Purification Lab');
+  });
+});
+
+describe('a run through the job queue', () => {
+  it('is recorded as it goes: events, metrics (long form), checkpoints, weights, summary, provenance', async () => {
+    const store = RunStore.open(tempStore());
+    const queue = new JobQueue(store, { backend: 'wasm', checkpointEvery: 2 });
+    const statuses: string[] = [];
+    queue.subscribe((u) => u.kind === 'status' && statuses.push(u.status));
+    const config = resolveExperiment(tiny);
+    const run = queue.submit({ input: tiny, config, preset: 'quick', name: 'tiny', notes: 'first' });
+    expect(store.get(run.id).status).toBe('queued');
+    await queue.idle();
+    const done = store.get(run.id);
+    expect(statuses).toEqual(['queued', 'running', 'finished']);
+    expect(done.status).toBe('finished');
+    expect(done.configHash).toBe(configHash(config));
+    expect(done.codeVersion).toBe(codeVersion());
+    expect(done.summary?.final.robustAccuracy).toBeGreaterThanOrEqual(0);
+    expect(done.provenance).toMatchObject({ backend: { name: 'wasm' }, dependencies: { '@tensorflow/tfjs-core': expect.any(String) }, machine: { cores: expect.any(Number) } });
+    const rows = store.metricRows([run.id]);
+    expect(rows.filter((r) => r.metric === 'clean_accuracy').map((r) => r.global_epoch)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(store.events(run.id).filter((e) => e.type === 'evaluation')).toHaveLength(2);
+    const weights = decodeWeights(readFileSync(join(done.folder, 'weights-final.safetensors')), 'w');
+    expect(weights.card).toMatchObject({ width: 16, inputDim: 24, thresholdMode: 'relative', thresholdRatio: 0.5, configHash: done.configHash });
+    expect(existsSync(join(done.folder, 'checkpoint.safetensors'))).toBe(true);
+    expect(store.result(run.id).summary).toEqual(done.summary);
+    expect(store.findFinished(done.configHash, done.codeVersion)?.id).toBe(run.id);
+    store.rename(run.id, 'renamed');
+    store.setNotes(run.id, 'a note');
+    expect(store.get(run.id)).toMatchObject({ name: 'renamed', notes: 'a note' });
+    expect(store.get(run.id.slice(0, 12)).id).toBe(run.id); // prefixes work
+    store.close();
+  }, 120_000);
+
+  it('cancel stops at the next epoch with a checkpoint, and resume ends exactly as an uninterrupted run', async () => {
+    const dir = tempStore();
+    const store = RunStore.open(dir);
+    const input = { ...tiny, train: { cleanEpochs: 4, adversarialEpochs: 3 } };
+    const config = resolveExperiment(input);
+    const reference = new JobQueue(store, { backend: 'wasm' });
+    const whole = reference.submit({ input, config });
+    await reference.idle();
+
+    const queue = new JobQueue(store, { backend: 'wasm', checkpointEvery: 100 });
+    const run = queue.submit({ input, config });
+    queue.subscribe((u) => {
+      if (u.kind === 'event' && u.event.type === 'metrics' && u.event.globalEpoch === 2) queue.cancel(run.id);
+    });
+    await queue.idle();
+    const cancelled = store.get(run.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.checkpointEpoch).toBe(2);
+    queue.resume(run.id);
+    await queue.idle();
+    const resumed = store.get(run.id);
+    expect(resumed.status).toBe('finished');
+    expect(resumed.summary).toEqual(store.get(whole.id).summary);
+    // The stored stream has each epoch once, as if nothing had happened.
+    expect(store.metricRows([run.id]).filter((r) => r.metric === 'loss').map((r) => r.global_epoch)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    store.close();
+  }, 120_000);
+});
+
+describe('liveness', () => {
+  it('a run left running by a dead process is marked interrupted; one owned by a live process is not', () => {
+    const dir = tempStore();
+    const store = RunStore.open(dir);
+    const config = resolveExperiment(tiny);
+    const mk = () => store.createRun({ input: tiny, config, configHash: configHash(config), codeVersion: 'test' });
+    const dead = mk();
+    const alive = mk();
+    const backend = { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: false } as const;
+    store.markRunning(dead.id, backend, {});
+    store.markRunning(alive.id, backend, {});
+    // A pid that does not exist, and our parent's pid (alive) as the owner of the other.
+    store.db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(2 ** 22 + 12345, dead.id);
+    store.db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(process.ppid, alive.id);
+    store.close();
+    const reopened = RunStore.open(dir);
+    expect(reopened.get(dead.id).status).toBe('interrupted');
+    expect(reopened.get(alive.id).status).toBe('running');
+    // A live pid with a stale heartbeat (pid reuse after a crash long ago) is not trusted.
+    reopened.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 10 * 60_000, alive.id);
+    reopened.markInterrupted();
+    expect(reopened.get(alive.id).status).toBe('interrupted');
+    reopened.close();
+  });
+});
+
+describe('bad stores get clear errors and nothing is touched', () => {
+  it('a store folder without write permission', () => {
+    // Root may write anywhere a mode allows, but nobody creates a folder inside a regular file.
+    const file = join(tempStore(), 'a-file');
+    writeFileSync(file, 'x');
+    expect(() => RunStore.open(join(file, 'store'))).toThrow(/The run store folder .*a-file\/store is not writable \(ENOTDIR\)/);
+    if (process.getuid?.() !== 0) {
+      const dir = tempStore();
+      chmodSync(dir, 0o500);
+      expect(() => RunStore.open(dir)).toThrow(/not writable/);
+    }
+  });
+
+  it('a database from a newer schema is refused, not rewritten', () => {
+    const dir = tempStore();
+    RunStore.open(dir).close();
+    const db = new Database(join(dir, 'runs.sqlite'));
+    db.pragma('user_version = 99');
+    db.close();
+    const before = readFileSync(join(dir, 'runs.sqlite'));
+    expect(() => RunStore.open(dir)).toThrow(/schema version 99, newer than this version/);
+    expect(readFileSync(join(dir, 'runs.sqlite')).equals(before)).toBe(true);
+  });
+
+  it('a corrupt checkpoint names the file', async () => {
+    const store = RunStore.open(tempStore());
+    const config = resolveExperiment(tiny);
+    const run = store.createRun({ input: tiny, config, configHash: configHash(config), codeVersion: 'test' });
+    writeFileSync(join(run.folder, 'checkpoint.safetensors'), Buffer.from('garbage that is not safetensors'));
+    expect(() => store.readCheckpoint(run.id)).toThrow(/checkpoint\.safetensors/);
+    store.close();
+  });
+
+  it('an unknown id says so', () => {
+    const store = RunStore.open(tempStore());
+    expect(() => store.get('nope')).toThrow(/No run "nope"/);
+    store.close();
+  });
+});
