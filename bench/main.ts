@@ -9,6 +9,11 @@
  * Then the flagship end to end, and the same protocol in NumPy float32 when python3 has NumPy.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobQueue } from '../main/lab/jobs.ts';
+import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment } from '../shared/config.ts';
 import { defaultLoaders, type BackendName } from '../main/engine/backend.ts';
@@ -197,6 +202,21 @@ async function main(): Promise<void> {
       console.log(`  ratio ours / NumPy, ${name}: end to end ${fmt(result.timing.seconds / numpy.seconds, 2)}x, training ${fmt(result.timing.trainSeconds / numpy.trainSeconds, 2)}x`);
     }
   }
+  console.log('\nRun store overhead (flagship, metrics and instruments written as produced, checkpoint every 5 epochs)');
+  const storeDir = mkdtempSync(join(tmpdir(), 'lab-bench-store-'));
+  const store = RunStore.open(storeDir);
+  const queue = new JobQueue(store, { backend: 'wasm', checkpointEvery: 5 });
+  const t0 = performance.now();
+  queue.submit({ input: {}, config: flagship, preset: 'flagship' });
+  await queue.idle();
+  const withStore = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await runExperiment(flagship, info, hooks);
+  const withoutStore = (performance.now() - t1) / 1000;
+  store.close();
+  rmSync(storeDir, { recursive: true, force: true });
+  console.log(`  without store ${fmt(withoutStore, 2)} s, with store ${fmt(withStore, 2)} s: overhead ${fmt((100 * (withStore - withoutStore)) / withoutStore, 1)} %`);
+
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);
 }
 

@@ -9,9 +9,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
+// Every CLI test writes to its own store, never to the user's.
+const store = mkdtempSync(join(tmpdir(), 'lab-cli-store-'));
 
 function lab(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, PURIFICATION_LAB_STORE: store },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

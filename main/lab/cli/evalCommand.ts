@@ -80,7 +80,7 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
       intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
       testSize: data.n,
     };
-    process.stdout.write(`\n${summaryTable(config, { final }, evaluation)}\n`);
+    process.stdout.write(`\n${summaryTable(config, { final }, evaluation, 'model')}\n`);
     for (const u of unavailable) process.stdout.write(`unavailable: ${u}\n`);
     if (values.json) {
       writeFileSync(values.json, JSON.stringify({ weights: values.weights, data: values.data, modelCard: card, config, backend: info, evaluations: [evaluation], instruments: instruments ? [instruments] : [], unavailable, summary: { final } }));

@@ -12,11 +12,11 @@ import { DeadNetworkError } from '../../engine/experiment.ts';
 import { FormatError } from '../formats/formatError.ts';
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore, StoreError } from '../store/runStore.ts';
-import { evalCommand } from './evalCommand.ts';
-import { exportCommand } from './exportCommand.ts';
-import { resumeCommand, runCommand, sweepCommand } from './runCommand.ts';
-import { compareCommand, listCommand, removeCommand, showCommand } from './runsCommand.ts';
 import { usage, UsageError } from './usage.ts';
+
+// Verbs load their modules on demand: `lab runs` should not pay for the chart renderer.
+const runVerbs = () => import('./runCommand.ts');
+const runsVerbs = () => import('./runsCommand.ts');
 
 const options = {
   preset: { type: 'string' },
@@ -72,23 +72,23 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(allConfigPaths().join('\n') + '\n');
       return 0;
     case 'run':
-      return runCommand(values, rest);
+      return (await runVerbs()).runCommand(values, rest);
     case 'sweep':
-      return sweepCommand(values, rest);
+      return (await runVerbs()).sweepCommand(values, rest);
     case 'resume':
-      return resumeCommand(values, rest);
+      return (await runVerbs()).resumeCommand(values, rest);
     case 'eval':
-      return evalCommand(values, rest);
+      return (await import('./evalCommand.ts')).evalCommand(values, rest);
     case 'runs':
-      return listCommand(values, rest);
+      return (await runsVerbs()).listCommand(values, rest);
     case 'show':
-      return showCommand(values, rest);
+      return (await runsVerbs()).showCommand(values, rest);
     case 'compare':
-      return compareCommand(values, rest);
+      return (await runsVerbs()).compareCommand(values, rest);
     case 'export':
-      return exportCommand(values, rest);
+      return (await import('./exportCommand.ts')).exportCommand(values, rest);
     case 'rm':
-      return removeCommand(values, rest);
+      return (await runsVerbs()).removeCommand(values, rest);
     case 'rename':
     case 'notes': {
       if (rest.length < 2) throw new UsageError(`${verb} needs an id and the new ${verb === 'rename' ? 'name' : 'notes'}`);

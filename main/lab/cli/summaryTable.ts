@@ -14,10 +14,10 @@ function table(rows: readonly (readonly string[])[]): string {
 const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
 
 /** The side-by-side summary, as text. */
-export function summaryTable(config: ResolvedExperiment, summary: RunSummary, final: Evaluation | undefined): string {
+export function summaryTable(config: ResolvedExperiment, summary: RunSummary, final: Evaluation | undefined, finalLabel?: string): string {
   const models: [string, ModelSummary][] = [];
   if (summary.afterClean) models.push(['after clean', summary.afterClean]);
-  models.push([config.train.protocol === 'fine-tune' ? 'after fine-tuning' : 'final', summary.final]);
+  models.push([finalLabel ?? (config.train.protocol === 'fine-tune' ? 'after fine-tuning' : 'final'), summary.final]);
   const attack = final?.attacks[0] ?? 'evaluation attack';
   const rows: string[][] = [
     ['', ...models.map(([name]) => name)],
@@ -31,7 +31,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
   ];
   const parts = [table(rows)];
   if (final) {
-    const curveRows: string[][] = [['robust accuracy vs eps (final)', ...final.worstCase.eps.map((e) => `eps ${e}`)]];
+    const curveRows: string[][] = [[`robust accuracy vs eps (${finalLabel ?? 'final'})`, ...final.worstCase.eps.map((e) => `eps ${e}`)]];
     for (const curve of [...final.curves, { ...final.worstCase, attack: 'worst case over all' }]) {
       curveRows.push([curve.attack, ...curve.accuracy.map((a) => a.estimate.toFixed(3))]);
     }

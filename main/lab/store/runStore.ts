@@ -259,10 +259,14 @@ export class RunStore {
   list(filter: { status?: RunStatus | undefined; sweepId?: string | undefined; text?: string | undefined; preset?: string | undefined } = {}): RunRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.status) where.push('status = ?'), args.push(filter.status);
-    if (filter.sweepId) where.push('sweep_id = ?'), args.push(filter.sweepId);
-    if (filter.preset) where.push('preset = ?'), args.push(filter.preset);
-    if (filter.text) where.push('(name LIKE ? OR notes LIKE ? OR id LIKE ?)'), args.push(...Array(3).fill(`%${filter.text}%`));
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      args.push(...values);
+    };
+    if (filter.status) add('status = ?', filter.status);
+    if (filter.sweepId) add('sweep_id = ?', filter.sweepId);
+    if (filter.preset) add('preset = ?', filter.preset);
+    if (filter.text) add('(name LIKE ? OR notes LIKE ? OR id LIKE ?)', ...Array(3).fill(`%${filter.text}%`));
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`;
     return (this.db.prepare(sql).all(...args) as RunRow[]).map((row) => this.record(row));
   }
