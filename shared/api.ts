@@ -1,0 +1,163 @@
+/**
+ * The typed API between the renderer and the engine side: the one contract that browser mode
+ * (HTTP + WebSocket, main/web) and the desktop shell (a MessagePort, later) both carry. The
+ * renderer sees this and nothing else.
+ *
+ * Calls are request/response: `{ method, params }` -> `{ ok: true, result }` or
+ * `{ ok: false, error: { message, problems? } }`. The engine side validates every request's
+ * params with the schemas below before acting (the renderer is untrusted); the renderer
+ * validates the envelopes it receives with the same schemas.
+ *
+ * Events flow the other way on a subscription: `JobStreamMessage`s, batched so that a chart
+ * receives at most a few updates per second whatever the training speed.
+ */
+import { z } from 'zod';
+import type { ExperimentInput, ResolvedExperiment } from './config.ts';
+import type { BackendInfo, RunEvent, RunSummary } from './events.ts';
+import type { RunResult } from './result.ts';
+
+/** Run ids as the store makes them (also accepts a unique prefix of 4+ characters). */
+const runId = z.string().regex(/^[0-9a-z-]{4,40}$/, 'expected a run id like 20261125-150719-92d1');
+const runStatus = z.enum(['queued', 'running', 'finished', 'failed', 'interrupted', 'cancelled']);
+/** A user's experiment (validated in full by config.validate / runs.start). */
+const experimentInput = z.record(z.string(), z.unknown());
+
+export const figureNames = [
+  'accuracy-over-training',
+  'mixture-accumulation',
+  'mixture-accumulation-heatmap',
+  'participation-coherence',
+  'robust-accuracy-final',
+  'robust-accuracy-comparison',
+  'coefficient-heatmap',
+] as const;
+
+/** Every method: its params schema. Results are typed in `ApiResults`. */
+export const apiParams = {
+  /** Versions, backend, store location, presets, the flagship's resolved config. */
+  'app.info': z.strictObject({}),
+  /** Resolve a config: the resolved tree, or the problems (each naming its field), and the cost estimate. */
+  'config.validate': z.strictObject({ input: experimentInput }),
+  /** Start a run (queued behind any running one). */
+  'runs.start': z.strictObject({ input: experimentInput, preset: z.string().max(40).optional(), name: z.string().max(200).optional(), notes: z.string().max(10_000).optional() }),
+  'runs.list': z.strictObject({ status: runStatus.optional(), text: z.string().max(200).optional(), sweepId: z.string().max(80).optional() }),
+  /** A run's record and its (partial, while running) result. */
+  'runs.get': z.strictObject({ id: runId }),
+  'runs.cancel': z.strictObject({ id: runId }),
+  'runs.resume': z.strictObject({ id: runId }),
+  'runs.delete': z.strictObject({ ids: z.array(runId).min(1).max(500) }),
+  'runs.rename': z.strictObject({ id: runId, name: z.string().min(1).max(200) }),
+  'runs.setNotes': z.strictObject({ id: runId, notes: z.string().max(10_000) }),
+} as const;
+
+export type ApiMethod = keyof typeof apiParams;
+export type ApiParams<M extends ApiMethod> = z.input<(typeof apiParams)[M]>;
+
+/** One row of the runs list. */
+export interface RunListItem {
+  readonly id: string;
+  readonly name: string;
+  readonly notes: string;
+  readonly status: z.output<typeof runStatus>;
+  readonly preset: string | null;
+  readonly seed: number;
+  readonly sweepId: string | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly protocol: string;
+  readonly summary: RunSummary | null;
+  readonly progress: { done: number; total: number; phase: string; epoch: number; epochs: number } | null;
+  readonly checkpointEpoch: number | null;
+  readonly error: string | null;
+}
+
+export interface RunDetail extends RunListItem {
+  readonly input: ExperimentInput;
+  readonly config: ResolvedExperiment;
+  readonly configHash: string;
+  readonly codeVersion: string;
+  readonly backend: BackendInfo | null;
+  readonly provenance: Record<string, unknown> | null;
+  readonly folder: string;
+  /** Everything recorded so far (complete once finished). */
+  readonly result: RunResult;
+}
+
+export interface ConfigCheck {
+  readonly ok: boolean;
+  readonly config: ResolvedExperiment | null;
+  /** Each bad field: its dotted path and what is wrong (value and expectation). */
+  readonly problems: readonly { readonly path: string; readonly message: string }[];
+  /** Training steps (attack steps counted), and the expected seconds from measured throughput. */
+  readonly estimate: { readonly steps: number; readonly stepEquivalents: number; readonly seconds: number | null } | null;
+}
+
+export interface AppInfo {
+  readonly version: string;
+  readonly codeVersion: string;
+  readonly backend: BackendInfo;
+  readonly store: string;
+  readonly presets: readonly { readonly name: string; readonly description: string; readonly config: ExperimentInput }[];
+  readonly flagship: ResolvedExperiment;
+  /** Measured training steps per second (step equivalents) on this backend, for estimates. */
+  readonly stepsPerSecond: number | null;
+}
+
+export interface ApiResults {
+  'app.info': AppInfo;
+  'config.validate': ConfigCheck;
+  'runs.start': { readonly id: string };
+  'runs.list': readonly RunListItem[];
+  'runs.get': RunDetail;
+  'runs.cancel': { readonly cancelled: boolean };
+  'runs.resume': { readonly id: string };
+  'runs.delete': { readonly deleted: readonly string[] };
+  'runs.rename': { readonly id: string };
+  'runs.setNotes': { readonly id: string };
+}
+
+export const apiRequestSchema = z.strictObject({
+  method: z.enum(Object.keys(apiParams) as [ApiMethod, ...ApiMethod[]]),
+  params: z.unknown(),
+});
+
+export type ApiResponse<M extends ApiMethod> =
+  | { readonly ok: true; readonly result: ApiResults[M] }
+  | { readonly ok: false; readonly error: { readonly message: string; readonly problems?: readonly { path: string; message: string }[] } };
+
+export const apiResponseSchema = z.union([
+  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: z.strictObject({ message: z.string(), problems: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional() }) }),
+]);
+
+/** What the event subscription carries: batches of run events, and status changes. */
+export type JobStreamMessage =
+  | { readonly type: 'events'; readonly runId: string; readonly events: readonly RunEvent[] }
+  | { readonly type: 'status'; readonly runId: string; readonly status: z.output<typeof runStatus>; readonly error?: string };
+
+export const jobStreamMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('events'), runId: z.string(), events: z.array(z.looseObject({ type: z.string() })) }),
+  z.strictObject({ type: z.literal('status'), runId: z.string(), status: runStatus, error: z.string().optional() }),
+]);
+
+/** Batches leave the engine side at most this often (a few chart updates per second). */
+export const eventFlushIntervalMs = 250;
+
+/** The typed client the renderer holds: one method per API call, and a subscription. */
+export interface LabApi {
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]>;
+  subscribe(listener: (message: JobStreamMessage) => void): () => void;
+  /** A URL the browser can download a figure or table from (rendered by the engine side). */
+  exportUrl(runId: string, figure: (typeof figureNames)[number] | 'metrics', format: 'svg' | 'png' | 'pdf' | 'csv'): string;
+}
+
+/** The error a call rejects with: the message, and the fields it names. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
