@@ -12,6 +12,7 @@
  * tests drive the selection with fake loaders (fails / loads without GPU / loads with GPU).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '../../shared/events.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** What `--backend` accepts: a backend, or the native one pinned to a device. */
@@ -30,17 +31,8 @@ export interface LoadedBackend {
 export type BackendLoader = () => Promise<LoadedBackend>;
 export type BackendLoaders = Readonly<Record<BackendName, BackendLoader>>;
 
-export interface BackendChoice {
-  readonly name: BackendName;
-  readonly device: 'gpu' | 'cpu';
-  /** For people: "tensorflow (GPU)", "tensorflow (CPU)", "wasm", "cpu". */
-  readonly label: string;
-  /** Each preferred candidate that was not used, and why. */
-  readonly skipped: readonly { readonly candidate: string; readonly reason: string }[];
-  readonly forced: boolean;
-  readonly note?: string;
-  readonly details: Readonly<Record<string, string | number | boolean>>;
-}
+/** The chosen backend as reported to people and recorded with runs (see shared/events.ts). */
+export type BackendChoice = Omit<BackendInfo, 'fusedKernels'>;
 
 export class BackendError extends Error {
   override name = 'BackendError';

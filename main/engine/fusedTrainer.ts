@@ -19,7 +19,7 @@ import type { InputGradientSession } from './models/classifier.ts';
 import type { TwoLayerNet } from './models/twoLayerNet.ts';
 import { loadFusedKernels, type FusedKernels } from './kernels/fusedKernels.ts';
 import { createGenericTrainer, type Trainer, type TrainingAttack } from './train.ts';
-import { stepSizeFor } from './attacks/pgd.ts';
+import { randomStart, stepSizeFor } from './attacks/pgd.ts';
 import { readBack } from './readBack.ts';
 
 /** A tensor of the same values that owns its own memory (tf.clone shares memory on wasm). */
@@ -82,26 +82,11 @@ function fusedPgd(
   return { x: Xadv, zeroGradient };
 }
 
-/** A random start in the ball, drawn on the host: uniform in the linf cube, or in the l2 ball. */
+/** x plus a random start in the eps-ball (pgd.ts's draw), clipped to the data range. */
 function randomStartPoint(x: tf.Tensor2D, eps: number, norm: 'l2' | 'linf', clip: readonly [number, number] | null, rng: TrainingAttack['rng']): tf.Tensor2D {
   const [rows, d] = x.shape;
-  const start = new Float32Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    if (norm === 'linf') {
-      for (let j = 0; j < d; j++) start[r * d + j] = (2 * rng.uniform() - 1) * eps;
-    } else {
-      let n2 = 0;
-      for (let j = 0; j < d; j++) {
-        const v = rng.normal();
-        start[r * d + j] = v;
-        n2 += v * v;
-      }
-      const radius = (eps * rng.uniform() ** (1 / d)) / Math.sqrt(n2 || 1);
-      for (let j = 0; j < d; j++) start[r * d + j] = start[r * d + j]! * radius;
-    }
-  }
   return tf.tidy(() => {
-    const s = tf.add(x, tf.tensor2d(start, [rows, d]));
+    const s = tf.add(x, randomStart(rows, d, new Float32Array(rows).fill(eps), norm, rng));
     return (clip ? tf.clipByValue(s, clip[0], clip[1]) : s) as tf.Tensor2D;
   });
 }

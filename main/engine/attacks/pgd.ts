@@ -67,8 +67,12 @@ export function checkAttackArguments(model: BinaryClassifier, x: tf.Tensor2D, y:
   if (options.clip && !(options.clip[0] < options.clip[1])) throw new RangeError(`clip [${options.clip}]: expected lo < hi`);
 }
 
-/** A random start in the ball: uniform in the linf cube, or uniform in the l2 ball (radius eps U^{1/d}). */
-function randomStart(rows: number, d: number, eps: Float32Array, norm: Norm, rng: RandomStream): tf.Tensor2D {
+/**
+ * A random start in the ball, drawn on the host from `rng` (so it is reproducible and its state
+ * checkpoints): uniform in the linf cube, or uniform in the l2 ball (direction Gaussian, radius
+ * eps U^{1/d}). Returns the offsets delta [rows, d].
+ */
+export function randomStart(rows: number, d: number, eps: Float32Array, norm: Norm, rng: RandomStream): tf.Tensor2D {
   const out = new Float32Array(rows * d);
   for (let r = 0; r < rows; r++) {
     const e = eps[r]!;
