@@ -142,6 +142,8 @@ export const evalSchema = z.strictObject({
       { kind: 'fgm', clip: true },
       { kind: 'mixture-direction' },
     ]),
+  /** Random points on each eps-sphere per sample for the random-noise check (0: no check). */
+  noiseDraws: z.number().int().min(0).max(1000).default(8),
   /** Radii of the robust-accuracy-vs-eps curves, measured after each phase. */
   epsGrid: z.array(nonNegative()).min(1).default([0, 0.1, 0.2, 0.3, 0.4, 0.5]),
   /** Epochs between robust-accuracy evaluations during training (0: only at phase ends). */

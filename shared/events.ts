@@ -122,6 +122,16 @@ export interface RobustCurve {
   readonly zeroGradient: readonly number[];
 }
 
+/** Why an evaluation's robust accuracy may not be trusted (AutoAttack's checks). */
+export interface TrustFlag {
+  readonly code: 'zero-gradient' | 'noise-beats-gradient' | 'not-monotone';
+  readonly message: string;
+  /** Samples concerned. */
+  readonly samples: number;
+  /** The radius it concerns, where one. */
+  readonly eps?: number;
+}
+
 export interface Evaluation {
   readonly label: 'after-clean' | 'final';
   readonly globalEpoch: number;
@@ -135,6 +145,8 @@ export interface Evaluation {
   readonly worstCase: RobustCurve;
   /** The attacks that ran, in words. */
   readonly attacks: readonly string[];
+  /** Reasons not to trust the robust accuracies (empty when none). */
+  readonly flags: readonly TrustFlag[];
 }
 
 export interface EvaluationEvent {

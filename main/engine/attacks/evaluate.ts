@@ -15,6 +15,8 @@ import { readBack, readScalar } from '../readBack.ts';
 import { fgmAttack } from './fgm.ts';
 import { mixtureDirectionAttack } from './mixtureDirection.ts';
 import { pgdAttack, type PgdResult } from './pgd.ts';
+import { randomNoiseAttack } from './randomNoise.ts';
+import { trustFlags } from './trust.ts';
 
 export interface TestSet {
   readonly x: tf.Tensor2D;
@@ -106,10 +108,18 @@ export function evaluateModel(
   const worstZero = eps.map(() => 0);
   let headlineCurve: RobustCurve | null = null;
   let mixtureCurve: RobustCurve | null = null;
-  for (const attack of evalSpec.attacks) {
-    const result = runAttack(model, test, attack, eps, { ...context, norm: evalSpec.norm });
+  const gradientResults: PgdResult[] = [];
+  let noise: PgdResult | null = null;
+  const attackList: (EvalAttack | { kind: 'random-noise' })[] = [...evalSpec.attacks];
+  if (evalSpec.noiseDraws > 0) attackList.push({ kind: 'random-noise' });
+  for (const attack of attackList) {
+    const result =
+      attack.kind === 'random-noise'
+        ? (noise = randomNoiseAttack(model, test.x, test.y, { eps, norm: evalSpec.norm, draws: evalSpec.noiseDraws, rng: context.rng, clip: context.clip }))
+        : runAttack(model, test, attack, eps, { ...context, norm: evalSpec.norm });
     if (!result) continue;
-    const name = describeAttack(attack, evalSpec.norm);
+    if (attack.kind === 'pgd' || attack.kind === 'fgm') gradientResults.push(result);
+    const name = attack.kind === 'random-noise' ? `random noise (${evalSpec.norm}, ${evalSpec.noiseDraws} draws)` : describeAttack(attack, evalSpec.norm);
     const curve = curveOf(name, result, n);
     curves.push(curve);
     attacks.push(name);
@@ -134,7 +144,8 @@ export function evaluateModel(
     accuracy: worst.map((s) => accuracyOf(n - s.reduce((acc, v) => acc + v, 0), n)),
     zeroGradient: worstZero,
   };
-  const mixtureAt = mixtureCurve ? mixtureCurve.accuracy[mixtureCurve.eps.indexOf(evalSpec.eps)]! : accuracyOf(NaN, n);
+  // Without a dictionary there is no mixture direction: the accuracy is unavailable (NaN), not 0.
+  const mixtureAt = mixtureCurve ? mixtureCurve.accuracy[mixtureCurve.eps.indexOf(evalSpec.eps)]! : { estimate: NaN, lower: NaN, upper: NaN, n };
   return {
     label: context.label,
     globalEpoch: context.globalEpoch,
@@ -145,5 +156,6 @@ export function evaluateModel(
     curves,
     worstCase,
     attacks,
+    flags: trustFlags({ n, eps, gradientAttacks: gradientResults, noise, worstCase: worst, zeroGradient: gradientResults[0]?.zeroGradient[0] ?? 0 }),
   };
 }

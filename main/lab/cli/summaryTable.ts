@@ -36,8 +36,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
       curveRows.push([curve.attack, ...curve.accuracy.map((a) => a.estimate.toFixed(3))]);
     }
     parts.push(table(curveRows));
-    const zero = final.curves.map((c) => Math.max(...c.zeroGradient)).reduce((a, b) => Math.max(a, b), 0);
-    if (zero > 0) parts.push(`${zero} of ${final.cleanAccuracy.n} test samples had a zero input gradient (every neuron silent) and were left in place by the gradient attacks.`);
+    for (const flag of final.flags ?? []) parts.push(`flag (${flag.code}): ${flag.message}.`);
   }
   if (summary.decomposition && summary.update) {
     const d = summary.decomposition;
