@@ -127,6 +127,18 @@ export const trainSchema = z.strictObject({
       lambda: z.number().min(0).max(1).default(0.5),
     })
     .prefault({}),
+  /**
+   * Low-rank adversarial fine-tuning (the paper's v4, claim C5): in the adversarial phase of
+   * the fine-tune protocol, W' = W + U V^T with W frozen at the clean weights and only the rank-r
+   * factors trained (U starts at 0, V small and random). null: the full W trains.
+   */
+  lowRank: z
+    .strictObject({
+      rank: positiveInt().nullable().default(null),
+      /** V ~ N(0, initScale^2 / d): its columns have norm about initScale (U starts at 0, so W' = W at first). */
+      initScale: z.number().positive().default(1),
+    })
+    .prefault({}),
 });
 
 export const evalSchema = z.strictObject({

@@ -33,6 +33,7 @@ import type { EngineCheckpoint, ResumeState } from './checkpoint.ts';
 import { RandomStream } from './random.ts';
 import { mixtureDirection, sparseCodingTask, type SparseCodingData } from './tasks/sparseCoding.ts';
 import { createGenericTrainer, trainPhase, type Trainer } from './train.ts';
+import { createLowRankTrainer } from './lowRankTrainer.ts';
 
 export class DeadNetworkError extends Error {
   override name = 'DeadNetworkError';
@@ -254,7 +255,11 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       const firstEpoch = index === startPhase ? startEpoch : 1;
       emit({ type: 'phase-changed', phase: plan.phase, epochs: plan.epochs, startsAfterGlobalEpoch: globalEpoch - (firstEpoch - 1) });
       trainer?.dispose();
-      trainer = (hooks.makeTrainer ?? createGenericTrainer)(net, config);
+      const lowRank = config.train.lowRank.rank;
+      trainer =
+        lowRank !== null && plan.phase === 'adversarial' && config.train.protocol === 'fine-tune'
+          ? createLowRankTrainer(net, config, lowRank)
+          : (hooks.makeTrainer ?? createGenericTrainer)(net, config);
       if (importOptimizer && index === startPhase && resume) trainer.importState(resume.checkpoint.optimizer);
       const isLastPhase = index === phases.length - 1;
       for (let epoch = firstEpoch; epoch <= plan.epochs; epoch++) {
