@@ -33,7 +33,10 @@ export function createLowRankTrainer(net: TwoLayerNet, config: ResolvedExperimen
 
   /** Make the network's weights W' = W + U V^T (Wt' = Wt + V U^T). */
   const compose = () => {
-    net.setParameters(tf.tidy(() => tf.add(frozen, tf.matMul(V, U, false, true))) as tf.Tensor2D, net.b);
+    // r = 1 is an outer product: broadcast it (tfjs-wasm's matMul with an inner dimension of 1
+    // was seen returning uninitialised memory).
+    const product = () => (r === 1 ? tf.mul(V, tf.reshape(U, [1, m])) : tf.matMul(V, U, false, true));
+    net.setParameters(tf.tidy(() => tf.add(frozen, product())) as tf.Tensor2D, net.b);
   };
 
   return {

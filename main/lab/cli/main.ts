@@ -79,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       return (await runVerbs()).resumeCommand(values, rest);
     case 'eval':
       return (await import('./evalCommand.ts')).evalCommand(values, rest);
+    case 'baselines':
+      return (await import('./baselinesCommand.ts')).baselinesCommand(values, rest);
     case 'runs':
       return (await runsVerbs()).listCommand(values, rest);
     case 'show':

@@ -12,6 +12,7 @@ Run experiments
   sweep               run a grid over config fields x seeds; print mean ± std over seeds
   resume ID           continue an interrupted run from its last checkpoint
   eval                evaluate a saved two-layer model on a dataset file
+  baselines [ID]      C4: linear, random-features and tangent baselines (clean and adversarial) beside the network ([run options], or a stored run)
 
 Look at runs
   runs                list runs (--status S, --sweep ID, --grep TEXT)

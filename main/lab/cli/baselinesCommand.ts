@@ -1,0 +1,112 @@
+/**
+ * `lab baselines [run options] | lab baselines ID`: claim C4's lower-bound baselines (a linear
+ * classifier, random features on the network's frozen init, the network's tangent model), each
+ * trained clean and adversarially on the experiment's data at its eps, printed beside the
+ * network after clean training and after clean -> adversarial fine-tuning. Without an ID the
+ * network is trained here (not recorded in the store); with a stored run's ID its config and
+ * summary are used.
+ */
+import { writeFileSync } from 'node:fs';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
+import { presets } from '../../../shared/presets.ts';
+import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
+import { runBaselines, type BaselineResult } from '../../engine/baselines.ts';
+import { runExperiment } from '../../engine/experiment.ts';
+import { resolveSources } from '../experimentInput.ts';
+import { prepareBackend } from '../runHeadless.ts';
+import { openStore, type CliValues } from './main.ts';
+import { UsageError } from './usage.ts';
+
+const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
+}
+
+/** The C4 table: each model's clean, robust and worst-case accuracy at the config's eps. */
+export function baselinesTable(config: ResolvedExperiment, network: RunSummary, baselines: readonly BaselineResult[]): string {
+  const attack = baselines[0]?.evaluation.attacks[0] ?? 'the evaluation attack';
+  const rows: string[][] = [['', 'clean accuracy', `robust accuracy, ${attack} at eps ${config.eval.eps}`, 'worst case over all attacks']];
+  const networkRow = (name: string, s: ModelSummary) => [name, interval(s.cleanAccuracy, s.intervals.cleanAccuracy), interval(s.robustAccuracy, s.intervals.robustAccuracy), interval(s.worstCaseRobustAccuracy, s.intervals.worstCaseRobustAccuracy)];
+  if (network.afterClean) rows.push(networkRow('network, after clean', network.afterClean));
+  rows.push(networkRow(config.train.protocol === 'fine-tune' ? 'network, after fine-tuning' : `network (${config.train.protocol})`, network.final));
+  for (const b of baselines) {
+    const e = b.evaluation;
+    const worst = e.worstCase.accuracy[e.worstCase.eps.indexOf(config.eval.eps)]!;
+    const pair = (a: { lower: number; upper: number }) => [a.lower, a.upper] as const;
+    rows.push([
+      `${b.kind}, ${b.training} (lr ${b.lr}, ${b.epochs} epochs)`,
+      interval(e.cleanAccuracy.estimate, pair(e.cleanAccuracy)),
+      interval(e.robustAccuracy.estimate, pair(e.robustAccuracy)),
+      interval(worst.estimate, pair(worst)),
+    ]);
+  }
+  const best = Math.max(...baselines.map((b) => b.summary.worstCaseRobustAccuracy));
+  const verdict =
+    best < network.final.worstCaseRobustAccuracy
+      ? `C4 holds here: the most robust baseline (worst case ${best.toFixed(3)}) is below the network (${network.final.worstCaseRobustAccuracy.toFixed(3)}).`
+      : `C4 does NOT hold here: a baseline reaches worst case ${best.toFixed(3)}, the network ${network.final.worstCaseRobustAccuracy.toFixed(3)}.`;
+  return `${table(rows)}\n\n${verdict}`;
+}
+
+export async function baselinesCommand(values: CliValues, rest: string[]): Promise<number> {
+  if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}"`);
+  if (values.backend !== undefined && !(backendRequests as readonly string[]).includes(values.backend)) {
+    throw new UsageError(`--backend "${values.backend}": expected one of ${backendRequests.join(', ')}`);
+  }
+  if (values.preset !== undefined && !presets.some((p) => p.name === values.preset)) {
+    throw new UsageError(`--preset "${values.preset}": expected one of ${presets.map((p) => p.name).join(', ')}`);
+  }
+  const fromRun = rest[0];
+  if (fromRun && (values.preset || values.config || values.set || values.seed)) {
+    throw new UsageError('baselines ID takes the stored run\'s config: --preset, --config, --set and --seed do not apply');
+  }
+  let config: ResolvedExperiment;
+  let network: RunSummary | null = null;
+  if (fromRun) {
+    const store = openStore(values);
+    try {
+      const run = store.get(fromRun);
+      const result = store.result(run.id);
+      if (!result.summary?.final) throw new UsageError(`Run ${run.id} has not finished: it has no final summary to compare with`);
+      config = result.config;
+      network = result.summary;
+      process.stdout.write(`network: stored run ${run.id}\n`);
+    } finally {
+      store.close();
+    }
+  } else {
+    let seed: number | undefined;
+    if (values.seed !== undefined) {
+      seed = Number(values.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${values.seed}": expected an integer >= 0`);
+    }
+    config = resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed });
+  }
+
+  const { info, hooks } = await prepareBackend({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
+  if (!network) {
+    process.stderr.write(`network: ${config.train.protocol}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} adversarial epochs...\n`);
+    const result = await runExperiment(config, info, {
+      ...hooks,
+      onEvent: (event) => {
+        if (event.type === 'phase-changed') process.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
+      },
+    });
+    network = result.summary;
+  }
+  const baselines = await runBaselines(config, {
+    onEpoch: (e) => {
+      if (e.epoch === e.epochs) process.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+    },
+  });
+  process.stdout.write(`\n${baselinesTable(config, network, baselines)}\n`);
+  if (values.json) {
+    writeFileSync(values.json, JSON.stringify({ config, backend: info, ...(fromRun ? { runId: fromRun } : {}), network, baselines }));
+    process.stdout.write(`result written to ${values.json}\n`);
+  }
+  return 0;
+}
