@@ -36,9 +36,18 @@ export const figureNames = [
 export const apiParams = {
   /** Versions, backend, store location, presets, the flagship's resolved config. */
   'app.info': z.strictObject({}),
-  /** Resolve a config: the resolved tree, or the problems (each naming its field), and the cost estimate. */
-  'config.validate': z.strictObject({ input: experimentInput }),
-  /** Start a run (queued behind any running one). */
+  /**
+   * Resolve a config: the resolved tree, or the problems (each naming its field), and the cost
+   * estimate. With `preset`, `input` is laid over that preset's config first, as in runs.start.
+   */
+  'config.validate': z.strictObject({ input: experimentInput, preset: z.string().max(40).optional() }),
+  /**
+   * Start a run (queued behind any running one). `input` is laid over the named preset's config
+   * (as `lab run --preset P --config FILE` does; without `preset`, over the defaults, which are
+   * the flagship), so either the whole experiment or only its changes may be sent; `preset` is
+   * also recorded as the run's preset. Problems name fields of the experiment (`task.d`), as in
+   * config.validate, or `preset`.
+   */
   'runs.start': z.strictObject({ input: experimentInput, preset: z.string().max(40).optional(), name: z.string().max(200).optional(), notes: z.string().max(10_000).optional() }),
   'runs.list': z.strictObject({ status: runStatus.optional(), text: z.string().max(200).optional(), sweepId: z.string().max(80).optional() }),
   /** A run's record and its (partial, while running) result. */
@@ -143,12 +152,34 @@ export const jobStreamMessageSchema = z.discriminatedUnion('type', [
 /** Batches leave the engine side at most this often (a few chart updates per second). */
 export const eventFlushIntervalMs = 250;
 
+/** What can be downloaded: a figure of the run's figure set, or its metrics table. */
+export type ExportTarget = (typeof figureNames)[number] | 'metrics';
+/** Figures export as svg, png or pdf; `metrics` as csv (tidy rows, as `lab export --format csv`). */
+export type ExportFormat = 'svg' | 'png' | 'pdf' | 'csv';
+
+/**
+ * Browser mode's routes (main/web), so that the renderer's HTTP + WebSocket client and the
+ * server cannot disagree: calls are `POST call` with a JSON `{ method, params }` body, the event
+ * stream is a WebSocket on `events` carrying one JobStreamMessage (JSON) per frame, and exports
+ * are `GET exportPath(...)` downloads.
+ */
+export const browserRoutes = {
+  call: '/api/call',
+  events: '/api/events',
+  export: '/api/export',
+} as const;
+
+/** The download path of an export: `/api/export/<runId>/<figure or metrics>.<format>`. */
+export function exportPath(runId: string, target: ExportTarget, format: ExportFormat): string {
+  return `${browserRoutes.export}/${encodeURIComponent(runId)}/${encodeURIComponent(target)}.${format}`;
+}
+
 /** The typed client the renderer holds: one method per API call, and a subscription. */
 export interface LabApi {
   call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]>;
   subscribe(listener: (message: JobStreamMessage) => void): () => void;
   /** A URL the browser can download a figure or table from (rendered by the engine side). */
-  exportUrl(runId: string, figure: (typeof figureNames)[number] | 'metrics', format: 'svg' | 'png' | 'pdf' | 'csv'): string;
+  exportUrl(runId: string, figure: ExportTarget, format: ExportFormat): string;
 }
 
 /** The error a call rejects with: the message, and the fields it names. */

@@ -9,8 +9,8 @@ import { join, resolve, sep } from 'node:path';
 import { figureSet } from '../../../shared/charts/index.ts';
 import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
 import { exportFigure, sanitizeName, type ExportFormat } from '../export/render.ts';
+import { tidyCsv, tidyRows } from '../export/tidyMetrics.ts';
 import { writeDatasetFile } from '../formats/datasetFile.ts';
-import type { MetricRow, RunRecord, RunStore } from '../store/runStore.ts';
 import { openStore, type CliValues } from './main.ts';
 import { UsageError } from './usage.ts';
 
@@ -23,37 +23,6 @@ function inside(dir: string, name: string): string {
   const path = join(root, sanitizeName(name));
   if (!path.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${path}`);
   return path;
-}
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** Tidy rows: one per run, epoch and metric, with the run's identity on every row. */
-function tidyRows(store: RunStore, runs: readonly RunRecord[]): Record<string, unknown>[] {
-  const byId = new Map(runs.map((r) => [r.id, r]));
-  const rows: Record<string, unknown>[] = store.metricRows(runs.map((r) => r.id)).map((m: MetricRow) => {
-    const run = byId.get(m.run_id)!;
-    return { run_id: m.run_id, run_name: run.name, preset: run.preset, seed: run.seed, sweep_id: run.sweepId, global_epoch: m.global_epoch, phase: m.phase, epoch: m.epoch, metric: m.metric, value: m.value, lower: m.lower, upper: m.upper };
-  });
-  // The summaries too, as rows at the epoch they were measured, so one file holds everything.
-  for (const run of runs) {
-    for (const [model, s] of [['after-clean', run.summary?.afterClean], ['final', run.summary?.final]] as const) {
-      if (!s) continue;
-      for (const key of ['cleanAccuracy', 'robustAccuracy', 'worstCaseRobustAccuracy', 'mixtureDirectionAccuracy', 'mixtureRatioMedian', 'participationRatioMedian', 'coherenceMedian'] as const) {
-        const interval = (s.intervals as Record<string, readonly [number, number] | undefined>)[key];
-        rows.push({ run_id: run.id, run_name: run.name, preset: run.preset, seed: run.seed, sweep_id: run.sweepId, global_epoch: null, phase: `summary:${model}`, epoch: null, metric: key, value: s[key], lower: interval?.[0] ?? null, upper: interval?.[1] ?? null });
-      }
-    }
-  }
-  return rows;
-}
-
-function writeCsv(path: string, rows: readonly Record<string, unknown>[]): void {
-  const columns = ['run_id', 'run_name', 'preset', 'seed', 'sweep_id', 'global_epoch', 'phase', 'epoch', 'metric', 'value', 'lower', 'upper'];
-  writeFileSync(path, [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n');
 }
 
 export async function exportCommand(values: CliValues, rest: string[]): Promise<number> {
@@ -73,7 +42,7 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
         const rows = tidyRows(store, runs);
         const name = runs.length === 1 ? `${runs[0]!.id}-metrics.${format}` : `metrics.${format}`;
         const path = inside(out, name);
-        if (format === 'csv') writeCsv(path, rows);
+        if (format === 'csv') writeFileSync(path, tidyCsv(rows));
         else writeFileSync(path, JSON.stringify({ runs: runs.map((r) => ({ id: r.id, name: r.name, notes: r.notes, status: r.status, config: r.config, configHash: r.configHash, codeVersion: r.codeVersion, summary: r.summary })), metrics: rows }, null, 1));
         written.push(path);
         continue;

@@ -55,13 +55,22 @@ async function drive(queue: JobQueue, store: RunStore): Promise<Map<string, JobU
     else if (update.status === 'failed') failures.set(update.runId, update);
   });
   let interrupted = false;
+  let firstSignalAt = 0;
   const onSignal = () => {
+    // One Ctrl-C often arrives twice (from the terminal and again from npm): signals within
+    // 1.5 s of the first are the same request; a later one means "stop now".
+    const now = Date.now();
+    if (interrupted) {
+      if (now - firstSignalAt > 1500) process.exit(130);
+      return;
+    }
     interrupted = true;
+    firstSignalAt = now;
     view.clear();
     process.stderr.write('\nstopping at the end of this epoch (checkpointed; resume it later)...\n');
     void queue.shutdown();
   };
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     await queue.idle();
   } finally {

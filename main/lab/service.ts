@@ -1,0 +1,544 @@
+/**
+ * The lab as a service: every method of the API contract (shared/api.ts) over one run store and
+ * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket now, the
+ * desktop shell's MessagePort later). The caller is untrusted, so every request's params are
+ * validated here with the contract's own schemas before anything acts on them, and every error
+ * that reaches the caller is an ApiError whose problems name the field.
+ *
+ * Three smaller ideas live beside the dispatch, because every transport needs them the same way:
+ * - the event stream, batched: run events leave at most every `eventFlushIntervalMs`, progress
+ *   coalesced to the latest per run, so a chart redraws a few times per second whatever the
+ *   training speed; status changes leave at once (after the run's pending events, so a client
+ *   never sees "finished" before the last metrics);
+ * - the cost estimate of an experiment, in training-step equivalents and seconds;
+ * - the measured throughput behind those seconds.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { z } from 'zod';
+import {
+  ApiError,
+  apiParams,
+  eventFlushIntervalMs,
+  figureNames,
+  type ApiMethod,
+  type ApiResults,
+  type AppInfo,
+  type ConfigCheck,
+  type JobStreamMessage,
+  type RunDetail,
+  type RunListItem,
+} from '../../shared/api.ts';
+import { figureSet } from '../../shared/charts/index.ts';
+import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
+import { mergeConfig } from '../../shared/configPath.ts';
+import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import { presetByName, presets } from '../../shared/presets.ts';
+import { batchSizes } from '../engine/batches.ts';
+import { fusedTrainerFactory } from '../engine/fusedTrainer.ts';
+import { TwoLayerNet } from '../engine/models/twoLayerNet.ts';
+import { phasesOf } from '../engine/protocols.ts';
+import { RandomStream } from '../engine/random.ts';
+import { createGenericTrainer } from '../engine/train.ts';
+import { figureBytes, figureContentTypes } from './export/figureFile.ts';
+import { sanitizeName } from './export/render.ts';
+import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
+import type { JobQueue, JobUpdate } from './jobs.ts';
+import { codeIdentity, codeVersion } from './provenance.ts';
+import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
+
+/** What the service needs of a job queue (the real JobQueue, or a stand-in in tests). */
+export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'>;
+
+/** A call that names something that does not exist (a run id, a figure): transports answer 404. */
+export class NotFoundError extends ApiError {
+  constructor(message: string, problems: readonly { path: string; message: string }[] = []) {
+    super(message, problems);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A downloadable file, built in memory. */
+export interface ExportedFile {
+  readonly bytes: Uint8Array;
+  readonly contentType: string;
+  readonly fileName: string;
+}
+
+export interface LabServiceOptions {
+  /** Batches of run events leave at most this often (default: the contract's 250 ms). */
+  readonly flushIntervalMs?: number;
+  /**
+   * Measure the training throughput on this backend (50 flagship-size steps) when no finished
+   * run in the store tells it (default true; tests with a stand-in queue turn it off).
+   */
+  readonly measureThroughput?: boolean;
+}
+
+type Problem = { path: string; message: string };
+type Handlers = { [M in ApiMethod]: (params: z.output<(typeof apiParams)[M]>) => Promise<ApiResults[M]> | ApiResults[M] };
+
+// --- cost estimate ---------------------------------------------------------------------------
+
+/** The flagship's size, the unit that throughput is measured in. */
+const flagshipSize = { d: 128, m: 128 };
+
+/**
+ * Training-step equivalents of one step of each phase kind. A clean step is 1. An adversarial
+ * step first runs the training attack, each of whose steps is an input gradient that costs about
+ * one training step (two matMuls either way, see DESIGN.md), then trains: PGD-s costs s + 1, FGM
+ * 2. Mixing clean and adversarial batches (`mix.mode` mix) trains on both: one more.
+ */
+export function adversarialStepCost(config: ResolvedExperiment): number {
+  const attack = config.train.attack;
+  const attackSteps = attack.kind === 'fgm' ? 1 : attack.steps;
+  return attackSteps + 1 + (config.train.mix.mode === 'replace' ? 0 : 1);
+}
+
+/** Training steps and step equivalents of a resolved experiment (all phases of its protocol). */
+export function trainingWork(config: ResolvedExperiment): { steps: number; stepEquivalents: number } {
+  const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
+  let steps = 0;
+  let stepEquivalents = 0;
+  for (const phase of phasesOf(config)) {
+    steps += phase.epochs * stepsPerEpoch;
+    stepEquivalents += phase.epochs * stepsPerEpoch * (phase.phase === 'adversarial' ? adversarialStepCost(config) : 1);
+  }
+  return { steps, stepEquivalents };
+}
+
+/** A step's cost relative to the flagship's: the matMuls scale with d·m. */
+export function sizeScale(config: ResolvedExperiment): number {
+  return (config.task.d * config.model.width) / (flagshipSize.d * flagshipSize.m);
+}
+
+/**
+ * The estimate config.validate reports: steps, step equivalents, and the expected training
+ * seconds from the throughput (flagship-size step equivalents per second; null: unknown).
+ */
+export function costEstimate(config: ResolvedExperiment, stepsPerSecond: number | null): NonNullable<ConfigCheck['estimate']> {
+  const { steps, stepEquivalents } = trainingWork(config);
+  const seconds = stepsPerSecond && stepsPerSecond > 0 ? (stepEquivalents * sizeScale(config)) / stepsPerSecond : null;
+  return { steps, stepEquivalents, seconds };
+}
+
+// --- throughput ----------------------------------------------------------------------------
+
+/** A finished run must have trained this long for its timing to say more than its overheads. */
+const minimumTrainSeconds = 0.5;
+
+/**
+ * Flagship-size step equivalents per second, from the latest finished runs in the store on this
+ * backend: their work (step equivalents scaled by size) over their training seconds. Null when
+ * none qualifies. `trainSecondsCache` (by run id) spares re-reading result files on later calls.
+ */
+export function storedThroughput(store: RunStore, backend: BackendInfo, runs = 5, trainSecondsCache = new Map<string, number>()): number | null {
+  let work = 0;
+  let seconds = 0;
+  let used = 0;
+  for (const run of store.list({ status: 'finished' })) {
+    if (used >= runs) break;
+    if (!run.backend || run.backend.name !== backend.name || run.backend.device !== backend.device || run.backend.fusedKernels !== backend.fusedKernels) continue;
+    // A finished run's timing never changes: read its (large) result file once.
+    let trainSeconds = trainSecondsCache.get(run.id);
+    if (trainSeconds === undefined) {
+      try {
+        trainSeconds = store.result(run.id).timing.trainSeconds;
+      } catch {
+        continue; // a corrupt result file says nothing about speed
+      }
+      trainSecondsCache.set(run.id, trainSeconds);
+    }
+    if (!(trainSeconds >= minimumTrainSeconds)) continue;
+    work += trainingWork(run.config).stepEquivalents * sizeScale(run.config);
+    seconds += trainSeconds;
+    used += 1;
+  }
+  return seconds > 0 ? work / seconds : null;
+}
+
+/**
+ * Flagship-size training steps per second measured now on the loaded backend: 50 steps (after 5
+ * of warm-up) of the flagship's net and batch, with the trainer the queue's runs use. Takes tens
+ * of milliseconds on wasm; the steps are synchronous, so a running job just waits that long.
+ */
+export async function measureThroughput(backend: BackendInfo, steps = 50): Promise<number> {
+  const config = resolveExperiment({});
+  const d = config.task.d;
+  const B = config.train.batchSize;
+  const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
+  const net = TwoLayerNet.initialise(config.model, d, 0);
+  const trainer = (factory ?? createGenericTrainer)(net, config);
+  const rng = RandomStream.derive(0, 'throughput');
+  const xValues = new Float32Array(B * d);
+  rng.fillNormal(xValues, 1 / Math.sqrt(d));
+  const x = tf.tensor2d(xValues, [B, d]);
+  const xT = tf.transpose(x) as tf.Tensor2D;
+  const y = tf.tensor1d(Float32Array.from({ length: B }, () => rng.sign()));
+  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
+  try {
+    for (let i = 0; i < 5; i++) trainer.step(x, xT, y, scale, 0.01);
+    trainer.takeLoss();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) trainer.step(x, xT, y, scale, 0.01);
+    trainer.takeLoss(); // one device read: waits for the queued work on asynchronous backends
+    return steps / Math.max((performance.now() - t0) / 1000, 1e-6);
+  } finally {
+    trainer.dispose();
+    net.dispose();
+    tf.dispose([x, xT, y, scale]);
+  }
+}
+
+// --- the event stream ----------------------------------------------------------------------
+
+/**
+ * Run events in batches, per run: the first event after a quiet spell starts a timer, and
+ * everything that arrives before it fires leaves together. A progress event replaces the batch's
+ * earlier one (only the latest matters to a progress bar).
+ */
+class StreamBatcher {
+  private readonly pending = new Map<string, RunEvent[]>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly emit: (message: JobStreamMessage) => void,
+  ) {}
+
+  event(runId: string, event: RunEvent): void {
+    let batch = this.pending.get(runId) ?? [];
+    if (event.type === 'progress') batch = batch.filter((e) => e.type !== 'progress');
+    batch.push(event);
+    this.pending.set(runId, batch);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flushAll(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** A status change: the run's pending events first, then the status, at once. */
+  status(message: JobStreamMessage & { type: 'status' }): void {
+    this.flush(message.runId);
+    this.emit(message);
+  }
+
+  private flushAll(): void {
+    this.timer = null;
+    for (const runId of [...this.pending.keys()]) this.flush(runId);
+  }
+
+  private flush(runId: string): void {
+    const events = this.pending.get(runId);
+    if (!events) return;
+    this.pending.delete(runId);
+    this.emit({ type: 'events', runId, events });
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending.clear();
+  }
+}
+
+// --- the service ---------------------------------------------------------------------------
+
+/** Zod issues as problems that name the field (`ids.2`, `name`; unknown keys by name). */
+function problemsOf(error: z.ZodError): Problem[] {
+  return error.issues.map((issue) => {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return { path: issue.keys.map((k) => (at ? `${at}.${k}` : k)).join(', '), message: `unknown field${issue.keys.length > 1 ? 's' : ''}` };
+    }
+    return { path: at || '(params)', message: issue.message.replace(/^Invalid input: /, '') };
+  });
+}
+
+function listItem(run: RunRecord): RunListItem {
+  return {
+    id: run.id,
+    name: run.name,
+    notes: run.notes,
+    status: run.status,
+    preset: run.preset,
+    seed: run.seed,
+    sweepId: run.sweepId,
+    createdAt: run.createdAt,
+    finishedAt: run.finishedAt,
+    protocol: run.config.train.protocol,
+    summary: run.summary,
+    progress: run.progress,
+    checkpointEpoch: run.checkpointEpoch,
+    error: run.error,
+  };
+}
+
+export class LabService {
+  private readonly listeners = new Set<(message: JobStreamMessage) => void>();
+  private readonly batcher: StreamBatcher;
+  private readonly unsubscribeQueue: () => void;
+  private throughput: Promise<number | null> | null = null;
+  private readonly trainSecondsCache = new Map<string, number>();
+  /** Runs queued through this service's queue that have not started yet. */
+  private readonly waiting = new Set<string>();
+  private readonly handlers: Handlers;
+
+  constructor(
+    readonly store: RunStore,
+    readonly queue: JobControl,
+    private readonly options: LabServiceOptions = {},
+  ) {
+    this.batcher = new StreamBatcher(options.flushIntervalMs ?? eventFlushIntervalMs, (message) => this.publish(message));
+    this.unsubscribeQueue = queue.subscribe((update) => this.onUpdate(update));
+    this.handlers = {
+      'app.info': () => this.appInfo(),
+      'config.validate': (p) => this.validate(p.input as ExperimentInput, p.preset),
+      'runs.start': (p) => this.start(p),
+      'runs.list': (p) => this.store.list({ status: p.status, text: p.text, sweepId: p.sweepId }).map(listItem),
+      'runs.get': (p) => this.detail(p.id),
+      'runs.cancel': (p) => ({ cancelled: this.queue.cancel(this.run(p.id).id) }),
+      'runs.resume': (p) => this.resume(p.id),
+      'runs.delete': (p) => this.delete(p.ids),
+      'runs.rename': (p) => {
+        const run = this.run(p.id);
+        this.store.rename(run.id, p.name);
+        return { id: run.id };
+      },
+      'runs.setNotes': (p) => {
+        const run = this.run(p.id);
+        this.store.setNotes(run.id, p.notes);
+        return { id: run.id };
+      },
+    };
+  }
+
+  /**
+   * Validate `rawParams` against the method's schema, then act. Rejects with an ApiError naming
+   * the bad fields (NotFoundError for an unknown run), or with the unexpected error itself.
+   */
+  async call<M extends ApiMethod>(method: M, rawParams: unknown): Promise<ApiResults[M]> {
+    if (!Object.hasOwn(apiParams, method)) {
+      const message = `Unknown method "${String(method)}": expected one of ${Object.keys(apiParams).join(', ')}`;
+      throw new ApiError(message, [{ path: 'method', message }]);
+    }
+    const parsed = apiParams[method].safeParse(rawParams ?? {});
+    if (!parsed.success) {
+      const problems = problemsOf(parsed.error);
+      throw new ApiError(`Invalid params for ${method}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    }
+    const handler = this.handlers[method] as (params: unknown) => Promise<ApiResults[M]> | ApiResults[M];
+    return handler(parsed.data);
+  }
+
+  /** JobStreamMessages: run events batched per run, status changes at once. Returns the unsubscribe. */
+  subscribe(listener: (message: JobStreamMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A figure of the run's figure set (svg, png, pdf) or its tidy metrics (csv) as a file, built
+   * exactly as `lab export` builds it. Arguments come from a URL, so each is checked and named.
+   */
+  async exportFile(runId: string, target: string, format: string): Promise<ExportedFile> {
+    const id = apiParams['runs.get'].shape.id.safeParse(runId);
+    if (!id.success) throw new NotFoundError(`No run "${runId}": ${id.error.issues[0]?.message ?? 'not a run id'}`, [{ path: 'runId', message: 'not a run id' }]);
+    const run = this.run(id.data);
+    if (target === 'metrics') {
+      if (format !== 'csv') throw new ApiError(`The metrics table exports as csv, not "${format}"`, [{ path: 'format', message: `"${format}": expected csv` }]);
+      return { bytes: new TextEncoder().encode(tidyCsv(tidyRows(this.store, [run]))), contentType: 'text/csv; charset=utf-8', fileName: sanitizeName(`${run.id}-metrics.csv`) };
+    }
+    if (!(figureNames as readonly string[]).includes(target)) {
+      throw new NotFoundError(`Unknown figure "${target}": expected one of ${figureNames.join(', ')}, or metrics`, [{ path: 'figure', message: `"${target}": unknown` }]);
+    }
+    if (format !== 'svg' && format !== 'png' && format !== 'pdf') {
+      throw new ApiError(`A figure exports as svg, png or pdf, not "${format}"`, [{ path: 'format', message: `"${format}": expected svg, png or pdf` }]);
+    }
+    const figure = figureSet(this.store.result(run.id)).find((f) => f.name === target);
+    if (!figure) {
+      throw new NotFoundError(`Run ${run.id} (${run.status}) has no "${target}" figure${run.status === 'finished' ? ' (its protocol or instruments do not produce one)' : ' yet'}`, [
+        { path: 'figure', message: `"${target}": not available for this run` },
+      ]);
+    }
+    return { bytes: await figureBytes(figure, format), contentType: figureContentTypes[format], fileName: sanitizeName(`${run.id}-${target}.${format}`) };
+  }
+
+  /** The throughput behind estimates: from finished runs on this backend, else measured once. */
+  stepsPerSecond(): Promise<number | null> {
+    this.throughput ??= this.queue
+      .backendInfo()
+      .then(async (backend) => {
+        const stored = storedThroughput(this.store, backend, 5, this.trainSecondsCache);
+        if (stored !== null || this.options.measureThroughput === false) return stored;
+        return measureThroughput(backend);
+      })
+      .catch(() => null); // an estimate without seconds beats a failing validation
+    return this.throughput;
+  }
+
+  /**
+   * After `queue.shutdown()`: the runs queued here that never started would stay "queued" in the
+   * store with nothing left to run them (and a queue elsewhere could not cancel them). Mark them
+   * interrupted instead, so the runs list shows them as stopped and "resume" starts them.
+   * Returns their ids.
+   */
+  settleQueued(): string[] {
+    const settled: string[] = [];
+    for (const id of this.waiting) {
+      try {
+        if (this.store.get(id).status !== 'queued') continue;
+      } catch {
+        continue; // deleted meanwhile
+      }
+      this.store.end(id, 'interrupted', 'the server stopped before this run started');
+      settled.push(id);
+    }
+    this.waiting.clear();
+    return settled;
+  }
+
+  /** Stop listening to the queue (the queue and store stay open: their owner closes them). */
+  close(): void {
+    this.unsubscribeQueue();
+    this.batcher.close();
+    this.listeners.clear();
+  }
+
+  // --- the stream ---
+
+  private onUpdate(update: JobUpdate): void {
+    if (update.kind === 'status') {
+      if (update.status === 'queued') this.waiting.add(update.runId);
+      else this.waiting.delete(update.runId);
+      if (update.status === 'finished') this.throughput = null; // one more run to learn from
+    }
+    if (this.listeners.size === 0) return;
+    if (update.kind === 'event') this.batcher.event(update.runId, update.event);
+    else this.batcher.status({ type: 'status', runId: update.runId, status: update.status, ...(update.error !== undefined ? { error: update.error } : {}) });
+  }
+
+  private publish(message: JobStreamMessage): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(message);
+      } catch {
+        // One broken subscriber (a closed socket) must not starve the others.
+      }
+    }
+  }
+
+  // --- the methods ---
+
+  /** The run with this id or unique prefix; NotFoundError naming `id` otherwise. */
+  private run(id: string, path = 'id'): RunRecord {
+    try {
+      return this.store.get(id);
+    } catch (error) {
+      if (error instanceof StoreError) throw new NotFoundError(error.message, [{ path, message: error.message }]);
+      throw error;
+    }
+  }
+
+  private async appInfo(): Promise<AppInfo> {
+    const [backend, stepsPerSecond] = await Promise.all([this.queue.backendInfo(), this.stepsPerSecond()]);
+    return {
+      version: codeIdentity().version,
+      codeVersion: codeVersion(),
+      backend,
+      store: this.store.dir,
+      presets: presets.map((p) => ({ name: p.name, description: p.description, config: p.config })),
+      flagship: resolveExperiment(presetByName('flagship').config),
+      stepsPerSecond,
+    };
+  }
+
+  /** The user's input laid over the preset (the defaults without one); problems name `preset`. */
+  private assemble(input: ExperimentInput, preset: string | undefined): ExperimentInput {
+    if (preset === undefined) return input;
+    let base: ExperimentInput;
+    try {
+      base = presetByName(preset).config;
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new ApiError(message, [{ path: 'preset', message: `"${preset}": expected one of ${presets.map((p) => p.name).join(', ')}` }]);
+    }
+    return mergeConfig(base, input);
+  }
+
+  private async validate(input: ExperimentInput, preset: string | undefined): Promise<ConfigCheck> {
+    let config: ResolvedExperiment;
+    try {
+      config = resolveExperiment(this.assemble(input, preset), 'experiment');
+    } catch (error) {
+      if (error instanceof ConfigError) return { ok: false, config: null, problems: error.problems, estimate: null };
+      if (error instanceof ApiError) return { ok: false, config: null, problems: error.problems, estimate: null };
+      throw error;
+    }
+    return { ok: true, config, problems: [], estimate: costEstimate(config, await this.stepsPerSecond()) };
+  }
+
+  private start(p: z.output<(typeof apiParams)['runs.start']>): { id: string } {
+    const input = this.assemble(p.input as ExperimentInput, p.preset);
+    let config: ResolvedExperiment;
+    try {
+      config = resolveExperiment(input, 'experiment');
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ApiError(error.message, error.problems);
+      throw error;
+    }
+    const run = this.queue.submit({ input, config, preset: p.preset, name: p.name, notes: p.notes });
+    return { id: run.id };
+  }
+
+  private detail(id: string): RunDetail {
+    const run = this.run(id);
+    return {
+      ...listItem(run),
+      input: run.input,
+      config: run.config,
+      configHash: run.configHash,
+      codeVersion: run.codeVersion,
+      backend: run.backend,
+      provenance: run.provenance,
+      folder: run.folder,
+      result: this.store.result(run.id),
+    };
+  }
+
+  private resume(id: string): { id: string } {
+    const run = this.run(id);
+    try {
+      return { id: this.queue.resume(run.id).id };
+    } catch (error) {
+      // The queue refuses finished, running and queued runs, with a message that says which.
+      throw new ApiError((error as Error).message, [{ path: 'id', message: (error as Error).message }]);
+    }
+  }
+
+  /**
+   * Delete runs: all of them or none. A run queued here is taken off the queue first; a running
+   * one is refused (cancel it first), as is an unknown id, each problem naming `ids.N`.
+   */
+  private delete(ids: readonly string[]): { deleted: string[] } {
+    const problems: Problem[] = [];
+    const runs: RunRecord[] = [];
+    ids.forEach((id, index) => {
+      try {
+        const run = this.run(id, `ids.${index}`);
+        if (run.status === 'running' || this.queue.active.includes(run.id)) problems.push({ path: `ids.${index}`, message: `run ${run.id} is running: cancel it before deleting it` });
+        else runs.push(run);
+      } catch (error) {
+        if (error instanceof ApiError) problems.push(...error.problems);
+        else throw error;
+      }
+    });
+    if (problems.length > 0) throw new ApiError(`Nothing was deleted: ${problems.map((p) => p.message).join('; ')}`, problems);
+    const deleted: string[] = [];
+    for (const run of runs) {
+      if (run.status === 'queued') this.queue.cancel(run.id);
+      this.store.delete(run.id);
+      deleted.push(run.id);
+    }
+    return { deleted };
+  }
+}
