@@ -87,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       return (await runsVerbs()).showCommand(values, rest);
     case 'compare':
       return (await runsVerbs()).compareCommand(values, rest);
+    case 'figures':
+      return (await import('./figuresCommand.ts')).figuresCommand(values, rest);
     case 'export':
       return (await import('./exportCommand.ts')).exportCommand(values, rest);
     case 'rm':

@@ -1,0 +1,171 @@
+/**
+ * The paper's five claims as figures (the "Paper" page and `lab figures`), each from numbers
+ * aggregated over seeds as mean ± std. Pure option builders over plain data, like every chart
+ * here: the same builder feeds the UI and the headless export.
+ *
+ *   C1 clean training leaves coherent dense mixtures: mixture ratio and coherence over training
+ *   C2 adversarial fine-tuning purifies and makes robust: robust accuracy vs eps, before/after
+ *   C3 the principle w = beta w' + v: the norm ratio per neuron, and the cosines to the init
+ *   C4 the lower bound: linear / random features / NTK models below the fine-tuned network
+ *   C5 a low-rank update suffices: accuracies vs the rank of the fine-tuning update
+ */
+import type { BarSeriesOption, EChartsOption, LineSeriesOption } from 'echarts';
+import type { MeanStd } from '../aggregate.ts';
+import { bandSeries, boundarySeries, frame, grid, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './common.ts';
+import { CLEAN, MIXTURE_DIRECTION, ROBUST, themes } from './palette.ts';
+
+/** A curve aggregated over seeds: x and mean ± std at each x. */
+export interface AggregatedCurve {
+  readonly name: string;
+  readonly color: string;
+  readonly x: readonly number[];
+  readonly values: readonly MeanStd[];
+  readonly dashed?: boolean;
+}
+
+function curveSeries(curve: AggregatedCurve, stack: string, yAxisIndex = 0, xAxisIndex = 0): LineSeriesOption[] {
+  const band = bandSeries({
+    name: curve.name,
+    points: curve.x.map((x, i) => ({ x, lo: curve.values[i]!.mean - curve.values[i]!.std, hi: curve.values[i]!.mean + curve.values[i]!.std })),
+    color: curve.color,
+    opacity: 0.18,
+    stack,
+    xAxisIndex,
+    yAxisIndex,
+  });
+  return [
+    // The legend takes its swatch from the first series of a name: give the band the curve's colour.
+    ...band.map((series) => ({ ...series, color: curve.color })),
+    {
+      type: 'line',
+      name: curve.name,
+      data: curve.x.map((x, i) => [x, Number.isFinite(curve.values[i]!.mean) ? curve.values[i]!.mean : null]),
+      color: curve.color,
+      lineStyle: { width: 2, type: curve.dashed ? 'dashed' : 'solid' },
+      symbol: curve.x.length <= 12 ? 'circle' : 'none',
+      symbolSize: 5,
+      xAxisIndex,
+      yAxisIndex,
+      z: 3,
+    },
+  ];
+}
+
+/** Lines with mean ± std bands over a numeric x, optionally a phase boundary. */
+export function aggregatedLines(
+  curves: readonly AggregatedCurve[],
+  axes: { x: string; y: string; yMin?: number; yMax?: number; boundary?: number; xLog?: boolean },
+  options: ChartOptions = {},
+): EChartsOption {
+  const legend: LegendEntry[] = curves.map((c) => ({ name: c.name }));
+  const { option, top, theme } = frame(options, legend);
+  const series: LineSeriesOption[] = curves.flatMap((c, i) => curveSeries(c, `claim-${i}`));
+  if (axes.boundary !== undefined) series.push(boundarySeries(axes.boundary, theme, { label: true }));
+  return {
+    ...option,
+    grid: [grid(top + (axes.boundary !== undefined ? 14 : 0))],
+    xAxis: [xValueAxis(theme, axes.x, { ...(axes.xLog ? { type: 'log', logBase: 2 } : { scale: true }) })],
+    yAxis: [yValueAxis(theme, axes.y, { ...(axes.yMin !== undefined ? { min: axes.yMin } : {}), ...(axes.yMax !== undefined ? { max: axes.yMax } : {}) })],
+    series,
+  };
+}
+
+/** C1: the mixtures over training, mean ± std over seeds, with the phase boundary. */
+export function claimMixtures(data: { epochs: readonly number[]; mixtureRatio: readonly MeanStd[]; coherence: readonly MeanStd[]; boundary?: number }, options: ChartOptions = {}): EChartsOption {
+  return aggregatedLines(
+    [
+      { name: 'mixture ratio (median over neurons)', color: CLEAN, x: data.epochs, values: data.mixtureRatio },
+      { name: 'mixture coherence (median)', color: MIXTURE_DIRECTION, x: data.epochs, values: data.coherence, dashed: true },
+    ],
+    { x: 'epoch', y: 'share / cosine', yMin: 0, yMax: 1, ...(data.boundary !== undefined ? { boundary: data.boundary } : {}) },
+    options,
+  );
+}
+
+/** C2: worst-case robust accuracy vs eps after clean training and after fine-tuning. */
+export function claimPurification(data: { eps: readonly number[]; afterClean: readonly MeanStd[]; final: readonly MeanStd[]; mixtureAfterClean?: readonly MeanStd[]; mixtureFinal?: readonly MeanStd[] }, options: ChartOptions = {}): EChartsOption {
+  const curves: AggregatedCurve[] = [
+    { name: 'after clean training (worst case)', color: CLEAN, x: data.eps, values: data.afterClean },
+    { name: 'after adversarial fine-tuning (worst case)', color: ROBUST, x: data.eps, values: data.final },
+  ];
+  if (data.mixtureAfterClean) curves.push({ name: 'after clean, mixture direction', color: CLEAN, x: data.eps, values: data.mixtureAfterClean, dashed: true });
+  if (data.mixtureFinal) curves.push({ name: 'after fine-tuning, mixture direction', color: ROBUST, x: data.eps, values: data.mixtureFinal, dashed: true });
+  return aggregatedLines(curves, { x: 'eps (l2 radius)', y: 'robust accuracy', yMin: 0, yMax: 1 }, options);
+}
+
+/** Counts of values in equal bins on [lo, hi] (values outside are clamped to the end bins). */
+function counts(values: readonly number[], lo: number, hi: number, bins: number): number[] {
+  const out = new Array<number>(bins).fill(0);
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    const k = Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)));
+    out[k]! += 1;
+  }
+  return out;
+}
+
+/**
+ * C3: left, the distribution of log10(||beta_i w_i'|| / ||v_i||) over neurons (pooled over
+ * seeds; right of 0 means the robust feature dominates); right, the distributions of
+ * cos(w_i, w_i^0) and cos(w_i', w_i^0).
+ */
+export function claimPrinciple(data: { logRatio: readonly number[]; cosClean: readonly number[]; cosRobust: readonly number[] }, options: ChartOptions = {}): EChartsOption {
+  const theme = themes[options.theme ?? 'light'];
+  const legend: LegendEntry[] = [{ name: 'log10 ||βw′|| / ||v||' }, { name: 'cos(w, w⁰) after clean' }, { name: 'cos(w′, w⁰) after fine-tuning' }];
+  const { option, top } = frame(options, legend, { trigger: 'item' });
+  const bins = 24;
+  const ratioLo = -1;
+  const ratioHi = 2;
+  const ratio = counts(data.logRatio, ratioLo, ratioHi, bins);
+  const cosClean = counts(data.cosClean, -1, 1, bins);
+  const cosRobust = counts(data.cosRobust, -1, 1, bins);
+  const centres = (lo: number, hi: number) => Array.from({ length: bins }, (_, k) => lo + ((k + 0.5) * (hi - lo)) / bins);
+  const bar = (name: string, color: string, xs: number[], ys: number[], axis: number): BarSeriesOption => ({
+    type: 'bar',
+    name,
+    data: xs.map((x, k) => [x, ys[k]!]),
+    color,
+    barWidth: '90%',
+    barGap: '-100%',
+    itemStyle: { opacity: 0.65 },
+    xAxisIndex: axis,
+    yAxisIndex: axis,
+  });
+  return {
+    ...option,
+    grid: [grid(top, { right: '53%' }), grid(top, { left: '56%' })],
+    xAxis: [
+      xValueAxis(theme, 'log10 ||βw′|| / ||v||', { min: ratioLo, max: ratioHi, gridIndex: 0 }),
+      xValueAxis(theme, 'cosine with the init', { min: -1, max: 1, gridIndex: 1 }),
+    ],
+    yAxis: [yValueAxis(theme, 'neurons', { gridIndex: 0 }), yValueAxis(theme, 'neurons', { gridIndex: 1 })],
+    series: [
+      bar('log10 ||βw′|| / ||v||', theme.worstCase, centres(ratioLo, ratioHi), ratio, 0),
+      { ...boundarySeries(0, theme, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }), markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: theme.axis }, label: { show: false }, data: [{ xAxis: 0 }] } },
+      bar('cos(w, w⁰) after clean', CLEAN, centres(-1, 1), cosClean, 1),
+      bar('cos(w′, w⁰) after fine-tuning', ROBUST, centres(-1, 1), cosRobust, 1),
+    ],
+  };
+}
+
+/** C4 / C5 bars: one category per model, mean ± std shown as the bar and its label. */
+export function claimBars(data: { categories: readonly string[]; series: readonly { name: string; color: string; values: readonly MeanStd[] }[]; y: string }, options: ChartOptions = {}): EChartsOption {
+  const theme = themes[options.theme ?? 'light'];
+  const legend: LegendEntry[] = data.series.map((s) => ({ name: s.name }));
+  const { option, top } = frame(options, legend, { trigger: 'axis' });
+  return {
+    ...option,
+    grid: [grid(top, { bottom: 70 })],
+    xAxis: [{ type: 'category', data: [...data.categories], axisLabel: { color: theme.subtleText, interval: 0, rotate: 25, fontSize: 10 }, axisLine: { lineStyle: { color: theme.axis } } }],
+    yAxis: [yValueAxis(theme, data.y, { min: 0, max: 1 })],
+    series: data.series.map(
+      (s): BarSeriesOption => ({
+        type: 'bar',
+        name: s.name,
+        color: s.color,
+        data: s.values.map((v) => (Number.isFinite(v.mean) ? Number(v.mean.toFixed(3)) : null)),
+        label: { show: true, position: 'top', fontSize: 9, color: theme.text, formatter: '{c}' },
+      }),
+    ),
+  };
+}
