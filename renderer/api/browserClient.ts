@@ -1,0 +1,158 @@
+/**
+ * LabApi over browser mode's transport (main/web): same-origin HTTP calls, a WebSocket for the
+ * job stream, and download URLs for exports. The page was opened at `/?token=T`; the server
+ * answered with an HttpOnly cookie carrying the token, so every request here is authorised by
+ * that cookie and the token never has to be read or stored by script.
+ *
+ * Every envelope that arrives is checked with the contract's own schemas (shared/api.ts): a
+ * malformed answer is an error here, never a half-read object deeper in the UI.
+ */
+import {
+  ApiError,
+  apiResponseSchema,
+  browserRoutes,
+  exportPath,
+  jobStreamMessageSchema,
+  type ApiMethod,
+  type ApiParams,
+  type ApiResults,
+  type JobStreamMessage,
+  type LabApi,
+} from '../../shared/api.ts';
+import type { LabConnection, StreamState } from './labApi.ts';
+
+export interface BrowserClientOptions {
+  /** Origin and path prefix of the server (default: this page's origin). */
+  readonly base?: string;
+  /** First delay before reconnecting a dropped stream; doubles up to `maxReconnectMs`. */
+  readonly reconnectMs?: number;
+  readonly maxReconnectMs?: number;
+}
+
+/** The browser-mode LabApi, plus the stream's connection state (for the header). */
+export function createBrowserClient(options: BrowserClientOptions = {}): LabApi & LabConnection {
+  const base = (options.base ?? window.location.origin).replace(/\/$/, '');
+  const firstDelay = options.reconnectMs ?? 500;
+  const maxDelay = options.maxReconnectMs ?? 8000;
+
+  const listeners = new Set<(message: JobStreamMessage) => void>();
+  const stateListeners = new Set<(state: StreamState) => void>();
+  const reconnectListeners = new Set<() => void>();
+  let socket: WebSocket | null = null;
+  let state: StreamState = 'closed';
+  let delay = firstDelay;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let everOpened = false;
+
+  const setState = (next: StreamState) => {
+    if (next === state) return;
+    state = next;
+    for (const l of stateListeners) l(next);
+  };
+
+  const streamUrl = () => {
+    const url = new URL(`${base}${browserRoutes.events}`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.toString();
+  };
+
+  const connect = () => {
+    timer = null;
+    if (listeners.size === 0 || socket) return;
+    setState('connecting');
+    const ws = new WebSocket(streamUrl());
+    socket = ws;
+    ws.onopen = () => {
+      delay = firstDelay;
+      setState('open');
+      // Events sent while the stream was down are lost: tell the views to re-read what they show.
+      if (everOpened) for (const l of reconnectListeners) l();
+      everOpened = true;
+    };
+    ws.onmessage = (event) => {
+      let data: unknown;
+      try {
+        data = JSON.parse(typeof event.data === 'string' ? event.data : '');
+      } catch {
+        console.error('job stream: a message that is not JSON was dropped');
+        return;
+      }
+      const checked = jobStreamMessageSchema.safeParse(data);
+      if (!checked.success) {
+        console.error('job stream: a message outside the contract was dropped', checked.error.issues);
+        return;
+      }
+      const message = checked.data as JobStreamMessage;
+      for (const l of listeners) l(message);
+    };
+    ws.onclose = () => {
+      socket = null;
+      if (listeners.size === 0) {
+        setState('closed');
+        return;
+      }
+      // Reconnect with exponential backoff while anyone is listening (a server restart, a sleep).
+      setState('reconnecting');
+      timer = setTimeout(connect, delay);
+      delay = Math.min(maxDelay, delay * 2);
+    };
+    ws.onerror = () => {
+      // onclose follows and schedules the reconnect.
+    };
+  };
+
+  async function call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${browserRoutes.call}`, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ method, params }),
+      });
+    } catch (error) {
+      throw new ApiError(`The lab server cannot be reached (${(error as Error).message}). Is it still running?`);
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new ApiError('Not authorised: open the address with the token that the server printed when it started.');
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new ApiError(`The lab server answered ${method} with HTTP ${response.status} and no JSON.`);
+    }
+    const envelope = apiResponseSchema.safeParse(body);
+    if (!envelope.success) throw new ApiError(`The lab server's answer to ${method} is outside the API contract.`);
+    if (envelope.data.ok) return envelope.data.result as ApiResults[M];
+    throw new ApiError(envelope.data.error.message, envelope.data.error.problems ?? []);
+  }
+
+  return {
+    call,
+    subscribe(listener) {
+      listeners.add(listener);
+      if (!socket && !timer) connect();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) {
+          if (timer) clearTimeout(timer);
+          timer = null;
+          socket?.close();
+        }
+      };
+    },
+    exportUrl(runId, target, format) {
+      return `${base}${exportPath(runId, target, target === 'metrics' ? 'csv' : format)}`;
+    },
+    streamState: () => state,
+    onStreamState(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * LabApi over the desktop shell's transport: the object the preload exposes as `window.lab`
+ * (main/desktop/preloadApi.ts), whose calls and job stream go over a MessagePort straight to the
+ * engine process. One contract, two transports: browserClient.ts is the other.
+ *
+ * This file is also the contract between the page and the preload (`DesktopBridge`): named
+ * functions only, data in and out, never ipcRenderer or any Electron object. Everything that
+ * arrives is checked with the API contract's own schemas, as in browser mode.
+ *
+ * The shell also sends events the page may show (`desktop.onShellEvent`): the engine's state
+ * (starting, ready, restarting after a crash, failed) and the native menu's commands, which the
+ * preload has already carried out (navigation, the export dialog). The client turns a crash into
+ * what a LabConnection says: the stream is 'reconnecting', the runs the crash interrupted arrive
+ * as `interrupted` status messages, and `onReconnect` fires when the new engine is up, so the
+ * views re-read what they show.
+ */
+import {
+  ApiError,
+  apiResponseSchema,
+  exportPath,
+  jobStreamMessageSchema,
+  type ApiMethod,
+  type ApiParams,
+  type ApiResults,
+  type JobStreamMessage,
+  type LabApi,
+} from '../../shared/api.ts';
+import type { LabConnection, StreamState } from './labApi.ts';
+
+/** The renderer's origin in the desktop app (main/desktop/security.ts serves it). */
+export const desktopOrigin = 'app://lab';
+
+export type BridgeEnvelope<T = unknown> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: { readonly message: string; readonly problems?: readonly { path: string; message: string }[] } };
+
+/** The native menu's commands (main/desktop/menuCommands.ts; the preload carries them out). */
+export type MenuCommand = 'new-experiment' | 'open-run' | 'export' | 'compare';
+
+export type ShellEvent =
+  | { readonly type: 'engine'; readonly state: 'starting' | 'ready' | 'restarting' | 'failed'; readonly message?: string; readonly interrupted?: readonly string[] }
+  | { readonly type: 'menu'; readonly command: MenuCommand; readonly runId?: string };
+
+export interface ImportSummary {
+  readonly kind: 'weights' | 'data';
+  readonly original: string;
+  readonly file: string;
+  readonly summary: string;
+}
+
+export interface ExportSummary {
+  readonly dir: string;
+  readonly files: readonly string[];
+  readonly skipped: readonly string[];
+}
+
+/** What the preload exposes as `window.lab`: named functions, nothing else. */
+export interface DesktopBridge {
+  /** An API call; settles with the contract's envelope (never rejects). */
+  call(method: string, params: unknown): Promise<BridgeEnvelope>;
+  /** The job stream (JobStreamMessages, checked here). */
+  subscribe(listener: (message: unknown) => void): () => void;
+  onShellEvent(listener: (event: ShellEvent) => void): () => void;
+  openRunFolder(runId: string): Promise<BridgeEnvelope<null>>;
+  /** The native open dialog; null when the user cancelled. */
+  chooseImportFile(): Promise<BridgeEnvelope<ImportSummary | null>>;
+  /** The native folder dialog, then every figure, the metrics and the weights of the runs (all runs when empty); null when cancelled. */
+  exportRuns(runIds: readonly string[]): Promise<BridgeEnvelope<ExportSummary | null>>;
+}
+
+/** Every function of the bridge, by name: the preload exposes exactly these (tested). */
+export const desktopBridgeFunctions = ['call', 'subscribe', 'onShellEvent', 'openRunFolder', 'chooseImportFile', 'exportRuns'] as const satisfies readonly (keyof DesktopBridge)[];
+type Unlisted = Exclude<keyof DesktopBridge, (typeof desktopBridgeFunctions)[number]>;
+/** Compile-time check that the list above names every function of DesktopBridge. */
+export const bridgeListComplete: [Unlisted] extends [never] ? true : never = true;
+
+/** How each member of the LabApi contract is carried in the desktop app: over the bridge, or computed here. */
+export const labApiTransport: { readonly [K in keyof Required<LabApi>]: 'bridge' | 'local' } = {
+  call: 'bridge',
+  subscribe: 'bridge',
+  exportUrl: 'local',
+};
+
+/** The exposed bridge, when this page runs in the desktop app. */
+export function desktopBridge(scope: object = globalThis): DesktopBridge | null {
+  const candidate = (scope as { lab?: unknown }).lab;
+  if (typeof candidate !== 'object' || candidate === null) return null;
+  return desktopBridgeFunctions.every((name) => typeof (candidate as Record<string, unknown>)[name] === 'function') ? (candidate as DesktopBridge) : null;
+}
+
+export interface DesktopExtras {
+  readonly desktop: {
+    openRunFolder(runId: string): Promise<void>;
+    importFile(): Promise<ImportSummary | null>;
+    exportRuns(runIds: readonly string[]): Promise<ExportSummary | null>;
+    onShellEvent(listener: (event: ShellEvent) => void): () => void;
+  };
+}
+
+export interface DesktopClientOptions {
+  readonly warn?: (message: string, detail?: unknown) => void;
+}
+
+function unwrap<T>(envelope: unknown, what: string): T {
+  const checked = apiResponseSchema.safeParse(envelope);
+  if (!checked.success) throw new ApiError(`The engine's answer to ${what} is outside the API contract.`);
+  if (checked.data.ok) return checked.data.result as T;
+  throw new ApiError(checked.data.error.message, checked.data.error.problems ?? []);
+}
+
+/** The desktop app's LabApi (plus the stream's state and the shell's extras). */
+export function createDesktopClient(bridge: DesktopBridge, options: DesktopClientOptions = {}): LabApi & LabConnection & DesktopExtras {
+  const warn = options.warn ?? ((message: string, detail?: unknown) => console.error(message, detail));
+
+  const listeners = new Set<(message: JobStreamMessage) => void>();
+  const stateListeners = new Set<(state: StreamState) => void>();
+  const reconnectListeners = new Set<() => void>();
+  const shellListeners = new Set<(event: ShellEvent) => void>();
+  let unsubscribeBridge: (() => void) | null = null;
+  let state: StreamState = 'connecting';
+  let crashMessage = '';
+
+  const setState = (next: StreamState) => {
+    if (next === state) return;
+    const previous = state;
+    state = next;
+    for (const l of [...stateListeners]) l(next);
+    if (next === 'open' && previous === 'reconnecting') for (const l of [...reconnectListeners]) l();
+  };
+
+  const deliver = (message: JobStreamMessage) => {
+    for (const l of [...listeners]) {
+      try {
+        l(message);
+      } catch (error) {
+        warn('job stream: a listener failed', error);
+      }
+    }
+  };
+
+  const onEngine = (event: ShellEvent & { type: 'engine' }) => {
+    if (event.state === 'restarting') crashMessage = event.message ?? 'the engine stopped unexpectedly';
+    if (event.state === 'ready') {
+      // Runs a crash interrupted: tell the views as the engine would have, had it lived.
+      for (const runId of event.interrupted ?? []) deliver({ type: 'status', runId, status: 'interrupted', error: crashMessage || 'the engine stopped unexpectedly' });
+    }
+    setState(event.state === 'ready' ? 'open' : event.state === 'restarting' ? 'reconnecting' : event.state === 'failed' ? 'closed' : state === 'open' ? 'reconnecting' : 'connecting');
+  };
+
+  const exportRuns = async (runIds: readonly string[]) => unwrap<ExportSummary | null>(await bridge.exportRuns([...runIds]), 'the export');
+
+  bridge.onShellEvent((event) => {
+    if (event.type === 'engine') onEngine(event);
+    for (const l of [...shellListeners]) l(event);
+  });
+
+  async function call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
+    let envelope: unknown;
+    try {
+      envelope = await bridge.call(method, params);
+    } catch (error) {
+      throw new ApiError(`The desktop shell could not pass ${method} to the engine (${(error as Error).message}).`);
+    }
+    return unwrap<ApiResults[M]>(envelope, method);
+  }
+
+  return {
+    call,
+    subscribe(listener) {
+      listeners.add(listener);
+      unsubscribeBridge ??= bridge.subscribe((raw) => {
+        const checked = jobStreamMessageSchema.safeParse(raw);
+        if (!checked.success) return warn('job stream: a message outside the contract was dropped', checked.error.issues);
+        deliver(checked.data as JobStreamMessage);
+      });
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && unsubscribeBridge) {
+          unsubscribeBridge();
+          unsubscribeBridge = null;
+        }
+      };
+    },
+    exportUrl(runId, figure, format) {
+      return `${desktopOrigin}${exportPath(runId, figure, format)}`;
+    },
+    streamState: () => state,
+    onStreamState(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
+    desktop: {
+      async openRunFolder(runId) {
+        unwrap<null>(await bridge.openRunFolder(runId), 'show the run folder');
+      },
+      async importFile() {
+        return unwrap<ImportSummary | null>(await bridge.chooseImportFile(), 'the import');
+      },
+      exportRuns,
+      onShellEvent(listener) {
+        shellListeners.add(listener);
+        return () => shellListeners.delete(listener);
+      },
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Downloads of charts the engine side cannot render (comparisons of several runs): the same
+ * builder drawn off-screen at a paper-like size with the export styling (`static`: no
+ * animation, opaque background), then saved as SVG (vector) or PNG (2× pixels).
+ */
+import { echarts } from './echarts.ts';
+import type { ChartBuild } from './chartContext.ts';
+import type { ThemeName } from '../../shared/charts/palette.ts';
+import { saveBlob } from '../model/download.ts';
+
+export function exportClientChart(build: ChartBuild, format: 'svg' | 'png', fileName: string, theme: ThemeName, size = { width: 672, height: 400 }): void {
+  const option = build({ ...size, theme, static: true });
+  if (!option) return;
+  const host = document.createElement('div');
+  host.style.cssText = `position:fixed;left:-10000px;top:0;width:${size.width}px;height:${size.height}px`;
+  document.body.appendChild(host);
+  const chart = echarts.init(host, null, { renderer: format === 'svg' ? 'svg' : 'canvas', width: size.width, height: size.height });
+  try {
+    chart.setOption(option);
+    if (format === 'svg') {
+      const svg = chart.renderToSVGString();
+      saveBlob(new Blob([svg], { type: 'image/svg+xml' }), `${fileName}.svg`);
+    } else {
+      const url = chart.getDataURL({ type: 'png', pixelRatio: 2 });
+      const bytes = Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+      saveBlob(new Blob([bytes], { type: 'image/png' }), `${fileName}.png`);
+    }
+  } finally {
+    chart.dispose();
+    host.remove();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Overlaid histograms of the per-neuron mixture ratio of some models (final snapshots of several
+ * runs, or one run after clean training vs after fine-tuning): the share of neurons in each of 20
+ * bins on [0, 1], as step lines so overlaps stay readable. Purified neurons pile up near 0.
+ */
+import type { EChartsOption, LineSeriesOption } from 'echarts';
+import { histogram } from '../../shared/distribution.ts';
+import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from '../../shared/charts/index.ts';
+import { runDash } from './runStyles.ts';
+
+export interface HistogramEntry {
+  readonly name: string;
+  readonly values: readonly number[];
+  readonly color: string;
+  /** Dash index (the run); 0 is solid. */
+  readonly dash: number;
+}
+
+export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], options: ChartOptions & { bins?: number } = {}): EChartsOption {
+  const bins = options.bins ?? 20;
+  const t = frame(options, []).theme;
+  const legend: LegendEntry[] = [];
+  const series: LineSeriesOption[] = [];
+  let peak = 0;
+  entries.forEach((e, i) => {
+    const counts = histogram(e.values, 0, 1, bins);
+    const n = counts.reduce((a, b) => a + b, 0);
+    if (n === 0) return;
+    const shares = counts.map((c) => c / n);
+    peak = Math.max(peak, ...shares);
+    // Points at the bin edges, each bin's share held across it (a step outline of the histogram).
+    const data: (number | null)[][] = [];
+    shares.forEach((s, b) => {
+      data.push([b / bins, num(s)], [(b + 1) / bins, num(s)]);
+    });
+    const name = `${e.name} (n = ${n})`;
+    legend.push({ name });
+    series.push({
+      type: 'line',
+      id: `histogram-${i}`,
+      name,
+      data,
+      color: e.color,
+      lineStyle: { color: e.color, width: 1.9, type: runDash(e.dash) },
+      itemStyle: { color: e.color },
+      areaStyle: { color: e.color, opacity: t.faintBandOpacity },
+      showSymbol: false,
+      z: 3 + i,
+    });
+  });
+  const { option, top } = frame(options, legend);
+  const yMax = Math.min(1, Math.ceil((peak * 1.1) / 0.05) * 0.05 || 0.5);
+  return {
+    ...option,
+    grid: grid(top),
+    xAxis: xValueAxis(t, MIXTURE_AXIS_NAME, { min: 0, max: 1, interval: 0.1 }),
+    yAxis: yValueAxis(t, 'share of neurons', { min: 0, max: num(yMax) ?? 1 }),
+    series,
+  };
+}

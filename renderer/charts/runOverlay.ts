@@ -1,0 +1,276 @@
+/**
+ * Several runs in one chart, for the comparison view: accuracy over training and the median
+ * mixture ratio over training, either each run overlaid (colour = what is measured or the phase,
+ * dash = the run), or, when the runs differ only in seed, the mean ± std over seeds as a band
+ * (shared/aggregate.ts meanStd, sample std). Pure option builders in the style of shared/charts,
+ * built from its frame, axes and bands so they read like the run's own figures.
+ */
+import type { EChartsOption, LineSeriesOption } from 'echarts';
+import { meanStd } from '../../shared/aggregate.ts';
+import {
+  bandSeries,
+  BOUNDARY_LABEL_ROOM,
+  boundarySeries,
+  epochAxis,
+  epsAxisName,
+  frame,
+  grid,
+  MIXTURE_AXIS_NAME,
+  num,
+  phaseBoundary,
+  ROBUST_AXIS_NAME,
+  xValueAxis,
+  yValueAxis,
+  type ChartOptions,
+  type LegendEntry,
+} from '../../shared/charts/index.ts';
+import { CLEAN, MIXTURE_DIRECTION, ROBUST } from '../../shared/charts/palette.ts';
+import type { Evaluation, InstrumentsEvent, MetricsEvent } from '../../shared/events.ts';
+import { runDash } from './runStyles.ts';
+
+export interface OverlayRun {
+  readonly name: string;
+  readonly metrics: readonly MetricsEvent[];
+  readonly instruments: readonly InstrumentsEvent[];
+  readonly evaluations: readonly Evaluation[];
+}
+
+export type AccuracyKind = 'clean' | 'robust' | 'mixture';
+
+const ACCURACY = {
+  clean: { label: 'clean', color: CLEAN },
+  robust: { label: 'robust', color: ROBUST },
+  mixture: { label: 'mixture dir.', color: MIXTURE_DIRECTION },
+} as const;
+
+/** A run's accuracy of one kind over training, as [epoch, value] (robust: where measured, phase ends included). */
+export function accuracyPoints(run: OverlayRun, kind: AccuracyKind): [number, number][] {
+  const out = new Map<number, number>();
+  for (const m of run.metrics) {
+    const a = kind === 'clean' ? m.cleanAccuracy : kind === 'mixture' ? m.mixtureDirectionAccuracy : m.robustAccuracy;
+    if (a && Number.isFinite(a.estimate)) out.set(m.globalEpoch, a.estimate);
+  }
+  if (kind === 'robust') for (const e of run.evaluations) if (!out.has(e.globalEpoch)) out.set(e.globalEpoch, e.robustAccuracy.estimate);
+  return [...out.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+function lastEpoch(runs: readonly OverlayRun[]): number {
+  let last = 1;
+  for (const r of runs) last = Math.max(last, r.metrics[r.metrics.length - 1]?.globalEpoch ?? 0, r.instruments[r.instruments.length - 1]?.globalEpoch ?? 0);
+  return last;
+}
+
+/** The boundaries of the runs (one marker when they agree). */
+function boundaries(runs: readonly OverlayRun[]): number[] {
+  return [...new Set(runs.map((r) => phaseBoundary(r)).filter((b): b is number => b !== null))];
+}
+
+function line(id: string, name: string, data: (number | null)[][], color: string, dash: ReturnType<typeof runDash>, width = 1.7): LineSeriesOption {
+  return { type: 'line', id, name, data, color, lineStyle: { color, width, type: dash }, itemStyle: { color }, showSymbol: false, symbol: 'circle', symbolSize: 3, connectNulls: true, z: 3 };
+}
+
+/** Accuracy over training for each run: colour = accuracy kind, dash = run. */
+export function accuracyOverlay(runs: readonly OverlayRun[], kinds: readonly AccuracyKind[], options: ChartOptions = {}): EChartsOption {
+  const t = frame(options, []).theme;
+  const series: LineSeriesOption[] = [];
+  const legend: LegendEntry[] = [];
+  runs.forEach((run, ri) => {
+    for (const kind of kinds) {
+      const pts = accuracyPoints(run, kind);
+      if (pts.length === 0) continue;
+      const name = `${run.name} · ${ACCURACY[kind].label}`;
+      legend.push({ name });
+      series.push({ ...line(`run-${ri}-${kind}`, name, pts, ACCURACY[kind].color, runDash(ri)), showSymbol: kind === 'robust' && pts.length < 40 });
+    }
+  });
+  const marks = boundaries(runs);
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  const { option, top } = frame(options, legend);
+  return {
+    ...option,
+    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
+    xAxis: epochAxis(t, lastEpoch(runs)),
+    yAxis: yValueAxis(t, 'accuracy (fraction)', { min: 0, max: 1, interval: 0.2 }),
+    series,
+  };
+}
+
+/** Mean ± std over runs at each epoch that every run has (seeds of one experiment). */
+export function meanStdPoints(perRun: readonly (readonly [number, number][])[]): { x: number; mean: number; std: number; n: number }[] {
+  const byEpoch = new Map<number, number[]>();
+  for (const pts of perRun) for (const [x, v] of pts) byEpoch.set(x, [...(byEpoch.get(x) ?? []), v]);
+  return [...byEpoch.entries()]
+    .filter(([, values]) => values.length === perRun.length)
+    .sort((a, b) => a[0] - b[0])
+    .map(([x, values]) => ({ x, ...meanStd(values) }));
+}
+
+function meanStdSeries(id: string, name: string, pts: ReturnType<typeof meanStdPoints>, color: string, opacity: number, axes: { xAxisIndex?: number; yAxisIndex?: number } = {}): LineSeriesOption[] {
+  return [
+    { ...line(id, name, pts.map((p) => [p.x, num(p.mean)]), color, 'solid', 2), showSymbol: pts.length <= 30, ...axes },
+    ...bandSeries({ name, points: pts.map((p) => ({ x: p.x, lo: num(p.mean - p.std), hi: num(p.mean + p.std) })), color, opacity, stack: `${id}-band`, ...axes }),
+  ];
+}
+
+/** Accuracy over training as mean ± std over seeds (the band is ± one sample std). */
+export function accuracyMeanStd(runs: readonly OverlayRun[], kinds: readonly AccuracyKind[], options: ChartOptions = {}): EChartsOption {
+  const t = frame(options, []).theme;
+  const series: LineSeriesOption[] = [];
+  const legend: LegendEntry[] = [];
+  for (const kind of kinds) {
+    const pts = meanStdPoints(runs.map((r) => accuracyPoints(r, kind)));
+    if (pts.length === 0) continue;
+    const name = `${ACCURACY[kind].label}, mean ± std (n = ${runs.length})`;
+    legend.push({ name });
+    series.push(...meanStdSeries(`mean-${kind}`, name, pts, ACCURACY[kind].color, t.bandOpacity));
+  }
+  const marks = boundaries(runs);
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  const { option, top } = frame(options, legend);
+  return {
+    ...option,
+    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
+    xAxis: epochAxis(t, lastEpoch(runs)),
+    yAxis: yValueAxis(t, 'accuracy (fraction)', { min: 0, max: 1, interval: 0.2 }),
+    series,
+  };
+}
+
+/** A run's median mixture ratio, split at its boundary into the clean and the adversarial phase. */
+function medianByPhase(run: OverlayRun): { clean: [number, number][]; adversarial: [number, number][] } {
+  const boundary = phaseBoundary(run);
+  const clean: [number, number][] = [];
+  const adversarial: [number, number][] = [];
+  for (const s of run.instruments) {
+    const p: [number, number] = [s.globalEpoch, s.mixtureRatio.summary.median];
+    const inClean = boundary === null ? s.phase !== 'adversarial' : s.globalEpoch <= boundary;
+    const inAdv = boundary === null ? s.phase === 'adversarial' : s.globalEpoch >= boundary;
+    if (inClean) clean.push(p);
+    if (inAdv) adversarial.push(p);
+  }
+  return { clean, adversarial };
+}
+
+/** The median mixture ratio over training for each run: phase colours, dash = run. */
+export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: ChartOptions = {}): EChartsOption {
+  const t = frame(options, []).theme;
+  const series: LineSeriesOption[] = [];
+  const legend: LegendEntry[] = [];
+  runs.forEach((run, ri) => {
+    const { clean, adversarial } = medianByPhase(run);
+    // One legend entry per run (both phase segments share its name), drawn in its dash.
+    const name = run.name;
+    if (clean.length + adversarial.length === 0) return;
+    legend.push({ name });
+    if (clean.length > 0) series.push(line(`run-${ri}-median-clean`, name, clean.map(([x, v]) => [x, num(v)]), CLEAN, runDash(ri), 1.9));
+    if (adversarial.length > 0) series.push(line(`run-${ri}-median-adversarial`, name, adversarial.map(([x, v]) => [x, num(v)]), ROBUST, runDash(ri), 1.9));
+  });
+  const marks = boundaries(runs);
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  const { option, top } = frame(options, legend);
+  // The legend's icon takes the first series' colour; a neutral one says "this is the run, not the phase".
+  const legendOption = { ...(option.legend as object), itemStyle: { color: t.subtleText }, lineStyle: { color: t.subtleText } };
+  return {
+    ...option,
+    legend: legendOption,
+    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
+    xAxis: epochAxis(t, lastEpoch(runs)),
+    yAxis: yValueAxis(t, `median ${MIXTURE_AXIS_NAME}`, { min: 0, max: 1, interval: 0.2 }),
+    series,
+  };
+}
+
+/** The median mixture ratio as mean ± std over seeds, clean colour up to the boundary and robust after. */
+export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: ChartOptions = {}): EChartsOption {
+  const t = frame(options, []).theme;
+  const series: LineSeriesOption[] = [];
+  const legend: LegendEntry[] = [];
+  const phases = runs.map(medianByPhase);
+  for (const phase of ['clean', 'adversarial'] as const) {
+    const pts = meanStdPoints(phases.map((p) => p[phase]));
+    if (pts.length === 0) continue;
+    const name = `${phase} phase, mean ± std (n = ${runs.length})`;
+    legend.push({ name });
+    series.push(...meanStdSeries(`mean-median-${phase}`, name, pts, phase === 'clean' ? CLEAN : ROBUST, t.bandOpacity));
+  }
+  const marks = boundaries(runs);
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  const { option, top } = frame(options, legend);
+  return {
+    ...option,
+    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
+    xAxis: epochAxis(t, lastEpoch(runs)),
+    yAxis: yValueAxis(t, `median ${MIXTURE_AXIS_NAME}`, { min: 0, max: 1, interval: 0.2 }),
+    series,
+  };
+}
+
+export interface RobustOverlayRun {
+  readonly name: string;
+  /** The run's final evaluation. */
+  readonly evaluation: Evaluation;
+  /** The colour of how the model was trained (runStyles.finalModelColor). */
+  readonly color: string;
+}
+
+function curveOf(e: Evaluation, which: 'worst' | 'mixture'): [number, number][] {
+  const curve = which === 'worst' ? e.worstCase : e.curves.find((c) => c.attack.toLowerCase().startsWith('mixture'));
+  return curve ? curve.eps.map((x, i) => [x, curve.accuracy[i]?.estimate ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v)) : [];
+}
+
+function epsAxisMax(runs: readonly RobustOverlayRun[]): number {
+  let max = 0;
+  for (const r of runs) for (const v of r.evaluation.worstCase.eps) max = Math.max(max, v);
+  return max > 0 ? max : 1;
+}
+
+/**
+ * Robust accuracy vs ε of several runs' final models: the per-sample worst case (colour = how the
+ * model was trained) and the mixture-direction attack (its own colour, thinner), dash = run; or,
+ * for seeds, both as mean ± std over the runs.
+ */
+export function robustOverlay(runs: readonly RobustOverlayRun[], options: ChartOptions & { markEps?: number; mean?: boolean } = {}): EChartsOption {
+  const t = frame(options, []).theme;
+  const series: LineSeriesOption[] = [];
+  const legend: LegendEntry[] = [];
+  const norm = runs[0]?.evaluation.norm ?? 'l2';
+  if (options.mean) {
+    for (const which of ['worst', 'mixture'] as const) {
+      const pts = meanStdPoints(runs.map((r) => curveOf(r.evaluation, which)));
+      if (pts.length === 0) continue;
+      const name = `${which === 'worst' ? 'worst case' : 'mixture dir.'}, mean ± std (n = ${runs.length})`;
+      legend.push({ name });
+      const color = which === 'worst' ? (runs[0]?.color ?? ROBUST) : MIXTURE_DIRECTION;
+      series.push(...meanStdSeries(`mean-${which}`, name, pts, color, t.bandOpacity).map((s, i) => (i === 0 ? { ...s, showSymbol: true } : s)));
+    }
+  } else {
+    runs.forEach((run, ri) => {
+      for (const which of ['worst', 'mixture'] as const) {
+        const pts = curveOf(run.evaluation, which);
+        if (pts.length === 0) continue;
+        const name = `${run.name} · ${which === 'worst' ? 'worst case' : 'mixture dir.'}`;
+        legend.push({ name });
+        const color = which === 'worst' ? run.color : MIXTURE_DIRECTION;
+        series.push({ ...line(`run-${ri}-${which}`, name, pts.map(([x, v]) => [num(x), num(v)]), color, runDash(ri), which === 'worst' ? 2.2 : 1.4), showSymbol: true, symbolSize: 4 });
+      }
+    });
+  }
+  if (options.markEps !== undefined) {
+    series.push({
+      type: 'line',
+      id: 'eps-marker',
+      name: 'ε marker',
+      data: [],
+      silent: true,
+      markLine: { silent: true, symbol: ['none', 'none'], lineStyle: { color: t.boundary, type: 'dotted', width: 1 }, label: { formatter: `ε = ${options.markEps}`, position: 'insideEndTop', color: t.subtleText }, data: [{ xAxis: options.markEps }] },
+    });
+  }
+  const { option, top } = frame(options, legend);
+  return {
+    ...option,
+    grid: grid(top),
+    xAxis: xValueAxis(t, epsAxisName(norm), { min: 0, max: epsAxisMax(runs) }),
+    yAxis: yValueAxis(t, ROBUST_AXIS_NAME, { min: 0, max: 1, interval: 0.2 }),
+    series,
+  };
+}
