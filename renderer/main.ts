@@ -5,6 +5,7 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import { createBrowserClient } from './api/browserClient.ts';
+import { createDesktopClient, desktopBridge } from './api/desktopClient.ts';
 import { labApiKey, type LabConnection } from './api/labApi.ts';
 import type { LabApi } from '../shared/api.ts';
 import App from './App.vue';
@@ -12,9 +13,10 @@ import './styles/fonts.css';
 import './styles/theme.css';
 import './styles/base.css';
 
-// The desktop shell will expose its own LabApi on window through its preload; browser mode has none.
-const desktop = (window as unknown as { purificationLab?: LabApi & Partial<LabConnection> }).purificationLab;
-const api = desktop ?? createBrowserClient();
+// One contract, two transports: the desktop shell's preload exposes `window.lab` (named
+// functions over a MessagePort to the engine); browser mode has none and uses HTTP + WebSocket.
+const bridge = desktopBridge();
+const api: LabApi & Partial<LabConnection> = bridge ? createDesktopClient(bridge) : createBrowserClient();
 
 const app = createApp(App);
 app.provide(labApiKey, api);

@@ -1,0 +1,50 @@
+/**
+ * Debian's Chromium driven by playwright-core, as the design asks: headless, no sandbox (root in
+ * CI), no GPU, and nothing that would reach the internet; a fresh profile each time.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const chromiumPath = '/usr/bin/chromium';
+export const chromiumAvailable = existsSync(chromiumPath);
+
+export const chromiumArgs = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export interface Browser {
+  readonly context: BrowserContext;
+  readonly downloads: string;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(options: { width?: number; height?: number } = {}): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'purification-lab-e2e-profile-'));
+  const downloads = mkdtempSync(join(tmpdir(), 'purification-lab-e2e-downloads-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: false, // --headless=new is in the arguments: Chromium's own headless mode, as shipped
+    args: chromiumArgs,
+    acceptDownloads: true,
+    downloadsPath: downloads,
+    viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
+    deviceScaleFactor: 1,
+  });
+  return {
+    context,
+    downloads,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+      rmSync(downloads, { recursive: true, force: true });
+    },
+  };
+}
