@@ -222,7 +222,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
  * Throws a ConfigError whose message lists each bad field as `path = value: expected ...`.
  */
 export function resolveExperiment(input: unknown, source = 'config'): ResolvedExperiment {
-  const parsed = experimentSchema.safeParse(input);
+  const parsed = experimentSchema.safeParse(withDefaultKinds(input));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') {
@@ -279,6 +279,21 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
     ...config,
     eval: { ...config.eval, eps: config.eval.eps ?? config.train.attack.eps, norm: config.eval.norm ?? config.train.attack.norm },
   };
+}
+
+/**
+ * `task` and `model` are discriminated by `kind`; a user who writes only `--set model.width=64`
+ * means the default kind, so a missing kind is filled with the default (a wrong one is still
+ * refused by the schema).
+ */
+function withDefaultKinds(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  for (const [key, kind] of [['task', 'sparse-coding'], ['model', 'two-layer']] as const) {
+    const part = out[key];
+    if (part && typeof part === 'object' && !Array.isArray(part) && !('kind' in part)) out[key] = { kind, ...part };
+  }
+  return out;
 }
 
 /** The dictionary size D of a sparse-coding task. */

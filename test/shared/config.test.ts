@@ -58,6 +58,13 @@ describe('--set paths', () => {
     expect(() => setConfigPath({}, 'model.treshold.ratio', 1)).toThrow(/did you mean "model\.threshold\.ratio"/);
     expect(closestConfigPath('eval.tesSize')).toBe('eval.testSize');
   });
+  it('a --set on a discriminated part without its kind means the default kind', () => {
+    const c = resolveExperiment(setConfigPath(setConfigPath({}, 'model.width', 64), 'task.d', 32));
+    expect(c.model).toMatchObject({ kind: 'two-layer', width: 64 });
+    expect(c.task).toMatchObject({ kind: 'sparse-coding', d: 32 });
+    expect(() => resolveExperiment({ model: { kind: 'cnn' } })).toThrow(/model\.kind/);
+  });
+
   it('array elements are addressable', () => {
     const c = setConfigPath({ eval: { attacks: [{ kind: 'pgd' }] } }, 'eval.attacks.0.steps', 50);
     expect(resolveExperiment(c).eval.attacks[0]).toMatchObject({ kind: 'pgd', steps: 50 });

@@ -16,16 +16,19 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
 export async function shootBothThemes(page: Page, name: string): Promise<string[]> {
   mkdirSync(shotsDir, { recursive: true });
   const files: string[] = [];
+  const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
   for (const theme of ['light', 'dark'] as const) {
     await setTheme(page, theme);
-    await page.evaluate(`window.scrollTo(0, 0)`);
-    // Chart animations, the 250 ms redraw throttle, and the coefficient heatmaps: ECharts 6 paints
-    // heatmap cells progressively (15 ms of painting per frame), and a GPU-less headless canvas
-    // needs a few seconds for 16k cells.
-    await page.waitForTimeout(5000);
+    // The window is made as tall as the page before waiting, rather than letting a full-page
+    // screenshot resize it at the last moment: a resize makes every chart repaint, and ECharts 6
+    // paints heatmap cells progressively (15 ms per frame), so the picture would catch them half done.
+    const height = (await page.evaluate(`document.documentElement.scrollHeight`)) as number;
+    await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, Math.min(height, 8000)) });
+    await page.waitForTimeout(4000);
     const file = join(shotsDir, `${name}-${theme}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file });
     files.push(file);
   }
+  await page.setViewportSize(viewport);
   return files;
 }
