@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { exportPath } from '../../shared/api.ts';
+import { contentTypeOf } from '../web/contentTypes.ts';
 import { appHost, appScheme, securityHeaders } from './security.ts';
 
 export type ResolvedPath =
@@ -47,31 +48,7 @@ export function resolveProtocolPath(root: string, url: string): ResolvedPath {
   return { ok: true, path, relative: segments.join('/') };
 }
 
-const contentTypes: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export function contentTypeOf(path: string): string {
-  return contentTypes[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
+export { contentTypeOf };
 
 /** What the engine answers for an export (engineControl's desktop.exportFile), or why not. */
 export type ExportAnswer =

@@ -8,27 +8,9 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
+import { contentTypeOf } from './contentTypes.ts';
 import { notBuiltPage } from './pages.ts';
 
-const contentTypes: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
 
 /** Where a request path points under `root`, or why it is refused (status and reason). */
 export function resolveStaticPath(root: string, rawPath: string): { file: string } | { status: 400 | 403; reason: string } {
@@ -79,7 +61,7 @@ export function serveStatic(request: IncomingMessage, response: ServerResponse, 
 function sendFile(request: IncomingMessage, response: ServerResponse, file: string, cacheControl: string): void {
   const stat = statSync(file);
   response.writeHead(200, {
-    'Content-Type': contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': contentTypeOf(file),
     'Content-Length': stat.size,
     'Cache-Control': cacheControl,
   });
