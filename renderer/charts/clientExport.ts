@@ -7,10 +7,15 @@ import { echarts } from './echarts.ts';
 import type { ChartBuild } from './chartContext.ts';
 import type { ThemeName } from '../../shared/charts/palette.ts';
 import { saveBlob } from '../model/download.ts';
+import { optionCsv } from '../../shared/charts/optionCsv.ts';
 
-export function exportClientChart(build: ChartBuild, format: 'svg' | 'png', fileName: string, theme: ThemeName, size = { width: 672, height: 400 }): void {
+export function exportClientChart(build: ChartBuild, format: 'svg' | 'png' | 'csv', fileName: string, theme: ThemeName, size = { width: 672, height: 400 }): void {
   const option = build({ ...size, theme, static: true });
   if (!option) return;
+  if (format === 'csv') {
+    saveBlob(new Blob([optionCsv(option)], { type: 'text/csv' }), `${fileName}.csv`);
+    return;
+  }
   const host = document.createElement('div');
   host.style.cssText = `position:fixed;left:-10000px;top:0;width:${size.width}px;height:${size.height}px`;
   document.body.appendChild(host);
