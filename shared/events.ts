@@ -99,18 +99,60 @@ export interface NeuronDistribution {
   readonly summary: Summary;
 }
 
+/**
+ * First-layer weights of a fixed set of hidden units as images (image tasks): MLP neurons as
+ * 28 x 28 pictures, CNN first-layer filters as RGB tiles. The same units at every snapshot.
+ */
+export interface NeuronImages {
+  /** Indices of the shown hidden units (neurons or filters), in display order. */
+  readonly units: readonly number[];
+  readonly height: number;
+  readonly width: number;
+  /** 1 (grey) or 3 (RGB). */
+  readonly channels: number;
+  /** [units.length, height, width, channels] row-major (channel last): the weights as they are. */
+  readonly values: readonly number[];
+}
+
+/** How far one weight layer has moved from its initialisation: ||W - W0||_F / ||W0||_F. */
+export interface LayerChange {
+  readonly layer: string;
+  readonly relativeChange: number;
+}
+
 export interface InstrumentsEvent {
   readonly type: 'instruments';
   readonly phase: Phase | 'init';
   readonly epoch: number;
   readonly globalEpoch: number;
-  readonly mixtureRatio: NeuronDistribution;
-  readonly participationRatio: NeuronDistribution;
-  readonly coherence: NeuronDistribution;
-  /** ||w_i|| per neuron. */
+  /** Dictionary instruments: synthetic sparse-coding runs only (null on image tasks). */
+  readonly mixtureRatio: NeuronDistribution | null;
+  readonly participationRatio: NeuronDistribution | null;
+  readonly coherence: NeuronDistribution | null;
+  /** ||w_i|| per neuron (first layer). */
   readonly weightNorm: NeuronDistribution;
   /** The neuron x atom coefficient matrix C = W M [m, D] (row-major), when due. */
   readonly coefficients: { readonly rows: number; readonly cols: number; readonly values: readonly number[] } | null;
+  /**
+   * Image tasks: the roughness of each first-layer unit as a picture, its total variation
+   * sum |neighbour differences| / (sqrt(pixels) * ||w||_2) (scale-free; higher = noisier).
+   */
+  readonly roughness?: NeuronDistribution | null;
+  /** Image tasks: the shown units' weights as images, when due (every `instruments.coefficientsEvery` epochs and at phase ends). */
+  readonly neuronImages?: NeuronImages | null;
+  /** Image tasks: every weight layer's relative change from its initialisation. */
+  readonly layers?: readonly LayerChange[];
+}
+
+/** An instruments snapshot of a sparse-coding run, whose dictionary instruments are all there. */
+export type DictionaryInstruments = InstrumentsEvent & {
+  readonly mixtureRatio: NeuronDistribution;
+  readonly participationRatio: NeuronDistribution;
+  readonly coherence: NeuronDistribution;
+};
+
+export function hasDictionaryInstruments(event: InstrumentsEvent): event is DictionaryInstruments {
+  return event.mixtureRatio !== null && event.participationRatio !== null && event.coherence !== null;
 }
 
 /** One attack's robust accuracy over the eps grid. */

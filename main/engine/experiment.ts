@@ -71,9 +71,9 @@ function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent, eps: n
     robustAccuracy: evaluation.robustAccuracy.estimate,
     worstCaseRobustAccuracy: worstAt.estimate,
     mixtureDirectionAccuracy: evaluation.mixtureDirectionAccuracy.estimate,
-    mixtureRatioMedian: snapshot.mixtureRatio.summary.median,
-    participationRatioMedian: snapshot.participationRatio.summary.median,
-    coherenceMedian: snapshot.coherence.summary.median,
+    mixtureRatioMedian: snapshot.mixtureRatio?.summary.median ?? NaN,
+    participationRatioMedian: snapshot.participationRatio?.summary.median ?? NaN,
+    coherenceMedian: snapshot.coherence?.summary.median ?? NaN,
     intervals: {
       cleanAccuracy: pair(evaluation.cleanAccuracy),
       robustAccuracy: pair(evaluation.robustAccuracy),

@@ -142,6 +142,7 @@ function medianByPhase(run: OverlayRun): { clean: [number, number][]; adversaria
   const clean: [number, number][] = [];
   const adversarial: [number, number][] = [];
   for (const s of run.instruments) {
+    if (!s.mixtureRatio) continue;
     const p: [number, number] = [s.globalEpoch, s.mixtureRatio.summary.median];
     const inClean = boundary === null ? s.phase !== 'adversarial' : s.globalEpoch <= boundary;
     const inAdv = boundary === null ? s.phase === 'adversarial' : s.globalEpoch >= boundary;

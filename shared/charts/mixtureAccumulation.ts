@@ -9,6 +9,7 @@
  *   mode 'heatmap' x = snapshot epoch, y = mixture-ratio bin (20 bins on [0, 1]), colour = number
  *                  of neurons in the bin; the median drawn on top in the phase colours.
  */
+import { hasDictionaryInstruments, type DictionaryInstruments } from '../events.ts';
 import type { EChartsOption, HeatmapSeriesOption, LineSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
 import { histogram } from '../distribution.ts';
 import type { RunResult } from '../result.ts';
@@ -35,6 +36,8 @@ import {
 import { CLEAN, ROBUST, SEQUENTIAL } from './palette.ts';
 
 export type MixtureData = Pick<RunResult, 'metrics' | 'instruments'>;
+/** The same, narrowed to the snapshots that carry dictionary instruments (sparse-coding runs). */
+type DictionaryData = Pick<RunResult, 'metrics'> & { readonly instruments: readonly DictionaryInstruments[] };
 
 export interface MixtureOptions extends ChartOptions {
   readonly mode?: 'bands' | 'heatmap';
@@ -45,10 +48,11 @@ export interface MixtureOptions extends ChartOptions {
 export const MIXTURE_AXIS_NAME = 'mixture ratio (share of ‖c‖²)';
 
 export function mixtureAccumulation(data: MixtureData, options: MixtureOptions = {}): EChartsOption {
-  return options.mode === 'heatmap' ? mixtureHeatmap(data, options) : mixtureBands(data, options);
+  const narrowed: DictionaryData = { metrics: data.metrics, instruments: data.instruments.filter(hasDictionaryInstruments) };
+  return options.mode === 'heatmap' ? mixtureHeatmap(narrowed, options) : mixtureBands(narrowed, options);
 }
 
-function mixtureBands(data: MixtureData, options: MixtureOptions): EChartsOption {
+function mixtureBands(data: DictionaryData, options: MixtureOptions): EChartsOption {
   const boundary = phaseBoundary(data);
   const t0 = frame(options, []).theme;
   const { series, phases } = phaseDistributionSeries({
@@ -72,7 +76,7 @@ function mixtureBands(data: MixtureData, options: MixtureOptions): EChartsOption
   };
 }
 
-function mixtureHeatmap(data: MixtureData, options: MixtureOptions): EChartsOption {
+function mixtureHeatmap(data: DictionaryData, options: MixtureOptions): EChartsOption {
   const bins = options.bins ?? 20;
   const snapshots = [...data.instruments].sort((a, b) => a.globalEpoch - b.globalEpoch);
   const boundary = phaseBoundary(data);

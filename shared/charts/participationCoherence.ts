@@ -8,6 +8,7 @@
  *   coherence: the signed cosine between a neuron's mixture and the label direction.
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
+import { hasDictionaryInstruments } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import {
   BOUNDARY_LABEL_ROOM,
@@ -35,9 +36,10 @@ export const PARTICIPATION_AXIS_NAME = 'participation ratio (atoms)';
 export const COHERENCE_AXIS_NAME = 'coherence (cosine)';
 
 export function participationCoherence(
-  data: ParticipationCoherenceData,
+  all: ParticipationCoherenceData,
   options: ParticipationCoherenceOptions = {},
 ): EChartsOption {
+  const data = { metrics: all.metrics, instruments: all.instruments.filter(hasDictionaryInstruments) };
   const boundary = phaseBoundary(data);
   const single = singlePhaseOf(data.instruments);
   const t0 = frame(options, []).theme;

@@ -52,7 +52,7 @@ describe('the quick preset shows the paper\'s directions', () => {
     expect(metrics).toHaveLength(1 + 30 + 15);
     expect(result.evaluations.map((e) => e.label)).toEqual(['after-clean', 'final']);
     // Instrument snapshots carry the distribution over every neuron, not only a median.
-    expect(result.instruments[0]!.mixtureRatio.values).toHaveLength(64);
+    expect(result.instruments[0]!.mixtureRatio!.values).toHaveLength(64);
     expect(result.instruments[0]!.coefficients?.values).toHaveLength(64 * 64);
   });
 

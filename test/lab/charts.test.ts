@@ -174,7 +174,7 @@ describe('mixtureAccumulation', () => {
     expect(Math.min(...advX)).toBe(CLEAN_EPOCHS); // the boundary snapshot joins the two lines
     expect(Math.max(...advX)).toBe(CLEAN_EPOCHS + ADVERSARIAL_EPOCHS);
     const snapshot = result.instruments.find((s) => s.globalEpoch === CLEAN_EPOCHS)!;
-    expect((clean.data as [number, number][]).at(-1)![1]).toBeCloseTo(snapshot.mixtureRatio.summary.median, 4);
+    expect((clean.data as [number, number][]).at(-1)![1]).toBeCloseTo(snapshot.mixtureRatio!.summary.median, 4);
     for (const phase of ['clean', 'adversarial']) {
       const color = phase === 'clean' ? CLEAN : ROBUST;
       const q = byId(option, `mixture-ratio-quartiles-${phase}-width`);
@@ -199,7 +199,7 @@ describe('mixtureAccumulation', () => {
       perSnapshot.set(x, (perSnapshot.get(x) ?? 0) + count);
     }
     expect(perSnapshot.size).toBe(result.instruments.length);
-    result.instruments.forEach((s, i) => expect(perSnapshot.get(i)).toBe(s.mixtureRatio.values.filter((v) => !Number.isNaN(v)).length));
+    result.instruments.forEach((s, i) => expect(perSnapshot.get(i)).toBe(s.mixtureRatio!.values.filter((v) => !Number.isNaN(v)).length));
     const yAxes = option.yAxis as { type: string; data?: string[] }[];
     expect(yAxes[0]!.data).toHaveLength(20);
     const xAxis = option.xAxis as { data: string[] };

@@ -74,9 +74,9 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
       robustAccuracy: evaluation.robustAccuracy.estimate,
       worstCaseRobustAccuracy: worstAt.estimate,
       mixtureDirectionAccuracy: evaluation.mixtureDirectionAccuracy.estimate,
-      mixtureRatioMedian: instruments?.mixtureRatio.summary.median ?? NaN,
-      participationRatioMedian: instruments?.participationRatio.summary.median ?? NaN,
-      coherenceMedian: instruments?.coherence.summary.median ?? NaN,
+      mixtureRatioMedian: instruments?.mixtureRatio?.summary.median ?? NaN,
+      participationRatioMedian: instruments?.participationRatio?.summary.median ?? NaN,
+      coherenceMedian: instruments?.coherence?.summary.median ?? NaN,
       intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
       testSize: data.n,
     };

@@ -109,8 +109,8 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
 
     // C1: the mixtures over training.
     const epochs = mains[0]!.instruments.map((e) => e.globalEpoch);
-    const mixture = across(mains, epochs.length, (r, i) => r.instruments[i]?.mixtureRatio.summary.median);
-    const coherence = across(mains, epochs.length, (r, i) => r.instruments[i]?.coherence.summary.median);
+    const mixture = across(mains, epochs.length, (r, i) => r.instruments[i]?.mixtureRatio?.summary.median);
+    const coherence = across(mains, epochs.length, (r, i) => r.instruments[i]?.coherence?.summary.median);
     const boundary = mainConfig.train.cleanEpochs;
     const clean = meanStd(mains.map((r) => r.summary.afterClean!.cleanAccuracy));
     const robust = meanStd(mains.map((r) => r.summary.afterClean!.robustAccuracy));

@@ -324,6 +324,7 @@ export class RunStore {
           ['participation_ratio_median', event.participationRatio],
           ['coherence_median', event.coherence],
         ] as const) {
+          if (!dist) continue;
           this.insertMetric.run(id, event.globalEpoch, event.phase, event.epoch, metric, Number.isFinite(dist.summary.median) ? dist.summary.median : null, dist.summary.q1, dist.summary.q3);
         }
       }
