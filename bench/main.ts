@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment } from '../shared/config.ts';
+import { resolveSparseCoding } from '../shared/config.ts';
 import { defaultLoaders, type BackendName } from '../main/engine/backend.ts';
 import { runExperiment } from '../main/engine/experiment.ts';
 import { prepareBackend } from '../main/lab/runHeadless.ts';
@@ -25,7 +25,7 @@ import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
 import { createGenericTrainer, type Trainer } from '../main/engine/train.ts';
 
-type TrainerFactory = (net: TwoLayerNet, config: ReturnType<typeof resolveExperiment>) => Trainer;
+type TrainerFactory = (net: TwoLayerNet, config: ReturnType<typeof resolveSparseCoding>) => Trainer;
 
 /**
  * Seconds per call of `f`: the best of 5 blocks of at least 0.15 s each (after a warm-up). The
@@ -64,7 +64,7 @@ interface StepFigures {
 }
 
 function stepFigures(d: number, m: number, B: number, factory: TrainerFactory): StepFigures {
-  const config = resolveExperiment({
+  const config = resolveSparseCoding({
     task: { kind: 'sparse-coding', d, trainSize: Math.max(B, 100) },
     model: { kind: 'two-layer', width: m },
     train: { batchSize: B },
@@ -173,11 +173,11 @@ async function main(): Promise<void> {
 
   console.log('\nFlagship end to end (SCIENCE.md settings: 30 clean + 30 PGD-5 epochs, PGD-20 evaluations)');
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
-  const flagship = resolveExperiment({});
+  const flagship = resolveSparseCoding({});
   // The NumPy peer measures less along the way: instruments and PGD-20 only after each phase.
   // The same schedule here makes the two comparable; the default flagship measures much more
   // (instruments every epoch, robust accuracy every 5 epochs, 3 attacks over a 6-point eps grid).
-  const sameAsNumpy = resolveExperiment({
+  const sameAsNumpy = resolveSparseCoding({
     eval: { every: 0, epsGrid: [0.3], attacks: [{ kind: 'pgd', steps: 20 }, { kind: 'mixture-direction' }] },
     instruments: { every: 30, coefficientsEvery: 0 },
   });

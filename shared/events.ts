@@ -198,7 +198,8 @@ export interface EvaluationEvent {
 
 export interface WarningEvent {
   readonly type: 'warning';
-  readonly code: 'dead-network';
+  /** dead-network: most samples silence every unit; backend: how the backend runs this experiment (e.g. a kernel computed another way). */
+  readonly code: 'dead-network' | 'backend';
   readonly message: string;
   readonly globalEpoch: number;
 }
@@ -260,6 +261,11 @@ export interface UpdateRankSummary {
   readonly singularValues: readonly number[];
 }
 
+/** How one weight layer moved from the clean model to the final one (image models: every layer). */
+export interface LayerUpdateSummary extends UpdateRankSummary {
+  readonly layer: string;
+}
+
 export interface RunSummary {
   /** The model after the clean phase (protocols that have one). */
   readonly afterClean?: ModelSummary;
@@ -267,4 +273,6 @@ export interface RunSummary {
   /** Clean -> robust decomposition and the update W' - W (fine-tune protocol). */
   readonly decomposition?: DecompositionSummary;
   readonly update?: UpdateRankSummary;
+  /** Image models: the update W' - W of every weight layer (the first is also `update`). */
+  readonly layers?: readonly LayerUpdateSummary[];
 }

@@ -40,6 +40,54 @@ export const presets: readonly Preset[] = [
       instruments: { every: 3, coefficientsEvery: 0 },
     },
   },
+  {
+    name: 'mnist-mlp',
+    description:
+      'Purification as pictures: a 784 -> 256 ReLU MLP at 0.05x He init on 8,000 digits of the offline MNIST package, 20 clean epochs, then 10 epochs of linf PGD-7 fine-tuning at eps 0.1. About a minute on 2 cores; --set model.width=1024 --set task.trainSize=8000 for native compute.',
+    config: {
+      task: { kind: 'mnist', trainSize: 8000 },
+      model: { kind: 'mlp', width: 256, activation: 'relu', initScale: 0.05 },
+      train: {
+        cleanEpochs: 20,
+        adversarialEpochs: 10,
+        batchSize: 128,
+        optimizer: { kind: 'sgd', lr: 0.1 },
+        attack: { kind: 'pgd', norm: 'linf', eps: 0.1, steps: 7, stepSize: null, randomStart: true },
+      },
+      eval: {
+        testSize: 2000,
+        attacks: [{ kind: 'pgd', steps: 20 }, { kind: 'fgm' }],
+        epsGrid: [0, 0.025, 0.05, 0.1, 0.15, 0.2],
+        noiseDraws: 4,
+        every: 5,
+      },
+      instruments: { every: 1, coefficientsEvery: 2, shownUnits: 64 },
+    },
+  },
+  {
+    name: 'cifar-cnn',
+    description:
+      'CIFAR-10 with a small CNN (two 5x5 conv layers of 8 and 16 filters, max-pooling), 5,000 training images, 10 clean epochs then 5 epochs of linf PGD-3 fine-tuning at eps 2/255; the first-layer filters as RGB tiles. Needs the binary batches: --set task.files=... A few minutes on 2 cores; --set model.channels=[32,64] --set task.trainSize=50000 for native compute.',
+    config: {
+      task: { kind: 'cifar10', trainSize: 5000 },
+      model: { kind: 'cnn', channels: [8, 16], kernelSize: 5, initScale: 1 },
+      train: {
+        cleanEpochs: 10,
+        adversarialEpochs: 5,
+        batchSize: 64,
+        optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
+        attack: { kind: 'pgd', norm: 'linf', eps: 2 / 255, steps: 3, stepSize: null, randomStart: true },
+      },
+      eval: {
+        testSize: 1000,
+        attacks: [{ kind: 'pgd', steps: 10 }, { kind: 'fgm' }],
+        epsGrid: [0, 1 / 255, 2 / 255, 4 / 255, 8 / 255],
+        noiseDraws: 2,
+        every: 0,
+      },
+      instruments: { every: 1, coefficientsEvery: 1, shownUnits: 8 },
+    },
+  },
 ];
 
 export const defaultPresetName = 'flagship';

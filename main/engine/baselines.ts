@@ -27,7 +27,7 @@
  * `options.lr` overrides any of them (absolute rates). With another optimiser (Adam), pass them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../shared/config.ts';
+import type { SparseCodingExperiment } from '../../shared/config.ts';
 import type { Evaluation } from '../../shared/events.ts';
 import { evaluateModel, type TestSet } from './attacks/evaluate.ts';
 import { pgdPerturb } from './attacks/pgd.ts';
@@ -85,7 +85,7 @@ export interface BaselineResult {
 }
 
 /** A fresh baseline of `kind` at the network's initialisation for this config. */
-export function createBaseline(kind: BaselineKind, config: ResolvedExperiment): TrainableBaseline {
+export function createBaseline(kind: BaselineKind, config: SparseCodingExperiment): TrainableBaseline {
   const d = config.task.d;
   if (kind === 'linear') return new LinearClassifier(d);
   const net = TwoLayerNet.initialise(config.model, d, config.seed);
@@ -97,14 +97,14 @@ export function createBaseline(kind: BaselineKind, config: ResolvedExperiment): 
 }
 
 /** The learning rate a kind trains with under `options`. */
-export function baselineLr(kind: BaselineKind, config: ResolvedExperiment, options: Pick<BaselineOptions, 'lr'> = {}): number {
+export function baselineLr(kind: BaselineKind, config: SparseCodingExperiment, options: Pick<BaselineOptions, 'lr'> = {}): number {
   return options.lr?.[kind] ?? defaultLrFactor[kind] * config.train.optimizer.lr;
 }
 
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Train every requested baseline clean and adversarially, and evaluate each. */
-export async function runBaselines(config: ResolvedExperiment, options: BaselineOptions = {}): Promise<BaselineResult[]> {
+export async function runBaselines(config: SparseCodingExperiment, options: BaselineOptions = {}): Promise<BaselineResult[]> {
   const data = sparseCodingTask(config.task, config.seed, config.eval.testSize);
   const direction = mixtureDirection(data, config.eval.norm);
   const clip = data.dataRange;

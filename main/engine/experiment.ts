@@ -6,7 +6,8 @@
  * epoch; instruments, evaluations and the dead-network check run between epochs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../shared/config.ts';
+import type { WeightLayer } from './models/imageModel.ts';
+import { isImageExperiment, sparseCodingOnly, type ResolvedExperiment } from '../../shared/config.ts';
 import type {
   BackendInfo,
   Evaluation,
@@ -19,21 +20,22 @@ import type {
   WarningEvent,
 } from '../../shared/events.ts';
 import { resultSchemaVersion, type RunResult } from '../../shared/result.ts';
-import { accuracyOf, cleanAccuracy, evaluateModel, type TestSet } from './attacks/evaluate.ts';
+import { accuracyOf, cleanAccuracy, evaluateModel } from './attacks/evaluate.ts';
 import { mixtureDirectionAttack } from './attacks/mixtureDirection.ts';
 import { pgdAttack } from './attacks/pgd.ts';
 import { batchSizes } from './batches.ts';
 import { cleanToRobustDecomposition } from './instruments/decomposition.ts';
 import { deadNetworkMessage, deadNetworkThreshold } from './instruments/deadNetwork.ts';
-import { distribution, instrumentSnapshot } from './instruments/snapshot.ts';
+import { distribution } from './instruments/snapshot.ts';
 import { updateRank } from './instruments/updateRank.ts';
-import { TwoLayerNet } from './models/twoLayerNet.ts';
+import type { TwoLayerNet } from './models/twoLayerNet.ts';
 import { phasesOf } from './protocols.ts';
 import type { EngineCheckpoint, ResumeState } from './checkpoint.ts';
 import { RandomStream } from './random.ts';
-import { mixtureDirection, sparseCodingTask, type SparseCodingData } from './tasks/sparseCoding.ts';
-import { createGenericTrainer, trainPhase, type Trainer } from './train.ts';
-import { createLowRankTrainer } from './lowRankTrainer.ts';
+import { imageSubject } from './subjects/imageSubject.ts';
+import { sparseCodingSubject } from './subjects/sparseCodingSubject.ts';
+import type { ExperimentSubject, ModelWeights } from './subjects/subject.ts';
+import { trainPhase, type Trainer } from './train.ts';
 
 export class DeadNetworkError extends Error {
   override name = 'DeadNetworkError';
@@ -48,14 +50,14 @@ export interface ExperimentHooks {
   readonly onEvent?: (event: RunEvent) => void;
   /** Aborting cancels the run between steps. */
   readonly signal?: AbortSignal;
-  /** Builds the trainer for a network (the fused wasm path, or the generic tfjs one). */
+  /** Builds the trainer for a two-layer network (the fused wasm path, or the generic tfjs one). */
   readonly makeTrainer?: (net: TwoLayerNet, config: ResolvedExperiment) => Trainer;
   /** Epochs between checkpoints handed to `onCheckpoint` (0: only at the end of a phase). */
   readonly checkpointEvery?: number;
   /** Receives each checkpoint; writing it is the caller's business (the run store). */
   readonly onCheckpoint?: (checkpoint: EngineCheckpoint) => void;
-  /** Receives the weights W [m, d] and thresholds b at initialisation, after clean training, and at the end. */
-  readonly onWeights?: (label: 'init' | 'after-clean' | 'final', W: Float32Array, b: Float32Array | null) => void;
+  /** Receives the model's weights at initialisation, after clean training, and at the end. */
+  readonly onWeights?: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => void;
   /** Continue a run from a checkpoint instead of starting afresh. */
   readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
@@ -97,15 +99,13 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   let trainSeconds = 0;
   let steps = 0;
 
-  const data: SparseCodingData = sparseCodingTask(config.task, config.seed, config.eval.testSize);
-  const direction = mixtureDirection(data, config.eval.norm);
-  const test: TestSet = { x: tf.tensor2d(data.test.x, [data.test.n, data.d]), y: tf.tensor1d(data.test.y), n: data.test.n };
-  const net = TwoLayerNet.initialise(config.model, data.d, config.seed);
-  net.inputGradientProvider = hooks.inputGradientProvider ?? null;
+  const subject: ExperimentSubject = isImageExperiment(config)
+    ? imageSubject(config, backend)
+    : sparseCodingSubject(sparseCodingOnly(config, 'The two-layer network'), { makeTrainer: hooks.makeTrainer, inputGradientProvider: hooks.inputGradientProvider });
+  const { model, test, direction, clip } = subject;
   const phases = phasesOf(config);
   const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
   const evalRng = RandomStream.derive(config.seed, 'eval.attacks');
-  const clip = data.dataRange;
 
   emit({
     type: 'run-started',
@@ -117,27 +117,23 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     ...(hooks.resume ? { resumedFromEpoch: hooks.resume.checkpoint.globalEpoch } : {}),
   });
 
-  const snapshot = (phase: Phase | 'init', epoch: number, globalEpoch: number, withCoefficients: boolean) => {
-    const event = instrumentSnapshot(net.weights(), net.width, net.inputDim, data, {
-      principalAtoms: config.instruments.principalAtoms,
-      withCoefficients,
-      phase,
-      epoch,
-      globalEpoch,
-    });
+  const snapshot = (phase: Phase | 'init', epoch: number, globalEpoch: number, detailed: boolean) => {
+    const event = subject.snapshot(W0, { phase, epoch, globalEpoch, detailed });
     instruments.push(event);
     emit(event);
     return event;
   };
 
   const epochMetrics = (phase: Phase | 'init', epoch: number, globalEpoch: number, loss: number, lr: number, withRobust: boolean) => {
-    const clean = cleanAccuracy(net, test);
-    const mixture = mixtureDirectionAttack(net, test.x, test.y, { eps: [config.eval.eps], direction, clip });
-    const mixtureCorrect = test.n - mixture.success[0]!.reduce((a, v) => a + v, 0);
+    const clean = cleanAccuracy(model, test);
+    // Without a dictionary there is no mixture direction: the accuracy is unavailable (NaN), not 0.
+    const mixtureCorrect = direction
+      ? test.n - mixtureDirectionAttack(model, test.x, test.y, { eps: [config.eval.eps], direction, clip }).success[0]!.reduce((a, v) => a + v, 0)
+      : NaN;
     let robust = null;
     if (withRobust) {
       const attack = config.eval.attacks.find((a) => a.kind === 'pgd');
-      const result = pgdAttack(net, test.x, test.y, {
+      const result = pgdAttack(model, test.x, test.y, {
         eps: [config.eval.eps],
         norm: config.eval.norm,
         steps: attack?.kind === 'pgd' ? attack.steps : 20,
@@ -149,7 +145,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       });
       robust = accuracyOf(test.n - result.success[0]!.reduce((a, v) => a + v, 0), test.n);
     }
-    const silentFraction = net.silentFraction(test.x);
+    const silentFraction = subject.silentFraction(test.x);
     const event: MetricsEvent = {
       type: 'metrics',
       phase,
@@ -158,7 +154,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       learningRate: lr,
       loss,
       cleanAccuracy: clean,
-      mixtureDirectionAccuracy: accuracyOf(mixtureCorrect, test.n),
+      mixtureDirectionAccuracy: Number.isNaN(mixtureCorrect) ? { estimate: NaN, lower: NaN, upper: NaN, n: test.n } : accuracyOf(mixtureCorrect, test.n),
       robustAccuracy: robust,
       silentFraction,
       tensors: tf.memory().numTensors,
@@ -179,14 +175,14 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   };
 
   const evaluate = (label: Evaluation['label'], globalEpoch: number) => {
-    const evaluation = evaluateModel(net, test, config.eval, { label, globalEpoch, direction, clip, rng: evalRng });
+    const evaluation = evaluateModel(model, test, config.eval, { label, globalEpoch, direction, clip, rng: evalRng });
     evaluations.push(evaluation);
     emit({ type: 'evaluation', evaluation });
     return evaluation;
   };
 
   const resume = hooks.resume;
-  let W0 = net.weights();
+  let W0 = subject.weights();
   let Wclean: Float32Array | null = null;
   let afterClean: ModelSummary | undefined;
   let finalSummary: ModelSummary | null = null;
@@ -206,8 +202,8 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     steps,
     trainSeconds,
     rng: { shuffle: shuffleRng.state, attack: attackRng.state, eval: evalRng.state },
-    W: net.weights(),
-    b: net.b ? net.thresholdValues() : null,
+    W: subject.weights(),
+    b: subject.thresholds(),
     W0,
     Wclean,
     optimizer: phaseTrainer.exportState(),
@@ -216,10 +212,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   try {
     if (resume) {
       const c = resume.checkpoint;
-      if (c.W.length !== net.width * net.inputDim) {
-        throw new Error(`The checkpoint holds ${c.W.length} weights: expected width * d = ${net.width * net.inputDim} for this config`);
-      }
-      net.setWeights(c.W, c.b);
+      subject.restore(c.W, c.b);
       metrics.push(...resume.metrics);
       instruments.push(...resume.instruments);
       evaluations.push(...resume.evaluations);
@@ -243,7 +236,12 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         importOptimizer = false;
       }
     } else {
-      hooks.onWeights?.('init', W0, net.b ? net.thresholdValues() : null);
+      for (const message of subject.notes) {
+        const warning: WarningEvent = { type: 'warning', code: 'backend', message, globalEpoch: 0 };
+        warnings.push(warning);
+        emit(warning);
+      }
+      hooks.onWeights?.('init', subject.modelWeights());
       snapshot('init', 0, 0, true);
       const initMetrics = epochMetrics('init', 0, 0, NaN, 0, config.eval.every > 0);
       checkDead(initMetrics.silentFraction, 0, 'at initialisation');
@@ -255,11 +253,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       const firstEpoch = index === startPhase ? startEpoch : 1;
       emit({ type: 'phase-changed', phase: plan.phase, epochs: plan.epochs, startsAfterGlobalEpoch: globalEpoch - (firstEpoch - 1) });
       trainer?.dispose();
-      const lowRank = config.train.lowRank.rank;
-      trainer =
-        lowRank !== null && plan.phase === 'adversarial' && config.train.protocol === 'fine-tune'
-          ? createLowRankTrainer(net, config, lowRank)
-          : (hooks.makeTrainer ?? createGenericTrainer)(net, config);
+      trainer = subject.createTrainer(plan.phase);
       if (importOptimizer && index === startPhase && resume) trainer.importState(resume.checkpoint.optimizer);
       const isLastPhase = index === phases.length - 1;
       for (let epoch = firstEpoch; epoch <= plan.epochs; epoch++) {
@@ -269,7 +263,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
           throw new RunCancelledError('The run was cancelled');
         }
         const t0 = performance.now();
-        const { loss, lr } = trainPhase(trainer, data.train, config, {
+        const { loss, lr } = trainPhase(trainer, subject.train, config, {
           phase: plan.phase,
           epoch,
           epochs: plan.epochs,
@@ -308,13 +302,13 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
           const evaluation = evaluate(isLastPhase ? 'final' : 'after-clean', globalEpoch);
           const last = instruments[instruments.length - 1]!;
           if (plan.phase === 'clean' && !isLastPhase) {
-            Wclean = net.weights();
+            Wclean = subject.weights();
             afterClean = modelSummary(evaluation, last, config.eval.eps);
-            hooks.onWeights?.('after-clean', Wclean, net.b ? net.thresholdValues() : null);
+            hooks.onWeights?.('after-clean', subject.modelWeights());
           }
           if (isLastPhase) {
             finalSummary = modelSummary(evaluation, last, config.eval.eps);
-            hooks.onWeights?.('final', net.weights(), net.b ? net.thresholdValues() : null);
+            hooks.onWeights?.('final', subject.modelWeights());
           }
         }
         const runEnds = isLastPhase && phaseEnd;
@@ -324,18 +318,19 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       }
     }
   } catch (error) {
-    net.dispose();
+    subject.dispose();
     throw error;
   } finally {
     trainer?.dispose();
-    tf.dispose([test.x, test.y]);
   }
 
   const summary: RunSummary = { ...(afterClean ? { afterClean } : {}), final: finalSummary! };
   if (Wclean) {
-    const Wfinal = net.weights();
-    const dec = cleanToRobustDecomposition(Wclean, Wfinal, W0, net.width, net.inputDim);
-    const upd = updateRank(Wclean, Wfinal, net.width, net.inputDim);
+    const Wfinal = subject.weights();
+    const first = [Wclean, Wfinal, W0].map((W) => subject.firstLayer(W)) as [WeightLayer, WeightLayer, WeightLayer];
+    const { rows, cols } = first[0];
+    const dec = cleanToRobustDecomposition(first[0].values, first[1].values, first[2].values, rows, cols);
+    const upd = updateRank(first[0].values, first[1].values, rows, cols);
     Object.assign(summary, {
       decomposition: {
         shareAboveOne: dec.shareAboveOne,
@@ -351,8 +346,18 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         singularValues: Array.from(upd.singularValues),
       },
     });
+    if (isImageExperiment(config)) {
+      const cleanLayers = subject.weightLayers(Wclean);
+      const finalLayers = subject.weightLayers(Wfinal);
+      Object.assign(summary, {
+        layers: cleanLayers.map((l, i) => {
+          const u = updateRank(l.values, finalLayers[i]!.values, l.rows, l.cols);
+          return { layer: l.layer, relativeChange: u.relativeChange, effectiveRank: u.effectiveRank, stableRank: u.stableRank, singularValues: Array.from(u.singularValues) };
+        }),
+      });
+    }
   }
-  net.dispose();
+  subject.dispose();
   const seconds = (performance.now() - started) / 1000;
   emit({ type: 'finished', summary, seconds });
   return {

@@ -5,15 +5,17 @@
  * through this.
  */
 import { join } from 'node:path';
-import type { ExperimentInput, ResolvedExperiment } from '../../shared/config.ts';
+import { sparseCodingOnly, type ExperimentInput, type ImageExperiment, type ResolvedExperiment } from '../../shared/config.ts';
+import { inputDim } from '../../shared/modelSize.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
 import type { BackendLoaders, BackendRequest } from '../engine/backend.ts';
 import { RunCancelledError, runExperiment, type ExperimentHooks } from '../engine/experiment.ts';
+import type { ModelWeights } from '../engine/subjects/subject.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
 import { prepareBackend } from './runHeadless.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
-import { encodeWeights, modelCard } from './weightsFile.ts';
+import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from './weightsFile.ts';
 
 export interface JobRequest {
   readonly input: ExperimentInput;
@@ -168,13 +170,18 @@ export class JobQueue {
       const { info, hooks } = await this.prepared();
       this.store.markRunning(run.id, info, provenance(info));
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
-      const card = (label: string) => modelCard(run.config.model, run.config.task.d, { configHash: run.configHash, codeVersion: run.codeVersion, checkpoint: label });
+      const config = run.config;
+      const about = (label: string) => ({ configHash: run.configHash, codeVersion: run.codeVersion, checkpoint: label });
+      const weightsFile = (label: string, weights: ModelWeights): Uint8Array =>
+        weights.kind === 'two-layer'
+          ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
+          : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
       const experimentHooks: ExperimentHooks = {
         ...hooks,
         signal,
         checkpointEvery: this.options.checkpointEvery ?? 5,
         onCheckpoint: (checkpoint) => this.store.writeCheckpoint(run.id, checkpoint),
-        onWeights: (label, W, b) => writeFileAtomic(join(run.folder, `weights-${label}.safetensors`), encodeWeights(card(label), W, b)),
+        onWeights: (label, weights) => writeFileAtomic(join(run.folder, `weights-${label}.safetensors`), weightsFile(label, weights)),
         ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
         onEvent: (event) => {
           this.store.appendEvent(run.id, event);

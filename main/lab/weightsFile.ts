@@ -7,7 +7,7 @@
  * and the model card (architecture, activation, threshold mode and ratio, output weights, config
  * hash, code version) is a JSON string in `__metadata__` under `model_card`.
  */
-import type { TwoLayerModel } from '../../shared/config.ts';
+import type { ImageExperiment, ImageModelSpec, TwoLayerModel } from '../../shared/config.ts';
 import { FormatError } from './formats/formatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './formats/safetensors.ts';
 
@@ -99,4 +99,40 @@ export function decodeWeights(bytes: Uint8Array, file: string): TwoLayerWeights 
   if (card && card.thresholdMode !== 'relative' && !b) throw new FormatError(file, `the model card says thresholds are ${card.thresholdMode} but there is no tensor "b"`);
   if (a && a.some((v) => v !== a[0])) throw new FormatError(file, 'tensor "a" has different values per neuron: the two-layer model here has one output weight for all neurons');
   return { W: toFloat32(Wt, 'W', file), a: a ?? new Float32Array(m).fill(1), b, width: m, inputDim: d, card };
+}
+
+/** The model card of an image model (MLP or CNN): the architecture as configured, and the layouts. */
+export interface ImageModelCard {
+  readonly format: 'purification-lab/image-model';
+  readonly architecture: 'mlp' | 'cnn';
+  readonly model: ImageModelSpec;
+  readonly task: string;
+  readonly classes: readonly string[] | null;
+  /** How tensors are laid out, in words. */
+  readonly layout: string;
+  readonly configHash: string;
+  readonly codeVersion: string;
+  readonly checkpoint: string;
+}
+
+export function imageModelCard(config: ImageExperiment, extra: { configHash: string; codeVersion: string; checkpoint: string }): ImageModelCard {
+  return {
+    format: 'purification-lab/image-model',
+    architecture: config.model.kind,
+    model: config.model,
+    task: config.task.kind,
+    classes: config.task.classes?.map(String) ?? null,
+    layout:
+      config.model.kind === 'mlp'
+        ? "PyTorch's: fc1.weight [m, d] (row i = neuron i, a flattened H x W x C picture), fc1.bias [m], fc2.weight [C, m], fc2.bias [C]; inputs in [0, 1], channel last"
+        : "TensorFlow's: conv*.weight [k, k, Cin, Cout] (HWIO), conv*.bias [Cout], fc.weight [F, C], fc.bias [C]; inputs [H, W, C] in [0, 1]",
+    ...extra,
+  };
+}
+
+/** An image model's parameters as safetensors, the card in `__metadata__.model_card`. */
+export function encodeImageWeights(card: ImageModelCard, tensors: readonly { name: string; shape: readonly number[]; data: Float32Array }[]): Uint8Array {
+  const named: Record<string, NamedTensor> = {};
+  for (const t of tensors) named[t.name] = { dtype: 'F32', shape: [...t.shape], data: t.data };
+  return encodeSafetensors(named, { model_card: JSON.stringify(card) });
 }

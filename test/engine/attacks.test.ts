@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment } from '../../shared/config.ts';
+import { resolveSparseCoding } from '../../shared/config.ts';
 import { fgmAttack, fgmPerturb } from '../../main/engine/attacks/fgm.ts';
 import { mixtureDirectionAttack } from '../../main/engine/attacks/mixtureDirection.ts';
 import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
@@ -19,7 +19,7 @@ const m = 8;
 const n = 40;
 
 function net(mode: 'relative' | 'fixed', ratio = 0.3, value = 0, seed = 1): TwoLayerNet {
-  const model = resolveExperiment({ model: { kind: 'two-layer', width: m, threshold: { mode, ratio, value } } }).model;
+  const model = resolveSparseCoding({ model: { kind: 'two-layer', width: m, threshold: { mode, ratio, value } } }).model;
   return TwoLayerNet.initialise(model, d, seed);
 }
 

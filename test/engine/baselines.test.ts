@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type TwoLayerModel } from '../../shared/config.ts';
+import { resolveSparseCoding, type TwoLayerModel } from '../../shared/config.ts';
 import { presetByName } from '../../shared/presets.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { pgdPerturb } from '../../main/engine/attacks/pgd.ts';
@@ -33,7 +33,7 @@ const rho = 0.3;
 beforeAll(useWasm);
 
 function modelSpec(mode: 'relative' | 'fixed', ratio = rho): TwoLayerModel {
-  return resolveExperiment({ model: { kind: 'two-layer', width: m, threshold: { mode, ratio, value: 0.8 } } }).model;
+  return resolveSparseCoding({ model: { kind: 'two-layer', width: m, threshold: { mode, ratio, value: 0.8 } } }).model;
 }
 
 /** The thresholds of a network W [m, d] in float64: rho ||w_i|| (relative) or the fixed value. */
@@ -215,7 +215,7 @@ describe('baseline gradients against finite differences (float64 references)', (
 });
 
 describe('the tangent model is the network\'s first-order Taylor expansion at init', () => {
-  const spec = resolveExperiment({ model: { kind: 'two-layer', width: m } }).model; // relative, rho = 0.5
+  const spec = resolveSparseCoding({ model: { kind: 'two-layer', width: m } }).model; // relative, rho = 0.5
   const points = 12;
   const steps = [2e-2, 1e-2, 5e-3];
 
@@ -316,7 +316,7 @@ describe('attacks stay in their balls on every baseline', () => {
 });
 
 describe('C4 at quick size: no baseline is as robust as the fine-tuned network', () => {
-  const config = resolveExperiment(presetByName('quick').config);
+  const config = resolveSparseCoding(presetByName('quick').config);
   let network: RunResult;
   let baselines: BaselineResult[];
   beforeAll(async () => {

@@ -4,7 +4,7 @@
  * on one backend, and no tensor leaks across epochs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import { resolveSparseCoding, type ExperimentInput } from '../../shared/config.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
 import type { RunEvent } from '../../shared/events.ts';
 import { presetByName } from '../../shared/presets.ts';
@@ -17,7 +17,7 @@ import { useWasm } from '../support/backend.ts';
 
 async function run(input: ExperimentInput, onEvent?: (e: RunEvent) => void): Promise<RunResult> {
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
-  return runExperiment(resolveExperiment(input), info, { ...hooks, ...(onEvent ? { onEvent } : {}) });
+  return runExperiment(resolveSparseCoding(input), info, { ...hooks, ...(onEvent ? { onEvent } : {}) });
 }
 
 const quick = presetByName('quick').config;
@@ -118,7 +118,7 @@ describe('reproducibility and failure modes', () => {
     const { sparseCodingTask } = await import('../../main/engine/tasks/sparseCoding.ts');
     const tf = await import('@tensorflow/tfjs-core');
     for (const name of ['flagship', 'scratch', 'quick']) {
-      const c = resolveExperiment(presetByName(name).config);
+      const c = resolveSparseCoding(presetByName(name).config);
       const data = sparseCodingTask({ ...c.task, trainSize: 1 }, c.seed, 500);
       const net = TwoLayerNet.initialise(c.model, data.d, c.seed);
       const x = tf.tensor2d(data.test.x, [500, data.d]);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import { resolveSparseCoding, type ExperimentInput } from '../../shared/config.ts';
 import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
 import { createFusedTrainer, fusedInputGradient } from '../../main/engine/fusedTrainer.ts';
 import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 function setup(input: ExperimentInput) {
-  const config = resolveExperiment(mergeModel(input));
+  const config = resolveSparseCoding(mergeModel(input));
   const rng = RandomStream.derive(5, 'fused-test');
   const xValues = Float32Array.from({ length: B * d }, () => rng.normal() * 0.4);
   const x = tf.tensor2d(xValues, [B, d]);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type TwoLayerModel } from '../../shared/config.ts';
+import { resolveSparseCoding, type TwoLayerModel } from '../../shared/config.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import { useWasm } from '../support/backend.ts';
@@ -16,7 +16,7 @@ const m = 5;
 const n = 7;
 
 function modelSpec(mode: TwoLayerModel['threshold']['mode'], outputWeight: TwoLayerModel['outputWeight'] = 'one'): TwoLayerModel {
-  return resolveExperiment({ model: { kind: 'two-layer', width: m, outputWeight, threshold: { mode, ratio: 0.3, value: 0.2 } } }).model;
+  return resolveSparseCoding({ model: { kind: 'two-layer', width: m, outputWeight, threshold: { mode, ratio: 0.3, value: 0.2 } } }).model;
 }
 
 /** float64 loss sum_n s_n log(1 + exp(-y_n f_n)) straight from the definition. */

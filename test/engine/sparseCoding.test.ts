@@ -1,10 +1,10 @@
 /** The synthetic task against its definition: x = M z + xi, y = sign(<w*, z>). */
 import { describe, expect, it } from 'vitest';
-import { resolveExperiment } from '../../shared/config.ts';
+import { resolveSparseCoding } from '../../shared/config.ts';
 import { mixtureDirection, sparseCodingTask } from '../../main/engine/tasks/sparseCoding.ts';
 
 function task(over: Record<string, unknown> = {}) {
-  return resolveExperiment({ task: { kind: 'sparse-coding', d: 32, k: 3, trainSize: 300, ...over } }).task;
+  return resolveSparseCoding({ task: { kind: 'sparse-coding', d: 32, k: 3, trainSize: 300, ...over } }).task;
 }
 
 /** z recovered as M^T x (exact up to the noise, since M has orthonormal columns). */

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment } from '../../shared/config.ts';
+import { resolveSparseCoding } from '../../shared/config.ts';
 import { evaluateModel } from '../../main/engine/attacks/evaluate.ts';
 import { trustFlags } from '../../main/engine/attacks/trust.ts';
 import type { BinaryClassifier } from '../../main/engine/models/classifier.ts';
@@ -13,7 +13,7 @@ import { useWasm } from '../support/backend.ts';
 
 beforeAll(useWasm);
 
-const evalSpec = resolveExperiment({ eval: { epsGrid: [0, 0.5, 1], eps: 1, noiseDraws: 16 } }).eval;
+const evalSpec = resolveSparseCoding({ eval: { epsGrid: [0, 0.5, 1], eps: 1, noiseDraws: 16 } }).eval;
 const n = 50;
 const d = 2;
 
@@ -50,7 +50,7 @@ describe('trust flags', () => {
   });
 
   it('a healthy network on clean data raises no noise or monotonicity flag', () => {
-    const config = resolveExperiment({ task: { kind: 'sparse-coding', d: 16, trainSize: 100 }, model: { kind: 'two-layer', width: 16, threshold: { ratio: 0 } } });
+    const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d: 16, trainSize: 100 }, model: { kind: 'two-layer', width: 16, threshold: { ratio: 0 } } });
     const net = TwoLayerNet.initialise(config.model, 16, 3);
     const rng = RandomStream.derive(1, 'x');
     const xs = Float32Array.from({ length: 200 * 16 }, () => rng.normal());

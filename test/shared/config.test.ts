@@ -1,6 +1,6 @@
 /** The schema: defaults are the flagship, errors name the field and the value, unknown fields are refused. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveExperiment } from '../../shared/config.ts';
+import { ConfigError, resolveExperiment, resolveSparseCoding } from '../../shared/config.ts';
 import { closestConfigPath, mergeConfig, setConfigPath } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 
@@ -74,7 +74,7 @@ describe('--set paths', () => {
 describe('presets', () => {
   it('every preset resolves, and the named ones differ from the flagship as documented', () => {
     for (const p of presets) expect(() => resolveExperiment(mergeConfig({}, p.config))).not.toThrow();
-    expect(resolveExperiment(presetByName('linear').config).model.threshold.ratio).toBe(0);
+    expect(resolveSparseCoding(presetByName('linear').config).model.threshold.ratio).toBe(0);
     expect(resolveExperiment(presetByName('scratch').config).train).toMatchObject({ protocol: 'adversarial', adversarialEpochs: 60 });
     expect(resolveExperiment(presetByName('quick').config).task).toMatchObject({ d: 64, k: 3, trainSize: 4000 });
     expect(() => presetByName('fast')).toThrow(/expected one of flagship, scratch, linear, quick/);

@@ -256,7 +256,7 @@ describe('a run over the API', () => {
     const detail = (await call(port, 'runs.get', { id: id.slice(0, 17) }, bearer)).envelope.result as RunDetail;
     expect(detail).toMatchObject({ id, status: 'finished', name: 'tiny over the API', preset: 'quick', protocol: 'fine-tune' });
     expect(detail.result.metrics).toHaveLength(6);
-    expect(detail.config.task.d).toBe(24);
+    expect(detail.config.task).toMatchObject({ kind: 'sparse-coding', d: 24 });
 
     const svg = await send(port, { path: `/api/export/${id}/accuracy-over-training.svg`, headers: { Cookie: cookie } });
     expect(svg.status).toBe(200);

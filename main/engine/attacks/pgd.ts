@@ -133,6 +133,9 @@ export function pgdRows(
         delta = tf.add(delta, tf.mul(tf.sign(gradient), alphaCol));
         delta = tf.minimum(tf.maximum(delta, tf.neg(epsCol)), epsCol);
       }
+      // Clip the iterate itself, not only the output: x_{t+1} = clip(x0 + delta) is the
+      // projection onto (ball intersected with the data range) of Madry et al.'s PGD, and what the fused step does.
+      if (options.clip) delta = tf.sub(clipTo(tf.add(x0, delta), options.clip), x0) as tf.Tensor2D;
     }
     return { x: clipTo(tf.add(x0, delta), options.clip) as tf.Tensor2D, zeroGradient };
   });

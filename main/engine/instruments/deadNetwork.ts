@@ -5,15 +5,18 @@
  * f = 0, and no gradient at all. The check measures the share of samples on which every neuron
  * is silent and, when it is most of them, says which knobs fix it.
  */
-import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { isSparseCoding, type ResolvedExperiment } from '../../../shared/config.ts';
 
 /** Share of silent samples above which the network counts as dead. */
 export const deadNetworkThreshold = 0.5;
 
 /** The message naming the knobs, for a network silent on `silentFraction` of the samples. */
 export function deadNetworkMessage(config: ResolvedExperiment, silentFraction: number, when: string): string {
-  const { task, model } = config;
   const percent = (100 * silentFraction).toFixed(0);
+  if (!isSparseCoding(config)) {
+    return `The network is dead ${when}: on ${percent} % of samples every hidden unit is silent, so the output is constant and there is no gradient. Fix: raise model.initScale (${config.model.initScale}), lower train.optimizer.lr (${config.train.optimizer.lr})${config.model.kind === 'mlp' && config.model.activation === 'symmetric-threshold' ? `, or lower model.thresholdRatio (${config.model.thresholdRatio})` : ''}.`;
+  }
+  const { task, model } = config;
   const typical = Math.sqrt(task.k / task.d);
   const knobs: string[] = [];
   if (model.threshold.mode === 'relative') {

@@ -7,7 +7,7 @@
  * summary are used.
  */
 import { writeFileSync } from 'node:fs';
-import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
 import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
@@ -63,7 +63,7 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
   if (fromRun && (values.preset || values.config || values.set || values.seed)) {
     throw new UsageError('baselines ID takes the stored run\'s config: --preset, --config, --set and --seed do not apply');
   }
-  let config: ResolvedExperiment;
+  let config: SparseCodingExperiment;
   let network: RunSummary | null = null;
   if (fromRun) {
     const store = openStore(values);
@@ -71,7 +71,7 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
       const run = store.get(fromRun);
       const result = store.result(run.id);
       if (!result.summary?.final) throw new UsageError(`Run ${run.id} has not finished: it has no final summary to compare with`);
-      config = result.config;
+      config = sparseCodingOnly(result.config, 'lab baselines');
       network = result.summary;
       process.stdout.write(`network: stored run ${run.id}\n`);
     } finally {
@@ -83,7 +83,7 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
       seed = Number(values.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${values.seed}": expected an integer >= 0`);
     }
-    config = resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed });
+    config = sparseCodingOnly(resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed }), 'lab baselines');
   }
 
   const { info, hooks } = await prepareBackend({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment, type ExperimentInput, type TwoLayerModel } from '../../../shared/config.ts';
+import { resolveSparseCoding, type ExperimentInput, type TwoLayerModel } from '../../../shared/config.ts';
 import type { ModelSummary } from '../../../shared/events.ts';
 import { describeBackend, type BackendRequest } from '../../engine/backend.ts';
 import { evaluateModel } from '../../engine/attacks/evaluate.ts';
@@ -44,7 +44,7 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
     ? { kind: 'two-layer', width: card.width, outputWeight: card.outputWeight, initScale: card.initScale, threshold: { mode: card.thresholdMode, ratio: card.thresholdRatio, value: card.thresholdValue } }
     : { ...(input.model ?? { kind: 'two-layer' }), kind: 'two-layer', width: weights.width };
   input = { ...input, model, task: { ...(input.task ?? { kind: 'sparse-coding' }), kind: 'sparse-coding', d: data.d, trainSize: Math.max(input.train?.batchSize ?? 100, 100) }, eval: { ...input.eval, testSize: data.n } };
-  const config = resolveExperiment(input, 'eval config');
+  const config = resolveSparseCoding(input, 'eval config');
   if (!card && weights.a[0] !== (config.model.outputWeight === 'one' ? 1 : 1 / Math.sqrt(weights.width))) {
     process.stderr.write(`note: ${values.weights} has no model card; its output weight a = ${weights.a[0]} does not match model.outputWeight = ${config.model.outputWeight}\n`);
   }

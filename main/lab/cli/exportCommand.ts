@@ -6,9 +6,10 @@
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { figureSet } from '../../../shared/charts/index.ts';
+import { sparseCodingOnly } from '../../../shared/config.ts';
+import { figureSet, pictureFigures } from '../../../shared/charts/index.ts';
 import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
-import { exportFigure, sanitizeName, type ExportFormat } from '../export/render.ts';
+import { exportFigure, exportSvgDocument, sanitizeName, type ExportFormat } from '../export/render.ts';
 import { tidyCsv, tidyRows } from '../export/tidyMetrics.ts';
 import { writeDatasetFile } from '../formats/datasetFile.ts';
 import { openStore, type CliValues } from './main.ts';
@@ -54,6 +55,9 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
           for (const figure of figureSet(result)) {
             written.push(...(await exportFigure(figure.option, dir, figure.name, [format as ExportFormat], figure.size ?? 'column')));
           }
+          for (const picture of pictureFigures(result)) {
+            written.push(...(await exportSvgDocument(picture.svg, dir, picture.name, [format as ExportFormat], picture.size)));
+          }
         } else if (format === 'safetensors') {
           let any = false;
           for (const label of ['init', 'after-clean', 'final']) {
@@ -67,7 +71,7 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
           if (!any) process.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
         } else if (format === 'data') {
           // The task is deterministic in (config, seed): regenerate it rather than store it.
-          const task = sparseCodingTask(run.config.task, run.config.seed, run.config.eval.testSize);
+          const task = sparseCodingTask(sparseCodingOnly(run.config, '--format data').task, run.config.seed, run.config.eval.testSize);
           for (const [part, set] of [['train', task.train], ['test', task.test]] as const) {
             const path = inside(out, `${run.id}-data-${part}.safetensors`);
             writeDatasetFile(path, { x: set.x, y: set.y, n: set.n, d: set.d, labelKind: 'binary', classes: 2, dictionary: task.dictionary, teacher: task.teacher, atoms: task.atoms });

@@ -1,0 +1,49 @@
+/**
+ * The trainer of an image model (MLP, CNN): the model's own loss gradients (hand-written for the
+ * MLP, autodiff for the CNN), the configured optimiser over every parameter, and the training
+ * attack through the model's input gradients. Same contract as the two-layer trainers (./train.ts),
+ * so the epoch loop, the protocols and checkpoints are shared.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedExperiment } from '../../shared/config.ts';
+import { pgdPerturb } from './attacks/pgd.ts';
+import type { ImageModel } from './models/imageModel.ts';
+import { Optimizer } from './optimizer.ts';
+import type { Trainer } from './train.ts';
+
+export function createImageTrainer(model: ImageModel, config: ResolvedExperiment): Trainer {
+  const optimizer = new Optimizer(config.train.optimizer);
+  // The loss stays on the device, summed over the epoch's steps, and is read once (takeLoss).
+  let lossSum: tf.Scalar = tf.scalar(0);
+  return {
+    step(x, xT, y, scale, lr) {
+      const { loss, gradients } = model.lossAndGradients(x, xT, y, scale);
+      model.setParameters(optimizer.step(model.parameters(), gradients, lr));
+      const next = tf.add(lossSum, loss) as tf.Scalar;
+      tf.dispose([lossSum, loss, ...gradients]);
+      lossSum = next;
+    },
+    perturb(x, y, attack) {
+      return pgdPerturb(model, x, y, attack);
+    },
+    sync() {
+      // The model's tensors are the working weights: nothing to write back.
+    },
+    exportState() {
+      return optimizer.exportState();
+    },
+    importState(state) {
+      optimizer.importState(state, model.parameters().map((p) => p.shape));
+    },
+    takeLoss() {
+      const value = lossSum.dataSync()[0]!;
+      lossSum.dispose();
+      lossSum = tf.scalar(0);
+      return value;
+    },
+    dispose() {
+      optimizer.dispose();
+      lossSum.dispose();
+    },
+  };
+}
