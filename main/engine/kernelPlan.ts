@@ -3,8 +3,8 @@
  * so a run never crashes mid-way on a missing gradient kernel. A missing kernel that has a
  * substitute made of kernels the backend does have is replaced (and the run says so); any other
  * missing kernel stops the run before it starts, naming the kernel. tfjs-wasm, for example, has
- * no Conv2DBackpropFilter, which a CNN's training needs: its filter gradient is then computed by
- * im2col + matMul (./models/convolution.ts).
+ * no Conv2DBackpropFilter, which a CNN's training needs: its filter gradient is then computed as
+ * a forward convolution (./models/convolution.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from './backend.ts';
@@ -18,7 +18,7 @@ export interface KernelSubstitute {
 }
 
 export const kernelSubstitutes: readonly KernelSubstitute[] = [
-  { kernel: 'Conv2DBackpropFilter', by: 'im2col + matMul', needs: ['PadV2', 'Slice', 'Concat', 'Reshape', 'BatchMatMul'] },
+  { kernel: 'Conv2DBackpropFilter', by: 'a forward convolution with the batch as channels', needs: ['Conv2D', 'Transpose', 'PadV2'] },
 ];
 
 export interface KernelPlan {

@@ -1,7 +1,7 @@
 /**
- * The CNN and the backend-gap plan: the im2col filter gradient equals tfjs's own
- * Conv2DBackpropFilter (on the cpu backend, which has it); the CNN's gradients are the same
- * with and without im2col; the kernel plan substitutes im2col on wasm and names any kernel
+ * The CNN and the backend-gap plan: the filter and input gradients written as forward
+ * convolutions equal tfjs's own Conv2DBackprop kernels (on the cpu backend, which has them); the
+ * CNN's gradients match finite differences and are the same with either filter gradient; the kernel plan substitutes the convolution on wasm and names any kernel
  * that nothing can replace, forced or automatic; and a CNN step runs on wasm.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BackendError } from '../../main/engine/backend.ts';
 import { describePlan, planKernels } from '../../main/engine/kernelPlan.ts';
 import { Cnn, cnnKernels } from '../../main/engine/models/cnn.ts';
-import { filterGradientIm2col, patches } from '../../main/engine/models/convolution.ts';
+import { filterGradient, filterGradientByConvolution, flippedFilter, inputGradient } from '../../main/engine/models/convolution.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import type { CnnModel } from '../../shared/config.ts';
 import { useWasm } from '../support/backend.ts';
@@ -27,27 +27,26 @@ function batch(n: number, seed: number) {
 
 afterAll(useWasm);
 
-describe('convolution by im2col', () => {
-  it('the patch matrix and the filter gradient match tfjs conv2d and Conv2DBackpropFilter (cpu)', async () => {
+describe('the convolution backward pass', () => {
+  it('the filter and input gradients written as forward convolutions match the Conv2DBackprop kernels (cpu)', async () => {
     await tf.setBackend('cpu');
     for (const k of [3, 4, 5]) {
-      const rng = RandomStream.derive(k, 'im2col');
+      const rng = RandomStream.derive(k, 'conv-backward');
       const x = tf.tensor4d(Float32Array.from({ length: 2 * 7 * 6 * 3 }, () => rng.normal()), [2, 7, 6, 3]);
       const f = tf.tensor4d(Float32Array.from({ length: k * k * 3 * 5 }, () => rng.normal()), [k, k, 3, 5]);
-      // conv(x, F) = P F_flat
-      const direct = tf.conv2d(x, f, 1, 'same').dataSync();
-      const viaPatches = tf.matMul(patches(x, k), tf.reshape(f, [k * k * 3, 5])).dataSync();
-      for (let i = 0; i < direct.length; i++) expect(viaPatches[i]!).toBeCloseTo(direct[i]!, 4);
       const dy = tf.tensor4d(Float32Array.from({ length: 2 * 7 * 6 * 5 }, () => rng.normal()), [2, 7, 6, 5]);
-      const reference = tf.conv2dBackpropFilter?.(x, dy, [k, k, 3, 5], 1, 'same') ?? (tf.grad((ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, ff as tf.Tensor4D, 1, 'same'), dy)))(f) as tf.Tensor4D);
-      const ours = filterGradientIm2col(x, dy, k).dataSync();
+      const reference = filterGradient(x, dy, k, false); // the backend's own Conv2DBackpropFilter kernel
+      const ours = filterGradientByConvolution(x, dy, k).dataSync();
       const want = reference.dataSync();
       for (let i = 0; i < want.length; i++) expect(ours[i]!).toBeCloseTo(want[i]!, 3);
+      const dxWant = tf.conv2dTranspose(dy, f, [2, 7, 6, 3], 1, 'same').dataSync(); // Conv2DBackpropInput
+      const dx = inputGradient(dy, flippedFilter(f)).dataSync();
+      for (let i = 0; i < dxWant.length; i++) expect(dx[i]!).toBeCloseTo(dxWant[i]!, 3);
       tf.dispose([x, f, dy, reference]);
     }
   });
 
-  it('the CNN has the same loss and gradients with and without im2col (cpu)', async () => {
+  it('the CNN has the same loss and gradients with either filter gradient (cpu)', async () => {
     await tf.setBackend('cpu');
     const flat = (() => {
       const m = Cnn.initialise(spec, picture, 10, 4, false);
@@ -61,8 +60,8 @@ describe('convolution by im2col', () => {
       return v;
     })();
     const { x, y, xT, scale } = batch(5, 1);
-    const results = [false, true].map((im2col) => {
-      const model = Cnn.fromFlat(spec, picture, 10, flat, im2col);
+    const results = [false, true].map((byConvolution) => {
+      const model = Cnn.fromFlat(spec, picture, 10, flat, byConvolution);
       const { loss, gradients } = model.lossAndGradients(x, xT, y, scale);
       const out = { loss: loss.dataSync()[0]!, grads: gradients.map((g) => Float32Array.from(g.dataSync())) };
       tf.dispose([loss, ...gradients]);
@@ -77,12 +76,80 @@ describe('convolution by im2col', () => {
   });
 });
 
+describe('the CNN backward pass', () => {
+  it('parameter and input gradients match finite differences of the loss and the margin (cpu)', async () => {
+    await tf.setBackend('cpu');
+    const model = Cnn.initialise(spec, picture, 10, 9, false);
+    const { x, y, xT, scale } = batch(3, 4);
+    const flat = new Float32Array(model.parameterCount);
+    let at = 0;
+    for (const t of model.exportParameters()) {
+      flat.set(t.data, at);
+      at += t.data.length;
+    }
+    const { loss, gradients } = model.lossAndGradients(x, xT, y, scale);
+    const analytic = new Float32Array(model.parameterCount);
+    at = 0;
+    for (const g of gradients) {
+      analytic.set(g.dataSync(), at);
+      at += g.size;
+    }
+    tf.dispose([loss, ...gradients]);
+    const lossAt = (values: Float32Array) => {
+      const probe = Cnn.fromFlat(spec, picture, 10, values, false);
+      const r = probe.lossAndGradients(x, xT, y, scale);
+      const v = r.loss.dataSync()[0]!;
+      tf.dispose([r.loss, ...r.gradients]);
+      probe.dispose();
+      return v;
+    };
+    const rng = RandomStream.derive(5, 'cnn-fd');
+    const h = 1e-3;
+    // Every layer's weights and biases, a few coordinates each.
+    const sizes = model.exportParameters().map((t) => t.data.length);
+    let offset = 0;
+    for (const size of sizes) {
+      for (let probe = 0; probe < 3; probe++) {
+        const p = offset + rng.integer(size);
+        const plus = flat.slice();
+        const minus = flat.slice();
+        plus[p]! += h;
+        minus[p]! -= h;
+        const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
+        expect(Math.abs(numeric - analytic[p]!)).toBeLessThan(2e-3 + 0.05 * Math.abs(numeric));
+      }
+      offset += size;
+    }
+    // The input gradient: of the negative margin.
+    const session = model.openInputGradient();
+    const { margin, gradient } = session.marginGradient(x, y);
+    const g = gradient.dataSync();
+    const xv = x.dataSync() as Float32Array;
+    for (let probe = 0; probe < 12; probe++) {
+      const j = rng.integer(xv.length);
+      const s = Math.floor(j / 192);
+      const at2 = (delta: number) => {
+        const values = Float32Array.from(xv);
+        values[j]! += delta;
+        const t = tf.tensor2d(values, [3, 192]);
+        const v = model.margins(t, y).dataSync()[s]!;
+        t.dispose();
+        return v;
+      };
+      const numeric = -(at2(h) - at2(-h)) / (2 * h);
+      expect(Math.abs(numeric - g[j]!)).toBeLessThan(2e-3 + 0.05 * Math.abs(numeric));
+    }
+    tf.dispose([margin, gradient, x, y, xT, scale]);
+    model.dispose();
+  });
+});
+
 describe('the kernel plan', () => {
-  it('on wasm, the CNN computes Conv2DBackpropFilter by im2col and says so; the CNN trains there', async () => {
+  it('on wasm, the CNN computes Conv2DBackpropFilter as a forward convolution and says so; the CNN trains there', async () => {
     await useWasm();
     const plan = planKernels(cnnKernels, 'wasm');
     expect(plan.substituted.map((s) => s.kernel)).toEqual(['Conv2DBackpropFilter']);
-    expect(describePlan(plan)).toBe('The wasm backend has no Conv2DBackpropFilter kernel: computing it by im2col + matMul instead.');
+    expect(describePlan(plan)).toBe('The wasm backend has no Conv2DBackpropFilter kernel: computing it by a forward convolution with the batch as channels instead.');
     // A few steps of SGD lower the loss on a fixed batch.
     const model = Cnn.initialise(spec, picture, 10, 2, true);
     const { x, y, xT, scale } = batch(16, 2);
@@ -107,7 +174,7 @@ describe('the kernel plan', () => {
       );
     }
     // A stand-in whose own kernels are missing does not count.
-    expect(() => planKernels(['Conv2DBackpropFilter'], 'fake', { has: (k) => k !== 'Conv2DBackpropFilter' && k !== 'Slice' })).toThrow(/Conv2DBackpropFilter/);
+    expect(() => planKernels(['Conv2DBackpropFilter'], 'fake', { has: (k) => k !== 'Conv2DBackpropFilter' && k !== 'Transpose' })).toThrow(/Conv2DBackpropFilter/);
     expect(planKernels(cnnKernels, 'cpu-like', { has: () => true }).substituted).toEqual([]);
   });
 });

@@ -3,30 +3,32 @@
  * ReLU and 2 x 2 max-pooling; then a dense layer to the classes; softmax cross-entropy. Its
  * first-layer filters [k, k, 3] are the pictures.
  *
- * Gradients come from tfjs autodiff (a CNN has too many pieces to write out by hand, and its
- * cost is in the convolutions, not in kernel overhead). The filter gradient of a convolution
- * needs Conv2DBackpropFilter, which tfjs-wasm lacks: when the backend has no such kernel the
- * model computes it by im2col + matMul instead (./convolution.ts), decided once before the run
- * (../kernelPlan.ts says which and why).
+ * The backward pass is written out, layer by layer, with the backends' own backward kernels
+ * (tfjs-core's Node build registers no autodiff gradients): for each layer, from the top,
+ *   da = MaxPoolGrad(dh),  dpre = da * 1[pre > 0],  db = sum dpre,
+ *   dF = Conv2DBackpropFilter(h_prev, dpre),  dh_prev = conv(dpre, F flipped),
+ * and the dense layer's dD = flat^T dz, de = sum dz, dflat = dz D^T (./convolution.ts has the
+ * maths). tfjs-wasm lacks Conv2DBackpropFilter: the filter gradient is then a forward
+ * convolution with the batch as channels, decided once before the run (../kernelPlan.ts says
+ * which and why). The attacks' input gradient runs the same pass without the parameter
+ * gradients. Checked against finite differences in the tests.
  *
  * Layouts are TensorFlow's: filters [k, k, Cin, Cout] (HWIO), the dense weight [F, C]. Init: He,
  * std sqrt(2 / fan-in), times `initScale`; biases 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Autodiff needs the gradient of every op the CNN uses; tfjs-core registers them only on request.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { CnnModel } from '../../../shared/config.ts';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import { RandomStream } from '../random.ts';
 import type { InputGradientSession } from './classifier.ts';
-import { convolutionIm2col } from './convolution.ts';
+import { filterGradient, flippedFilter, inputGradient, maxPoolGradient } from './convolution.ts';
 import { inputGradientSession, split, type FirstLayer, type HostTensor, type ImageModel, type WeightLayer } from './imageModel.ts';
 import type { ImageShape } from './mlp.ts';
-import { crossEntropy, multiclassMargin } from './multiclassMargin.ts';
+import { crossEntropy, marginAndGradient, multiclassMargin } from './multiclassMargin.ts';
 
-/** Kernels the CNN needs; Conv2DBackpropFilter may be replaced by im2col (see ../kernelPlan.ts). */
+/** Kernels the CNN needs; Conv2DBackpropFilter may be replaced by a forward convolution (see ../kernelPlan.ts). */
 export const cnnKernels = [
-  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'Relu', 'Step', 'BatchMatMul', 'Add', 'Sub',
+  'Conv2D', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'Relu', 'Reverse', 'Transpose', 'PadV2', 'Greater', 'BatchMatMul', 'Add', 'Sub',
   'Multiply', 'Sum', 'Max', 'Exp', 'Log', 'OneHot', 'ArgMax', 'Reshape', 'Neg', 'Cast', 'ExpandDims',
 ] as const;
 
@@ -49,8 +51,8 @@ export class Cnn implements ImageModel {
     readonly picture: ImageShape,
     classes: number,
     values: readonly Float32Array[],
-    /** Compute the filter gradient by im2col (the backend lacks Conv2DBackpropFilter). */
-    readonly filterGradientByIm2col: boolean,
+    /** Compute the filter gradient as a forward convolution (the backend lacks Conv2DBackpropFilter). */
+    readonly filterGradientByConvolution: boolean,
   ) {
     this.inputDim = picture.height * picture.width * picture.channels;
     this.classes = classes;
@@ -77,7 +79,7 @@ export class Cnn implements ImageModel {
     return out;
   }
 
-  static initialise(spec: CnnModel, picture: ImageShape, classes: number, seed: number, filterGradientByIm2col: boolean): Cnn {
+  static initialise(spec: CnnModel, picture: ImageShape, classes: number, seed: number, filterGradientByConvolution: boolean): Cnn {
     const rng = RandomStream.derive(seed, 'model.init');
     const values = Cnn.layout(spec, picture, classes).map((s) => {
       const v = new Float32Array(size(s.shape));
@@ -87,11 +89,11 @@ export class Cnn implements ImageModel {
       }
       return v;
     });
-    return new Cnn(spec, picture, classes, values, filterGradientByIm2col);
+    return new Cnn(spec, picture, classes, values, filterGradientByConvolution);
   }
 
-  static fromFlat(spec: CnnModel, picture: ImageShape, classes: number, flat: Float32Array, filterGradientByIm2col: boolean): Cnn {
-    return new Cnn(spec, picture, classes, split(flat, Cnn.layout(spec, picture, classes).map((s) => size(s.shape))), filterGradientByIm2col);
+  static fromFlat(spec: CnnModel, picture: ImageShape, classes: number, flat: Float32Array, filterGradientByConvolution: boolean): Cnn {
+    return new Cnn(spec, picture, classes, split(flat, Cnn.layout(spec, picture, classes).map((s) => size(s.shape))), filterGradientByConvolution);
   }
 
   parameters(): tf.Tensor[] {
@@ -104,33 +106,73 @@ export class Cnn implements ImageModel {
     for (const t of old) if (!next.includes(t)) t.dispose();
   }
 
-  /** Logits [N, C] of flat inputs x [N, H W C]; `training` routes convolutions through im2col where needed. */
-  private logits(x: tf.Tensor2D, params: readonly tf.Tensor[], training: boolean): tf.Tensor2D {
+  /** The forward pass of flat inputs x [N, H W C], keeping what the backward pass needs. */
+  private forward(x: tf.Tensor2D): { inputs: tf.Tensor4D[]; pre: tf.Tensor4D[]; act: tf.Tensor4D[]; pooled: tf.Tensor4D[]; flat: tf.Tensor2D; z: tf.Tensor2D } {
     const { height, width, channels } = this.picture;
-    let h = tf.reshape(x, [-1, height, width, channels]) as tf.Tensor4D;
     const layers = this.spec.channels.length;
+    const inputs: tf.Tensor4D[] = [];
+    const pre: tf.Tensor4D[] = [];
+    const act: tf.Tensor4D[] = [];
+    const pooled: tf.Tensor4D[] = [];
+    let h = tf.reshape(x, [-1, height, width, channels]) as tf.Tensor4D;
     for (let l = 0; l < layers; l++) {
-      const filter = params[2 * l] as tf.Tensor4D;
-      const conv = training && this.filterGradientByIm2col ? convolutionIm2col(h, filter, l > 0) : tf.conv2d(h, filter, 1, 'same');
-      h = tf.maxPool(tf.relu(tf.add(conv, params[2 * l + 1]!)) as tf.Tensor4D, 2, 2, 'valid');
+      inputs.push(h);
+      const p = tf.add(tf.conv2d(h, this.params[2 * l] as tf.Tensor4D, 1, 'same'), this.params[2 * l + 1]!) as tf.Tensor4D;
+      const a = tf.relu(p) as tf.Tensor4D;
+      h = tf.maxPool(a, 2, 2, 'valid');
+      pre.push(p);
+      act.push(a);
+      pooled.push(h);
     }
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
-    return tf.add(tf.matMul(flat, params[2 * layers] as tf.Tensor2D), params[2 * layers + 1]!) as tf.Tensor2D;
+    const z = tf.add(tf.matMul(flat, this.params[2 * layers] as tf.Tensor2D), this.params[2 * layers + 1]!) as tf.Tensor2D;
+    return { inputs, pre, act, pooled, flat, z };
+  }
+
+  /**
+   * Backpropagate dz [N, C]: the parameter gradients (in order) for training, or dL/dx [N, H W C]
+   * alone for the attacks.
+   */
+  private backward(f: ReturnType<Cnn['forward']>, dz: tf.Tensor2D, want: 'parameters' | 'input'): { grads: tf.Tensor[]; dx: tf.Tensor2D | null } {
+    const layers = this.spec.channels.length;
+    const k = this.spec.kernelSize;
+    const withParameters = want === 'parameters';
+    const grads: tf.Tensor[] = new Array<tf.Tensor>(2 * layers + 2);
+    if (withParameters) {
+      grads[2 * layers] = tf.matMul(f.flat, dz, true, false);
+      grads[2 * layers + 1] = tf.sum(dz, 0);
+    }
+    let dh = tf.reshape(tf.matMul(dz, this.params[2 * layers] as tf.Tensor2D, false, true), f.pooled[layers - 1]!.shape) as tf.Tensor4D;
+    let dx: tf.Tensor2D | null = null;
+    for (let l = layers - 1; l >= 0; l--) {
+      const da = maxPoolGradient(dh, f.act[l]!, f.pooled[l]!);
+      const dpre = tf.mul(da, tf.cast(tf.greater(f.pre[l]!, 0), 'float32')) as tf.Tensor4D;
+      if (withParameters) {
+        grads[2 * l] = filterGradient(f.inputs[l]!, dpre, k, this.filterGradientByConvolution);
+        grads[2 * l + 1] = tf.sum(dpre, [0, 1, 2]);
+      }
+      if (l > 0 || !withParameters) {
+        const prev = inputGradient(dpre, flippedFilter(this.params[2 * l] as tf.Tensor4D));
+        if (l > 0) dh = prev;
+        else dx = tf.reshape(prev, [prev.shape[0], -1]) as tf.Tensor2D;
+      }
+    }
+    return { grads, dx };
   }
 
   margins(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-    return tf.tidy(() => multiclassMargin(this.logits(x, this.params, false), y));
+    return tf.tidy(() => multiclassMargin(this.forward(x).z, y));
   }
 
   predict(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.logits(x, this.params, false));
+    return tf.tidy(() => this.forward(x).z);
   }
 
   lossAndGradients(x: tf.Tensor2D, _xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] } {
     return tf.tidy(() => {
-      const f = (...params: tf.Tensor[]) => crossEntropy(this.logits(x, params, true), y, scale).loss;
-      const { value, grads } = tf.valueAndGrads(f)(this.params);
-      return { loss: value as tf.Scalar, gradients: grads };
+      const f = this.forward(x);
+      const { loss, dz } = crossEntropy(f.z, y, scale);
+      return { loss, gradients: this.backward(f, dz, 'parameters').grads };
     });
   }
 
@@ -138,9 +180,9 @@ export class Cnn implements ImageModel {
     return inputGradientSession(
       (x, y) =>
         tf.tidy(() => {
-          const margin = this.margins(x, y);
-          const negativeMargin = (xx: tf.Tensor) => tf.neg(tf.sum(multiclassMargin(this.logits(xx as tf.Tensor2D, this.params, false), y)));
-          return { margin, gradient: tf.grad(negativeMargin)(x) as tf.Tensor2D };
+          const f = this.forward(x);
+          const { margin, dz } = marginAndGradient(f.z, y);
+          return { margin, gradient: this.backward(f, dz, 'input').dx! };
         }),
       this.pgdKernels,
     );

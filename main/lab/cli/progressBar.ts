@@ -15,7 +15,8 @@ export function formatDuration(seconds: number): string {
 }
 
 function formatAccuracy(a: { estimate: number; lower: number; upper: number } | null): string {
-  if (!a) return '  -  ';
+  // NaN (or null once through JSON): not measured here, e.g. the mixture direction on images.
+  if (!a || a.estimate === null || !Number.isFinite(a.estimate)) return '  -  ';
   return a.estimate.toFixed(3);
 }
 
@@ -25,7 +26,8 @@ export function metricsLine(m: MetricsEvent): string {
   const loss = Number.isFinite(m.loss) ? m.loss.toFixed(4) : '  -   ';
   return (
     `[${where.padEnd(16)}] loss ${loss}  clean ${formatAccuracy(m.cleanAccuracy)}  ` +
-    `robust ${formatAccuracy(m.robustAccuracy)}  mixture-dir ${formatAccuracy(m.mixtureDirectionAccuracy)}  ` +
+    `robust ${formatAccuracy(m.robustAccuracy)}  ` +
+    (Number.isFinite(m.mixtureDirectionAccuracy.estimate) ? `mixture-dir ${formatAccuracy(m.mixtureDirectionAccuracy)}  ` : '') +
     `silent ${(100 * m.silentFraction).toFixed(0)}%  ${formatDuration(m.elapsedSeconds)}`
   );
 }

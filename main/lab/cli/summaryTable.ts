@@ -11,7 +11,10 @@ function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
 }
 
-const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
+/** NaN (null after JSON) means "not measured for this model": a dash, never a number. */
+const measured = (v: number | null): v is number => v !== null && Number.isFinite(v);
+const interval = (v: number, i: readonly [number, number]) => (measured(v) ? `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]` : '-');
+const fixed = (v: number, digits: number) => (measured(v) ? v.toFixed(digits) : '-');
 
 /** The side-by-side summary, as text. */
 export function summaryTable(config: ResolvedExperiment, summary: RunSummary, final: Evaluation | undefined, finalLabel?: string): string {
@@ -24,11 +27,16 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
     ['clean accuracy', ...models.map(([, m]) => interval(m.cleanAccuracy, m.intervals.cleanAccuracy))],
     [`robust accuracy, ${attack} at eps ${config.eval.eps}`, ...models.map(([, m]) => interval(m.robustAccuracy, m.intervals.robustAccuracy))],
     ['  worst case over all attacks', ...models.map(([, m]) => interval(m.worstCaseRobustAccuracy, m.intervals.worstCaseRobustAccuracy))],
-    ['mixture-direction accuracy', ...models.map(([, m]) => interval(m.mixtureDirectionAccuracy, m.intervals.mixtureDirectionAccuracy))],
-    ['mixture ratio, median over neurons', ...models.map(([, m]) => m.mixtureRatioMedian.toFixed(3))],
-    ['participation ratio, median', ...models.map(([, m]) => m.participationRatioMedian.toFixed(2))],
-    ['mixture coherence, median', ...models.map(([, m]) => m.coherenceMedian.toFixed(3))],
   ];
+  // The dictionary rows exist only for the synthetic task (images have no dictionary).
+  if (config.task.kind === 'sparse-coding') {
+    rows.push(
+      ['mixture-direction accuracy', ...models.map(([, m]) => interval(m.mixtureDirectionAccuracy, m.intervals.mixtureDirectionAccuracy))],
+      ['mixture ratio, median over neurons', ...models.map(([, m]) => fixed(m.mixtureRatioMedian, 3))],
+      ['participation ratio, median', ...models.map(([, m]) => fixed(m.participationRatioMedian, 2))],
+      ['mixture coherence, median', ...models.map(([, m]) => fixed(m.coherenceMedian, 3))],
+    );
+  }
   const parts = [table(rows)];
   if (final) {
     const curveRows: string[][] = [[`robust accuracy vs eps (${finalLabel ?? 'final'})`, ...final.worstCase.eps.map((e) => `eps ${e}`)]];
@@ -48,6 +56,14 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
         `  cos(w_i, w_i^0) median ${d.cosCleanInit.summary.median.toFixed(3)};  cos(w_i', w_i^0) median ${d.cosRobustInit.summary.median.toFixed(3)}`,
         `  update W' - W: relative change ${u.relativeChange.toFixed(3)}, effective rank ${u.effectiveRank.toFixed(1)}, stable rank ${u.stableRank.toFixed(2)}`,
       ].join('\n'),
+    );
+  }
+  if (summary.layers) {
+    parts.push(
+      table([
+        ['every layer, clean -> robust', 'relative change', 'effective rank', 'stable rank'],
+        ...summary.layers.map((l) => [l.layer, l.relativeChange.toFixed(3), l.effectiveRank.toFixed(1), l.stableRank.toFixed(2)]),
+      ]),
     );
   }
   return parts.join('\n\n');
