@@ -5,7 +5,11 @@
  * CNN runs every protocol with the wasm stand-in for Conv2DBackpropFilter announced; and an image
  * run resumed from a checkpoint ends exactly as the uninterrupted one.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RandomStream } from '../../main/engine/random.ts';
 import type { EngineCheckpoint } from '../../main/engine/checkpoint.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { prepareBackend } from '../../main/lab/runHeadless.ts';
@@ -104,4 +108,42 @@ describe('a CNN run', () => {
       if (protocol === 'fine-tune') expect(result.summary.layers!.map((l) => l.layer)).toEqual(['conv1.weight', 'fc.weight']);
     }, 120_000);
   }
+});
+
+describe('a CIFAR-10 run from binary batches', () => {
+  it('reads the batches, trains the CNN and keeps its first-layer filters as RGB tiles', async () => {
+    // Two small batches in the real format: 1 label byte + 1024 R + 1024 G + 1024 B per record.
+    // Class 0 images are brighter in red, class 1 in blue, so there is something to learn.
+    const dir = mkdtempSync(join(tmpdir(), 'pl-cifar-'));
+    try {
+      const rng = RandomStream.derive(0, 'cifar-records');
+      const batch = (n: number) => {
+        const bytes = new Uint8Array(n * 3073);
+        for (let r = 0; r < n; r++) {
+          const label = r % 2;
+          bytes[r * 3073] = label;
+          for (let c = 0; c < 3; c++) {
+            const bias = (label === 0 && c === 0) || (label === 1 && c === 2) ? 80 : 0;
+            for (let p = 0; p < 1024; p++) bytes[r * 3073 + 1 + c * 1024 + p] = Math.min(255, bias + Math.floor(rng.uniform() * 150));
+          }
+        }
+        return bytes;
+      };
+      writeFileSync(join(dir, 'data_batch_1.bin'), batch(120));
+      writeFileSync(join(dir, 'test_batch.bin'), batch(60));
+      const config = resolveExperiment({
+        task: { kind: 'cifar10', files: { train: [join(dir, 'data_batch_1.bin')], test: [join(dir, 'test_batch.bin')] }, trainSize: 120, classes: [0, 1] },
+        model: { kind: 'cnn', channels: [4, 4], kernelSize: 3 },
+        train: { cleanEpochs: 3, adversarialEpochs: 1, batchSize: 40, optimizer: { lr: 0.05 }, attack: { norm: 'linf', eps: 2 / 255, steps: 2 } },
+        eval: { testSize: 60, every: 0, epsGrid: [0, 2 / 255], noiseDraws: 1, attacks: [{ kind: 'pgd', steps: 3 }] },
+      });
+      const { info, hooks } = await prepareBackend({ backend: 'wasm' });
+      const result = await runExperiment(config, info, hooks);
+      const images = result.instruments.at(-1)!.neuronImages!;
+      expect([images.units.length, images.height, images.width, images.channels, images.values.length]).toEqual([4, 3, 3, 3, 4 * 27]);
+      expect(result.summary.final.cleanAccuracy).toBeGreaterThan(0.6);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
