@@ -12,6 +12,7 @@ import { JobQueue } from '../../main/lab/jobs.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { resolveStoreDir } from '../../main/lab/store/location.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { decodeSafetensors } from '../../main/lab/formats/safetensors.ts';
 import { decodeWeights } from '../../main/lab/weightsFile.ts';
 
 const tiny: ExperimentInput = {
@@ -63,6 +64,34 @@ describe('a run through the job queue', () => {
     store.setNotes(run.id, 'a note');
     expect(store.get(run.id)).toMatchObject({ name: 'renamed', notes: 'a note' });
     expect(store.get(run.id.slice(0, 12)).id).toBe(run.id); // prefixes work
+    store.close();
+  }, 120_000);
+
+  it('an image run stores its model as named safetensors with an image model card', async () => {
+    const store = RunStore.open(tempStore());
+    const queue = new JobQueue(store, { backend: 'wasm' });
+    const input: ExperimentInput = {
+      task: { kind: 'mnist', trainSize: 200, classes: [3, 8] },
+      model: { kind: 'mlp', width: 8 },
+      train: { cleanEpochs: 1, adversarialEpochs: 1, batchSize: 50, attack: { norm: 'linf', eps: 0.1, steps: 2 } },
+      eval: { testSize: 100, every: 0, epsGrid: [0, 0.1], noiseDraws: 1 },
+    };
+    const run = queue.submit({ input, config: resolveExperiment(input) });
+    await queue.idle();
+    const done = store.get(run.id);
+    expect(done.status).toBe('finished');
+    for (const label of ['init', 'after-clean', 'final']) {
+      const { tensors, metadata } = decodeSafetensors(readFileSync(join(done.folder, `weights-${label}.safetensors`)), label);
+      expect(Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.shape]))).toEqual({
+        'fc1.weight': [8, 784],
+        'fc1.bias': [8],
+        'fc2.weight': [2, 8],
+        'fc2.bias': [2],
+      });
+      expect(JSON.parse(metadata.model_card!)).toMatchObject({ format: 'purification-lab/image-model', architecture: 'mlp', task: 'mnist', classes: ['3', '8'], checkpoint: label });
+    }
+    // The stored events carry the pictures for the UI.
+    expect(store.events(run.id).filter((e) => e.type === 'instruments' && e.neuronImages).length).toBeGreaterThanOrEqual(3);
     store.close();
   }, 120_000);
 
