@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { ExperimentInput, ResolvedExperiment } from './config.ts';
 import type { BackendInfo, RunEvent, RunSummary } from './events.ts';
 import type { RunResult } from './result.ts';
+import { claimIds, paperDefaults, type PaperFigures, type PaperFile, type PaperPlan } from './paper.ts';
 
 /** Run ids as the store makes them (also accepts a unique prefix of 4+ characters). */
 const runId = z.string().regex(/^[0-9a-z-]{4,40}$/, 'expected a run id like 20261125-150719-92d1');
@@ -30,7 +31,22 @@ export const figureNames = [
   'robust-accuracy-final',
   'robust-accuracy-comparison',
   'coefficient-heatmap',
+  /** Image runs only: roughness of the hidden units over training, and the units as images. */
+  'neuron-roughness',
+  'neuron-images',
 ] as const;
+
+/**
+ * What the Paper page's methods are about: the five claims of a preset's experiment (with
+ * `input`'s changes laid over it, as in runs.start), over seeds 0..seeds-1, with the low-rank
+ * sweep at `ranks` (see shared/paper.ts; defaults: flagship, 3 seeds, ranks 1, 2, 4, 8).
+ */
+const paperRequest = {
+  preset: z.string().max(40).optional(),
+  input: experimentInput.optional(),
+  seeds: z.number().int().min(1).max(paperDefaults.maxSeeds).optional(),
+  ranks: z.array(z.number().int().min(1).max(65536)).min(1).max(paperDefaults.maxRanks).optional(),
+};
 
 /** Every method: its params schema. Results are typed in `ApiResults`. */
 export const apiParams = {
@@ -57,6 +73,20 @@ export const apiParams = {
   'runs.delete': z.strictObject({ ids: z.array(runId).min(1).max(500) }),
   'runs.rename': z.strictObject({ id: runId, name: z.string().min(1).max(200) }),
   'runs.setNotes': z.strictObject({ id: runId, notes: z.string().max(10_000) }),
+  /**
+   * The runs (and C4's baseline sets) the five claims need, each with where it stands: finished
+   * (reused from the store by config hash and code version), queued or running, or missing.
+   * Problems name `preset`, `seeds`, `ranks.N` or a field of the experiment (`task.d`).
+   */
+  'paper.plan': z.strictObject(paperRequest),
+  /** Queue what is missing (runs on the job queue, as runs.start does; stopped attempts are resumed), and train the missing baselines. */
+  'paper.start': z.strictObject(paperRequest),
+  /** Cancel the plan's queued and running runs, and its baselines in training. */
+  'paper.cancel': z.strictObject(paperRequest),
+  /** The five claims from what is finished; a claim whose runs are not all finished is pending. */
+  'paper.figures': z.strictObject(paperRequest),
+  /** One file of a ready claim (svg, png, pdf, csv, txt), or the one-page summary (`claim: 'summary'`, html). */
+  'paper.export': z.strictObject({ ...paperRequest, claim: z.enum([...claimIds, 'summary']), format: z.enum(['svg', 'png', 'pdf', 'csv', 'txt', 'html']) }),
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
@@ -123,6 +153,12 @@ export interface ApiResults {
   'runs.delete': { readonly deleted: readonly string[] };
   'runs.rename': { readonly id: string };
   'runs.setNotes': { readonly id: string };
+  'paper.plan': PaperPlan;
+  /** The runs queued (new or resumed), and the seeds whose baselines started training. */
+  'paper.start': { readonly runIds: readonly string[]; readonly baselineSeeds: readonly number[] };
+  'paper.cancel': { readonly runIds: readonly string[]; readonly baselineSeeds: readonly number[] };
+  'paper.figures': PaperFigures;
+  'paper.export': PaperFile;
 }
 
 export const apiRequestSchema = z.strictObject({

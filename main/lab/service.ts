@@ -28,8 +28,9 @@ import {
   type RunDetail,
   type RunListItem,
 } from '../../shared/api.ts';
-import { figureSet } from '../../shared/charts/index.ts';
-import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
+import { figureSet, NEURON_IMAGES_FIGURE, NEURON_IMAGES_MISSING, pictureFigures } from '../../shared/charts/index.ts';
+import { ConfigError, resolveExperiment, resolveSparseCoding, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
+import { multiplyAddsPerSample } from '../../shared/modelSize.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
@@ -43,6 +44,7 @@ import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
 import type { JobQueue, JobUpdate } from './jobs.ts';
+import { PaperDesk } from './paperDesk.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
@@ -108,7 +110,7 @@ export function trainingWork(config: ResolvedExperiment): { steps: number; stepE
 
 /** A step's cost relative to the flagship's: the matMuls scale with d·m. */
 export function sizeScale(config: ResolvedExperiment): number {
-  return (config.task.d * config.model.width) / (flagshipSize.d * flagshipSize.m);
+  return multiplyAddsPerSample(config) / (flagshipSize.d * flagshipSize.m);
 }
 
 /**
@@ -162,7 +164,7 @@ export function storedThroughput(store: RunStore, backend: BackendInfo, runs = 5
  * of milliseconds on wasm; the steps are synchronous, so a running job just waits that long.
  */
 export async function measureThroughput(backend: BackendInfo, steps = 50): Promise<number> {
-  const config = resolveExperiment({});
+  const config = resolveSparseCoding({});
   const d = config.task.d;
   const B = config.train.batchSize;
   const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
@@ -282,6 +284,8 @@ export class LabService {
   /** Runs queued through this service's queue that have not started yet. */
   private readonly waiting = new Set<string>();
   private readonly handlers: Handlers;
+  /** The Paper page's methods (paper.*). */
+  private readonly paper: PaperDesk;
 
   constructor(
     readonly store: RunStore,
@@ -290,6 +294,16 @@ export class LabService {
   ) {
     this.batcher = new StreamBatcher(options.flushIntervalMs ?? eventFlushIntervalMs, (message) => this.publish(message));
     this.unsubscribeQueue = queue.subscribe((update) => this.onUpdate(update));
+    this.paper = new PaperDesk({
+      store,
+      queue,
+      // A record left "queued" by a server that stopped has nothing to run it: not live.
+      isLive: (run) => run.status === 'running' || this.waiting.has(run.id) || this.queue.active.includes(run.id),
+      estimator: async () => {
+        const stepsPerSecond = await this.stepsPerSecond();
+        return (config) => costEstimate(config, stepsPerSecond).seconds;
+      },
+    });
     this.handlers = {
       'app.info': () => this.appInfo(),
       'config.validate': (p) => this.validate(p.input as ExperimentInput, p.preset),
@@ -309,6 +323,11 @@ export class LabService {
         this.store.setNotes(run.id, p.notes);
         return { id: run.id };
       },
+      'paper.plan': (p) => this.paper.plan(p),
+      'paper.start': (p) => this.paper.start(p),
+      'paper.cancel': (p) => this.paper.cancel(p),
+      'paper.figures': (p) => this.paper.figures(p),
+      'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
     };
   }
 
@@ -354,9 +373,11 @@ export class LabService {
     if (format !== 'svg' && format !== 'png' && format !== 'pdf') {
       throw new ApiError(`A figure exports as svg, png or pdf, not "${format}"`, [{ path: 'format', message: `"${format}": expected svg, png or pdf` }]);
     }
-    const figure = figureSet(this.store.result(run.id)).find((f) => f.name === target);
+    const result = this.store.result(run.id);
+    const figure = figureSet(result).find((f) => f.name === target) ?? pictureFigures(result).find((f) => f.name === target);
     if (!figure) {
-      throw new NotFoundError(`Run ${run.id} (${run.status}) has no "${target}" figure${run.status === 'finished' ? ' (its protocol or instruments do not produce one)' : ' yet'}`, [
+      const why = target === NEURON_IMAGES_FIGURE && run.config.task.kind === 'sparse-coding' ? ` (${NEURON_IMAGES_MISSING})` : run.status === 'finished' ? ' (its protocol or instruments do not produce one)' : ' yet';
+      throw new NotFoundError(`Run ${run.id} (${run.status}) has no "${target}" figure${why}`, [
         { path: 'figure', message: `"${target}": not available for this run` },
       ]);
     }
@@ -397,8 +418,9 @@ export class LabService {
     return settled;
   }
 
-  /** Stop listening to the queue (the queue and store stay open: their owner closes them). */
+  /** Stop listening to the queue, and stop the Paper page's baselines in training (the queue and store stay open: their owner closes them). */
   close(): void {
+    this.paper.close();
     this.unsubscribeQueue();
     this.batcher.close();
     this.listeners.clear();

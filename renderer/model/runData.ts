@@ -40,7 +40,7 @@ export interface RunData {
    * Counters bumped when a part changes: a chart redraws only when its own data moved (the
    * coefficient heatmap, 16k cells, must not be rebuilt for every accuracy point).
    */
-  readonly revisions: { metrics: number; instruments: number; coefficients: number; evaluations: number; summary: number };
+  readonly revisions: { metrics: number; instruments: number; coefficients: number; neuronImages: number; evaluations: number; summary: number };
 }
 
 let nextId = 1;
@@ -59,7 +59,7 @@ export function emptyRunData(): RunData {
     progress: null,
     error: null,
     seconds: null,
-    revisions: { metrics: 0, instruments: 0, coefficients: 0, evaluations: 0, summary: 0 },
+    revisions: { metrics: 0, instruments: 0, coefficients: 0, neuronImages: 0, evaluations: 0, summary: 0 },
   };
 }
 
@@ -77,6 +77,7 @@ export function runDataFromResult(result: Partial<RunResult> | null | undefined,
   data.revisions.metrics = data.metrics.length;
   data.revisions.instruments = data.instruments.length;
   data.revisions.coefficients = data.instruments.filter((s) => s.coefficients).length;
+  data.revisions.neuronImages = data.instruments.filter((s) => s.neuronImages).length;
   data.revisions.evaluations = data.evaluations.length;
   data.revisions.summary = data.summary ? 1 : 0;
   return data;
@@ -133,6 +134,7 @@ export function applyRunEvent(data: RunData, event: RunEvent): boolean {
       upsertByEpoch(data.instruments, event);
       data.revisions.instruments++;
       if (event.coefficients) data.revisions.coefficients++;
+      if (event.neuronImages) data.revisions.neuronImages++;
       return true;
     case 'evaluation':
       upsertEvaluation(data.evaluations, event.evaluation);

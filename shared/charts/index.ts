@@ -4,21 +4,27 @@
  * draw with these builders.
  */
 import type { EChartsOption } from 'echarts';
+import { hasDictionaryInstruments } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import { accuracyOverTraining } from './accuracyOverTraining.ts';
 import { coefficientHeatmap, coefficientHeatmapBeforeAfter, type CoefficientSnapshot } from './coefficientHeatmap.ts';
 import { paperInches, phaseBoundary, PX_PER_INCH, type ChartOptions, type PaperName } from './common.ts';
 import { mixtureAccumulation } from './mixtureAccumulation.ts';
+import { neuronImagesFigure, type PictureFigure } from './neuronImages.ts';
 import { participationCoherence } from './participationCoherence.ts';
 import { evaluationName, robustCurve, robustCurveComparison } from './robustCurve.ts';
+import { roughnessOverTraining, roughnessSnapshots } from './roughness.ts';
 
 export * from './accuracyOverTraining.ts';
 export * from './coefficientHeatmap.ts';
 export * from './common.ts';
 export * from './mixtureAccumulation.ts';
+export * from './neuronGrid.ts';
+export * from './neuronImages.ts';
 export * from './palette.ts';
 export * from './participationCoherence.ts';
 export * from './robustCurve.ts';
+export * from './roughness.ts';
 
 export interface Figure {
   /** File-safe: [a-z0-9-] only. */
@@ -48,6 +54,8 @@ function coefficientSnapshots(result: Pick<RunResult, 'instruments'>): Coefficie
  * The figure set of a run: accuracy over training, mixture accumulation (bands and heatmap),
  * participation & coherence, robust accuracy vs eps (final; after clean training vs final when
  * both exist), and the coefficient matrices after clean training vs final (or init vs final).
+ * Image runs, which have no dictionary, get the units' roughness over training instead of the
+ * mixture, participation and coefficient figures.
  */
 export function figureSet(result: RunResult, options: FigureSetOptions = {}): Figure[] {
   const print = options.print ?? true;
@@ -72,7 +80,8 @@ export function figureSet(result: RunResult, options: FigureSetOptions = {}): Fi
       size: 'column',
     });
   }
-  if (result.instruments.length > 0) {
+  // The dictionary instruments exist on sparse-coding runs only (image runs record null).
+  if (result.instruments.some(hasDictionaryInstruments)) {
     figures.push({
       name: 'mixture-accumulation',
       title: 'Mixture ratio per neuron over training (median, quartiles, range)',
@@ -90,6 +99,14 @@ export function figureSet(result: RunResult, options: FigureSetOptions = {}): Fi
       title: 'Participation ratio and mixture coherence over training (median, quartiles)',
       option: participationCoherence(result, at('columnTall')),
       size: 'columnTall',
+    });
+  }
+  if (roughnessSnapshots(result.instruments).length > 0) {
+    figures.push({
+      name: 'neuron-roughness',
+      title: 'Roughness of the hidden units as images over training (median, quartiles)',
+      option: roughnessOverTraining(result, at('column')),
+      size: 'column',
     });
   }
   const final = result.evaluations.find((e) => e.label === 'final') ?? result.evaluations[result.evaluations.length - 1];
@@ -139,4 +156,13 @@ export function figureSet(result: RunResult, options: FigureSetOptions = {}): Fi
     );
   }
   return figures;
+}
+
+/**
+ * The figures drawn as finished SVG documents rather than ECharts options: the hidden units as
+ * images (`neuron-images`, image runs only). Exported beside the figure set, as SVG, PNG and PDF.
+ */
+export function pictureFigures(result: RunResult): PictureFigure[] {
+  const images = neuronImagesFigure(result);
+  return images ? [images] : [];
 }

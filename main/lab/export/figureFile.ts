@@ -4,7 +4,7 @@
  * shared/charts, the same renderers, at the figure's paper size), so a chart downloaded from the
  * UI and the CLI's file are the same picture.
  */
-import type { Figure } from '../../../shared/charts/index.ts';
+import type { Figure, PictureFigure } from '../../../shared/charts/index.ts';
 import { renderPdf, renderPng, renderSvg, type ExportFormat } from './render.ts';
 
 export const figureContentTypes: Readonly<Record<ExportFormat, string>> = {
@@ -13,9 +13,9 @@ export const figureContentTypes: Readonly<Record<ExportFormat, string>> = {
   pdf: 'application/pdf',
 };
 
-/** The figure rendered as SVG, PNG (2×, the shipped fonts only) or vector PDF. */
-export async function figureBytes(figure: Figure, format: ExportFormat): Promise<Uint8Array> {
-  const svg = renderSvg(figure.option, figure.size);
+/** The figure rendered as SVG, PNG (2×, the shipped fonts only) or vector PDF (a picture figure's images embedded as they are). */
+export async function figureBytes(figure: Figure | PictureFigure, format: ExportFormat): Promise<Uint8Array> {
+  const svg = 'svg' in figure ? figure.svg : renderSvg(figure.option, figure.size);
   switch (format) {
     case 'svg':
       return new TextEncoder().encode(svg);

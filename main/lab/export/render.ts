@@ -230,10 +230,25 @@ export async function exportFigure(
   size: SizeSpec,
   png: PngOptions = {},
 ): Promise<string[]> {
+  return exportSvgDocument(renderSvg(option, size), dir, name, formats, size, png);
+}
+
+/**
+ * Write a finished SVG document (a picture figure, e.g. the hidden units as images) as
+ * `<dir>/<name>.<ext>` for each format, exactly as exportFigure writes a chart's SVG.
+ * @returns the paths written, in the order of `formats`.
+ */
+export async function exportSvgDocument(
+  svg: string,
+  dir: string,
+  name: string,
+  formats: readonly ExportFormat[],
+  size: SizeSpec,
+  png: PngOptions = {},
+): Promise<string[]> {
   const base = sanitizeName(name);
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
-  const svg = renderSvg(option, size);
   const written: string[] = [];
   for (const format of new Set(formats)) {
     const path = join(root, `${base}.${format}`);

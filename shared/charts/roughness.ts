@@ -1,0 +1,63 @@
+/**
+ * Roughness of the hidden units as pictures over training (image tasks): per unit, the total
+ * variation of its first-layer weights over their size,
+ *
+ *   R(w) = Σ |w_p − w_q| over neighbouring pixels p, q  /  (√pixels · ‖w‖₂),
+ *
+ * scale-free, so a unit that only grows keeps its R. Dense, blotchy mixtures are rough (high
+ * R); clean strokes are smooth (low R). The chart is the mixture ratio's counterpart for
+ * images: the median over units and the quartile band (q1–q3), in the clean colour up to the
+ * phase boundary and the robust colour after it; clean training roughens the neurons,
+ * adversarial fine-tuning smooths them.
+ */
+import type { EChartsOption } from 'echarts';
+import type { InstrumentsEvent } from '../events.ts';
+import type { RunResult } from '../result.ts';
+import {
+  BOUNDARY_LABEL_ROOM,
+  boundarySeries,
+  distributionLegend,
+  epochAxis,
+  frame,
+  grid,
+  phaseBoundary,
+  phaseDistributionSeries,
+  singlePhaseOf,
+  yValueAxis,
+  type ChartOptions,
+} from './common.ts';
+import { CLEAN, ROBUST } from './palette.ts';
+
+export type RoughnessData = Pick<RunResult, 'metrics' | 'instruments'>;
+
+export const ROUGHNESS_AXIS_NAME = 'roughness (TV / √n‖w‖)';
+
+/** Snapshots that carry the roughness distribution. */
+export function roughnessSnapshots(instruments: readonly InstrumentsEvent[]): (InstrumentsEvent & { roughness: NonNullable<InstrumentsEvent['roughness']> })[] {
+  return instruments.filter((s): s is InstrumentsEvent & { roughness: NonNullable<InstrumentsEvent['roughness']> } => s.roughness !== null && s.roughness !== undefined);
+}
+
+export function roughnessOverTraining(data: RoughnessData, options: ChartOptions = {}): EChartsOption {
+  const snapshots = roughnessSnapshots(data.instruments);
+  const boundary = phaseBoundary(data);
+  const t0 = frame(options, []).theme;
+  const { series, phases } = phaseDistributionSeries({
+    id: 'roughness',
+    points: snapshots.map((s) => ({ x: s.globalEpoch, summary: s.roughness.summary })),
+    boundary,
+    singlePhase: singlePhaseOf(snapshots),
+    colors: { clean: CLEAN, adversarial: ROBUST },
+    theme: t0,
+    range: false,
+  });
+  if (boundary !== null) series.push(boundarySeries(boundary, t0));
+  const { option, top, theme: t } = frame(options, distributionLegend(phases, t0, false));
+  const last = Math.max(1, ...snapshots.map((s) => s.globalEpoch));
+  return {
+    ...option,
+    grid: grid(top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0)),
+    xAxis: epochAxis(t, last),
+    yAxis: yValueAxis(t, ROUGHNESS_AXIS_NAME, { min: 0, scale: false }),
+    series,
+  };
+}

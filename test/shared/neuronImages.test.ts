@@ -1,0 +1,149 @@
+/**
+ * A run's hidden units as images, on a fabricated image run: the figure shows the end of the
+ * clean phase beside the final snapshot at one scale, the roughness chart splits at the phase
+ * boundary, and the figure set of an image run has these instead of the dictionary figures.
+ */
+import { decode } from 'fast-png';
+import { describe, expect, it } from 'vitest';
+import {
+  beforeAfterSnapshots,
+  endOfCleanSnapshot,
+  figureSet,
+  initSnapshot,
+  neuronGridLimit,
+  NEURON_LIMIT_QUANTILE,
+  neuronGridPixels,
+  neuronImageSnapshots,
+  neuronImagesFigure,
+  pictureFigures,
+  roughnessOverTraining,
+  CLEAN,
+  ROBUST,
+} from '../../shared/charts/index.ts';
+import type { InstrumentsEvent } from '../../shared/events.ts';
+import { applyRunEvent, emptyRunData, runDataFromResult } from '../../renderer/model/runData.ts';
+import { imageRun, roughnessOf } from '../fixtures/imageRun.ts';
+
+const run = imageRun({ units: 16, cleanEpochs: 4, adversarialEpochs: 3, imagesEvery: 3 });
+
+describe('neuron image snapshots', () => {
+  it('finds init, the end of the clean phase and the final snapshot', () => {
+    const snapshots = neuronImageSnapshots(run.result.instruments);
+    // Every 3 epochs, and at each phase end: 0, 3, 4 (clean ends), 6, 7 (final).
+    expect(snapshots.map((s) => s.globalEpoch)).toEqual([0, 3, 4, 6, 7]);
+    expect(initSnapshot(snapshots)?.globalEpoch).toBe(0);
+    expect(endOfCleanSnapshot(snapshots)?.globalEpoch).toBe(4);
+    const pair = beforeAfterSnapshots(snapshots)!;
+    expect([pair.before?.globalEpoch, pair.after.globalEpoch]).toEqual([4, 7]);
+    expect(pair.after.phase).toBe('adversarial');
+  });
+
+  it('falls back to init vs final without a clean phase, and to one panel with one snapshot', () => {
+    const adversarialOnly = neuronImageSnapshots(run.result.instruments).map((s) => (s.phase === 'clean' ? { ...s, phase: 'adversarial' as const } : s));
+    const pair = beforeAfterSnapshots(adversarialOnly)!;
+    expect([pair.before?.globalEpoch, pair.after.globalEpoch]).toEqual([0, 7]);
+    expect(beforeAfterSnapshots(adversarialOnly.slice(0, 1))!.before).toBeNull();
+    expect(beforeAfterSnapshots([])).toBeNull();
+  });
+});
+
+describe('the neuron-images figure', () => {
+  it('puts after-clean-training and final side by side at one limit, titled in the phase colours', () => {
+    const figure = neuronImagesFigure(run.result)!;
+    expect(figure.name).toBe('neuron-images');
+    expect(figure.svg).toMatch(new RegExp(`fill="${CLEAN}">after clean training \\(epoch 4\\)</text>`));
+    expect(figure.svg).toMatch(new RegExp(`fill="${ROBUST}">after adversarial training \\(epoch 7\\)</text>`));
+    expect(figure.svg).toContain('16 hidden units as 28 × 28 images');
+    expect(figure.size.width).toBeGreaterThan(300);
+    const snapshots = neuronImageSnapshots(run.result.instruments);
+    const clean = snapshots.find((s) => s.globalEpoch === 4)!.images;
+    const final = snapshots.find((s) => s.globalEpoch === 7)!.images;
+    const limit = neuronGridLimit([{ images: clean }, { images: final }], NEURON_LIMIT_QUANTILE);
+    expect(limit).toBeLessThan(neuronGridLimit([{ images: clean }, { images: final }]));
+    expect(figure.svg.includes(`>≥ ${Number(limit.toPrecision(2))}</text>`)).toBe(true);
+    expect(figure.svg.includes('the 99.5th percentile of |w|')).toBe(true);
+    const pngs = [...figure.svg.matchAll(/base64,([A-Za-z0-9+/=]+)"/g)].map((m) => decode(Buffer.from(m[1]!, 'base64')));
+    expect(pngs).toHaveLength(2);
+    [clean, final].forEach((images, i) => {
+      const expected = neuronGridPixels(images, { limit });
+      expect(Array.from(pngs[i]!.data)).toEqual(Array.from(expected.rgba).filter((_, j) => j % 4 !== 3));
+    });
+  });
+
+  it('draws w − w0 with `learned`', () => {
+    const learned = neuronImagesFigure(run.result, { learned: true })!;
+    expect(learned.svg).toContain('w − w₀');
+    const snapshots = neuronImageSnapshots(run.result.instruments);
+    const w0 = initSnapshot(snapshots)!.images;
+    const final = snapshots[snapshots.length - 1]!.images;
+    const clean = endOfCleanSnapshot(snapshots)!.images;
+    const limit = neuronGridLimit([{ images: clean, subtract: w0 }, { images: final, subtract: w0 }], NEURON_LIMIT_QUANTILE);
+    const png = decode(Buffer.from([...learned.svg.matchAll(/base64,([A-Za-z0-9+/=]+)"/g)][1]![1]!, 'base64'));
+    const expected = neuronGridPixels(final, { limit, subtract: w0 });
+    expect(Array.from(png.data)).toEqual(Array.from(expected.rgba).filter((_, j) => j % 4 !== 3));
+  });
+
+  it('is absent from runs without neuron images', () => {
+    const sparse = { ...run.result, instruments: run.result.instruments.map((s): InstrumentsEvent => ({ ...s, neuronImages: null })) };
+    expect(neuronImagesFigure(sparse)).toBeNull();
+    expect(pictureFigures(sparse)).toEqual([]);
+    expect(pictureFigures(run.result).map((f) => f.name)).toEqual(['neuron-images']);
+  });
+});
+
+describe('roughness over training', () => {
+  it('draws the median and quartiles per phase, split at the boundary, from the recorded distributions', () => {
+    const option = roughnessOverTraining(run.result, { static: true });
+    const series = option.series as { id?: string; data?: unknown[]; color?: string; markLine?: { data: { xAxis: number }[] } }[];
+    const clean = series.find((s) => s.id === 'roughness-median-clean')!;
+    const adversarial = series.find((s) => s.id === 'roughness-median-adversarial')!;
+    expect(clean.color).toBe(CLEAN);
+    expect(adversarial.color).toBe(ROBUST);
+    expect(clean.data).toHaveLength(5); // epochs 0..4
+    expect(adversarial.data).toHaveLength(4); // 4..7: the boundary belongs to both
+    expect(series.find((s) => s.markLine)?.markLine?.data).toEqual([{ xAxis: 4 }]);
+    expect(series.some((s) => s.id === 'roughness-quartiles-clean-width')).toBe(true);
+    // The fixture's story: noise is rough, strokes are smooth.
+    const median = (e: number) => run.result.instruments[e]!.roughness!.summary.median;
+    expect(median(0)).toBeGreaterThan(median(4));
+    expect(median(4)).toBeGreaterThan(median(7));
+  });
+
+  it('the fixture’s roughness is total variation over √pixels ‖w‖', () => {
+    const flat = new Float64Array(28 * 28).fill(1);
+    expect(roughnessOf(flat)).toBe(0);
+    const stripe = Float64Array.from({ length: 28 * 28 }, (_, p) => (p % 28) % 2);
+    // 27 horizontal jumps of 1 per row, 28 rows; ||w|| = sqrt(14 * 28).
+    expect(roughnessOf(stripe)).toBeCloseTo((27 * 28) / (28 * Math.sqrt(14 * 28)), 12);
+  });
+});
+
+describe('the figure set of an image run', () => {
+  it('has accuracy, roughness and robust curves, and none of the dictionary figures', () => {
+    const names = figureSet(run.result).map((f) => f.name);
+    expect(names).toEqual(['accuracy-over-training', 'neuron-roughness', 'robust-accuracy-final', 'robust-accuracy-comparison']);
+  });
+
+  it('leaves the NaN mixture-direction accuracy out of the accuracy chart', () => {
+    const accuracy = figureSet(run.result).find((f) => f.name === 'accuracy-over-training')!.option;
+    const ids = (accuracy.series as { id?: string }[]).map((s) => s.id);
+    expect(ids).toContain('clean-accuracy');
+    expect(ids).not.toContain('mixture-direction-accuracy');
+    expect(JSON.stringify(accuracy)).not.toMatch(/mixture direction/);
+  });
+});
+
+describe('a live image run in the view', () => {
+  it('moves the neuron-images revision only when a snapshot with images arrives (the panel redraws on it)', () => {
+    const data = emptyRunData();
+    const seen: number[] = [];
+    for (const event of run.events) {
+      const before = data.revisions.neuronImages;
+      applyRunEvent(data, event);
+      if (data.revisions.neuronImages !== before) seen.push((event as InstrumentsEvent).globalEpoch);
+    }
+    expect(seen).toEqual([0, 3, 4, 6, 7]);
+    expect(data.revisions.instruments).toBe(8); // roughness: every epoch
+    expect(runDataFromResult(run.result, run.config).revisions.neuronImages).toBe(5);
+  });
+});
