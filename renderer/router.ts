@@ -6,6 +6,8 @@
  *   #/runs                           the runs list
  *   #/runs/<id>                      one run, live while it trains
  *   #/compare?runs=<id>,<id>,...     two or more runs; one fine-tuning run: after-clean vs final
+ *   #/paper?preset=P&seeds=N&ranks=1,2&set=path%3Dvalue...
+ *                                    the paper's five claims (a reload keeps the settings)
  */
 import { computed, ref } from 'vue';
 
@@ -13,7 +15,16 @@ export type Route =
   | { readonly name: 'setup' }
   | { readonly name: 'runs' }
   | { readonly name: 'run'; readonly id: string }
-  | { readonly name: 'compare'; readonly ids: readonly string[] };
+  | { readonly name: 'compare'; readonly ids: readonly string[] }
+  | {
+      readonly name: 'paper';
+      /** Absent: the page's defaults (flagship, 3 seeds, ranks 1, 2, 4, 8). */
+      readonly preset?: string;
+      readonly seeds?: number;
+      readonly ranks?: readonly number[];
+      /** Changes to the preset, `path=value` as `lab figures --set` takes them. */
+      readonly sets: readonly string[];
+    };
 
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
@@ -21,6 +32,17 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(query);
   if (parts[0] === 'runs' && parts[1]) return { name: 'run', id: parts[1] };
   if (parts[0] === 'runs') return { name: 'runs' };
+  if (parts[0] === 'paper') {
+    const seeds = Number(params.get('seeds'));
+    const ranks = (params.get('ranks') ?? '').split(',').filter(Boolean).map(Number);
+    return {
+      name: 'paper',
+      ...(params.get('preset') ? { preset: params.get('preset')! } : {}),
+      ...(params.has('seeds') && Number.isInteger(seeds) ? { seeds } : {}),
+      ...(ranks.length > 0 && ranks.every(Number.isInteger) ? { ranks } : {}),
+      sets: params.getAll('set'),
+    };
+  }
   if (parts[0] === 'compare') {
     const ids = (params.get('runs') ?? '').split(',').filter(Boolean);
     return { name: 'compare', ids };
@@ -38,6 +60,15 @@ export function routeHref(route: Route): string {
       return `#/runs/${encodeURIComponent(route.id)}`;
     case 'compare':
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
+    case 'paper': {
+      const params = new URLSearchParams();
+      if (route.preset) params.set('preset', route.preset);
+      if (route.seeds !== undefined) params.set('seeds', String(route.seeds));
+      if (route.ranks) params.set('ranks', route.ranks.join(','));
+      for (const set of route.sets) params.append('set', set);
+      const query = params.toString();
+      return `#/paper${query ? `?${query}` : ''}`;
+    }
   }
 }
 
@@ -50,4 +81,12 @@ export const currentRoute = computed(() => parseRoute(hash.value));
 
 export function navigate(route: Route): void {
   window.location.hash = routeHref(route);
+}
+
+/** Show `route` in the URL without a new history entry (settings being edited, not a new place). */
+export function replaceRoute(route: Route): void {
+  const href = routeHref(route);
+  if (href === window.location.hash) return;
+  window.history.replaceState(window.history.state, '', href);
+  hash.value = window.location.hash;
 }

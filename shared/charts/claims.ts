@@ -9,24 +9,38 @@
  *   C4 the lower bound: linear / random features / NTK models below the fine-tuned network
  *   C5 a low-rank update suffices: accuracies vs the rank of the fine-tuning update
  */
-import type { BarSeriesOption, EChartsOption, LineSeriesOption } from 'echarts';
+import type { BarSeriesOption, EChartsOption, LegendComponentOption, LineSeriesOption } from 'echarts';
 import type { MeanStd } from '../aggregate.ts';
 import { bandSeries, boundarySeries, frame, grid, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './common.ts';
 import { CLEAN, MIXTURE_DIRECTION, ROBUST, themes } from './palette.ts';
 
+/**
+ * The colour of a reference curve drawn in the theme's text colour (black on white, light on
+ * dark): a curve's colour is chosen where the data is made, the theme only where it is drawn.
+ */
+export const FOREGROUND = 'foreground';
+
 /** A curve aggregated over seeds: x and mean ± std at each x. */
 export interface AggregatedCurve {
   readonly name: string;
+  /** A colour, or FOREGROUND. */
   readonly color: string;
   readonly x: readonly number[];
   readonly values: readonly MeanStd[];
   readonly dashed?: boolean;
 }
 
+/** A finite number, or null: a MeanStd that crossed JSON carries null where it had NaN (no value). */
+const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
 function curveSeries(curve: AggregatedCurve, stack: string, yAxisIndex = 0, xAxisIndex = 0): LineSeriesOption[] {
   const band = bandSeries({
     name: curve.name,
-    points: curve.x.map((x, i) => ({ x, lo: curve.values[i]!.mean - curve.values[i]!.std, hi: curve.values[i]!.mean + curve.values[i]!.std })),
+    points: curve.x.map((x, i) => {
+      const mean = finite(curve.values[i]?.mean);
+      const std = finite(curve.values[i]?.std) ?? 0;
+      return { x, lo: mean === null ? null : mean - std, hi: mean === null ? null : mean + std };
+    }),
     color: curve.color,
     opacity: 0.18,
     stack,
@@ -39,7 +53,7 @@ function curveSeries(curve: AggregatedCurve, stack: string, yAxisIndex = 0, xAxi
     {
       type: 'line',
       name: curve.name,
-      data: curve.x.map((x, i) => [x, Number.isFinite(curve.values[i]!.mean) ? curve.values[i]!.mean : null]),
+      data: curve.x.map((x, i) => [x, finite(curve.values[i]?.mean)]),
       color: curve.color,
       lineStyle: { width: 2, type: curve.dashed ? 'dashed' : 'solid' },
       symbol: curve.x.length <= 12 ? 'circle' : 'none',
@@ -51,18 +65,25 @@ function curveSeries(curve: AggregatedCurve, stack: string, yAxisIndex = 0, xAxi
   ];
 }
 
+/** Legend icons drawn as the curve is: a solid or a dashed stroke (two curves may share a colour). */
+const SOLID_ICON = 'path://M0,4h24v2.5h-24z';
+const DASHED_ICON = 'path://M0,4h6v2.5h-6zM9,4h6v2.5h-6zM18,4h6v2.5h-6z';
+
 /** Lines with mean ± std bands over a numeric x, optionally a phase boundary. */
 export function aggregatedLines(
   curves: readonly AggregatedCurve[],
-  axes: { x: string; y: string; yMin?: number; yMax?: number; boundary?: number; xLog?: boolean },
+  axes: AggregatedAxes,
   options: ChartOptions = {},
 ): EChartsOption {
   const legend: LegendEntry[] = curves.map((c) => ({ name: c.name }));
   const { option, top, theme } = frame(options, legend);
-  const series: LineSeriesOption[] = curves.flatMap((c, i) => curveSeries(c, `claim-${i}`));
+  const drawn = curves.map((c) => (c.color === FOREGROUND ? { ...c, color: theme.text } : c));
+  const series: LineSeriesOption[] = drawn.flatMap((c, i) => curveSeries(c, `claim-${i}`));
   if (axes.boundary !== undefined) series.push(boundarySeries(axes.boundary, theme, { label: true }));
+  const frameLegend = option.legend as LegendComponentOption;
   return {
     ...option,
+    legend: { ...frameLegend, data: drawn.map((c) => ({ name: c.name, icon: c.dashed ? DASHED_ICON : SOLID_ICON, itemStyle: { color: c.color } })) },
     grid: [grid(top + (axes.boundary !== undefined ? 14 : 0))],
     xAxis: [xValueAxis(theme, axes.x, { ...(axes.xLog ? { type: 'log', logBase: 2 } : { scale: true }) })],
     yAxis: [yValueAxis(theme, axes.y, { ...(axes.yMin !== undefined ? { min: axes.yMin } : {}), ...(axes.yMax !== undefined ? { max: axes.yMax } : {}) })],
@@ -163,9 +184,51 @@ export function claimBars(data: { categories: readonly string[]; series: readonl
         type: 'bar',
         name: s.name,
         color: s.color,
-        data: s.values.map((v) => (Number.isFinite(v.mean) ? Number(v.mean.toFixed(3)) : null)),
+        data: s.values.map((v) => {
+          const mean = finite(v.mean);
+          return mean === null ? null : Number(mean.toFixed(3));
+        }),
         label: { show: true, position: 'top', fontSize: 9, color: theme.text, formatter: '{c}' },
       }),
     ),
   };
+}
+
+/** The axes of `aggregatedLines`. */
+export interface AggregatedAxes {
+  readonly x: string;
+  readonly y: string;
+  readonly yMin?: number;
+  readonly yMax?: number;
+  readonly boundary?: number;
+  readonly xLog?: boolean;
+}
+
+/**
+ * A claim's chart as plain data: what the engine side computes from the runs and sends, and what
+ * each side turns into an option for its own context (the page: its width and theme; the export:
+ * `static`, at paper size). Sending data rather than a finished option keeps the theme, the
+ * width and the animation where they belong: with whoever draws.
+ */
+export type ClaimChart =
+  | { readonly kind: 'mixtures'; readonly data: Parameters<typeof claimMixtures>[0] }
+  | { readonly kind: 'purification'; readonly data: Parameters<typeof claimPurification>[0] }
+  | { readonly kind: 'principle'; readonly data: Parameters<typeof claimPrinciple>[0] }
+  | { readonly kind: 'bars'; readonly data: Parameters<typeof claimBars>[0] }
+  | { readonly kind: 'lines'; readonly curves: readonly AggregatedCurve[]; readonly axes: AggregatedAxes };
+
+/** The option of a claim's chart, by its kind. */
+export function claimOption(chart: ClaimChart, options: ChartOptions = {}): EChartsOption {
+  switch (chart.kind) {
+    case 'mixtures':
+      return claimMixtures(chart.data, options);
+    case 'purification':
+      return claimPurification(chart.data, options);
+    case 'principle':
+      return claimPrinciple(chart.data, options);
+    case 'bars':
+      return claimBars(chart.data, options);
+    case 'lines':
+      return aggregatedLines(chart.curves, chart.axes, options);
+  }
 }

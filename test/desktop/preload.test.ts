@@ -219,6 +219,24 @@ describe('desktop client -> preload bridge -> MessagePort -> LabService', () => 
     service2.close();
   });
 
+  it('carries the Paper page’s methods: a plan crosses the port whole, and a bad field is named', async () => {
+    const renderer = fakeRenderer(() => {});
+    const client = createDesktopClient(createLabBridge(renderer.ipc), { warn: () => {} });
+    renderer.emit(ipcChannels.port, { ports: [engine(service)] as never });
+    const params = { preset: 'quick', seeds: 2, ranks: [1, 2], input: { task: { kind: 'sparse-coding', d: 24 }, model: { kind: 'two-layer', width: 16 } } };
+    const plan = await client.call('paper.plan', params);
+    expect(plan.items).toHaveLength(2 * 4 + 2);
+    expect(plan.items.every((i) => i.status === 'missing')).toBe(true);
+    expect(plan.config).toMatchObject({ task: { d: 24 }, model: { width: 16 } });
+    const figures = await client.call('paper.figures', params);
+    expect(figures.claims.map((c) => c.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+    const tooMany = await client.call('paper.plan', { ...params, seeds: 11 }).catch((e: unknown) => e);
+    expect(tooMany).toBeInstanceOf(ApiError);
+    expect((tooMany as ApiError).problems[0]?.path).toBe('seeds');
+    const pending = await client.call('paper.export', { ...params, claim: 'C1', format: 'svg' }).catch((e: unknown) => e);
+    expect((pending as ApiError).problems[0]?.path).toBe('claim');
+  });
+
   it('a call made before the engine connects waits for it; one made when it never does answers an error', async () => {
     const renderer = fakeRenderer(() => {});
     const bridge = createLabBridge(renderer.ipc, { connectTimeoutMs: 100 });

@@ -24,6 +24,7 @@ const options = {
   set: { type: 'string', multiple: true },
   seed: { type: 'string' },
   seeds: { type: 'string' },
+  ranks: { type: 'string' },
   grid: { type: 'string', multiple: true },
   backend: { type: 'string' },
   json: { type: 'string' },
@@ -61,6 +62,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const verb = positionals[0] ?? (values.help ? 'help' : 'run');
   const rest = positionals.slice(1);
+  // `lab figures --help` asks for help, not for a figures run without its --out.
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
   switch (verb) {
     case 'help':
       process.stdout.write(usage);

@@ -12,8 +12,9 @@ Run experiments
   sweep               run a grid over config fields x seeds; print mean ± std over seeds
   resume ID           continue an interrupted run from its last checkpoint
   eval                evaluate a saved two-layer model on a dataset file
-  figures --out DIR   one figure per claim of the paper (C1-C5), mean ± std over --seeds N (3),
-                      SVG/PNG/PDF + CSV + summary.html; --preset quick by default
+  figures --out DIR   one figure per claim of the paper (C1-C5), mean ± std over --seeds N (3, at most 10),
+                      SVG/PNG/PDF + CSV + summary.html; --preset quick by default, --set as for run,
+                      --ranks 1,2,4,8 the low-rank sweep of C5; reuses finished runs (the Paper page's too)
   baselines [ID]      C4: linear, random-features and tangent baselines (clean and adversarial) beside the network ([run options], or a stored run)
 
 Look at runs

@@ -432,6 +432,16 @@ export class RunStore {
     return row ? this.record(row) : null;
   }
 
+  /** Every run of exactly this config (by this code, when given), newest first, whatever its status. */
+  withConfig(configHash: string, codeVersion?: string): RunRecord[] {
+    const rows = (
+      codeVersion === undefined
+        ? this.db.prepare(`SELECT * FROM runs WHERE config_hash = ? ORDER BY id DESC`).all(configHash)
+        : this.db.prepare(`SELECT * FROM runs WHERE config_hash = ? AND code_version = ? ORDER BY id DESC`).all(configHash, codeVersion)
+    ) as RunRow[];
+    return rows.map((row) => this.record(row));
+  }
+
   /** The full result of a finished run (from its folder), or the partial one from its events. */
   result(id: string): RunResult {
     const run = this.get(id);
