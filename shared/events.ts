@@ -264,6 +264,8 @@ export interface UpdateRankSummary {
 /** How one weight layer moved from the clean model to the final one (image models: every layer). */
 export interface LayerUpdateSummary extends UpdateRankSummary {
   readonly layer: string;
+  /** The clean -> robust decomposition of this layer's units (rows): share with ||beta_i w_i'|| > ||v_i||. */
+  readonly shareAboveOne: number;
 }
 
 export interface RunSummary {

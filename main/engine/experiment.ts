@@ -349,10 +349,12 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     if (isImageExperiment(config)) {
       const cleanLayers = subject.weightLayers(Wclean);
       const finalLayers = subject.weightLayers(Wfinal);
+      const initLayers = subject.weightLayers(W0);
       Object.assign(summary, {
         layers: cleanLayers.map((l, i) => {
           const u = updateRank(l.values, finalLayers[i]!.values, l.rows, l.cols);
-          return { layer: l.layer, relativeChange: u.relativeChange, effectiveRank: u.effectiveRank, stableRank: u.stableRank, singularValues: Array.from(u.singularValues) };
+          const share = cleanToRobustDecomposition(l.values, finalLayers[i]!.values, initLayers[i]!.values, l.rows, l.cols).shareAboveOne;
+          return { layer: l.layer, relativeChange: u.relativeChange, effectiveRank: u.effectiveRank, stableRank: u.stableRank, singularValues: Array.from(u.singularValues), shareAboveOne: share };
         }),
       });
     }

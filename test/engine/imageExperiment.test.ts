@@ -58,6 +58,11 @@ describe('an MNIST MLP run', () => {
     expect(result.instruments.at(-1)!.roughness!.summary.median).toBeLessThan(result.instruments[0]!.roughness!.summary.median);
     // Every layer's update from clean to robust, and the decomposition of the first layer.
     expect(result.summary.layers!.map((l) => l.layer)).toEqual(['fc1.weight', 'fc2.weight']);
+    for (const l of result.summary.layers!) {
+      expect(l.shareAboveOne).toBeGreaterThanOrEqual(0);
+      expect(l.shareAboveOne).toBeLessThanOrEqual(1);
+      expect(l.singularValues).toHaveLength(l.layer === 'fc1.weight' ? 64 : 10);
+    }
     expect(result.summary.decomposition!.beta.values).toHaveLength(64);
     // Robust accuracy falls with eps, and attacks were clipped to [0, 1] (flags stay honest).
     const evaluation = result.evaluations.at(-1)!;

@@ -210,10 +210,18 @@ export class Cnn implements ImageModel {
     return { units: cout, height: k, width: k, channels: cin, values };
   }
 
+  /** Weight layers with one row per unit (output channel or class): [Cout, k k Cin], [C, F]. */
   weightLayersOf(flat: Float32Array): WeightLayer[] {
     const pieces = split(flat, this.shapes.map((s) => size(s.shape)));
     return this.shapes
-      .map((s, i) => ({ layer: s.name, rows: size(s.shape.slice(0, -1)), cols: s.shape[s.shape.length - 1]!, values: pieces[i]! }))
+      .map((s, i) => {
+        const fanIn = size(s.shape.slice(0, -1));
+        const units = s.shape[s.shape.length - 1]!;
+        const rows = new Float32Array(units * fanIn);
+        const v = pieces[i]!;
+        for (let p = 0; p < fanIn; p++) for (let u = 0; u < units; u++) rows[u * fanIn + p] = v[p * units + u]!;
+        return { layer: s.name, rows: units, cols: fanIn, values: rows };
+      })
       .filter((_, i) => this.shapes[i]!.shape.length > 1);
   }
 

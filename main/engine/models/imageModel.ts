@@ -19,7 +19,7 @@ export interface HostTensor {
   readonly data: Float32Array;
 }
 
-/** One weight tensor viewed as a matrix [rows, cols] row-major (a convolution's [k, k, Cin, Cout] as [k k Cin, Cout]). */
+/** One weight tensor as a matrix with one row per unit: [units, fan-in] row-major (a convolution's filters as [Cout, k k Cin]). */
 export interface WeightLayer {
   readonly layer: string;
   readonly rows: number;

@@ -61,8 +61,8 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
   if (summary.layers) {
     parts.push(
       table([
-        ['every layer, clean -> robust', 'relative change', 'effective rank', 'stable rank'],
-        ...summary.layers.map((l) => [l.layer, l.relativeChange.toFixed(3), l.effectiveRank.toFixed(1), l.stableRank.toFixed(2)]),
+        ['every layer, clean -> robust', 'relative change', 'effective rank', 'stable rank', "units with ||beta w'|| > ||v||"],
+        ...summary.layers.map((l) => [l.layer, l.relativeChange.toFixed(3), l.effectiveRank.toFixed(1), l.stableRank.toFixed(2), `${(100 * l.shareAboveOne).toFixed(1)} %`]),
       ]),
     );
   }
