@@ -335,13 +335,14 @@ function run(): void {
         },
       }),
     );
-    const command = (name: 'new-experiment' | 'compare' | 'export') => () => sendShell({ type: 'menu', command: name });
+    const command = (name: 'new-experiment' | 'compare' | 'export' | 'paper') => () => sendShell({ type: 'menu', command: name });
     Menu.setApplicationMenu(
       Menu.buildFromTemplate(
         menuTemplate(
           {
             newExperiment: command('new-experiment'),
             compare: command('compare'),
+            paper: command('paper'),
             exportRuns: () => (rendererConnected ? command('export')() : void exportFlow([]).catch(report('The export'))),
             openRunFolder: () => void openRunFolderMenu().catch(report('Opening the run folder')),
             importFile: () => void importFlow().catch(() => {}),

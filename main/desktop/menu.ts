@@ -5,7 +5,7 @@
  *
  *   File:  New experiment, Open run folder…, Import weights / data…, Export…, (Quit)
  *   Edit:  the standard roles (copy and paste in the experiment form)
- *   View:  Compare, zoom, full screen (and reload, developer tools in development)
+ *   View:  Compare, Paper, zoom, full screen (and reload, developer tools in development)
  *   Help:  About, with the versions and the compute backend in use
  * On macOS the application menu comes first (About, Hide, Quit) and a Window menu is added.
  */
@@ -19,6 +19,7 @@ export interface MenuActions {
   importFile(): void;
   exportRuns(): void;
   compare(): void;
+  paper(): void;
   about(): void;
 }
 
@@ -50,6 +51,7 @@ export function menuTemplate(actions: MenuActions, context: MenuContext): MenuIt
     label: '&View',
     submenu: [
       { label: 'Compare', accelerator: 'CmdOrCtrl+K', click: () => actions.compare() },
+      { label: 'Paper', accelerator: 'CmdOrCtrl+P', click: () => actions.paper() },
       { type: 'separator' },
       { role: 'resetZoom' },
       { role: 'zoomIn' },

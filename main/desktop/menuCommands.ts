@@ -7,8 +7,9 @@
  *   open-run         go to that run (File > Open run folder…, after the main process checked it)
  *   compare          compare the runs in view (none: the comparison view, to pick them)
  *   export           export the runs in view, all runs when none is (the main process asks where)
+ *   paper            the paper's five claims (#/paper)
  */
-export type MenuCommand = 'new-experiment' | 'open-run' | 'export' | 'compare';
+export type MenuCommand = 'new-experiment' | 'open-run' | 'export' | 'compare' | 'paper';
 
 export type MenuAction = { readonly navigate: string } | { readonly exportRuns: readonly string[] } | null;
 
@@ -40,6 +41,8 @@ export function menuAction(command: MenuCommand, hash: string, runId?: string): 
     }
     case 'export':
       return { exportRuns: runIdsInView(hash) };
+    case 'paper':
+      return { navigate: '#/paper' };
     default:
       return null;
   }

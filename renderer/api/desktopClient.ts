@@ -33,7 +33,7 @@ export const desktopOrigin = 'app://lab';
 export type BridgeEnvelope<T = unknown> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: { readonly message: string; readonly problems?: readonly { path: string; message: string }[] } };
 
 /** The native menu's commands (main/desktop/menuCommands.ts; the preload carries them out). */
-export type MenuCommand = 'new-experiment' | 'open-run' | 'export' | 'compare';
+export type MenuCommand = 'new-experiment' | 'open-run' | 'export' | 'compare' | 'paper';
 
 export type ShellEvent =
   | { readonly type: 'engine'; readonly state: 'starting' | 'ready' | 'restarting' | 'failed'; readonly message?: string; readonly interrupted?: readonly string[] }

@@ -15,6 +15,7 @@ function actions() {
     importFile: () => called.push('importFile'),
     exportRuns: () => called.push('exportRuns'),
     compare: () => called.push('compare'),
+    paper: () => called.push('paper'),
     about: () => called.push('about'),
   };
   return { a, called };
@@ -34,10 +35,11 @@ describe('the native menus', () => {
       expect(called).toEqual(['newExperiment', 'openRunFolder', 'importFile', 'exportRuns']);
       const view = submenu(menu, 'View');
       click(view.find((i) => i.label === 'Compare'));
+      click(view.find((i) => i.label === 'Paper'));
       const help = submenu(menu, 'Help');
       expect(help.map((i) => i.label)).toEqual(['About Purification Lab']);
       click(help[0]);
-      expect(called.slice(-2)).toEqual(['compare', 'about']);
+      expect(called.slice(-3)).toEqual(['compare', 'paper', 'about']);
       expect(view.some((i) => i.role === 'toggleDevTools')).toBe(false);
       if (platform === 'darwin') expect(menu[0]!.label).toBe('Purification Lab');
       else expect(file.some((i) => i.role === 'quit')).toBe(true);

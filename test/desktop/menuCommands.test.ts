@@ -18,6 +18,7 @@ describe('menu commands', () => {
     expect(menuAction('open-run', '#/setup')).toBeNull();
     expect(menuAction('compare', '#/runs/aaaa-1111')).toEqual({ navigate: '#/compare?runs=aaaa-1111' });
     expect(menuAction('compare', '#/setup')).toEqual({ navigate: '#/compare' });
+    expect(menuAction('paper', '#/runs/aaaa-1111')).toEqual({ navigate: '#/paper' });
     expect(menuAction('export', '#/compare?runs=aaaa-1111,bbbb-2222')).toEqual({ exportRuns: ['aaaa-1111', 'bbbb-2222'] });
     expect(menuAction('export', '#/setup')).toEqual({ exportRuns: [] }); // every run
   });
