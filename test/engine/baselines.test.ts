@@ -17,6 +17,7 @@ import { pgdPerturb } from '../../main/engine/attacks/pgd.ts';
 import { runBaselines, type BaselineResult } from '../../main/engine/baselines.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import type { TrainableBaseline } from '../../main/engine/models/baselines/baseline.ts';
+import { QuadraticClassifier } from '../../main/engine/models/baselines/quadraticClassifier.ts';
 import { LinearClassifier } from '../../main/engine/models/baselines/linearClassifier.ts';
 import { RandomFeatures } from '../../main/engine/models/baselines/randomFeatures.ts';
 import { TangentModel } from '../../main/engine/models/baselines/tangentModel.ts';
@@ -114,7 +115,8 @@ function modelGradients(model: TrainableBaseline, x: Float64Array, y: Float64Arr
   const ys = tf.tensor1d(Float32Array.from(y));
   const scale = tf.fill([n], 1 / n) as tf.Tensor1D;
   const { grads, loss } = model.gradients(xs, ys, scale);
-  const out = { loss: loss.dataSync()[0]!, grad: Float32Array.from(grads[0]!.dataSync()) };
+  // Every parameter's gradient, flattened in order.
+  const out = { loss: loss.dataSync()[0]!, grad: Float32Array.from(grads.flatMap((g) => Array.from(g.dataSync()))) };
   tf.dispose([xs, ys, scale, loss, ...grads]);
   return out;
 }
@@ -170,6 +172,31 @@ describe('baseline gradients against finite differences (float64 references)', (
     const model = new LinearClassifier(d, Float32Array.from(v));
     const f = (p: Float64Array, xs: ArrayLike<number>, s: number) => dot(p, 0, xs, s);
     checkGradients(model, Float64Array.from(v), f, x, y);
+    model.dispose();
+  });
+
+  it('degree-2 polynomial: dL/dv, dL/dQ and d(-margin)/dx', () => {
+    const { x, y, extra } = drawPoint(2, modelSpec('relative'));
+    // A symmetric Q (the model keeps Q symmetric: its gradient is symmetric and it starts at 0).
+    const v = Float64Array.from(extra.subarray(0, d));
+    const Q = new Float64Array(d * d);
+    const rngQ = RandomStream.derive(3, 'quadratic-q');
+    for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) Q[i * d + j] = Q[j * d + i] = 0.2 * rngQ.normal();
+    const model = new QuadraticClassifier(d);
+    model.setParameters([tf.tensor2d(Float32Array.from(v), [1, d]), tf.tensor2d(Float32Array.from(Q), [d, d])]);
+    const f = (p: Float64Array, xs: ArrayLike<number>, s: number) => {
+      let out = 0;
+      for (let i = 0; i < d; i++) {
+        const xi = xs[s * d + i]!;
+        out += p[i]! * xi;
+        for (let j = 0; j < d; j++) out += p[d + i * d + j]! * xi * xs[s * d + j]!;
+      }
+      return out;
+    };
+    const params = new Float64Array(d + d * d);
+    params.set(v, 0);
+    params.set(Q, d);
+    checkGradients(model, params, f, x, y);
     model.dispose();
   });
 
@@ -284,15 +311,30 @@ describe('the tangent model is the network\'s first-order Taylor expansion at in
   });
 });
 
+/** A quadratic classifier with v and the symmetric part of M. */
+function quadraticAt(v: Float32Array, M: Float32Array): QuadraticClassifier {
+  const model = new QuadraticClassifier(d);
+  const Q = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) Q[i * d + j] = 0.5 * (M[i * d + j]! + M[j * d + i]!);
+  model.setParameters([tf.tensor2d(v, [1, d]), tf.tensor2d(Q, [d, d])]);
+  return model;
+}
+
 describe('attacks stay in their balls on every baseline', () => {
-  const kinds = ['linear', 'random-features', 'tangent'] as const;
+  const kinds = ['linear', 'quadratic', 'random-features', 'tangent'] as const;
   for (const kind of kinds) {
     it(`${kind}: PGD (l2 and linf, with a random start) moves no sample further than eps`, () => {
       const spec = modelSpec('relative');
       const { W0, extra } = drawPoint(20, spec);
       const net = TwoLayerNet.fromWeights(spec, d, Float32Array.from(W0), null);
       const model: TrainableBaseline =
-        kind === 'linear' ? new LinearClassifier(d, Float32Array.from(extra.subarray(0, d))) : kind === 'random-features' ? RandomFeatures.fromNetwork(net) : TangentModel.fromNetwork(net);
+        kind === 'linear'
+          ? new LinearClassifier(d, Float32Array.from(extra.subarray(0, d)))
+          : kind === 'quadratic'
+            ? quadraticAt(Float32Array.from(extra.subarray(0, d)), Float32Array.from({ length: d * d }, (_, k) => 0.1 * Math.sin(k + 1)))
+            : kind === 'random-features'
+              ? RandomFeatures.fromNetwork(net)
+              : TangentModel.fromNetwork(net);
       net.dispose();
       const rng = RandomStream.derive(5, 'ball-check');
       const rows = 40;
@@ -331,7 +373,7 @@ describe('C4 at quick size: no baseline is as robust as the fine-tuned network',
 
   it('every baseline x training stays below the network\'s robust accuracy at the same eps', () => {
     expect(baselines.map((b) => `${b.kind}/${b.training}`)).toEqual([
-      'linear/clean', 'linear/adversarial', 'random-features/clean', 'random-features/adversarial', 'tangent/clean', 'tangent/adversarial',
+      'linear/clean', 'linear/adversarial', 'quadratic/clean', 'quadratic/adversarial', 'random-features/clean', 'random-features/adversarial', 'tangent/clean', 'tangent/adversarial',
     ]);
     const final = network.summary.final;
     for (const b of baselines) {

@@ -15,7 +15,7 @@ Run experiments
   figures --out DIR   one figure per claim of the paper (C1-C5), mean ± std over --seeds N (3, at most 10),
                       SVG/PNG/PDF + CSV + summary.html; --preset quick by default, --set as for run,
                       --ranks 1,2,4,8 the low-rank sweep of C5; reuses finished runs (the Paper page's too)
-  baselines [ID]      C4: linear, random-features and tangent baselines (clean and adversarial) beside the network ([run options], or a stored run)
+  baselines [ID]      C4: linear, quadratic, random-features and tangent baselines (clean and adversarial) beside the network ([run options], or a stored run)
 
 Look at runs
   runs                list runs (--status S, --sweep ID, --grep TEXT)

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BinaryClassifier } from '../classifier.ts';
 
-export const baselineKinds = ['linear', 'random-features', 'tangent'] as const;
+export const baselineKinds = ['linear', 'quadratic', 'random-features', 'tangent'] as const;
 export type BaselineKind = (typeof baselineKinds)[number];
 
 export interface BaselineGradients {
