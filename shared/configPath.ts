@@ -114,16 +114,25 @@ export function setConfigPath<T extends object>(config: T, path: string, value: 
     if (next === null || typeof next !== 'object') node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
-  node[keys[keys.length - 1]!] = value;
+  const last = keys[keys.length - 1]!;
+  // A new kind of a discriminated part (task, model, an attack) starts that part afresh: the
+  // old kind's fields mean nothing to the new one.
+  if (last === 'kind' && 'kind' in node && node.kind !== value) for (const key of Object.keys(node)) delete node[key];
+  node[last] = value;
   return root as T;
 }
 
-/** Deep-merge `over` onto `base` (objects merge, everything else, arrays included, replaces). */
+/**
+ * Deep-merge `over` onto `base` (objects merge, everything else, arrays included, replaces). An
+ * object of another `kind` (a task, a model of a different kind) replaces, never merges: the
+ * base kind's fields would be unknown to it.
+ */
 export function mergeConfig<T extends object>(base: T, over: object): T {
   const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
-    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)) {
+    const otherKind = (a: object, b: object) => 'kind' in a && 'kind' in b && (a as { kind: unknown }).kind !== (b as { kind: unknown }).kind;
+    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current) && !otherKind(current, value)) {
       out[key] = mergeConfig(current as object, value as object);
     } else {
       out[key] = structuredClone(value);

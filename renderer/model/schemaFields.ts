@@ -3,9 +3,14 @@
  * the tree becomes an input of the right kind, with the schema's bounds and options, so a field
  * added to the schema appears in the form without touching the UI. Labels and help text come from
  * fieldText.ts; a field without an entry there still appears, under its own name.
+ *
+ * `task` and `model` are discriminated unions (sparse coding or images; the two-layer net, an MLP
+ * or a CNN): each is a `union` field whose variants hold the fields of one kind, so the form shows
+ * a choice of kind and then only the fields that kind has.
  */
 import type { z } from 'zod';
 import { experimentSchema } from '../../shared/config.ts';
+import { valueAt } from './draft.ts';
 
 type AnySchema = z.core.$ZodType;
 
@@ -18,7 +23,18 @@ interface FieldBase {
   readonly key: string;
   /** Dotted path into the tree, array elements as `eval.attacks.0.steps`. */
   readonly path: string;
+  /**
+   * The path with the kind of each union on the way, `model[mlp].initScale`: where fieldText.ts
+   * looks first, so a field shared by several kinds can say what it means in each.
+   */
+  readonly textPath: string;
   readonly nullable: boolean;
+}
+
+/** One kind of a discriminated union: its discriminator value and its other fields. */
+export interface Variant {
+  readonly kind: string;
+  readonly children: readonly FieldSpec[];
 }
 
 export type FieldSpec =
@@ -27,12 +43,20 @@ export type FieldSpec =
   | (FieldBase & { readonly kind: 'enum'; readonly options: readonly string[] })
   | (FieldBase & { readonly kind: 'literal'; readonly value: string })
   | (FieldBase & { readonly kind: 'boolean' })
-  | (FieldBase & { readonly kind: 'numberList'; readonly min: Bound | null })
+  | (FieldBase & { readonly kind: 'text' })
+  | (FieldBase & { readonly kind: 'numberList'; readonly min: Bound | null; readonly max: Bound | null })
+  /** A list of strings (file paths). */
+  | (FieldBase & { readonly kind: 'textList' })
+  /** An object that is one of several kinds, told apart by `discriminator` (`task`, `model`). */
+  | (FieldBase & { readonly kind: 'union'; readonly discriminator: string; readonly variants: readonly Variant[] })
   | (FieldBase & {
       readonly kind: 'variantList';
       /** One entry per variant: its discriminator value and the fields below `path.N`. */
       readonly variants: readonly { readonly kind: string; readonly fields: (index: number) => readonly FieldSpec[] }[];
     });
+
+/** A field with one input of its own (not a group, a union or a list of variants). */
+export type LeafSpec = Exclude<FieldSpec, { kind: 'group' } | { kind: 'union' } | { kind: 'variantList' }>;
 
 interface Def {
   type: string;
@@ -42,6 +66,7 @@ interface Def {
   element?: AnySchema;
   entries?: Record<string, string>;
   values?: unknown[];
+  discriminator?: string;
   checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }[];
 }
 
@@ -72,52 +97,100 @@ function numberBounds(def: Def): { integer: boolean; min: Bound | null; max: Bou
   return { integer, min, max };
 }
 
-function field(key: string, path: string, schema: AnySchema): FieldSpec {
+/** The discriminator value of a union option (`"mnist"` for the MNIST task), if it has one. */
+function literalOf(option: AnySchema, discriminator: string): string | null {
+  const shape = defOf(unwrap(option).node).shape;
+  const literal = shape?.[discriminator] ? defOf(unwrap(shape[discriminator]).node) : undefined;
+  return literal?.type === 'literal' && literal.values?.length === 1 ? String(literal.values[0]) : null;
+}
+
+function field(key: string, path: string, textPath: string, schema: AnySchema): FieldSpec {
   const { node, nullable } = unwrap(schema);
   const def = defOf(node);
+  const base = { key, path, textPath, nullable };
   switch (def.type) {
     case 'object':
-      return { kind: 'group', key, path, nullable, children: objectFields(def, path) };
+      return { ...base, kind: 'group', children: objectFields(def, path, textPath) };
     case 'union': {
-      // A discriminated union of objects with one option (task, model today) is that object.
       const options = def.options ?? [];
-      if (options.length === 1) return field(key, path, options[0] as AnySchema);
-      return { kind: 'group', key, path, nullable, children: objectFields(defOf(unwrap(options[0] as AnySchema).node), path) };
+      if (options.length === 1) return field(key, path, textPath, options[0] as AnySchema);
+      const discriminator = def.discriminator;
+      const kinds = discriminator ? options.map((o) => literalOf(o, discriminator)) : [];
+      if (!discriminator || kinds.some((k) => k === null)) return { ...base, kind: 'literal', value: '(union)' };
+      const variants = options.map((o, i) => {
+        const kind = kinds[i] as string;
+        const children = objectFields(defOf(unwrap(o).node), path, `${textPath}[${kind}]`).filter((f) => f.key !== discriminator);
+        return { kind, children };
+      });
+      return { ...base, kind: 'union', discriminator, variants };
     }
     case 'number':
-      return { kind: 'number', key, path, nullable, ...numberBounds(def) };
+      return { ...base, kind: 'number', ...numberBounds(def) };
+    case 'string':
+      return { ...base, kind: 'text' };
     case 'enum':
-      return { kind: 'enum', key, path, nullable, options: Object.values(def.entries ?? {}) };
+      return { ...base, kind: 'enum', options: Object.values(def.entries ?? {}) };
     case 'literal':
-      return { kind: 'literal', key, path, nullable, value: String(def.values?.[0]) };
+      return { ...base, kind: 'literal', value: String(def.values?.[0]) };
     case 'boolean':
-      return { kind: 'boolean', key, path, nullable };
+      return { ...base, kind: 'boolean' };
     case 'array': {
       const element = unwrap(def.element as AnySchema).node;
       const ed = defOf(element);
-      if (ed.type === 'number') return { kind: 'numberList', key, path, nullable, min: numberBounds(ed).min };
+      if (ed.type === 'number') {
+        const { min, max } = numberBounds(ed);
+        return { ...base, kind: 'numberList', min, max };
+      }
+      if (ed.type === 'string') return { ...base, kind: 'textList' };
       const options = ed.type === 'union' ? (ed.options ?? []) : [element];
       const variants = options.map((o) => {
         const od = defOf(unwrap(o).node);
-        const kindSchema = od.shape?.kind ? defOf(unwrap(od.shape.kind).node) : undefined;
-        const kindValue = String(kindSchema?.values?.[0] ?? 'item');
-        return { kind: kindValue, fields: (index: number) => objectFields(od, `${path}.${index}`).filter((f) => f.key !== 'kind') };
+        const kindValue = literalOf(o, 'kind') ?? 'item';
+        return { kind: kindValue, fields: (index: number) => objectFields(od, `${path}.${index}`, `${textPath}.${index}`).filter((f) => f.key !== 'kind') };
       });
-      return { kind: 'variantList', key, path, nullable, variants };
+      return { ...base, kind: 'variantList', variants };
     }
     default:
       // Anything the form cannot edit yet is still shown (read-only) rather than silently dropped.
-      return { kind: 'literal', key, path, nullable, value: `(${def.type})` };
+      return { ...base, kind: 'literal', value: `(${def.type})` };
   }
 }
 
-function objectFields(def: Def, prefix: string): FieldSpec[] {
-  return Object.entries(def.shape ?? {}).map(([key, child]) => field(key, prefix ? `${prefix}.${key}` : key, child));
+function objectFields(def: Def, prefix: string, textPrefix: string): FieldSpec[] {
+  return Object.entries(def.shape ?? {}).map(([key, child]) => field(key, prefix ? `${prefix}.${key}` : key, textPrefix ? `${textPrefix}.${key}` : key, child));
 }
 
 /** The top-level fields of the experiment form (seed, task, model, train, eval, instruments). */
 export function experimentFields(): readonly FieldSpec[] {
-  return objectFields(defOf(unwrap(experimentSchema).node), '');
+  return objectFields(defOf(unwrap(experimentSchema).node), '', '');
+}
+
+/** The variant of a union the draft has chosen (by its discriminator's value), or undefined. */
+export function chosenVariant(spec: Extract<FieldSpec, { kind: 'union' }>, value: unknown): Variant | undefined {
+  const kind = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[spec.discriminator] : undefined;
+  return spec.variants.find((v) => v.kind === kind);
+}
+
+/**
+ * Every path the form shows: of every variant, or, given a draft, of the variants it has chosen
+ * only. A problem at any other path (an unknown field, a field of the kind left behind) is listed
+ * above the form rather than lost.
+ */
+export function formPaths(fields: readonly FieldSpec[], draft?: unknown): Set<string> {
+  const out = new Set<string>();
+  const walk = (list: readonly FieldSpec[]) => {
+    for (const f of list) {
+      out.add(f.path);
+      if (f.kind === 'group') walk(f.children);
+      if (f.kind === 'union') {
+        out.add(`${f.path}.${f.discriminator}`);
+        const chosen = draft === undefined ? f.variants : [chosenVariant(f, valueAt(draft, f.path))].filter((v) => v !== undefined);
+        for (const v of chosen) walk(v.children);
+      }
+    }
+  };
+  walk(fields);
+  return out;
 }
 
 /** "≥ 0", "> 0", "≤ 0.999": the bound as a hint. */

@@ -110,3 +110,23 @@ describe('image tasks and models', () => {
     expect(resolveExperiment({ task: { kind: 'mnist', trainSize: 60000, files } }).task).toMatchObject({ trainSize: 60000, files });
   });
 });
+
+describe('changing a kind over a preset', () => {
+  it('a part of another kind replaces the preset\'s part instead of merging into it', () => {
+    const merged = mergeConfig(presetByName('quick').config, { task: { kind: 'mnist', trainSize: 500 }, model: { kind: 'mlp', width: 32 } });
+    expect(merged.task).toEqual({ kind: 'mnist', trainSize: 500 });
+    expect(resolveExperiment(merged).model).toMatchObject({ kind: 'mlp', width: 32 });
+    // Same kind: still a merge.
+    expect(mergeConfig(presetByName('quick').config, { task: { kind: 'sparse-coding', k: 5 } }).task).toMatchObject({ d: 64, k: 5, trainSize: 4000 });
+  });
+
+  it('--set task.kind=mnist over quick starts the task afresh; the model must follow', () => {
+    let c = setConfigPath(presetByName('quick').config, 'task.kind', 'mnist');
+    expect(c.task).toEqual({ kind: 'mnist' });
+    expect(() => resolveExperiment(c)).toThrow(/model\.kind = "two-layer": the mnist task trains an "mlp" or a "cnn"/);
+    c = setConfigPath(c, 'model.kind', 'mlp');
+    expect(resolveExperiment(c).model).toMatchObject({ kind: 'mlp', width: 256 });
+    // Setting the kind a part already has keeps its fields.
+    expect(setConfigPath(presetByName('quick').config, 'task.kind', 'sparse-coding').task).toMatchObject({ d: 64 });
+  });
+});
