@@ -160,9 +160,9 @@ export function withLoaded(draft: Draft, loaded: Record<string, unknown>): Draft
 }
 
 /**
- * The sections (`task`, `model`) whose kind in the draft differs from the preset's. Changes to
- * such a section cannot be laid over that preset: the preset's fields of its own kind would be
- * merged into the new kind's (quick's task.d into an MNIST task), which the schema refuses.
+ * The sections (`task`, `model`) whose kind in the draft differs from the preset's. The page then
+ * lays its changes over the defaults rather than the preset: the preset says nothing about the
+ * new kind, and the command line it shows reads as the experiment on the form.
  */
 export function kindsChangedFrom(presetConfig: unknown, draft: Draft): ('task' | 'model')[] {
   const preset = experimentSchema.parse(presetConfig);

@@ -63,6 +63,29 @@
  * The column-layout training kernels (thresholdFromNorms, logisticStep, relativeThresholdGradient
  * on Wt [d, m], U = Xb @ Wt, dWt = XbT @ G) compute the same step but, because Wt and G are
  * right-hand operands that change every step, tfjs-wasm repacks both each step.
+ *
+ * The image MLP (../models/mlp.ts, softmax over C classes, a trained output layer V [m, C] and
+ * biases) has its own kernels in the row layout (transposeInto, biasActivation, outputLogits,
+ * softmaxCrossEntropy, multiclassMarginGradient, outputLayerGradients, hiddenGradient,
+ * columnSums, signedColumnSums), used as:
+ *
+ *   // training step (VT [C, m], Z [B, C], dV, de, dU [B, m], dc: workspaces)
+ *   K.transposeInto(V, VT);
+ *   const H = tf.matMul(Xb, W);                         // [B, m], W [d, m]
+ *   K.biasActivation(H, c, null);                       // ReLU (or b [m]: the symmetric threshold)
+ *   K.outputLogits(H, VT, e, Z);
+ *   const loss = K.softmaxCrossEntropy(Z, y, scale);    // Z is now dZ
+ *   K.outputLayerGradients(H, Z, dV, de);
+ *   K.hiddenGradient(H, Z, VT, dU);
+ *   K.columnSums(dU, dc);
+ *   const dW = tf.matMul(XbT, dU);                      // [d, m]; then the optimiser kernels
+ *
+ *   // attack step: the same forward, then K.multiclassMarginGradient(Z, y, margin) in place of the
+ *   // softmax, K.hiddenGradient(H, Z, VT, dU) and grad = tf.matMul(dU, WT) with WT = W^T made
+ *   // once per attack by K.transposeInto.
+ *
+ * There the right-hand operands are W (repacked once per step, and reused by an attack's steps)
+ * and dU (N x m, the smallest operand of dW = X^T dU).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -123,6 +146,15 @@ const REQUIRED_EXPORTS = [
   'thresholdFromRowNorms',
   'logisticStepT',
   'relativeThresholdGradientRows',
+  'transposeInto',
+  'biasActivation',
+  'outputLogits',
+  'softmaxCrossEntropy',
+  'multiclassMarginGradient',
+  'outputLayerGradients',
+  'hiddenGradient',
+  'columnSums',
+  'signedColumnSums',
 ] as const;
 
 /**
@@ -191,6 +223,15 @@ interface RawKernels {
   thresholdFromRowNorms(w: number, m: number, d: number, rho: number, bOut: number, invNormOut: number): void;
   logisticStepT(ut: number, b: number, y: number, sampleScale: number, a: number, B: number, m: number, gt: number, dbl: number): number;
   relativeThresholdGradientRows(dw: number, w: number, dbl: number, invNorm: number, rho: number, m: number, d: number): void;
+  transposeInto(src: number, rows: number, cols: number, dst: number): void;
+  biasActivation(u: number, c: number, b: number, threshold: number, N: number, m: number): void;
+  outputLogits(h: number, vt: number, e: number, N: number, m: number, C: number, z: number): void;
+  softmaxCrossEntropy(z: number, y: number, scale: number, N: number, C: number): number;
+  multiclassMarginGradient(z: number, y: number, N: number, C: number, marginOut: number): void;
+  outputLayerGradients(h: number, dz: number, N: number, m: number, C: number, dv: number, de: number): void;
+  hiddenGradient(h: number, dz: number, vt: number, N: number, m: number, C: number, du: number): void;
+  columnSums(a: number, N: number, m: number, out: number): void;
+  signedColumnSums(a: number, s: number, N: number, m: number, out: number): void;
 }
 
 /** The slice of tfjs-backend-wasm's BackendWasm this module uses. */
@@ -307,6 +348,87 @@ export interface FusedKernels {
    * in place on dW [m, d]. W [m, d], dbl [m], invNorm [m].
    */
   relativeThresholdGradientRows(dW: tf.Tensor, W: tf.Tensor, dbl: tf.Tensor, invNorm: tf.Tensor, rho: number): void;
+
+  // ---- image MLP, row layout (one row per sample): U = X W [N, m], H [N, m], Z / dZ [N, C],
+  //      V [m, C] used as VT = V^T [C, m]. Float32 elementwise; long sums (over the hidden units or
+  //      the rows) are float32 partial sums of <= 4 terms per lane accumulated in float64.
+
+  /** dst [cols, rows] = src [rows, cols]^T (4 x 4 tiles in registers). */
+  transposeInto(src: tf.Tensor, dst: tf.Tensor): void;
+
+  /**
+   * H = s(U + c) in place on U [N, m] (c [m]): ReLU max(t, 0) when `b` is null, else the symmetric
+   * thresholded ReLU s_b(t) = t - clamp(t, -b_i, b_i) with b [m] (b_i >= 0). Either way the
+   * derivative mask is [H != 0], which the backward kernels read from H.
+   */
+  biasActivation(U: tf.Tensor, c: tf.Tensor, b: tf.Tensor | null): void;
+
+  /** Logits Z [N, C] = H VT^T + e: z_nk = e_k + sum_i H[n,i] VT[k,i]. H [N, m], VT [C, m], e [C]. */
+  outputLogits(H: tf.Tensor, VT: tf.Tensor, e: tf.Tensor, Z: tf.Tensor): void;
+
+  /**
+   * Softmax cross-entropy in place on the logits Z [N, C], which become dZ_n = s_n (softmax(z_n) -
+   * e_{y_n}); returns sum_n s_n (logsumexp(z_n) - z_{n,y_n}) (float64 per row). y [N] holds class
+   * indices (as float32; truncated like tf.cast; outside 0..C-1: no target, as tf.oneHot gives);
+   * s = scale [N].
+   */
+  softmaxCrossEntropy(Z: tf.Tensor, y: tf.Tensor, scale: tf.Tensor): number;
+
+  /**
+   * The multi-class margin in place on the logits Z [N, C] (C >= 2), which become the gradient of the
+   * NEGATIVE margin, dZ_n = e_{j*} - e_{y_n}: margin_n = z_{n,y} - z_{n,j*} into margin [N], j* the
+   * first j != y_n of largest z_nj (a tie gives margin 0, which counts as a failure).
+   */
+  multiclassMarginGradient(Z: tf.Tensor, y: tf.Tensor, margin: tf.Tensor): void;
+
+  /** Output-layer gradients: dV [m, C] = H^T dZ and de [C] = sum_n dZ_n. H [N, m], dZ [N, C]. */
+  outputLayerGradients(H: tf.Tensor, dZ: tf.Tensor, dV: tf.Tensor, de: tf.Tensor): void;
+
+  /**
+   * Hidden-layer gradient dU [N, m] = (dZ VT) * [H != 0] (the sum over classes in float32, zero
+   * entries of dZ skipped). H [N, m], dZ [N, C], VT [C, m].
+   */
+  hiddenGradient(H: tf.Tensor, dZ: tf.Tensor, VT: tf.Tensor, dU: tf.Tensor): void;
+
+  /** out_i = sum_n A[n,i] (A [N, m], out [m]): a bias gradient. */
+  columnSums(A: tf.Tensor, out: tf.Tensor): void;
+
+  /**
+   * out_i = sum_n A[n,i] sign(S[n,i]) (sign from S's sign bit; A, S [N, m]). With A = dU, S = H it
+   * is dbl_i, the threshold term of `relativeThresholdGradient` (dL/db_i = -dbl_i).
+   */
+  signedColumnSums(A: tf.Tensor, S: tf.Tensor, out: tf.Tensor): void;
+}
+
+/**
+ * Workspace tensors for kernel outputs, by name and shape: made once (tf.zeros, kept out of any
+ * enclosing tf.tidy), then overwritten in place by the kernels. `put` hands over a tensor made
+ * elsewhere (e.g. a matMul result) under a name, freeing the one it replaces.
+ */
+export class KernelWorkspace {
+  private readonly tensors = new Map<string, tf.Tensor>();
+
+  get(name: string, shape: readonly number[]): tf.Tensor {
+    const key = `${name}:${shape.join('x')}`;
+    let t = this.tensors.get(key);
+    if (!t) {
+      t = tf.keep(tf.zeros([...shape]));
+      this.tensors.set(key, t);
+    }
+    return t;
+  }
+
+  put<T extends tf.Tensor>(name: string, t: T): T {
+    const old = this.tensors.get(name);
+    if (old && old !== t) old.dispose();
+    this.tensors.set(name, tf.keep(t));
+    return t;
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,6 +804,121 @@ function makeKernels(
       noOverlap(fn, [dw], [dw, w, db, inv]);
       raw.relativeThresholdGradientRows(dw.off, w.off, db.off, inv.off, rho, m, d);
       invalidate(dw);
+    },
+
+    transposeInto(src, dst) {
+      const fn = 'transposeInto';
+      checkBackend(fn);
+      const s = mat(fn, 'src', src, null, null);
+      const [rows, cols] = src.shape as [number, number];
+      const t = mat(fn, 'dst', dst, cols, rows);
+      noOverlap(fn, [t], [s, t]);
+      raw.transposeInto(s.off, rows, cols, t.off);
+      invalidate(t);
+    },
+
+    biasActivation(U, c, b) {
+      const fn = 'biasActivation';
+      checkBackend(fn);
+      const u = mat(fn, 'U', U, null, null);
+      const [N, m] = U.shape as [number, number];
+      const cc = vec(fn, 'c', c, m);
+      const bb = b ? vec(fn, 'b', b, m) : null;
+      noOverlap(fn, [u], bb ? [u, cc, bb] : [u, cc]);
+      raw.biasActivation(u.off, cc.off, bb ? bb.off : 0, bb ? 1 : 0, N, m);
+      invalidate(u);
+    },
+
+    outputLogits(H, VT, e, Z) {
+      const fn = 'outputLogits';
+      checkBackend(fn);
+      const h = mat(fn, 'H', H, null, null);
+      const [N, m] = H.shape as [number, number];
+      const vt = mat(fn, 'VT', VT, null, m);
+      const C = VT.shape[0] as number;
+      const ee = vec(fn, 'e', e, C);
+      const z = mat(fn, 'Z', Z, N, C);
+      noOverlap(fn, [z], [h, vt, ee, z]);
+      raw.outputLogits(h.off, vt.off, ee.off, N, m, C, z.off);
+      invalidate(z);
+    },
+
+    softmaxCrossEntropy(Z, y, scale) {
+      const fn = 'softmaxCrossEntropy';
+      checkBackend(fn);
+      const z = mat(fn, 'Z', Z, null, null);
+      const [N, C] = Z.shape as [number, number];
+      if (C < 1) throw new Error(`${fn}: Z needs at least one class`);
+      const yy = vec(fn, 'y', y, N);
+      const ss = vec(fn, 'scale', scale, N);
+      noOverlap(fn, [z], [z, yy, ss]);
+      const loss = raw.softmaxCrossEntropy(z.off, yy.off, ss.off, N, C);
+      invalidate(z);
+      return loss;
+    },
+
+    multiclassMarginGradient(Z, y, margin) {
+      const fn = 'multiclassMarginGradient';
+      checkBackend(fn);
+      const z = mat(fn, 'Z', Z, null, null);
+      const [N, C] = Z.shape as [number, number];
+      if (C < 2) throw new Error(`${fn}: the margin needs at least two classes, Z has ${C}`);
+      const yy = vec(fn, 'y', y, N);
+      const mg = vec(fn, 'margin', margin, N);
+      noOverlap(fn, [z, mg], [z, yy, mg]);
+      raw.multiclassMarginGradient(z.off, yy.off, N, C, mg.off);
+      invalidate(z, mg);
+    },
+
+    outputLayerGradients(H, dZ, dV, de) {
+      const fn = 'outputLayerGradients';
+      checkBackend(fn);
+      const h = mat(fn, 'H', H, null, null);
+      const [N, m] = H.shape as [number, number];
+      const z = mat(fn, 'dZ', dZ, N, null);
+      const C = dZ.shape[1] as number;
+      const dv = mat(fn, 'dV', dV, m, C);
+      const dee = vec(fn, 'de', de, C);
+      noOverlap(fn, [dv, dee], [h, z, dv, dee]);
+      raw.outputLayerGradients(h.off, z.off, N, m, C, dv.off, dee.off);
+      invalidate(dv, dee);
+    },
+
+    hiddenGradient(H, dZ, VT, dU) {
+      const fn = 'hiddenGradient';
+      checkBackend(fn);
+      const h = mat(fn, 'H', H, null, null);
+      const [N, m] = H.shape as [number, number];
+      const z = mat(fn, 'dZ', dZ, N, null);
+      const C = dZ.shape[1] as number;
+      const vt = mat(fn, 'VT', VT, C, m);
+      const du = mat(fn, 'dU', dU, N, m);
+      noOverlap(fn, [du], [h, z, vt, du]);
+      raw.hiddenGradient(h.off, z.off, vt.off, N, m, C, du.off);
+      invalidate(du);
+    },
+
+    columnSums(A, out) {
+      const fn = 'columnSums';
+      checkBackend(fn);
+      const a = mat(fn, 'A', A, null, null);
+      const [N, m] = A.shape as [number, number];
+      const o = vec(fn, 'out', out, m);
+      noOverlap(fn, [o], [a, o]);
+      raw.columnSums(a.off, N, m, o.off);
+      invalidate(o);
+    },
+
+    signedColumnSums(A, S, out) {
+      const fn = 'signedColumnSums';
+      checkBackend(fn);
+      const a = mat(fn, 'A', A, null, null);
+      const [N, m] = A.shape as [number, number];
+      const s = mat(fn, 'S', S, N, m);
+      const o = vec(fn, 'out', out, m);
+      noOverlap(fn, [o], [a, s, o]);
+      raw.signedColumnSums(a.off, s.off, N, m, o.off);
+      invalidate(o);
     },
   };
 }

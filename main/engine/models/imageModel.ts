@@ -10,7 +10,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { BinaryClassifier, InputGradientSession } from './classifier.ts';
-import { fusedPgdRunner } from '../fusedImageSteps.ts';
+import { fusedPgdRunner } from '../fusedPgd.ts';
 
 /** A named host copy of one parameter tensor, in the engine's own layout. */
 export interface HostTensor {

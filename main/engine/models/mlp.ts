@@ -17,12 +17,22 @@
  * The input gradient of the attacks is dX = dU W^T with dZ the margin's gradient. Checked against
  * finite differences in the tests.
  *
+ * On tfjs-wasm the same maths also runs through the fused kernels of ../kernels
+ * (`kernelLossAndGradients`, and `openInputGradient` when kernels are given): the two large
+ * matMuls stay tfjs matMuls, and everything between them, which tfjs runs as ~25 elementwise and
+ * reduction ops (bias broadcast, masks, the softmax / one-hot / argmax chain, column sums, the
+ * 10-wide output layer), is 7 kernel calls (9 with the threshold) that work in place on one [N, m]
+ * buffer in the row layout. Every changing operand that XNNPACK must repack sits where it is
+ * cheapest: U = X W repacks W once per step (an attack's steps, and the training step after an
+ * attack, reuse that packing), dW = X^T dU repacks only dU [N, m]; the attack's dX = dU W^T takes
+ * W^T, transposed once per attack by a kernel (tf.transpose of 784 x 256 costs milliseconds on wasm).
+ *
  * Init: He, std sqrt(2 / fan-in), times `initScale` in both layers; at 0.05 the learned features
  * dominate what is left of the init, which is the regime where the pictures show purification.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MlpModel } from '../../../shared/config.ts';
-import type { FusedKernels } from '../kernels/fusedKernels.ts';
+import { KernelWorkspace, type FusedKernels } from '../kernels/fusedKernels.ts';
 import { RandomStream } from '../random.ts';
 import { readScalar } from '../readBack.ts';
 import type { InputGradientSession } from './classifier.ts';
@@ -83,10 +93,12 @@ export class Mlp implements ImageModel {
     return new Mlp(spec, picture, classes, [transpose(rows, m, d), new Float32Array(m), V, new Float32Array(classes)]);
   }
 
-  /** A model from a flat parameter vector (the checkpoint layout). */
+  /** A model from a flat parameter vector (the checkpoint layout, PyTorch's: see `sizesOf`). */
   static fromFlat(spec: MlpModel, picture: ImageShape, classes: number, flat: Float32Array): Mlp {
     const d = picture.height * picture.width * picture.channels;
-    return new Mlp(spec, picture, classes, split(flat, sizesOf(d, spec.width, classes)));
+    const m = spec.width;
+    const [W, c, V, e] = split(flat, sizesOf(d, m, classes)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    return new Mlp(spec, picture, classes, [transpose(W, m, d), c, transpose(V, classes, m), e]);
   }
 
   parameters(): tf.Tensor[] {
@@ -145,7 +157,69 @@ export class Mlp implements ImageModel {
     });
   }
 
-  openInputGradient(): InputGradientSession {
+  /**
+   * `lossAndGradients` through the fused wasm kernels, in the row layout (one row per sample):
+   *   H = s(X W + c) in place on the matMul's output;  Z = H V + e;  dZ, loss (softmax cross-entropy);
+   *   dV = H^T dZ, de = sum_n dZ;  dU = (dZ V^T) * [H != 0];  dc = sum_n dU;  dW = X^T dU,
+   * and for the threshold activation b = rho ||w_i|| before, and dW_i -= rho w_i / ||w_i|| dbl_i after,
+   * with dbl_i = sum_n dU_ni sign(H_ni) (= -dL/db_i). Returns the loss on the host (the kernel sums
+   * it in float64; nothing is read back from the device) and the gradients [dW, dc, dV, de], which
+   * live in `work` until its next use.
+   */
+  kernelLossAndGradients(
+    kernels: FusedKernels,
+    work: KernelWorkspace,
+    x: tf.Tensor2D,
+    xT: tf.Tensor2D,
+    y: tf.Tensor1D,
+    scale: tf.Tensor1D,
+  ): { loss: number; gradients: tf.Tensor[] } {
+    const n = x.shape[0];
+    const m = this.width;
+    const C = this.classes;
+    const { VT, b, invNorm } = this.kernelWeights(kernels, work);
+    const H = tf.matMul(x, this.W); // [n, m]: U without the bias, made H in place
+    kernels.biasActivation(H, this.c, b);
+    const dZ = work.get('Z', [n, C]);
+    kernels.outputLogits(H, VT, this.e, dZ);
+    const loss = kernels.softmaxCrossEntropy(dZ, y, scale);
+    const dV = work.get('dV', [m, C]);
+    const de = work.get('de', [C]);
+    kernels.outputLayerGradients(H, dZ, dV, de);
+    const dU = work.get('dU', [n, m]);
+    kernels.hiddenGradient(H, dZ, VT, dU);
+    const dc = work.get('dc', [m]);
+    kernels.columnSums(dU, dc);
+    const dW = work.put('dW', tf.matMul(xT, dU));
+    if (b && invNorm) {
+      const dbl = work.get('dbl', [m]);
+      kernels.signedColumnSums(dU, H, dbl);
+      kernels.relativeThresholdGradient(dW, this.W, dbl, invNorm, this.spec.thresholdRatio);
+    }
+    H.dispose();
+    return { loss, gradients: [dW, dc, dV, de] };
+  }
+
+  /** V^T [C, m] for the kernels and, for the threshold activation, b_i = rho ||w_i|| and 1 / ||w_i||, in `work`. */
+  private kernelWeights(kernels: FusedKernels, work: KernelWorkspace): { VT: tf.Tensor; b: tf.Tensor | null; invNorm: tf.Tensor | null } {
+    const m = this.width;
+    const VT = work.get('VT', [this.classes, m]);
+    kernels.transposeInto(this.V, VT);
+    if (this.spec.activation === 'relu') return { VT, b: null, invNorm: null };
+    const b = work.get('b', [m]);
+    const invNorm = work.get('invNorm', [m]);
+    kernels.thresholdFromNorms(this.W, this.spec.thresholdRatio, b, invNorm);
+    return { VT, b, invNorm };
+  }
+
+  /**
+   * Input gradients for the attacks, with the weights as they are now. With fused kernels (by
+   * default the model's `pgdKernels`) the margin and its gradient run through them (see
+   * `kernelLossAndGradients`, with the margin kernel in place of the softmax) and PGD runs through
+   * the fused step loop; otherwise through tfjs ops.
+   */
+  openInputGradient(kernels: FusedKernels | null = this.pgdKernels): InputGradientSession {
+    if (kernels) return this.openKernelInputGradient(kernels);
     const WT = tf.transpose(this.W) as tf.Tensor2D; // [m, d]: dX = dU W^T as a plain matMul
     return inputGradientSession(
       (x, y) =>
@@ -157,6 +231,33 @@ export class Mlp implements ImageModel {
         }),
       this.pgdKernels,
       () => WT.dispose(),
+    );
+  }
+
+  private openKernelInputGradient(kernels: FusedKernels): InputGradientSession {
+    const m = this.width;
+    const C = this.classes;
+    const { W, c, e } = this;
+    const work = new KernelWorkspace();
+    const { VT, b } = this.kernelWeights(kernels, work);
+    const WT = work.get('WT', [m, this.inputDim]);
+    kernels.transposeInto(W, WT);
+    return inputGradientSession(
+      (x, y) => {
+        const n = x.shape[0];
+        const H = tf.matMul(x, W);
+        kernels.biasActivation(H, c, b);
+        const dZ = work.get('Z', [n, C]);
+        kernels.outputLogits(H, VT, e, dZ);
+        const margin = tf.zeros([n]) as tf.Tensor1D;
+        kernels.multiclassMarginGradient(dZ, y, margin);
+        const dU = work.get('dU', [n, m]);
+        kernels.hiddenGradient(H, dZ, VT, dU);
+        H.dispose();
+        return { margin, gradient: tf.matMul(dU, WT) as tf.Tensor2D };
+      },
+      kernels,
+      () => work.dispose(),
     );
   }
 
