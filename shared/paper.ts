@@ -60,7 +60,7 @@ export const claimMeta: Readonly<Record<ClaimId, ClaimMeta>> = {
     id: 'C4',
     fileStem: 'C4-lower-bound',
     size: 'wide',
-    title: 'C4. Linear models, random features and the NTK cannot be robust there',
+    title: 'C4. Linear models, quadratics, random features and the NTK cannot be robust there',
     statement:
       "Linear classifiers, low-degree polynomials and the network's neural tangent kernel cannot be robust at that radius, whatever the training algorithm.",
     criterion: 'holds when every baseline, trained clean or adversarially, stays below the fine-tuned network in worst-case robust accuracy',
