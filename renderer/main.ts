@@ -12,6 +12,7 @@ import App from './App.vue';
 import './styles/fonts.css';
 import './styles/theme.css';
 import './styles/base.css';
+import './styles/exportMenu.css';
 
 // One contract, two transports: the desktop shell's preload exposes `window.lab` (named
 // functions over a MessagePort to the engine); browser mode has none and uses HTTP + WebSocket.

@@ -14,6 +14,7 @@ import { pgdPerturb } from './attacks/pgd.ts';
 import type { OptimizerState } from './checkpoint.ts';
 import { createImageTrainer } from './imageTrainer.ts';
 import { KernelWorkspace, type FusedKernels } from './kernels/fusedKernels.ts';
+import { LossAccumulator } from './lossAccumulator.ts';
 import type { BinaryClassifier } from './models/classifier.ts';
 import type { ImageModel } from './models/imageModel.ts';
 import { Mlp } from './models/mlp.ts';
@@ -34,7 +35,7 @@ export function createFusedImageTrainer(model: ImageModel, config: ResolvedExper
   model.setParameters(model.parameters().map((p) => tf.add(p, 0)));
   let velocity: tf.Tensor[] | null = null;
   let t = 0;
-  let lossSum: tf.Scalar = tf.scalar(0);
+  const losses = new LossAccumulator();
   return {
     ...generic,
     step(x, xT, y, scale, lr) {
@@ -48,9 +49,8 @@ export function createFusedImageTrainer(model: ImageModel, config: ResolvedExper
         velocity ??= params.map((p) => tf.zeros(p.shape));
         params.forEach((p, i) => kernels.momentumUpdate(p, gradients[i]!, velocity![i]!, lr, spec.momentum));
       }
-      const next = tf.add(lossSum, loss) as tf.Scalar;
-      tf.dispose([lossSum, loss, ...gradients]);
-      lossSum = next;
+      tf.dispose(gradients);
+      losses.add(loss);
     },
     exportState(): OptimizerState {
       const tensors: Record<string, Float32Array> = {};
@@ -70,16 +70,11 @@ export function createFusedImageTrainer(model: ImageModel, config: ResolvedExper
         });
       }
     },
-    takeLoss() {
-      const value = lossSum.dataSync()[0]!;
-      lossSum.dispose();
-      lossSum = tf.scalar(0);
-      return value;
-    },
+    takeLoss: () => losses.take(),
     dispose() {
       generic.dispose();
       tf.dispose(velocity ?? []);
-      lossSum.dispose();
+      losses.dispose();
     },
   };
 }

@@ -8,20 +8,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedExperiment } from '../../shared/config.ts';
 import { pgdPerturb } from './attacks/pgd.ts';
 import type { ImageModel } from './models/imageModel.ts';
+import { LossAccumulator } from './lossAccumulator.ts';
 import { Optimizer } from './optimizer.ts';
 import type { Trainer } from './train.ts';
 
 export function createImageTrainer(model: ImageModel, config: ResolvedExperiment): Trainer {
   const optimizer = new Optimizer(config.train.optimizer);
-  // The loss stays on the device, summed over the epoch's steps, and is read once (takeLoss).
-  let lossSum: tf.Scalar = tf.scalar(0);
+  const losses = new LossAccumulator();
   return {
     step(x, xT, y, scale, lr) {
       const { loss, gradients } = model.lossAndGradients(x, xT, y, scale);
       model.setParameters(optimizer.step(model.parameters(), gradients, lr));
-      const next = tf.add(lossSum, loss) as tf.Scalar;
-      tf.dispose([lossSum, loss, ...gradients]);
-      lossSum = next;
+      tf.dispose(gradients);
+      losses.add(loss);
     },
     perturb(x, y, attack) {
       return pgdPerturb(model, x, y, attack);
@@ -35,15 +34,10 @@ export function createImageTrainer(model: ImageModel, config: ResolvedExperiment
     importState(state) {
       optimizer.importState(state, model.parameters().map((p) => p.shape));
     },
-    takeLoss() {
-      const value = lossSum.dataSync()[0]!;
-      lossSum.dispose();
-      lossSum = tf.scalar(0);
-      return value;
-    },
+    takeLoss: () => losses.take(),
     dispose() {
       optimizer.dispose();
-      lossSum.dispose();
+      losses.dispose();
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Phase } from '../../shared/events.ts';
 import { pgdPerturb } from './attacks/pgd.ts';
 import { disposeBatches, epochBatches, type Batch } from './batches.ts';
 import type { TwoLayerNet } from './models/twoLayerNet.ts';
+import { LossAccumulator } from './lossAccumulator.ts';
 import { learningRate, Optimizer } from './optimizer.ts';
 import type { RandomStream } from './random.ts';
 import type { Dataset } from './tasks/dataset.ts';
@@ -48,7 +49,7 @@ export interface Trainer {
 /** The trainer for any backend: hand-written gradients, tfjs ops, the configured optimiser. */
 export function createGenericTrainer(net: TwoLayerNet, config: ResolvedExperiment): Trainer {
   const optimizer = new Optimizer(config.train.optimizer);
-  let lossSum: tf.Scalar = tf.scalar(0);
+  const losses = new LossAccumulator();
   return {
     step(x, xT, y, scale, lr) {
       const grads = net.gradients(x, xT, y, scale);
@@ -63,9 +64,8 @@ export function createGenericTrainer(net: TwoLayerNet, config: ResolvedExperimen
       if (b !== updated[1]) updated[1]?.dispose();
       if (net.thresholdMode !== 'learned') b = net.b;
       net.setParameters(updated[0] as tf.Tensor2D, b);
-      const next = tf.add(lossSum, grads.loss) as tf.Scalar;
-      tf.dispose([lossSum, grads.loss, grads.dWt, ...(grads.db ? [grads.db] : [])]);
-      lossSum = next;
+      tf.dispose([grads.dWt, ...(grads.db ? [grads.db] : [])]);
+      losses.add(grads.loss);
     },
     perturb(x, y, attack) {
       return pgdPerturb(net, x, y, attack);
@@ -79,15 +79,10 @@ export function createGenericTrainer(net: TwoLayerNet, config: ResolvedExperimen
     importState(state) {
       optimizer.importState(state, net.b && net.thresholdMode === 'learned' ? [net.Wt.shape, net.b.shape] : [net.Wt.shape]);
     },
-    takeLoss() {
-      const value = lossSum.dataSync()[0]!;
-      lossSum.dispose();
-      lossSum = tf.scalar(0);
-      return value;
-    },
+    takeLoss: () => losses.take(),
     dispose() {
       optimizer.dispose();
-      lossSum.dispose();
+      losses.dispose();
     },
   };
 }

@@ -9,10 +9,11 @@
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumPath, launchBrowser, type Browser } from './support/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, chromiumPath } from './support/browser.ts';
 import { labCall } from './support/labCall.ts';
-import { startLabServer, waitForServerEntry, type LabServer } from './support/labServer.ts';
+import type { LabServer } from './support/labServer.ts';
+import { workbenchSession } from './support/session.ts';
 import { shootBothThemes } from './support/screenshots.ts';
 
 if (!chromiumAvailable) {
@@ -30,24 +31,13 @@ const kind = (page: Page, section: 'task' | 'model', value: string) => page.loca
 const tinyMnist = { 'task.trainSize': '500', 'model.width': '32', 'train.cleanEpochs': '2', 'train.adversarialEpochs': '1', 'eval.testSize': '200' };
 
 describe.skipIf(!chromiumAvailable)('image experiments in the setup form', () => {
+  const session = workbenchSession();
+  const shots = session.shots;
   let server: LabServer;
-  let browser: Browser;
   let page: Page;
-  const shots: string[] = [];
-
-  beforeAll(async () => {
-    if (!(await waitForServerEntry(10 * 60_000))) throw new Error('main/web/main.ts did not appear within 10 minutes');
-    server = await startLabServer({ timeoutMs: 240_000 });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-  }, 600_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (shots.length) console.log(`e2e screenshots:\n  ${shots.join('\n  ')}`);
-  }, 60_000);
+  beforeAll(() => {
+    ({ server, page } = session);
+  });
 
   it('switches the model with the task and brings the sparse-coding values back', async () => {
     await page.goto(`${server.url}#/setup`);

@@ -10,10 +10,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumPath, launchBrowser, type Browser } from './support/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, chromiumPath } from './support/browser.ts';
 import { labCall } from './support/labCall.ts';
-import { startLabServer, waitForServerEntry, type LabServer } from './support/labServer.ts';
+import type { LabServer } from './support/labServer.ts';
+import { workbenchSession } from './support/session.ts';
 import { shootBothThemes } from './support/screenshots.ts';
 
 if (!chromiumAvailable) {
@@ -28,24 +29,13 @@ const tinyChanges = ['task.d=24', 'task.trainSize=600', 'model.width=16', 'train
 const card = (page: Page, claim: string) => page.locator(`[data-claim="${claim}"]`);
 
 describe.skipIf(!chromiumAvailable)('the Paper page in a browser', () => {
+  const session = workbenchSession();
+  const shots = session.shots;
   let server: LabServer;
-  let browser: Browser;
   let page: Page;
-  const shots: string[] = [];
-
-  beforeAll(async () => {
-    if (!(await waitForServerEntry(10 * 60_000))) throw new Error('main/web/main.ts did not appear within 10 minutes');
-    server = await startLabServer({ timeoutMs: 240_000 });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-  }, 600_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (shots.length) console.log(`e2e screenshots:\n  ${shots.join('\n  ')}`);
-  }, 60_000);
+  beforeAll(() => {
+    ({ server, page } = session);
+  });
 
   it('opens from the header on the flagship, takes a tiny experiment in its form, and names a bad change', async () => {
     await page.goto(server.url);

@@ -9,12 +9,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../shared/api.ts';
-import { chromiumAvailable, chromiumPath, launchBrowser, type Browser } from './support/browser.ts';
+import { chromiumAvailable, chromiumPath } from './support/browser.ts';
 import { formatFrameTimes, recordFrameTimes } from './support/frameTime.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
-import { startLabServer, waitForServerEntry, type LabServer } from './support/labServer.ts';
+import type { LabServer } from './support/labServer.ts';
+import { workbenchSession } from './support/session.ts';
 import { setTheme, shootBothThemes } from './support/screenshots.ts';
 import { longRun } from './support/syntheticRun.ts';
 
@@ -39,26 +40,14 @@ const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.p
 const field = (page: Page, path: string) => page.locator(`[name="${path}"]`);
 
 describe.skipIf(!chromiumAvailable)('the workbench in a browser', () => {
+  const session = workbenchSession();
+  const shots = session.shots;
   let server: LabServer;
-  let browser: Browser;
   let page: Page;
-  const shots: string[] = [];
   let liveRunId = '';
-
-  beforeAll(async () => {
-    // The server is written alongside the UI; wait for it rather than fail on a half-landed tree.
-    if (!(await waitForServerEntry(10 * 60_000))) throw new Error('main/web/main.ts did not appear within 10 minutes');
-    server = await startLabServer({ timeoutMs: 240_000 });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-  }, 600_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (shots.length) console.log(`e2e screenshots:\n  ${shots.join('\n  ')}`);
-  }, 60_000);
+  beforeAll(() => {
+    ({ server, page } = session);
+  });
 
   it('refuses requests without the token (401)', async () => {
     const call = await fetch(`${server.origin}/api/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'runs.list', params: {} }) });
