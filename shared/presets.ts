@@ -75,7 +75,7 @@ export const presets: readonly Preset[] = [
         cleanEpochs: 10,
         adversarialEpochs: 5,
         batchSize: 64,
-        optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
+        optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9 },
         attack: { kind: 'pgd', norm: 'linf', eps: 2 / 255, steps: 3, stepSize: null, randomStart: true },
       },
       eval: {

@@ -41,7 +41,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
   if (final) {
     const curveRows: string[][] = [[`robust accuracy vs eps (${finalLabel ?? 'final'})`, ...final.worstCase.eps.map((e) => `eps ${e}`)]];
     for (const curve of [...final.curves, { ...final.worstCase, attack: 'worst case over all' }]) {
-      curveRows.push([curve.attack, ...curve.accuracy.map((a) => a.estimate.toFixed(3))]);
+      curveRows.push([curve.attack, ...curve.accuracy.map((a) => fixed(a.estimate, 3))]);
     }
     parts.push(table(curveRows));
     for (const flag of final.flags ?? []) parts.push(`flag (${flag.code}): ${flag.message}.`);
@@ -52,9 +52,9 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
     parts.push(
       [
         'clean -> robust (w_i = beta_i w_i\' + v_i):',
-        `  neurons with ||beta_i w_i'|| > ||v_i||: ${(100 * d.shareAboveOne).toFixed(1)} %   (median ratio ${d.normRatio.summary.median.toFixed(2)}, median beta ${d.beta.summary.median.toFixed(2)})`,
-        `  cos(w_i, w_i^0) median ${d.cosCleanInit.summary.median.toFixed(3)};  cos(w_i', w_i^0) median ${d.cosRobustInit.summary.median.toFixed(3)}`,
-        `  update W' - W: relative change ${u.relativeChange.toFixed(3)}, effective rank ${u.effectiveRank.toFixed(1)}, stable rank ${u.stableRank.toFixed(2)}`,
+        `  neurons with ||beta_i w_i'|| > ||v_i||: ${fixed(100 * d.shareAboveOne, 1)} %   (median ratio ${fixed(d.normRatio.summary.median, 2)}, median beta ${fixed(d.beta.summary.median, 2)})`,
+        `  cos(w_i, w_i^0) median ${fixed(d.cosCleanInit.summary.median, 3)};  cos(w_i', w_i^0) median ${fixed(d.cosRobustInit.summary.median, 3)}`,
+        `  update W' - W: relative change ${fixed(u.relativeChange, 3)}, effective rank ${fixed(u.effectiveRank, 1)}, stable rank ${fixed(u.stableRank, 2)}`,
       ].join('\n'),
     );
   }
@@ -62,7 +62,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
     parts.push(
       table([
         ['every layer, clean -> robust', 'relative change', 'effective rank', 'stable rank', "units with ||beta w'|| > ||v||"],
-        ...summary.layers.map((l) => [l.layer, l.relativeChange.toFixed(3), l.effectiveRank.toFixed(1), l.stableRank.toFixed(2), `${(100 * l.shareAboveOne).toFixed(1)} %`]),
+        ...summary.layers.map((l) => [l.layer, fixed(l.relativeChange, 3), fixed(l.effectiveRank, 1), fixed(l.stableRank, 2), `${fixed(100 * l.shareAboveOne, 1)} %`]),
       ]),
     );
   }

@@ -1,0 +1,40 @@
+/**
+ * The CLI's closing table: dictionary rows only for the synthetic task, and a value that was not
+ * measured (NaN in memory, null once it has been through JSON) printed as a dash, never a crash.
+ */
+import { describe, expect, it } from 'vitest';
+import { summaryTable } from '../../main/lab/cli/summaryTable.ts';
+import { resolveExperiment } from '../../shared/config.ts';
+import type { ModelSummary, RunSummary } from '../../shared/events.ts';
+
+const model = (robust: number): ModelSummary => ({
+  cleanAccuracy: 0.9,
+  robustAccuracy: robust,
+  worstCaseRobustAccuracy: robust,
+  mixtureDirectionAccuracy: NaN,
+  mixtureRatioMedian: NaN,
+  participationRatioMedian: NaN,
+  coherenceMedian: NaN,
+  intervals: { cleanAccuracy: [0.88, 0.92], robustAccuracy: [robust - 0.02, robust + 0.02], worstCaseRobustAccuracy: [robust - 0.02, robust + 0.02], mixtureDirectionAccuracy: [NaN, NaN] },
+  testSize: 1000,
+});
+const dist = (median: number) => ({ values: [median], summary: { median, q1: median, q3: median, mean: median, min: median, max: median, n: 1 } });
+
+describe('the summary table', () => {
+  it('leaves out the dictionary rows on images and prints unmeasured values (null after JSON) as dashes', () => {
+    const config = resolveExperiment({ task: { kind: 'mnist' } });
+    const summary: RunSummary = {
+      afterClean: model(0.3),
+      final: model(0.8),
+      decomposition: { shareAboveOne: 0.4, beta: dist(NaN), normRatio: dist(NaN), cosCleanInit: dist(0.2), cosRobustInit: dist(0.1) },
+      update: { relativeChange: 0.9, effectiveRank: NaN, stableRank: 3, singularValues: [] },
+      layers: [{ layer: 'fc1.weight', relativeChange: 0.9, effectiveRank: NaN, stableRank: 3, singularValues: [], shareAboveOne: 0.4 }],
+    };
+    const throughJson = JSON.parse(JSON.stringify(summary)) as RunSummary;
+    const text = summaryTable(config, throughJson, undefined);
+    expect(text).not.toMatch(/mixture/);
+    expect(text).toMatch(/median ratio -, median beta -/);
+    expect(text).toMatch(/fc1\.weight +0\.900 +- +3\.00 +40\.0 %/);
+    expect(summaryTable(resolveExperiment({}), throughJson, undefined)).toMatch(/mixture-direction accuracy +- +-/);
+  });
+});
