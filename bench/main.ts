@@ -67,6 +67,17 @@ interface StepFigures {
   pgd: number;
 }
 
+/** Seconds per call to GFLOP/s, for a step of two matMuls of `flops` each (the plain matMul: one). */
+function stepFiguresOf(flops: number, seconds: Record<keyof StepFigures, number>): StepFigures {
+  return {
+    matmul: gflops(flops, seconds.matmul),
+    matmulFresh: gflops(flops, seconds.matmulFresh),
+    train: gflops(2 * flops, seconds.train),
+    trainReused: gflops(2 * flops, seconds.trainReused),
+    pgd: gflops(2 * flops, seconds.pgd),
+  };
+}
+
 function stepFigures(d: number, m: number, B: number, factory: TrainerFactory): StepFigures {
   const config = resolveSparseCoding({
     task: { kind: 'sparse-coding', d, trainSize: Math.max(B, 100) },
@@ -113,14 +124,7 @@ function stepFigures(d: number, m: number, B: number, factory: TrainerFactory): 
   trainer.dispose();
   net.dispose();
   tf.dispose([x, xT, y, scale, W]);
-  const flops = 2 * B * d * m;
-  return {
-    matmul: gflops(flops, matmulSeconds),
-    matmulFresh: gflops(flops, matmulFreshSeconds),
-    train: gflops(2 * flops, trainSeconds),
-    trainReused: gflops(2 * flops, trainReusedSeconds),
-    pgd: gflops(2 * flops, pgdSeconds),
-  };
+  return stepFiguresOf(2 * B * d * m, { matmul: matmulSeconds, matmulFresh: matmulFreshSeconds, train: trainSeconds, trainReused: trainReusedSeconds, pgd: pgdSeconds });
 }
 
 /**
@@ -174,14 +178,7 @@ function mlpStepFigures(d: number, m: number, B: number, fusedKernels: boolean):
   trainer.dispose();
   model.dispose();
   tf.dispose([x, xT, y, scale, W]);
-  const flops = 2 * B * d * m;
-  return {
-    matmul: gflops(flops, matmulSeconds),
-    matmulFresh: gflops(flops, matmulFreshSeconds),
-    train: gflops(2 * flops, trainSeconds),
-    trainReused: gflops(2 * flops, trainReusedSeconds),
-    pgd: gflops(2 * flops, pgdSeconds),
-  };
+  return stepFiguresOf(2 * B * d * m, { matmul: matmulSeconds, matmulFresh: matmulFreshSeconds, train: trainSeconds, trainReused: trainReusedSeconds, pgd: pgdSeconds });
 }
 
 /** Prints one line; returns whether the training and PGD steps reach 60 % of the plain matMul. */
