@@ -8,6 +8,7 @@
  *
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package).
  */
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, chromiumPath } from './support/browser.ts';
@@ -91,5 +92,21 @@ describe.skipIf(!chromiumAvailable)('image experiments in the setup form', () =>
     const detail = await labCall(server, 'runs.get', { id: run!.id });
     expect(detail.config.task).toMatchObject({ kind: 'mnist', trainSize: 500 });
     expect(detail.config.model).toMatchObject({ kind: 'mlp', width: 32, initScale: 0.05 });
+
+    // The hidden neurons as pictures: clean beside robust, a slider over the snapshots
+    // (init, the end of the clean phase, the final epoch), and the picture exported as PNG and SVG.
+    const neurons = page.locator('section.neuron-panel');
+    await eventually(() => neurons.locator('canvas').count()).toBe(2);
+    await eventually(() => neurons.getAttribute('data-snapshots')).toBe('3');
+    expect(await neurons.locator('input[type="range"]').getAttribute('max')).toBe('2');
+    expect(await neurons.locator('canvas').first().getAttribute('aria-label')).toMatch(/clean/);
+    for (const format of ['png', 'svg'] as const) {
+      await neurons.locator('summary', { hasText: 'Export' }).click();
+      const [download] = await Promise.all([page.waitForEvent('download'), neurons.locator(`button[data-format="${format}"]`).click()]);
+      expect(download.suggestedFilename()).toMatch(new RegExp(`\\.${format}$`));
+      const bytes = readFileSync((await download.path())!);
+      if (format === 'png') expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
+      else expect(bytes.toString('utf8')).toMatch(/<svg[\s\S]*data:image\/png;base64,/);
+    }
   }, 120_000);
 });
