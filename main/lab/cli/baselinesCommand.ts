@@ -1,10 +1,10 @@
 /**
  * `lab baselines [run options] | lab baselines ID`: claim C4's lower-bound baselines (a linear
- * classifier, random features on the network's frozen init, the network's tangent model), each
- * trained clean and adversarially on the experiment's data at its eps, printed beside the
- * network after clean training and after clean -> adversarial fine-tuning. Without an ID the
- * network is trained here (not recorded in the store); with a stored run's ID its config and
- * summary are used.
+ * classifier, a quadratic one, random features on the network's frozen init, the network's
+ * tangent model), each trained clean and adversarially on the experiment's data at its eps,
+ * printed beside the network after clean training and after clean -> adversarial fine-tuning,
+ * with C4's verdict (../lowerBound.ts). Without an ID the network is trained here (not recorded
+ * in the store); with a stored run's ID its config and summary are used.
  */
 import { writeFileSync } from 'node:fs';
 import { meanStd } from '../../../shared/aggregate.ts';
