@@ -23,8 +23,8 @@ import { JobQueue } from '../../main/lab/jobs.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { startServer, type RunningServer } from '../../main/web/server.ts';
 import { call, send } from './http.ts';
-import { message, RunIdRef, shrunkQuickInput, type Body, type Gate, type Message } from './fuzz/messages.ts';
-import { bodyLimitBytes, callExpectation, exportNamesValid, experimentAccepted, gateStatus, paramsAccepted } from './fuzz/oracle.ts';
+import { message, RunIdRef, shrunkQuickInput, type Body, type Message } from './fuzz/messages.ts';
+import { bodyLimitBytes, callExpectation, exportNamesValid, experimentAccepted, gateStatus, paramsAccepted, type Gate } from './fuzz/oracle.ts';
 import { answerTimeoutMs, httpExchange, rawExchange, socketExchange, type Answer } from './fuzz/transport.ts';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261205);

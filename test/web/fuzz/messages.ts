@@ -16,7 +16,7 @@ import { resolveExperiment, type ExperimentInput } from '../../../shared/config.
 import { mergeConfig } from '../../../shared/configPath.ts';
 import { claimIds } from '../../../shared/paper.ts';
 import { presetByName } from '../../../shared/presets.ts';
-import { experimentAccepted, paramsAccepted } from './oracle.ts';
+import { experimentAccepted, paramsAccepted, type Gate } from './oracle.ts';
 
 /** The shrunk quick run (`--preset quick --set task.trainSize=600 --set train.cleanEpochs=3 --set train.adversarialEpochs=2 --set eval.testSize=200`). */
 export const shrunkQuickInput: ExperimentInput = { task: { kind: 'sparse-coding', trainSize: 600 }, train: { cleanEpochs: 3, adversarialEpochs: 2 }, eval: { testSize: 200 } };
@@ -30,15 +30,6 @@ export class RunIdRef {
   toJSON(): string {
     return `<run ${this.index}${this.length === null ? '' : ` cut to ${this.length}`}>`;
   }
-}
-
-export type Auth = 'bearer' | 'cookie' | 'none' | 'wrong-token' | 'query-token' | 'lowercase-bearer';
-export type Host = 'own' | 'localhost' | 'foreign' | 'other-port';
-export type Origin = 'none' | 'own' | 'foreign' | 'null';
-export interface Gate {
-  readonly auth: Auth;
-  readonly host: Host;
-  readonly origin: Origin;
 }
 
 export type Body =

@@ -11,7 +11,13 @@ import { apiParams, apiRequestSchema, figureNames, type ApiMethod } from '../../
 import { resolveExperiment } from '../../../shared/config.ts';
 import { mergeConfig } from '../../../shared/configPath.ts';
 import { presets } from '../../../shared/presets.ts';
-import type { Gate } from './messages.ts';
+
+/** How a message presents itself to the gate: its token, its Host header, its Origin header. */
+export interface Gate {
+  readonly auth: 'bearer' | 'cookie' | 'none' | 'wrong-token' | 'query-token' | 'lowercase-bearer';
+  readonly host: 'own' | 'localhost' | 'foreign' | 'other-port';
+  readonly origin: 'none' | 'own' | 'foreign' | 'null';
+}
 
 /** The limits the contract states (checked here with their own arithmetic, not the server's functions). */
 export const bodyLimitBytes = 1024 * 1024;
