@@ -1,7 +1,8 @@
 /**
  * The probe of issue 11 as a test: a property-based fuzzer (fast-check) sends over 1,000
  * generated malformed and extreme messages to browser mode's API and its WebSocket, on a real
- * server with the real job queue, and requires of each answer:
+ * server (`npm run serve` in a child process, the real job queue on wasm), the probe's own
+ * findings first (messages.ts's probeFindings), and requires of each answer:
  * - no hang: every message answered within 5 s (the fuzzer gives up then, and fails);
  * - no 5xx;
  * - no accepted invalid input: whatever the project's zod schemas refuse (test/web/fuzz/oracle.ts)
@@ -13,61 +14,74 @@
  * (`FUZZ_SEED=S FUZZ_PATH=P`, fast-check's seed and path), and `FUZZ_SHRINK=1` shrinks the
  * failing message first. `FUZZ_RUNS=N` changes the count.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunDetail } from '../../shared/api.ts';
-import { JobQueue } from '../../main/lab/jobs.ts';
-import { RunStore } from '../../main/lab/store/runStore.ts';
-import { startServer, type RunningServer } from '../../main/web/server.ts';
 import { call, send } from './http.ts';
-import { message, RunIdRef, shrunkQuickInput, type Body, type Message } from './fuzz/messages.ts';
+import { message, probeFindings, RunIdRef, shrunkQuickInput, type Body, type Message } from './fuzz/messages.ts';
 import { bodyLimitBytes, callExpectation, exportNamesValid, experimentAccepted, gateStatus, paramsAccepted, type Gate } from './fuzz/oracle.ts';
 import { answerTimeoutMs, httpExchange, rawExchange, socketExchange, type Answer } from './fuzz/transport.ts';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261205);
 const numRuns = Number(process.env.FUZZ_RUNS ?? 1000);
+const root = new URL('../../', import.meta.url).pathname;
 
-let store: RunStore;
-let queue: JobQueue;
-let server: RunningServer;
+/**
+ * The server runs as `npm run serve` does, in its own process: a server whose event loop is
+ * blocked (a job computing in it) must not block the fuzzer's clock, or a hang could never be
+ * told from a slow answer.
+ */
+let child: ChildProcess;
+let serverOutput = '';
 let port: number;
+let token: string;
 let bearer: Record<string, string>;
 let cookie: string;
+/** The ids of the runs the server has (fixtures, runs started, minus those deleted). */
+const ids: string[] = [];
 
 const counts = { sent: 0, http: 0, socket: 0, answered2xx: 0, answered4xx: 0, answered5xx: 0, answeredOther: 0, socketCloses: 0, hangs: 0, dropped: 0, acceptedInvalid: 0, validRefused: 0, runsCancelled: 0 };
 
 beforeAll(async () => {
-  store = RunStore.open(mkdtempSync(join(tmpdir(), 'lab-fuzz-store-')));
-  queue = new JobQueue(store, { backend: 'wasm' });
-  const dist = join(mkdtempSync(join(tmpdir(), 'lab-fuzz-site-')), 'dist');
-  mkdirSync(dist);
-  writeFileSync(join(dist, 'index.html'), '<!doctype html><title>Purification Lab</title>');
-  server = await startServer({ store, queue, port: 0, rendererDir: dist });
-  port = server.port;
-  bearer = { Authorization: `Bearer ${server.token}` };
-  const opened = await send(port, { path: `/?token=${server.token}` });
+  const storeDir = mkdtempSync(join(tmpdir(), 'lab-fuzz-store-'));
+  child = spawn(process.execPath, ['--import', 'tsx', 'main/web/main.ts', '--no-open', '--no-build', '--port', '0', '--store', storeDir, '--backend', 'wasm'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => (serverOutput += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (serverOutput += c.toString()));
+  const url = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const look = () => {
+      const found = /Purification Lab: http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]{43})\n/.exec(serverOutput);
+      if (found) resolve(found);
+    };
+    child.stdout!.on('data', look);
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before printing its URL:\n${serverOutput}`)));
+  });
+  port = Number(url[1]);
+  token = url[2]!;
+  bearer = { Authorization: `Bearer ${token}` };
+  const opened = await send(port, { path: `/?token=${token}` });
   cookie = String(opened.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
-  // Runs to aim real ids and their prefixes at: queued (as a dead server leaves them) and cancelled.
-  const quick = (await call(port, 'config.validate', { input: shrunkQuickInput, preset: 'quick' }, bearer)).envelope.result as { config: RunDetail['config'] };
-  for (let i = 0; i < 3; i++) store.createRun({ input: shrunkQuickInput, config: quick.config, configHash: `fixture-${i}`, codeVersion: 'fixture', preset: 'quick', name: `fixture ${i}` });
-  store.end(store.list()[0]!.id, 'cancelled');
+  // Warm: app.info waits for the throughput measurement the server starts with.
+  expect((await call(port, 'app.info', {}, bearer)).status).toBe(200);
+  // Runs to aim real ids and their prefixes at, cancelled.
+  for (let i = 0; i < 3; i++) {
+    const started = await call(port, 'runs.start', { input: shrunkQuickInput, preset: 'quick', name: `fixture ${i}` }, bearer);
+    const id = (started.envelope.result as { id: string }).id;
+    expect((await call(port, 'runs.cancel', { id }, bearer)).status).toBe(200);
+    ids.unshift(id);
+  }
 });
 
-afterAll(async () => {
-  await server?.close();
-  await queue?.shutdown();
-  store?.close();
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
 });
 
 // --- sending -----------------------------------------------------------------------------------
 
-const liveIds = () => store.list().map((r) => r.id);
-
 function resolveId(ref: RunIdRef): string {
-  const ids = liveIds();
   if (ids.length === 0) return '19990101-000000-0000';
   const id = ids[ref.index % ids.length]!;
   return ref.length === null ? id : id.slice(0, ref.length);
@@ -85,13 +99,13 @@ function gateHeaders(gate: Gate): Record<string, string> {
   const hosts = { own: `127.0.0.1:${port}`, localhost: `localhost:${port}`, foreign: `evil.example:${port}`, 'other-port': `127.0.0.1:${port + 1}` };
   const headers: Record<string, string> = { Host: hosts[gate.host] };
   if (gate.origin !== 'none') headers.Origin = { own: `http://127.0.0.1:${port}`, foreign: 'http://evil.example', null: 'null' }[gate.origin];
-  if (gate.auth === 'bearer') headers.Authorization = `Bearer ${server.token}`;
-  if (gate.auth === 'lowercase-bearer') headers.Authorization = `bearer ${server.token}`;
-  if (gate.auth === 'wrong-token') headers.Authorization = `Bearer ${server.token.slice(0, -1)}${server.token.endsWith('A') ? 'B' : 'A'}`;
+  if (gate.auth === 'bearer') headers.Authorization = `Bearer ${token}`;
+  if (gate.auth === 'lowercase-bearer') headers.Authorization = `bearer ${token}`;
+  if (gate.auth === 'wrong-token') headers.Authorization = `Bearer ${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
   if (gate.auth === 'cookie') headers.Cookie = cookie;
   return headers;
 }
-const tokenQuery = (gate: Gate) => (gate.auth === 'query-token' ? `?token=${server.token}` : '');
+const tokenQuery = (gate: Gate) => (gate.auth === 'query-token' ? `?token=${token}` : '');
 
 function bodyText(body: Body): string {
   switch (body.kind) {
@@ -183,6 +197,7 @@ async function judgeService(method: string, params: unknown, status: number, tex
     case 'runs.start': {
       const expected = experimentAccepted(p.input, p.preset);
       if (status === 200) {
+        ids.unshift((result as { id: string }).id);
         const why = expected ? null : acceptedInvalid('runs.start of an experiment the schema refuses');
         return (await cancelStarted((result as { id: string }).id)) ?? why;
       }
@@ -197,6 +212,7 @@ async function judgeService(method: string, params: unknown, status: number, tex
     case 'runs.delete': {
       if (status !== 200) return null;
       const sent = p.ids as string[];
+      for (const id of (result as { deleted: string[] }).deleted) if (ids.includes(id)) ids.splice(ids.indexOf(id), 1);
       const byPrefix = (result as { deleted: string[] }).deleted.filter((id) => !sent.includes(id));
       return byPrefix.length > 0 ? acceptedInvalid(`runs.delete deleted ${byPrefix.join(', ')} given only a prefix (${sent.join(', ')}): the API takes whole ids`) : null;
     }
@@ -261,7 +277,7 @@ async function exchangeRoute(m: Message & { kind: 'route' }): Promise<string | n
 }
 
 async function exchangeRaw(m: Message & { kind: 'raw' }): Promise<string | null> {
-  const bytes = m.template.replaceAll('HOST', `127.0.0.1:${port}`).replaceAll('TOKEN', server.token);
+  const bytes = m.template.replaceAll('HOST', `127.0.0.1:${port}`).replaceAll('TOKEN', token);
   const answer = await rawExchange(port, bytes);
   const status = tally(answer);
   const broken = unanswered(answer);
@@ -323,7 +339,7 @@ it(`answers ${numRuns}+ fuzzed messages with no hang, no 5xx and no accepted inv
       const failure = await exchange(m);
       if (failure) throw new Error(failure);
     }),
-    { seed, numRuns, endOnFailure: process.env.FUZZ_SHRINK !== '1', ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) },
+    { seed, numRuns, examples: probeFindings.map((m) => [m] as [Message]), endOnFailure: process.env.FUZZ_SHRINK !== '1', ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) },
   );
   const seconds = (performance.now() - started) / 1000;
   const c = counts;
@@ -336,6 +352,7 @@ it(`answers ${numRuns}+ fuzzed messages with no hang, no 5xx and no accepted inv
     const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(
       `The API fuzzer failed after ${details.numRuns} messages: ${error}\n  message: ${describe(details.counterexample?.[0])}\n` +
+        `  the server's last words: ${serverOutput.slice(-1500)}\n` +
         `  replay: FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} npx vitest run test/web/fuzz.test.ts (fast-check seed ${details.seed}, path ${details.counterexamplePath})`,
     );
   }

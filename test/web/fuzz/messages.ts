@@ -120,8 +120,22 @@ function setPath(root: Record<string, unknown>, path: readonly string[], value: 
   Object.defineProperty(node, path.at(-1)!, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** A dangerous key (`__proto__`, `constructor`, …) set at the root or in a section of the experiment. */
+const specialKeyMutation = fc.record({
+  path: fc.tuple(fc.constantFrom([], ['task'], ['model'], ['train'], ['train', 'attack'], ['eval']), specialKey).map(([section, k]) => [...section, k]),
+  value: fc.oneof(anyValue, fc.constantFrom({ seed: 3 }, { kind: 'sparse-coding' }, { d: 8 })),
+});
+
 /** An experiment input: the shrunk quick run with up to three fields changed, or anything. */
 const experimentInput: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 1,
+    arbitrary: specialKeyMutation.map((m) => {
+      const input = structuredClone(shrunkQuickInput) as Record<string, unknown>;
+      setPath(input, m.path, m.value);
+      return input;
+    }),
+  },
   {
     weight: 6,
     arbitrary: fc.array(typedMutation, { maxLength: 2 }).map((mutations) => {
@@ -151,7 +165,8 @@ const preset = fc.oneof(
 // --- params ----------------------------------------------------------------------------------
 
 const runId: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ index: fc.nat(), length: fc.constantFrom(null, null, 4, 8, 10, 17, 19) }).map((r) => new RunIdRef(r.index, r.length)) },
+  // Whole ids, and prefixes: the date alone (many runs), then longer ones (often one run).
+  { weight: 4, arbitrary: fc.record({ index: fc.nat(), length: fc.constantFrom(null, null, 4, 8, 17, 19, 19) }).map((r) => new RunIdRef(r.index, r.length)) },
   { weight: 2, arbitrary: fc.constantFrom('19990101-000000-0000', '2026', 'abc', 'ABCD-0000', '', '....', '../..', '%25', `20260101-000000-abcd-${'x'.repeat(30)}`, ' 2026', '2026\n', '20260101_000000') },
   { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-z-]{4,40}$/) },
   { weight: 1, arbitrary: anyValue },
@@ -206,8 +221,16 @@ function roundTrip(value: unknown): Record<string, unknown> | null {
 }
 
 const anyMethod = fc.constantFrom(...(Object.keys(apiParams) as ApiMethod[]));
-/** Every method, the two that take an experiment more often (their input is the richest surface, and valid runs.start calls start runs). */
-const knownMethod = fc.oneof({ weight: 10, arbitrary: anyMethod }, { weight: 6, arbitrary: fc.constant('runs.start' as const) }, { weight: 2, arbitrary: fc.constant('config.validate' as const) });
+/**
+ * Every method; the two that take an experiment more often (their input is the richest surface,
+ * and valid runs.start calls start runs), and runs.delete (the one that destroys).
+ */
+const knownMethod = fc.oneof(
+  { weight: 10, arbitrary: anyMethod },
+  { weight: 6, arbitrary: fc.constant('runs.start' as const) },
+  { weight: 2, arbitrary: fc.constant('config.validate' as const) },
+  { weight: 1, arbitrary: fc.constant('runs.delete' as const) },
+);
 const unknownMethod = fc.oneof(fc.constantFrom('runs.explode', 'RUNS.LIST', '', 'app.info ', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'desktop.hello', 'runs'), fc.string({ maxLength: 20 }), anyValue);
 
 /** Params for `method`: its shape (often), the shape with one field changed, added or dropped, or anything. */
@@ -329,3 +352,23 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     }),
   },
 );
+
+/** A call with a valid token and Host, `application/json`, and this envelope. */
+const plainCall = (envelope: unknown): Message => ({ kind: 'call', gate: { auth: 'bearer', host: 'own', origin: 'none' }, contentType: 'application/json', body: { kind: 'json', envelope } });
+const withKey = (object: Record<string, unknown>, k: string, v: unknown) => Object.fromEntries([...Object.entries(object), [k, v]]);
+
+/**
+ * The probe's findings (issue 11), sent first in every run whatever the seed: a blank name,
+ * 20,000 nested objects, `__proto__` in an experiment, a delete by a prefix, a noise far past
+ * what the maths survives, a size past int32.
+ */
+export const probeFindings: readonly Message[] = [
+  plainCall({ method: 'runs.rename', params: { id: new RunIdRef(0, null), name: ' ' } }),
+  { kind: 'call', gate: { auth: 'bearer', host: 'own', origin: 'none' }, contentType: 'application/json', body: { kind: 'deep', method: 'config.validate', levels: 20_000, bracket: '{' } },
+  { kind: 'call', gate: { auth: 'bearer', host: 'own', origin: 'none' }, contentType: 'application/json', body: { kind: 'deep', method: 'runs.start', levels: 20_000, bracket: '{' } },
+  plainCall({ method: 'runs.start', params: { preset: 'quick', input: withKey(structuredClone(shrunkQuickInput) as Record<string, unknown>, '__proto__', { seed: 3 }) } }),
+  plainCall({ method: 'config.validate', params: { input: { task: withKey({ kind: 'sparse-coding' }, '__proto__', { d: 8 }) } } }),
+  plainCall({ method: 'runs.delete', params: { ids: [new RunIdRef(0, 19)] } }),
+  plainCall({ method: 'runs.start', params: { preset: 'quick', input: { ...shrunkQuickInput, task: { kind: 'sparse-coding', trainSize: 600, noise: 9007199254740992 } } } }),
+  plainCall({ method: 'config.validate', params: { preset: 'quick', input: { task: { kind: 'sparse-coding', trainSize: 2147483648 } } } }),
+];
