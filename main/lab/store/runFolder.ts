@@ -16,7 +16,7 @@
  * Beside them, as before: config.json (the resolved config), checkpoint.safetensors,
  * weights-*.safetensors, result.json and summary.json (a finished run).
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { RunEvent } from '../../../shared/events.ts';
@@ -100,9 +100,9 @@ export function readSweepFile(file: string): SweepFile {
 /**
  * Append one event to the run's log, written through to the OS before this returns (a killed
  * process loses nothing it reported). A write cut short (a full disk) is undone, so the log
- * never ends in half a line.
+ * never ends in half a line. Returns the log's length before the line (for `truncateEventLog`).
  */
-export function appendEventLine(folder: string, event: RunEvent): void {
+export function appendEventLine(folder: string, event: RunEvent): number {
   const bytes = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
   const fd = openSync(join(folder, eventLogName), 'a');
   const before = fstatSync(fd).size;
@@ -118,6 +118,12 @@ export function appendEventLine(folder: string, event: RunEvent): void {
   } finally {
     closeSync(fd);
   }
+  return before;
+}
+
+/** Take back the lines appended after `length` bytes (an event the index could not take). */
+export function truncateEventLog(folder: string, length: number): void {
+  truncateSync(join(folder, eventLogName), length);
 }
 
 /** The global epoch an event belongs to, for the resume rule (null: run-started, finished, failed, progress). */

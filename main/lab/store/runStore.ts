@@ -26,7 +26,7 @@ import { temporaryFileOf, temporaryFileOwner, writeFileAtomic } from './atomicFi
 import { decodeCheckpoint, encodeCheckpoint } from './checkpointFile.ts';
 import { EventIndexWriter } from './indexRows.ts';
 import { ownerAlive, processAlive } from './liveness.ts';
-import { appendEventLine, runFileFormat, sweepFileFormat, writeRunFile, writeSweepFile, type RunFile } from './runFolder.ts';
+import { appendEventLine, truncateEventLog, runFileFormat, sweepFileFormat, writeRunFile, writeSweepFile, type RunFile } from './runFolder.ts';
 import { folderRecordsSince, migrations } from './schema.ts';
 import { DiskFullError, StoreDamagedError, StoreError, isCorrupt, isDiskFull, isReadOnly, writeFailure } from './storeError.ts';
 import { indexFolders, runFolderIds } from './storeIndex.ts';
@@ -106,6 +106,8 @@ export const busyTimeoutMs = 5000;
 
 /** How often a process refreshes the heartbeat of the runs it has queued. */
 const queuedHeartbeatMs = 60_000;
+
+const diskFullReason = 'the disk holding it is full';
 
 const interruptedReason = {
   running: 'the process running it stopped before the run finished',
@@ -249,7 +251,7 @@ export class RunStore {
         throw new StoreError(`Cannot open the run database ${file}: ${(error as Error).message}`);
       }
       db = copy;
-      cannotWrite = isDiskFull(error) ? `the disk holding it is full` : `it cannot be written (${(error as { code?: string }).code})`;
+      cannotWrite = isDiskFull(error) ? diskFullReason : `it cannot be written (${(error as { code?: string }).code})`;
     }
     try {
       const findings = quickCheck(db);
@@ -314,7 +316,7 @@ export class RunStore {
     } catch (error) {
       if (isDiskFull(error) || isReadOnly(error)) {
         if (from === 0) throw writeFailure(error, 'the new run database', `the run store ${this.dir}`);
-        this.becomeReadOnly(isDiskFull(error) ? 'the disk holding it is full' : `it cannot be written (${(error as { code?: string }).code})`);
+        this.becomeReadOnly(isDiskFull(error) ? diskFullReason : `it cannot be written (${(error as { code?: string }).code})`);
         return;
       }
       if (error instanceof StoreError) throw error;
@@ -345,7 +347,7 @@ export class RunStore {
         return;
       } catch (error) {
         if (!(error instanceof DiskFullError)) throw error;
-        this.becomeReadOnly('the disk holding it is full');
+        this.becomeReadOnly(diskFullReason);
       }
     }
     for (const row of this.orphans()) this.staleRuns.set(row.id, interruptedReason[row.status as 'queued' | 'running']);
@@ -393,7 +395,10 @@ export class RunStore {
    * system becomes a StoreError that says what could not be saved.
    */
   private write<T>(what: string, action: () => T): T {
-    if (this.readOnlyReason !== null) throw new StoreError(`The run store ${this.dir} is open read-only (${this.readOnlyReason}): ${what} cannot be saved`);
+    if (this.readOnlyReason !== null) {
+      const message = `The run store ${this.dir} is open read-only (${this.readOnlyReason}): ${what} cannot be saved`;
+      throw this.readOnlyReason === diskFullReason ? new DiskFullError(`${message}. Free some space and try again`) : new StoreError(message);
+    }
     try {
       return action();
     } catch (error) {
@@ -548,13 +553,20 @@ export class RunStore {
   appendEvent(id: string, event: RunEvent): void {
     if (event.type === 'progress') return;
     this.write(`the ${event.type} event of run ${id}`, () => {
-      appendEventLine(this.folderOf(id), event);
-      this.db
-        .transaction(() => {
-          this.index.add(id, event);
-          this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
-        })
-        .immediate();
+      const folder = this.folderOf(id);
+      const logLength = appendEventLine(folder, event);
+      try {
+        this.db
+          .transaction(() => {
+            this.index.add(id, event);
+            this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
+          })
+          .immediate();
+      } catch (error) {
+        // Log and index hold the same events: one the index could not take leaves the log too.
+        truncateEventLog(folder, logLength);
+        throw error;
+      }
     });
   }
 

@@ -44,7 +44,7 @@ export function isCorrupt(error: unknown): boolean {
 export function writeFailure(error: unknown, what: string, where: string): unknown {
   if (error instanceof StoreError) return error;
   if (isDiskFull(error)) {
-    return new DiskFullError(`The disk holding ${where} is full: ${what} could not be saved. Free some space, then resume any stopped run with \`npm run lab -- resume ID\``);
+    return new DiskFullError(`The disk holding ${where} is full: ${what} could not be saved. Free some space and try again (a run it stopped continues with \`npm run lab -- resume ID\`)`);
   }
   if (isReadOnly(error)) return new StoreError(`${where} cannot be written (${code(error)}): ${what} could not be saved`);
   return error;
