@@ -6,7 +6,7 @@
  * run with exactly the numbers of a run that never met a full disk.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -133,5 +133,15 @@ describe('a full disk', () => {
       reference.close();
       after.close();
     }
+
+    // Every connection closed cleanly, so no WAL is left, and on a full disk SQLite cannot even
+    // create the WAL's shared-memory file to read the database in place: it is read from a copy.
+    expect(existsSync(join(store, 'runs.sqlite-wal'))).toBe(false);
+    fillUp(filler);
+    const fromCopy = lab(['runs', '--store', store]);
+    expect(fromCopy.code, fromCopy.stderr).toBe(0);
+    expect(fromCopy.stdout).toMatch(new RegExp(`${run.id}\\s+finished`));
+    expect(fromCopy.stderr).toMatch(/open read-only: the disk holding it is full/);
+    rmSync(filler);
   }, 600_000);
 });

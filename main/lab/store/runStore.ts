@@ -679,17 +679,23 @@ export class RunStore {
     const marked: string[] = [];
     for (const row of this.orphans(now)) {
       this.endRecord(row.id, 'interrupted', interruptedReason[row.status as 'queued' | 'running']);
-      if (row.owner_pid !== null) this.removeTemporaryFiles(row.id, row.owner_pid);
+      this.removeTemporaryFiles(row.id);
       marked.push(row.id);
     }
     return marked;
   }
 
-  /** Temporary files a process that died mid-write left in a run's folder. */
-  private removeTemporaryFiles(id: string, pid: number): void {
+  /**
+   * Temporary files that processes which died mid-write left in an orphaned run's folder (the
+   * owner, or a worker process of it). Ours are never touched: we have not written any there.
+   */
+  private removeTemporaryFiles(id: string): void {
     const folder = this.folderOf(id);
-    if (!existsSync(folder) || processAlive(pid)) return;
-    for (const name of readdirSync(folder)) if (temporaryFileOwner(name) === pid) rmSync(join(folder, name), { force: true });
+    if (!existsSync(folder)) return;
+    for (const name of readdirSync(folder)) {
+      const pid = temporaryFileOwner(name);
+      if (pid !== null && pid !== process.pid && !processAlive(pid)) rmSync(join(folder, name), { force: true });
+    }
   }
 
   /** Delete a run by its whole id: its folder (the truth), then its rows. */
