@@ -8,9 +8,6 @@ import type Database from 'better-sqlite3';
 import type { RunEvent } from '../../../shared/events.ts';
 import { eventGlobalEpoch } from './runFolder.ts';
 
-/** Whether the index keeps this event in its events table. */
-export const indexedEvent = (event: RunEvent): boolean => eventGlobalEpoch(event) !== null;
-
 type MetricValues = [metric: string, value: number | null, lower: number | null, upper: number | null];
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);

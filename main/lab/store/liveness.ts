@@ -18,18 +18,29 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Runs this process has queued or is running (any store it opened): owned here, so alive. */
+const ownedHere = new Set<string>();
+
+/** This process now owns the run (it queued it or runs it). */
+export const claimRun = (id: string): void => void ownedHere.add(id);
+
+/** This process no longer owns the run (it ended, or was deleted). */
+export const releaseRun = (id: string): void => void ownedHere.delete(id);
+
 export interface RunOwner {
+  readonly id: string;
   readonly owner_pid: number | null;
   readonly owner_host: string | null;
   readonly heartbeat_at: number | null;
 }
 
 /**
- * Whether the owner is alive, seen from this process. Our own pid never counts: a run that names
- * it was left by an earlier process that had the same pid (this one has just opened the store).
+ * Whether the owner is alive, seen from this process. A run that names our own pid is alive only
+ * if this process claimed it: otherwise an earlier process that had the same pid left it.
  */
 export function ownerAlive(row: RunOwner, now = Date.now()): boolean {
   const fresh = row.heartbeat_at !== null && now - row.heartbeat_at < heartbeatStaleMs;
   if (row.owner_host !== hostname()) return row.owner_host !== null && fresh;
-  return row.owner_pid !== null && row.owner_pid !== process.pid && processAlive(row.owner_pid) && fresh;
+  if (row.owner_pid === process.pid) return ownedHere.has(row.id);
+  return row.owner_pid !== null && processAlive(row.owner_pid) && fresh;
 }

@@ -25,11 +25,11 @@ import type { EngineCheckpoint, ResumeState } from '../../engine/checkpoint.ts';
 import { temporaryFileOf, temporaryFileOwner, writeFileAtomic } from './atomicFile.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpointFile.ts';
 import { EventIndexWriter } from './indexRows.ts';
-import { ownerAlive, processAlive } from './liveness.ts';
+import { claimRun, ownerAlive, processAlive, releaseRun } from './liveness.ts';
 import { appendEventLine, truncateEventLog, runFileFormat, sweepFileFormat, writeRunFile, writeSweepFile, type RunFile } from './runFolder.ts';
 import { folderRecordsSince, migrations } from './schema.ts';
 import { DiskFullError, StoreDamagedError, StoreError, isCorrupt, isDiskFull, isReadOnly, writeFailure } from './storeError.ts';
-import { indexFolders, runFolderIds } from './storeIndex.ts';
+import { indexFolders } from './storeIndex.ts';
 
 export { heartbeatStaleMs } from './liveness.ts';
 export { writeFileAtomic } from './atomicFile.ts';
@@ -117,7 +117,7 @@ const interruptedReason = {
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
 /** run.json of a row: the folder's copy of everything that is not a metric or an event. */
-export function runFileOf(row: RunRow): RunFile {
+function runFileOf(row: RunRow): RunFile {
   const owned = row.status === 'queued' || row.status === 'running';
   return {
     format: runFileFormat,
@@ -176,23 +176,27 @@ function connect(file: string, readonly: boolean): Database.Database {
  */
 function inMemoryCopy(file: string): Database.Database | null {
   const wal = `${file}-wal`;
-  if (existsSync(wal) && statSync(wal).size > 0) return null;
+  if (!existsSync(file) || statSync(file).size === 0 || (existsSync(wal) && statSync(wal).size > 0)) return null;
   const bytes = readFileSync(file);
   // Bytes 18-19 say "WAL mode"; in memory there is no WAL, so mark the copy as a rollback-journal file.
   if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
-  const db = new Database(bytes);
-  db.pragma('query_only = ON');
-  return db;
+  try {
+    const db = new Database(bytes);
+    db.pragma('query_only = ON');
+    return db;
+  } catch {
+    return null;
+  }
 }
 
 /** `PRAGMA quick_check`'s findings ("ok" when none). Throws on a file that is not a database. */
-export function quickCheck(db: Database.Database): string[] {
-  const rows = db.pragma('quick_check') as { quick_check: string }[];
+function quickCheck(db: Database.Database): string[] {
+  const rows = db.pragma('quick_check(10)') as { quick_check: string }[];
   const findings = rows.map((r) => r.quick_check);
   return findings.length === 1 && findings[0] === 'ok' ? [] : findings;
 }
 
-export function damagedMessage(file: string, findings: readonly string[]): string {
+function damagedMessage(file: string, findings: readonly string[]): string {
   const shown = findings.slice(0, 3).join('; ');
   return (
     `The run database ${file} is damaged (${shown}${findings.length > 3 ? `; and ${findings.length - 3} more` : ''}). ` +
@@ -237,7 +241,10 @@ export class RunStore {
       accessSync(dir, constants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      if (!existsSync(file)) throw new StoreError(`The run store folder ${dir} is not writable (${code}): choose another with --store DIR or ${'PURIFICATION_LAB_STORE'}`);
+      if (!existsSync(file)) {
+        if (isDiskFull(error)) throw new DiskFullError(`The disk holding ${dir} is full: the run store cannot be created there. Free some space, or choose another folder with --store DIR or PURIFICATION_LAB_STORE`);
+        throw new StoreError(`The run store folder ${dir} is not writable (${code}): choose another with --store DIR or ${'PURIFICATION_LAB_STORE'}`);
+      }
       cannotWrite = `the folder ${dir} is not writable (${code})`;
     }
     let db: Database.Database;
@@ -471,6 +478,7 @@ export class RunStore {
         throw error;
       }
     });
+    claimRun(id);
     this.beatForQueued();
     return this.get(id);
   }
@@ -522,6 +530,7 @@ export class RunStore {
 
   /** Claim a run for this process: status running, owner pid/host, heartbeat now. */
   markRunning(id: string, backend: BackendInfo, provenance: Record<string, unknown>): void {
+    claimRun(id);
     this.updateRun(
       id,
       `the start of run ${id}`,
@@ -632,9 +641,11 @@ export class RunStore {
       Date.now(),
       id,
     );
+    releaseRun(id);
   }
 
   private endRecord(id: string, status: 'failed' | 'cancelled' | 'interrupted', error: string | undefined): void {
+    releaseRun(id);
     this.updateRun(id, `the end of run ${id}`, 'UPDATE runs SET status = ?, error = ?, owner_pid = NULL, finished_at = ? WHERE id = ?', status, error ?? null, new Date().toISOString(), id);
   }
 
@@ -659,6 +670,7 @@ export class RunStore {
 
   /** Queue a run again (for resume), owned by this process. */
   requeue(id: string): void {
+    claimRun(id);
     this.updateRun(id, `the resume of run ${id}`, `UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?`, process.pid, hostname(), Date.now(), id);
     this.beatForQueued();
   }
@@ -706,6 +718,7 @@ export class RunStore {
       rmSync(run.folder, { recursive: true, force: true });
       this.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
     });
+    releaseRun(run.id);
   }
 
   /** A finished run that computed exactly this config with this code, if any. */
@@ -775,10 +788,5 @@ export class RunStore {
     const row = this.db.prepare('SELECT * FROM sweeps WHERE id = ? OR id LIKE ?').get(id, `${id}%`) as { id: string; name: string; grid_json: string; seeds: number } | undefined;
     if (!row) throw new StoreError(`No sweep "${id}" in the store ${this.dir}`);
     return { id: row.id, name: row.name, grid: JSON.parse(row.grid_json), seeds: row.seeds };
-  }
-
-  /** Ids of the run folders (what a rebuild would index). */
-  folderIds(): string[] {
-    return runFolderIds(this.dir);
   }
 }
