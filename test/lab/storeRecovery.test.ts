@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import type { BackendInfo, MetricsEvent } from '../../shared/events.ts';
@@ -139,6 +140,23 @@ describe('a damaged or lost database', () => {
     const rebuilt = rebuildStore(dir);
     expect(rebuilt).toMatchObject({ runs: 5, sweeps: 1, problems: [] });
     expect(existsSync(rebuilt.aside!)).toBe(true);
+    expect(snapshot(dir)).toEqual(expected);
+  });
+
+  it('a store from before the folders held their own record (schema 1) gets them at open, then rebuilds exactly', () => {
+    const dir = damagedCopy((file) => {
+      const db = new Database(file);
+      db.pragma('user_version = 1');
+      db.close();
+    });
+    for (const id of readdirSync(join(dir, 'runs'))) {
+      rmSync(join(dir, 'runs', id, 'run.json'));
+      rmSync(join(dir, 'runs', id, 'events.jsonl'), { force: true });
+    }
+    rmSync(join(dir, 'sweeps'), { recursive: true });
+    RunStore.open(dir).close();
+    expect(checkStore(dir).problems).toEqual([]);
+    expect(rebuildStore(dir)).toMatchObject({ runs: 5, sweeps: 1, problems: [] });
     expect(snapshot(dir)).toEqual(expected);
   });
 
