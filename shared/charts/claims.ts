@@ -6,7 +6,7 @@
  *   C1 clean training leaves coherent dense mixtures: mixture ratio and coherence over training
  *   C2 adversarial fine-tuning purifies and makes robust: robust accuracy vs eps, before/after
  *   C3 the principle w = beta w' + v: the norm ratio per neuron, and the cosines to the init
- *   C4 the lower bound: linear / random features / NTK models below the fine-tuned network
+ *   C4 the lower bound: linear / quadratic / random features / NTK models below the fine-tuned network
  *   C5 a low-rank update suffices: accuracies vs the rank of the fine-tuning update
  */
 import type { BarSeriesOption, EChartsOption, LegendComponentOption, LineSeriesOption } from 'echarts';

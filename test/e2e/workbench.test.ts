@@ -5,23 +5,20 @@
  * named and nothing runs. Every view is photographed in both themes into /tmp/shots for a person
  * to look at, and frame times are printed (not asserted).
  *
- * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package).
+ * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
+ * (CI=true) that fails instead.
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../shared/api.ts';
-import { chromiumAvailable, chromiumPath } from './support/browser.ts';
+import { chromiumBrowser } from './support/browser.ts';
 import { formatFrameTimes, recordFrameTimes } from './support/frameTime.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
 import type { LabServer } from './support/labServer.ts';
 import { workbenchSession } from './support/session.ts';
 import { setTheme, shootBothThemes } from './support/screenshots.ts';
 import { longRun } from './support/syntheticRun.ts';
-
-if (!chromiumAvailable) {
-  console.warn(`e2e: skipped, ${chromiumPath} is missing (install Debian's chromium package to run the browser tests)`);
-}
 
 /** A panel of the run view, by its title. */
 const panel = (page: Page, title: string) => page.locator('section.chart-panel', { has: page.getByRole('heading', { name: title, exact: true }) });
@@ -39,7 +36,8 @@ const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.p
 /** The setup form's input for a config path. */
 const field = (page: Page, path: string) => page.locator(`[name="${path}"]`);
 
-describe.skipIf(!chromiumAvailable)('the workbench in a browser', () => {
+describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
+  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
   const shots = session.shots;
   let server: LabServer;
