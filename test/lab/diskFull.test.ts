@@ -10,8 +10,9 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { prerequisite } from '../support/prerequisite.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const config = [
@@ -52,27 +53,25 @@ const temporaryFiles = (dir: string): string[] => (readdirSync(dir, { recursive:
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);
 
 const mount = mountTmpfs('3m');
+const tmpfs = prerequisite('a 3 MB tmpfs', 'reason' in mount ? mount.reason : null);
 afterAll(() => {
   if ('dir' in mount) spawnSync('umount', [mount.dir]);
 });
 
-describe('a full disk', () => {
-  it('stops the run clearly, keeps the store readable, and resume finishes it identically once space is freed', (context) => {
-    if ('reason' in mount) {
-      if (process.env.CI === 'true') throw new Error(mount.reason);
-      console.warn(`skipped: ${mount.reason}`);
-      context.skip();
-      return;
-    }
-    const store = join(mount.dir, 'store');
-    const reserve = join(mount.dir, 'reserve');
+describe.skipIf(tmpfs.skip)('a full disk', () => {
+  beforeAll(() => tmpfs.require());
+
+  it('stops the run clearly, keeps the store readable, and resume finishes it identically once space is freed', () => {
+    const { dir } = mount as { dir: string };
+    const store = join(dir, 'store');
+    const reserve = join(dir, 'reserve');
     writeFileSync(reserve, Buffer.alloc(2 * 1024 * 1024, 1)); // the run gets about 1 MB of the 3
 
     const full = lab(['run', '--store', store, ...config]);
     expect(full.code, full.stderr).toBe(1);
     expect(full.stderr).toMatch(/The disk holding (the run store|the folder) .* is full: .* could not be saved\. Free some space/);
     noStack(full.stderr);
-    expect(temporaryFiles(mount.dir)).toEqual([]);
+    expect(temporaryFiles(dir)).toEqual([]);
     const run = (() => {
       const s = RunStore.open(store);
       try {
@@ -94,7 +93,7 @@ describe('a full disk', () => {
     const db = new Database(join(store, 'runs.sqlite'));
     db.prepare(`UPDATE runs SET status = 'running', owner_pid = ?, heartbeat_at = ? WHERE id = ?`).run(2 ** 22 + 4321, Date.now(), run.id);
     db.close();
-    const filler = join(mount.dir, 'filler');
+    const filler = join(dir, 'filler');
     fillUp(filler);
 
     const listed = lab(['runs', '--store', store]);
@@ -112,12 +111,12 @@ describe('a full disk', () => {
     expect(notResumed.code).not.toBe(0);
     expect(notResumed.stderr).toMatch(/the disk holding it is full/);
     noStack(notResumed.stderr);
-    expect(temporaryFiles(mount.dir)).toEqual([]);
+    expect(temporaryFiles(dir)).toEqual([]);
 
     rmSync(filler);
     const resumed = lab(['resume', run.id, '--store', store]);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(temporaryFiles(mount.dir)).toEqual([]);
+    expect(temporaryFiles(dir)).toEqual([]);
     const check = lab(['store', 'check', '--store', store]);
     expect(check.stdout, check.stdout).toMatch(/no problems found/);
 
