@@ -4,7 +4,7 @@
  * problem, and the index rebuilt from the folders gives back every run exactly: statuses, names,
  * notes, sweep tags, metrics, events and results.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -159,6 +159,28 @@ describe('a damaged or lost database', () => {
     expect(rebuildStore(dir)).toMatchObject({ runs: 5, sweeps: 1, problems: [] });
     expect(snapshot(dir)).toEqual(expected);
   });
+
+  it('rebuild refuses while a live process has a run queued, and touches nothing', async () => {
+    const dir = damagedCopy(() => {});
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/storeQueuer.ts', dir], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const id = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        child.once('exit', (code) => reject(new Error(`the queuing process exited (${code}) before queuing`)));
+      });
+      const before = readFileSync(join(dir, 'runs.sqlite'));
+      expect(() => rebuildStore(dir)).toThrow(`Run ${id} is queued in process ${child.pid}: stop it (or let it finish) before rebuilding the store's index`);
+      expect(readFileSync(join(dir, 'runs.sqlite')).equals(before)).toBe(true);
+      expect(readdirSync(dir).filter((f) => f.includes('damaged') || f.includes('rebuilding'))).toEqual([]);
+    } finally {
+      child.stdin.end();
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+    }
+  }, 60_000);
 
   it('check names folders without rows, rows without folders, and records that differ', () => {
     const dir = damagedCopy(() => {});
