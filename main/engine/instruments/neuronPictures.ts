@@ -89,6 +89,7 @@ export function pictureSnapshot(
     mixtureRatio: null,
     participationRatio: null,
     coherence: null,
+    coherentShare: null,
     weightNorm: distribution(unitNorms(layer)),
     coefficients: null,
     roughness: distribution(roughness(layer)),
