@@ -47,7 +47,7 @@ export const glossary: readonly GlossaryEntry[] = [
   },
   {
     id: 'decomposition',
-    term: 'β_i and v_i (clean = robust + leftover)',
+    term: 'βᵢ and vᵢ (clean = robust + leftover)',
     formula: 'w_i = β_i w_i′ + v_i, β_i = ⟨w_i, w_i′⟩ / ‖w_i′‖², v_i ⊥ w_i′;  ratio_i = ‖β_i w_i′‖ / ‖v_i‖',
     text: 'w_i is neuron i after clean training and w_i′ the same neuron after adversarial fine-tuning. The paper’s principle (claim C3) is that most clean neurons are their robust feature plus a smaller leftover: ratio_i > 1 (the share of neurons above 1 is reported). β_i = 0 when w_i′ = 0; the ratio is ∞ when v_i = 0.',
   },
