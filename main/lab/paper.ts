@@ -337,14 +337,26 @@ const mainsOf = (c: ClaimContext) => c.results.map((r) => r.main!);
  * Two binomial standard errors of an accuracy at p = 1/2 (the widest) on the test set: below it a
  * difference of accuracies is noise (0.022 at n = 2000).
  */
-const accuracyNoise = (testSize: number) => 2 * Math.sqrt(0.25 / testSize);
+export const accuracyNoise = (testSize: number) => 2 * Math.sqrt(0.25 / testSize);
 
 /**
  * How far a median over m neurons of a coherent share that is pure chance can stray from 0: one
  * random neuron's kappa has standard deviation about 1/sqrt(D), the median of m of them about
  * 1.25/sqrt(m D); two of those (0.020 at m = D = 128).
  */
-const kappaNoise = (width: number, atoms: number) => 2 * (1.25 / Math.sqrt(width * atoms));
+export const kappaNoise = (width: number, atoms: number) => 2 * (1.25 / Math.sqrt(width * atoms));
+
+/** C1's criterion: kappa rose by more than chance, and robust accuracy is below clean by more than noise (null: not measured). */
+export function accumulationHolds(kappa: { init: number; afterClean: number }, accuracy: { clean: number; robust: number }, noise: { kappa: number; accuracy: number }): boolean | null {
+  const rise = kappa.afterClean - kappa.init;
+  const gap = accuracy.clean - accuracy.robust;
+  return Number.isFinite(rise) && Number.isFinite(gap) ? rise > noise.kappa && gap > noise.accuracy : null;
+}
+
+/** C2's criterion: the worst-case robust accuracy rose by more than the test set's noise (null: not measured). */
+export function purificationHolds(before: number, after: number, testSize: number): boolean | null {
+  return Number.isFinite(before) && Number.isFinite(after) ? after - before > accuracyNoise(testSize) : null;
+}
 
 function claimC1(c: ClaimContext): Built {
   const mains = mainsOf(c);
@@ -375,7 +387,7 @@ function claimC1(c: ClaimContext): Built {
     caption: `Median over neurons of the coherent mixture share κ (the part of each neuron's mixture along the label direction, as a share of the neuron: coherence × √(mixture ratio)), of the mixture coherence (dashed, same colour) and of the mixture ratio (energy outside each neuron's principal atom; grey dashed), over training; dashed vertical line: the end of clean training. The mixture ratio falls from about 1 because a random init is fully mixed and clean training grows the principal part faster than the mixture; the coherent part grows. After clean training: clean accuracy ${ms(clean)}, robust accuracy ${ms(robust)} (${attack}) at eps ${c.config.eval.eps}, median κ ${ms(shareBoundary)}. ${c.settings}.`,
     check: {
       text: `after clean training: median κ ${ms(shareBoundary, 3)} (init ${ms(shareInit, 3)}: a rise of ${rise.toFixed(3)}, chance ±${kNoise.toFixed(3)}); clean accuracy ${ms(clean)} vs robust ${ms(robust)} (a gap of ${gap.toFixed(3)}, noise ±${aNoise.toFixed(3)}); median mixture ratio ${ms(mixture[atBoundary]!, 2)}, coherence ${ms(coherence[atBoundary]!, 2)}`,
-      holds: Number.isFinite(rise) && Number.isFinite(gap) ? rise > kNoise && gap > aNoise : null,
+      holds: accumulationHolds({ init: shareInit.mean, afterClean: shareBoundary.mean }, { clean: clean.mean, robust: robust.mean }, { kappa: kNoise, accuracy: aNoise }),
     },
     chart: { kind: 'mixtures', data: { epochs, coherentShare: share, mixtureRatio: mixture, coherence, boundary } },
     csv: csvOf(
@@ -403,7 +415,7 @@ function claimC2(c: ClaimContext): Built {
     caption: `Robust accuracy against eps (${c.config.eval.norm}), per-sample worst case over ${attacks}, after clean training and after adversarial fine-tuning from it; dashed: the mixture-direction attack alone. At eps ${c.config.eval.eps}: ${ms(before)} -> ${ms(after)}, while the weights move by ||W' - W|| / ||W|| = ${ms(change)}. ${c.settings}.`,
     check: {
       text: `worst-case robust accuracy at eps ${c.config.eval.eps}: ${ms(before)} → ${ms(after)} (a gain of ${after.mean - before.mean >= 0 ? '+' : ''}${(after.mean - before.mean).toFixed(3)}, noise ±${noise.toFixed(3)} at n = ${c.config.eval.testSize}), with ||W′ − W|| / ||W|| = ${ms(change, 2)}`,
-      holds: Number.isFinite(before.mean) && Number.isFinite(after.mean) ? after.mean - before.mean > noise : null,
+      holds: purificationHolds(before.mean, after.mean, c.config.eval.testSize),
     },
     chart: { kind: 'purification', data: { eps, afterClean: worstClean, final: worstFinal, mixtureAfterClean: mixClean, mixtureFinal: mixFinal } },
     csv: csvOf(

@@ -1,5 +1,5 @@
 /**
- * Whole experiments at `quick` size: SCIENCE.md's directions hold after fine-tuning, the linear
+ * Whole experiments at `quick` size: the paper's directions hold after fine-tuning, the linear
  * case does not become robust, a dead network is named before training, runs are reproducible
  * on one backend, and no tensor leaks across epochs.
  */
