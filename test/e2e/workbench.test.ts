@@ -168,7 +168,7 @@ describe.skipIf(!chromiumAvailable)('the workbench in a browser', () => {
     expect(await signature.locator('.chart-caption').textContent()).toMatch(/Median here: -?0\.\d{3} at init → 0\.\d{3} after clean training \(epoch 5\)/);
     const ratio = panel(page, 'Mixture ratio');
     expect(await ratio.getAttribute('data-quantity')).toBe('mixture-ratio');
-    expect(await ratio.locator('.chart-caption').textContent()).toMatch(/falls in both phases: a random init is fully mixed/);
+    expect(await ratio.locator('.chart-caption').textContent()).toMatch(/A random init is fully mixed \(dotted: the init median\)[\s\S]*Median here: 0\.\d\d at init → 0\.\d\d after clean training/);
     // Robust accuracy was measured every epoch (eval.every = 1), and the caption says so.
     expect(await panel(page, 'Accuracy over training').locator('.chart-caption').textContent()).toMatch(/Robust accuracy is measured every epoch and at each phase end/);
   }, 60_000);
@@ -177,6 +177,8 @@ describe.skipIf(!chromiumAvailable)('the workbench in a browser', () => {
     const section = page.getByTestId('clean-vs-final');
     await eventually(() => section.isVisible()).toBe(true);
     expect(await section.locator('h2').textContent()).toBe('After clean training vs after fine-tuning');
+    // The histograms' captions say what the medians did in this run, with their values.
+    expect(await section.locator('.chart-caption').nth(1).textContent()).toMatch(/Median -?0\.\d{3} → -?0\.\d{3}: /);
     for (const title of ['Neuron × atom coefficients, before and after', 'Coherent mixture share κ per neuron', 'Mixture ratio per neuron']) {
       await eventually(async () => Number(await section.locator('section.chart-panel', { has: page.getByRole('heading', { name: title, exact: true }) }).getAttribute('data-points'))).toBeGreaterThan(0);
     }
