@@ -172,6 +172,9 @@ class JobWorker {
         return h.onWeights?.(message.label, message.bytes);
       case 'baseline-epoch':
         return h.onBaselineEpoch?.(message.epoch);
+      case 'epoch-end':
+        // Everything before it is handled (messages arrive in order): let the next epoch start.
+        return this.worker.postMessage({ type: 'continue', taskId: message.taskId } satisfies ToWorker);
       case 'done':
         return this.settle(message.result, null);
       case 'failed':

@@ -2,8 +2,10 @@
  * A job host's worker: its own tfjs instance, loaded once, running one task at a time for the
  * parent (jobHost.ts) off the parent's event loop. It never touches the run store: events,
  * checkpoints, weight files' bytes and results go back as messages, and the parent writes them.
- * A cancel arrives as a message, which the engine sees between epochs (it yields to the event
- * loop after each); a task that never yields is stopped from outside (Worker.terminate).
+ * A cancel arrives as a message, which the engine sees between epochs: after each, the worker
+ * waits for the parent's `continue`, so a cancel the parent asked for while handling that epoch's
+ * events is seen before the next epoch starts, exactly as in-process. A task that never yields
+ * is stopped from outside (Worker.terminate).
  *
  * It runs as a worker_threads Worker (see jobHost.ts for why a thread and not a process).
  */
@@ -35,6 +37,8 @@ function spinIfStuck(seed: number): void {
 }
 
 const controllers = new Map<number, AbortController>();
+/** Per task: resolves the engine's wait at an epoch's end when the parent's `continue` arrives. */
+const continuations = new Map<number, () => void>();
 
 async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepared: Awaited<ReturnType<typeof prepareBackend>>): Promise<unknown> {
   switch (task.kind) {
@@ -48,6 +52,11 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepar
       return runExperiment(config, prepared.info, {
         ...prepared.hooks,
         signal,
+        afterEpoch: () =>
+          new Promise<void>((resolve) => {
+            continuations.set(taskId, resolve);
+            send({ type: 'epoch-end', taskId });
+          }),
         checkpointEvery: task.checkpointEvery,
         ...(task.resume ? { resume: task.resume } : {}),
         onCheckpoint: (checkpoint) => send({ type: 'checkpoint', taskId, checkpoint }),
@@ -83,6 +92,11 @@ async function main(): Promise<void> {
   port.on('message', (message: ToWorker) => {
     if (message.type === 'cancel') {
       controllers.get(message.taskId)?.abort();
+      return;
+    }
+    if (message.type === 'continue') {
+      continuations.get(message.taskId)?.();
+      continuations.delete(message.taskId);
       return;
     }
     const controller = new AbortController();

@@ -47,7 +47,14 @@ export interface WireError {
   readonly stack?: string | undefined;
 }
 
-export type ToWorker = { readonly type: 'task'; readonly taskId: number; readonly task: WorkerTask } | { readonly type: 'cancel'; readonly taskId: number };
+/**
+ * `continue` answers an `epoch-end`: the parent has handled everything the worker sent before it
+ * (and posted any cancel that handling asked for, which therefore arrives first).
+ */
+export type ToWorker =
+  | { readonly type: 'task'; readonly taskId: number; readonly task: WorkerTask }
+  | { readonly type: 'cancel'; readonly taskId: number }
+  | { readonly type: 'continue'; readonly taskId: number };
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly backend: BackendInfo }
@@ -56,6 +63,7 @@ export type FromWorker =
   | { readonly type: 'checkpoint'; readonly taskId: number; readonly checkpoint: EngineCheckpoint }
   | { readonly type: 'weights'; readonly taskId: number; readonly label: 'init' | 'after-clean' | 'final'; readonly bytes: Uint8Array }
   | { readonly type: 'baseline-epoch'; readonly taskId: number; readonly epoch: BaselineEpoch }
+  | { readonly type: 'epoch-end'; readonly taskId: number }
   | { readonly type: 'done'; readonly taskId: number; readonly result: TaskResults[WorkerTask['kind']] }
   | { readonly type: 'failed'; readonly taskId: number; readonly error: WireError };
 
