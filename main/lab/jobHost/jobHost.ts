@@ -148,7 +148,7 @@ class JobWorker {
     this.worker.postMessage({ type: 'cancel', taskId: current.taskId } satisfies ToWorker);
     current.graceTimer = setTimeout(() => {
       if (this.current !== current) return;
-      this.terminate(new WorkerStoppedError(`it did not stop within ${graceMs / 1000} s of the cancel (stuck in a computation), so its worker was stopped`, 'unresponsive'));
+      this.terminate(new WorkerStoppedError(`did not stop within ${graceMs / 1000} s of the cancel (stuck in a computation), so its worker was stopped`, 'unresponsive'));
     }, graceMs);
   }
 

@@ -70,7 +70,7 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepar
           : {}),
         onEvent: (event) => {
           send({ type: 'event', taskId, event });
-          if (event.type === 'metrics' && event.globalEpoch >= 1) spinIfStuck(config.seed);
+          if (event.type === 'metrics' && event.globalEpoch >= 2) spinIfStuck(config.seed);
         },
       });
     }

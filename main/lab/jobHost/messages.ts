@@ -68,9 +68,10 @@ export type FromWorker =
   | { readonly type: 'failed'; readonly taskId: number; readonly error: WireError };
 
 /**
- * Test-only: an experiment whose seed equals this variable's value spins in a synchronous loop
- * after its first epoch's metrics, as a job stuck in a numerical routine would (in the style of
- * the store's killInCheckpointVariable). The worker reads it from its environment.
+ * Test-only: an experiment whose seed equals this variable's value spins in a synchronous loop at
+ * its second epoch's metrics (after the first epoch's checkpoint when checkpoints come every
+ * epoch), as a job stuck in a numerical routine would; in the style of the store's
+ * killInCheckpointVariable. The worker reads it from its environment.
  */
 export const stuckJobSeedVariable = 'PURIFICATION_LAB_TEST_STUCK_SEED';
 
