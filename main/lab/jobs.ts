@@ -255,12 +255,7 @@ export class JobQueue {
         // Cancelled or shut down (checkpointed at the epoch's end, or stopped without one when
         // it did not stop in time), or its worker died: the run can resume from its checkpoint.
         const status = error instanceof WorkerStoppedError && error.reason === 'crashed' ? 'interrupted' : (this.stopReason.get(run.id) ?? 'cancelled');
-        const reason =
-          error instanceof WorkerStoppedError
-            ? error.reason === 'unresponsive'
-              ? `The run ${error.message}; resume continues from its last checkpoint`
-              : `The run's worker stopped before the run ended (${error.message}); resume continues from its last checkpoint`
-            : undefined;
+        const reason = error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined;
         this.store.end(run.id, status, reason);
         this.publish({ kind: 'status', runId: run.id, status, ...(reason ? { error: reason } : {}) });
       } else {

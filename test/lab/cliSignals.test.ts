@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { stuckJobSeedVariable } from '../../main/lab/jobHost/messages.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 
@@ -28,12 +28,20 @@ function lab(args: string[]) {
   return { code: result.status, stderr: result.stderr };
 }
 
+/** CLI processes a failed test left running (a hang is the failure these tests look for). */
+const children = new Set<ReturnType<typeof spawn>>();
+afterEach(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+});
+
 /**
  * Start `lab run`, send SIGINT once `ready` holds for its stderr, then `again` more when
  * `readyAgain` holds; resolves with the exit code and stderr once the process has exited.
  */
 function interruptedRun(store: string, seed: number, env: Record<string, string>, ready: RegExp, readyAgain?: RegExp): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'run', '--store', store, ...config, '--seed', String(seed)], { cwd: root, env: environment(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
   let stderr = '';
   let signals = 0;
   child.stderr.setEncoding('utf8');

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { JobHost } from '../../main/lab/jobHost/jobHost.ts';
-import { stuckJobSeedVariable } from '../../main/lab/jobHost/messages.ts';
+import { stuckJobSeedVariable, workerExitSeedVariable } from '../../main/lab/jobHost/messages.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { runHeadless } from '../../main/lab/runHeadless.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
@@ -23,14 +23,17 @@ const tiny: ExperimentInput = {
   eval: { testSize: 200, every: 2 },
 };
 
-/** The seed the test hook makes spin (workers copy the environment when they start). */
+/** The seeds the test hooks make spin, and end their worker (workers copy the environment when they start). */
 const stuckSeed = 7;
+const exitSeed = 8;
 
 beforeAll(() => {
   process.env[stuckJobSeedVariable] = String(stuckSeed);
+  process.env[workerExitSeedVariable] = String(exitSeed);
 });
 afterAll(() => {
   delete process.env[stuckJobSeedVariable];
+  delete process.env[workerExitSeedVariable];
 });
 
 /** Poll until `check` holds (no sleeps of a fixed length: the machine may be loaded). */
@@ -84,6 +87,39 @@ describe('a run stuck in a computation', () => {
 
     await queue.idle();
     expect(store.get(next.id).status).toBe('finished');
+    await queue.shutdown();
+    store.close();
+  });
+});
+
+describe('a run whose worker dies', () => {
+  it('alone is marked interrupted, with the reason; resume finishes it exactly; the next run runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-jobhost-'));
+    const store = RunStore.open(dir);
+    const queue = new JobQueue(store, { backend: 'wasm', checkpointEvery: 1 });
+    const config = resolveExperiment({ ...tiny, seed: exitSeed });
+    const dying = queue.submit({ input: { ...tiny, seed: exitSeed }, config });
+    const next = queue.submit({ input: tiny, config: resolveExperiment(tiny) });
+    await queue.idle();
+    expect(store.get(dying.id)).toMatchObject({
+      status: 'interrupted',
+      error: 'The run lost its worker, which stopped unexpectedly (exit code 1); resume continues from its last checkpoint',
+      checkpointEpoch: 1,
+    });
+    expect(store.get(next.id).status).toBe('finished');
+    // Resumed where the hook no longer applies (a fresh queue's workers without it), it ends as the run would have.
+    delete process.env[workerExitSeedVariable];
+    try {
+      const resumeQueue = new JobQueue(store, { backend: 'wasm' });
+      resumeQueue.resume(dying.id);
+      await resumeQueue.idle();
+      await resumeQueue.shutdown();
+    } finally {
+      process.env[workerExitSeedVariable] = String(exitSeed);
+    }
+    const reference = await runHeadless(config, { backend: 'wasm' });
+    expect(store.get(dying.id).status).toBe('finished');
+    expect(store.get(dying.id).summary).toEqual(JSON.parse(JSON.stringify(reference.summary)));
     await queue.shutdown();
     store.close();
   });

@@ -103,11 +103,11 @@ class JobWorker {
       else this.onTaskMessage(message);
     });
     this.worker.on('error', (error) => {
-      this.stopReason ??= new WorkerStoppedError(`the job's worker failed: ${error.message}`, 'crashed');
+      this.stopReason ??= new WorkerStoppedError(`lost its worker to an error (${error.message})`, 'crashed');
     });
     this.worker.on('exit', (code) => {
       this.exited = true;
-      const reason = this.stopReason ?? new WorkerStoppedError(`the job's worker stopped unexpectedly (exit code ${code})`, 'crashed');
+      const reason = this.stopReason ?? new WorkerStoppedError(`lost its worker, which stopped unexpectedly (exit code ${code})`, 'crashed');
       readyReject(reason);
       this.settle(null, reason);
       this.onGone(this);
@@ -249,7 +249,7 @@ export class JobHost {
   /** Terminate every worker (tasks still running reject); the host starts fresh ones if used again. */
   async close(): Promise<void> {
     const all = [...this.workers];
-    for (const worker of all) worker.terminate(new WorkerStoppedError('the job host closed', 'closed'));
+    for (const worker of all) worker.terminate(new WorkerStoppedError('lost its worker when the job host closed', 'closed'));
     await Promise.all(all.map((w) => w.gone));
     this.backend = null;
   }
@@ -276,6 +276,6 @@ export class JobHost {
     this.reserved.delete(worker);
     if (!worker.alive) return;
     const idle = [...this.workers].filter((w) => w.alive && !w.busy && !this.reserved.has(w));
-    if (idle.length > this.concurrency) worker.terminate(new WorkerStoppedError('an idle worker beyond the warm ones', 'closed'));
+    if (idle.length > this.concurrency) worker.terminate(new WorkerStoppedError('lost its worker, an idle one beyond the warm ones', 'closed'));
   }
 }

@@ -19,7 +19,7 @@ import { prepareBackend } from '../runHeadless.ts';
 import { measureThroughput } from '../throughput.ts';
 import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from '../weightsFile.ts';
 import { toWireError } from './wireError.ts';
-import { stuckJobSeedVariable, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTask } from './messages.ts';
+import { stuckJobSeedVariable, workerExitSeedVariable, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTask } from './messages.ts';
 
 if (!parentPort) throw new Error('jobWorker.ts runs as a worker thread of the job host, not on its own');
 const port = parentPort;
@@ -27,10 +27,14 @@ const setup = workerData as WorkerSetup;
 
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-/** Test hook (stuckJobSeedVariable): spin without yielding, as a numerical routine that never converges would. */
-function spinIfStuck(seed: number): void {
-  const stuckSeed = process.env[stuckJobSeedVariable];
-  if (stuckSeed === undefined || Number(stuckSeed) !== seed) return;
+/**
+ * Test hooks, at a run's second epoch's metrics: spin without yielding, as a numerical routine
+ * that never converges would (stuckJobSeedVariable); end this thread (workerExitSeedVariable).
+ */
+function faultIfAsked(seed: number): void {
+  const asked = (variable: string) => process.env[variable] !== undefined && Number(process.env[variable]) === seed;
+  if (asked(workerExitSeedVariable)) process.exit(1);
+  if (!asked(stuckJobSeedVariable)) return;
   for (;;) {
     // deliberately endless and synchronous: only Worker.terminate ends it
   }
@@ -70,7 +74,7 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepar
           : {}),
         onEvent: (event) => {
           send({ type: 'event', taskId, event });
-          if (event.type === 'metrics' && event.globalEpoch >= 2) spinIfStuck(config.seed);
+          if (event.type === 'metrics' && event.globalEpoch >= 2) faultIfAsked(config.seed);
         },
       });
     }

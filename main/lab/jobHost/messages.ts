@@ -75,3 +75,10 @@ export type FromWorker =
  */
 export const stuckJobSeedVariable = 'PURIFICATION_LAB_TEST_STUCK_SEED';
 
+
+/**
+ * Test-only: the worker of an experiment whose seed equals this variable's value ends its thread
+ * at the run's second epoch's metrics (process.exit in a worker ends that thread alone), as a
+ * worker dying of its own accord would.
+ */
+export const workerExitSeedVariable = 'PURIFICATION_LAB_TEST_WORKER_EXIT_SEED';

@@ -23,8 +23,9 @@ export function fromWireError(wire: WireError): Error {
 
 /**
  * A task whose worker stopped before the task ended: terminated after a cancel it did not honour
- * within the grace period (`reason` 'unresponsive'), or gone on its own (a crash, out of memory:
- * 'crashed'). Only that task is affected; the host starts a fresh worker for the next one.
+ * within the grace period (`reason` 'unresponsive'), gone on its own (an uncaught error, out of
+ * memory: 'crashed'), or closed with the host. Only that task is affected; the host starts a
+ * fresh worker for the next one. The message completes "The run ...".
  */
 export class WorkerStoppedError extends Error {
   override name = 'WorkerStoppedError';
