@@ -66,6 +66,24 @@ describe('runs in a worker', () => {
   });
 });
 
+describe('a parent that cannot record what a task sends', () => {
+  it('fails that task with its error (as in-process) instead of throwing in the host process', async () => {
+    const host = new JobHost({ backend: 'wasm' });
+    const task = host.start(
+      { kind: 'experiment', config: resolveExperiment(tiny), checkpointEvery: 0 },
+      {
+        onEvent: (event) => {
+          if (event.type === 'metrics' && event.globalEpoch === 1) throw new Error('database or disk is full');
+        },
+      },
+    );
+    await expect(task.result).rejects.toThrow(/^database or disk is full$/);
+    // The host goes on with a fresh worker.
+    expect(await host.start({ kind: 'throughput', steps: 2 }).result).toBeGreaterThan(0);
+    await host.close();
+  });
+});
+
 describe('a run stuck in a computation', () => {
   it('is cancelled all the same: its worker is stopped after the grace, the reason recorded, and the next run runs', async () => {
     const store = RunStore.open(mkdtempSync(join(tmpdir(), 'lab-jobhost-')));

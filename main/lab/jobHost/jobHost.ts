@@ -98,8 +98,7 @@ class JobWorker {
       if (message.type === 'ready') {
         readyResolve(message.backend);
         if (!this.current) this.idle(true);
-      }
-      else if (message.type === 'setup-failed') readyReject(fromWireError(message.error));
+      } else if (message.type === 'setup-failed') readyReject(fromWireError(message.error));
       else this.onTaskMessage(message);
     });
     this.worker.on('error', (error) => {
@@ -159,9 +158,23 @@ class JobWorker {
     void this.worker.terminate();
   }
 
+  /**
+   * A handler that throws (the store cannot write: disk full, say) fails the task with that error,
+   * as it failed the run in-process, and stops its worker: what it computes next could not be
+   * recorded. The error never escapes into the host's process.
+   */
   private onTaskMessage(message: Exclude<FromWorker, { type: 'ready' | 'setup-failed' }>): void {
     const current = this.current;
     if (!current || current.taskId !== message.taskId) return; // a late message of a task given up on
+    try {
+      this.dispatch(message, current);
+    } catch (error) {
+      this.settle(null, error instanceof Error ? error : new Error(String(error)));
+      this.terminate(new WorkerStoppedError('lost its worker after its results could not be recorded', 'closed'));
+    }
+  }
+
+  private dispatch(message: Exclude<FromWorker, { type: 'ready' | 'setup-failed' }>, current: Current): void {
     const h = current.handlers;
     switch (message.type) {
       case 'event':
