@@ -132,7 +132,11 @@ export class JobQueue {
     return this.store.get(run.id);
   }
 
-  /** Cancel a queued or running run (a running one stops at the next epoch, checkpointed). */
+  /**
+   * Cancel a queued or running run. A running one stops at the end of its epoch, checkpointed;
+   * one that has not stopped within the grace period (stuck) has its worker terminated and is
+   * marked cancelled with that reason.
+   */
   cancel(id: string): boolean {
     const run = this.store.get(id);
     const queued = this.pending.findIndex((p) => p.runId === run.id);
