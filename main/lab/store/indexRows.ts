@@ -31,6 +31,7 @@ export function metricValues(event: RunEvent): MetricValues[] {
       ['mixture_ratio_median', event.mixtureRatio],
       ['participation_ratio_median', event.participationRatio],
       ['coherence_median', event.coherence],
+      ['coherent_share_median', event.coherentShare ?? null],
     ] as const) {
       if (dist) rows.push([metric, finiteOrNull(dist.summary.median), dist.summary.q1, dist.summary.q3]);
     }

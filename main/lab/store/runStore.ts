@@ -546,13 +546,22 @@ export class RunStore {
     );
   }
 
-  /** The owner is alive: record the time and, optionally, the progress (and keep this process's queued runs fresh). */
+  /**
+   * The owner is alive: record the time and, optionally, the progress (and keep this process's
+   * queued runs fresh). On a full disk the beat is skipped rather than thrown (it may come from a
+   * timer, where a throw would end the process): the run's next event, which must be saved,
+   * reports the full disk.
+   */
   heartbeat(id: string, progress?: RunRecord['progress']): void {
-    this.write(`the progress of run ${id}`, () => {
-      if (progress) this.db.prepare('UPDATE runs SET heartbeat_at = ?, progress_json = ? WHERE id = ?').run(Date.now(), JSON.stringify(progress), id);
-      else this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
-      this.refreshQueued();
-    });
+    try {
+      this.write(`the progress of run ${id}`, () => {
+        if (progress) this.db.prepare('UPDATE runs SET heartbeat_at = ?, progress_json = ? WHERE id = ?').run(Date.now(), JSON.stringify(progress), id);
+        else this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
+        this.refreshQueued();
+      });
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+    }
   }
 
   /**
