@@ -427,6 +427,16 @@ export class LabService {
     }
   }
 
+  /** The run with exactly this id; NotFoundError naming `path` otherwise (prefixes included). */
+  private exactRun(id: string, path: string): RunRecord {
+    try {
+      return this.store.getExact(id);
+    } catch (error) {
+      if (error instanceof StoreError) throw new NotFoundError(error.message, [{ path, message: error.message }]);
+      throw error;
+    }
+  }
+
   private async appInfo(): Promise<AppInfo> {
     const [backend, stepsPerSecond] = await Promise.all([this.queue.backendInfo(), this.stepsPerSecond()]);
     return {
@@ -504,15 +514,16 @@ export class LabService {
   }
 
   /**
-   * Delete runs: all of them or none. A run queued here is taken off the queue first; a running
-   * one is refused (cancel it first), as is an unknown id, each problem naming `ids.N`.
+   * Delete runs by their whole ids (a prefix is refused: a deletion cannot be undone): all of
+   * them or none. A run queued here is taken off the queue first; a running one is refused (cancel
+   * it first), as is an unknown id, each problem naming `ids.N`.
    */
   private delete(ids: readonly string[]): { deleted: string[] } {
     const problems: Problem[] = [];
     const runs: RunRecord[] = [];
     ids.forEach((id, index) => {
       try {
-        const run = this.run(id, `ids.${index}`);
+        const run = this.exactRun(id, `ids.${index}`);
         if (run.status === 'running' || this.queue.active.includes(run.id)) problems.push({ path: `ids.${index}`, message: `run ${run.id} is running: cancel it before deleting it` });
         else runs.push(run);
       } catch (error) {
