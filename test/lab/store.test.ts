@@ -2,12 +2,14 @@
  * The run store and job control: runs recorded as they go, names and notes, liveness, resume,
  * migrations, and clear errors for a store that cannot be used.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import type { Evaluation } from '../../shared/events.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { resolveStoreDir } from '../../main/lab/store/location.ts';
@@ -22,6 +24,7 @@ const tiny: ExperimentInput = {
   eval: { testSize: 200, every: 2 },
 };
 
+const root = new URL('../../', import.meta.url).pathname;
 const tempStore = () => mkdtempSync(join(tmpdir(), 'lab-store-'));
 
 describe('store location', () => {
@@ -41,6 +44,8 @@ describe('a run through the job queue', () => {
     const queue = new JobQueue(store, { backend: 'wasm', checkpointEvery: 2 });
     const statuses: string[] = [];
     queue.subscribe((u) => u.kind === 'status' && statuses.push(u.status));
+    const finals: Evaluation[] = [];
+    queue.subscribe((u) => u.kind === 'event' && u.event.type === 'evaluation' && u.event.evaluation.label === 'final' && finals.push(u.event.evaluation));
     const config = resolveExperiment(tiny);
     const run = queue.submit({ input: tiny, config, preset: 'quick', name: 'tiny', notes: 'first' });
     expect(store.get(run.id).status).toBe('queued');
@@ -50,7 +55,11 @@ describe('a run through the job queue', () => {
     expect(done.status).toBe('finished');
     expect(done.configHash).toBe(configHash(config));
     expect(done.codeVersion).toBe(codeVersion());
-    expect(done.summary?.final.robustAccuracy).toBeGreaterThanOrEqual(0);
+    // The stored summary holds the run's own numbers: those of its final evaluation as it streamed.
+    expect(finals).toHaveLength(1);
+    expect(done.summary?.final.robustAccuracy).toBe(finals[0]!.robustAccuracy.estimate);
+    expect(done.summary?.final.cleanAccuracy).toBe(finals[0]!.cleanAccuracy.estimate);
+    expect(done.summary?.final.worstCaseRobustAccuracy).toBe(finals[0]!.worstCase.accuracy[finals[0]!.worstCase.eps.indexOf(config.eval.eps)]!.estimate);
     expect(done.provenance).toMatchObject({ backend: { name: 'wasm' }, dependencies: { '@tensorflow/tfjs-core': expect.any(String) }, machine: { cores: expect.any(Number) } });
     const rows = store.metricRows([run.id]);
     expect(rows.filter((r) => r.metric === 'clean_accuracy').map((r) => r.global_epoch)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -148,6 +157,47 @@ describe('liveness', () => {
     expect(reopened.get(alive.id).status).toBe('interrupted');
     reopened.close();
   });
+});
+
+/** A child process that queues a run in `dir` and waits; resolves once the run is queued. */
+async function queueInChild(dir: string): Promise<{ child: ChildProcess; id: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/storeQueuer.ts', dir], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const id = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the queuing process exited (${code}) before queuing`)));
+  });
+  return { child, id };
+}
+
+describe('queued runs', () => {
+  it('a run queued by a process that was SIGKILLed becomes interrupted (resumable); one queued by a live process stays queued', async () => {
+    const dir = tempStore();
+    RunStore.open(dir).close();
+    const killed = await queueInChild(dir);
+    const alive = await queueInChild(dir);
+    try {
+      killed.child.kill('SIGKILL');
+      await new Promise((r) => killed.child.once('exit', r));
+      const store = RunStore.open(dir);
+      expect(store.get(killed.id)).toMatchObject({ status: 'interrupted', error: 'the process that queued it stopped before the run started' });
+      expect(store.get(alive.id)).toMatchObject({ status: 'queued', error: null });
+      // Both the index and the run's own record say so.
+      expect(JSON.parse(readFileSync(join(store.folderOf(killed.id), 'run.json'), 'utf8'))).toMatchObject({ status: 'interrupted', owner: null });
+      expect(JSON.parse(readFileSync(join(store.folderOf(alive.id), 'run.json'), 'utf8'))).toMatchObject({ status: 'queued', owner: { pid: alive.child.pid } });
+      // Interrupted means resumable: the queue takes it again.
+      const queue = new JobQueue(store, { backend: 'wasm' });
+      expect(() => queue.resume(killed.id)).not.toThrow();
+      await queue.shutdown();
+      store.close();
+    } finally {
+      alive.child.stdin!.end();
+      await new Promise((r) => (alive.child.exitCode === null ? alive.child.once('exit', r) : r(null)));
+    }
+  }, 120_000);
 });
 
 describe('bad stores get clear errors and nothing is touched', () => {

@@ -1,21 +1,22 @@
 /**
  * `lab baselines [run options] | lab baselines ID`: claim C4's lower-bound baselines (a linear
- * classifier, random features on the network's frozen init, the network's tangent model), each
- * trained clean and adversarially on the experiment's data at its eps, printed beside the
- * network after clean training and after clean -> adversarial fine-tuning. Without an ID the
- * network is trained here (not recorded in the store); with a stored run's ID its config and
- * summary are used.
+ * classifier, a quadratic one, random features on the network's frozen init, the network's
+ * tangent model), each trained clean and adversarially on the experiment's data at its eps,
+ * printed beside the network after clean training and after clean -> adversarial fine-tuning,
+ * with C4's verdict (../lowerBound.ts). Without an ID the network is trained here (not recorded
+ * in the store); with a stored run's ID its config and summary are used.
  */
 import { writeFileSync } from 'node:fs';
+import { meanStd } from '../../../shared/aggregate.ts';
 import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
 import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
-import { runBaselines, type BaselineResult } from '../../engine/baselines.ts';
-import { runExperiment } from '../../engine/experiment.ts';
+import type { BaselineResult } from '../../engine/baselines.ts';
+import { lowerBoundCheck } from '../lowerBound.ts';
 import { resolveSources } from '../experimentInput.ts';
-import { prepareBackend } from '../runHeadless.ts';
-import { openStore, type CliValues } from './main.ts';
+import { JobHost } from '../jobHost/jobHost.ts';
+import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
@@ -43,12 +44,14 @@ export function baselinesTable(config: ResolvedExperiment, network: RunSummary, 
       interval(worst.estimate, pair(worst)),
     ]);
   }
-  const best = Math.max(...baselines.map((b) => b.summary.worstCaseRobustAccuracy));
-  const verdict =
-    best < network.final.worstCaseRobustAccuracy
-      ? `C4 holds here: the most robust baseline (worst case ${best.toFixed(3)}) is below the network (${network.final.worstCaseRobustAccuracy.toFixed(3)}).`
-      : `C4 does NOT hold here: a baseline reaches worst case ${best.toFixed(3)}, the network ${network.final.worstCaseRobustAccuracy.toFixed(3)}.`;
-  return `${table(rows)}\n\n${verdict}`;
+  const one = (v: number) => meanStd([v]);
+  const check = lowerBoundCheck(
+    config.eval.eps,
+    { clean: one(network.final.cleanAccuracy), robust: one(network.final.worstCaseRobustAccuracy) },
+    baselines.map((b) => ({ name: `${b.kind}, ${b.training}`, clean: one(b.summary.cleanAccuracy), robust: one(b.summary.worstCaseRobustAccuracy) })),
+  );
+  const verdict = check.holds === true ? 'C4 holds here' : check.holds === false ? 'C4 does NOT hold here' : 'C4 is undecided here';
+  return `${table(rows)}\n\n${verdict}: ${check.text}.`;
 }
 
 export async function baselinesCommand(values: CliValues, rest: string[]): Promise<number> {
@@ -86,23 +89,31 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
     config = sparseCodingOnly(resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed }), 'lab baselines');
   }
 
-  const { info, hooks } = await prepareBackend({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  // The training runs in a worker (as every verb that trains): Ctrl-C ends it, stuck or not.
+  const host = new JobHost({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  const info = await host.backendInfo();
   process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
   if (!network) {
     process.stderr.write(`network: ${config.train.protocol}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} adversarial epochs...\n`);
-    const result = await runExperiment(config, info, {
-      ...hooks,
-      onEvent: (event) => {
-        if (event.type === 'phase-changed') process.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
+    const result = await host.start(
+      { kind: 'experiment', config, checkpointEvery: 0 },
+      {
+        onEvent: (event) => {
+          if (event.type === 'phase-changed') process.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
+        },
       },
-    });
+    ).result;
     network = result.summary;
   }
-  const baselines = await runBaselines(config, {
-    onEpoch: (e) => {
-      if (e.epoch === e.epochs) process.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+  const baselines = await host.start(
+    { kind: 'baselines', config },
+    {
+      onBaselineEpoch: (e) => {
+        if (e.epoch === e.epochs) process.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+      },
     },
-  });
+  ).result;
+  await host.close();
   process.stdout.write(`\n${baselinesTable(config, network, baselines)}\n`);
   if (values.json) {
     writeFileSync(values.json, JSON.stringify({ config, backend: info, ...(fromRun ? { runId: fromRun } : {}), network, baselines }));

@@ -19,7 +19,7 @@ import { FormatError } from '../formats/formatError.ts';
 import { readDatasetFile } from '../formats/datasetFile.ts';
 import { prepareBackend } from '../runHeadless.ts';
 import { decodeWeights } from '../weightsFile.ts';
-import type { CliValues } from './main.ts';
+import type { CliValues } from './options.ts';
 import { summaryTable } from './summaryTable.ts';
 import { UsageError } from './usage.ts';
 
@@ -77,6 +77,7 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
       mixtureRatioMedian: instruments?.mixtureRatio?.summary.median ?? NaN,
       participationRatioMedian: instruments?.participationRatio?.summary.median ?? NaN,
       coherenceMedian: instruments?.coherence?.summary.median ?? NaN,
+      coherentShareMedian: instruments?.coherentShare?.summary.median ?? NaN,
       intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
       testSize: data.n,
     };
