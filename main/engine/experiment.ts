@@ -331,6 +331,16 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     const { rows, cols } = first[0];
     const dec = cleanToRobustDecomposition(first[0].values, first[1].values, first[2].values, rows, cols);
     const upd = updateRank(first[0].values, first[1].values, rows, cols);
+    const unavailable = (rank: ReturnType<typeof updateRank>, layer: string) => {
+      if (rank.unavailable === undefined) return {};
+      const message = `${layer}: ${rank.unavailable}`;
+      if (!warnings.some((w) => w.message === message)) {
+        const warning: WarningEvent = { type: 'warning', code: 'instrument-unavailable', message, globalEpoch };
+        warnings.push(warning);
+        emit(warning);
+      }
+      return { unavailable: rank.unavailable };
+    };
     Object.assign(summary, {
       decomposition: {
         shareAboveOne: dec.shareAboveOne,
@@ -344,6 +354,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         effectiveRank: upd.effectiveRank,
         stableRank: upd.stableRank,
         singularValues: Array.from(upd.singularValues),
+        ...unavailable(upd, first[0].layer),
       },
     });
     if (isImageExperiment(config)) {
@@ -354,7 +365,15 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         layers: cleanLayers.map((l, i) => {
           const u = updateRank(l.values, finalLayers[i]!.values, l.rows, l.cols);
           const share = cleanToRobustDecomposition(l.values, finalLayers[i]!.values, initLayers[i]!.values, l.rows, l.cols).shareAboveOne;
-          return { layer: l.layer, relativeChange: u.relativeChange, effectiveRank: u.effectiveRank, stableRank: u.stableRank, singularValues: Array.from(u.singularValues), shareAboveOne: share };
+          return {
+            layer: l.layer,
+            relativeChange: u.relativeChange,
+            effectiveRank: u.effectiveRank,
+            stableRank: u.stableRank,
+            singularValues: Array.from(u.singularValues),
+            shareAboveOne: share,
+            ...unavailable(u, l.layer),
+          };
         }),
       });
     }
