@@ -124,7 +124,8 @@ export const twoLayerModelSchema = z.strictObject({
       /** rho, the threshold ratio of the relative mode. 0 makes the network linear. */
       ratio: real(0, limits.thresholdRatio).default(0.5),
       /** b for the fixed mode, and the starting b for the learned mode. */
-      value: real(0, limits.radius).default(0),
+      /** Up to 1e6: a threshold far above every |<w_i, x>| silences the network (the attacks' zero-gradient tests use one). */
+      value: real(0, 1e6).default(0),
     })
     .prefault({}),
   /** s0 in w_i ~ N(0, s0^2/d I): the init norm is about s0. */
