@@ -4,7 +4,7 @@
  * sweep); `__proto__` in an API input is refused by name, not dropped.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -148,5 +148,13 @@ describe('the CLI', () => {
     const sweep = lab(['sweep', '--grid', 'task.trainSize=1000000,100', ...hugeSets.slice(0, 2), ...hugeSets.slice(4)]);
     expect(sweep.code, sweep.stderr).toBe(2);
     expect(sweep.stderr).toMatch(/Invalid sweep member \{"task.trainSize":1000000\} seed 0: the run needs about 208\.5 GB/);
+  });
+
+  it('run --config refuses a __proto__ key by name (the merge over the preset dropped it)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lab-proto-')), 'config.json');
+    writeFileSync(file, '{"train": {"__proto__": {"cleanEpochs": 1}}}');
+    const run = lab(['run', '--preset', 'quick', '--config', file]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/train\.__proto__ = unknown field \(not part of the schema; "__proto__" would set an object's prototype\)/);
   });
 });
