@@ -88,7 +88,7 @@ const flagshipSize = { d: 128, m: 128 };
 /**
  * Training-step equivalents of one step of each phase kind. A clean step is 1. An adversarial
  * step first runs the training attack, each of whose steps is an input gradient that costs about
- * one training step (two matMuls either way, see DESIGN.md), then trains: PGD-s costs s + 1, FGM
+ * one training step (two matMuls either way), then trains: PGD-s costs s + 1, FGM
  * 2. Mixing clean and adversarial batches (`mix.mode` mix) trains on both: one more.
  */
 export function adversarialStepCost(config: ResolvedExperiment): number {

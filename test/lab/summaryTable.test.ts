@@ -54,4 +54,12 @@ describe('the summary table', () => {
     expect(text).toContain(`fc1.weight: ${reason}`);
     expect(text).not.toMatch(/effective rank -/);
   });
+
+  it('prints the coherent mixture share median on the synthetic task, and a dash for a run recorded before it existed', () => {
+    const config = resolveExperiment({});
+    const withShare: RunSummary = { afterClean: { ...model(0.33), coherentShareMedian: 0.3576 }, final: { ...model(0.46), coherentShareMedian: 0.1008 } };
+    expect(summaryTable(config, withShare, undefined)).toMatch(/coherent mixture share, median +0\.358 +0\.101/);
+    const old: RunSummary = { afterClean: model(0.33), final: model(0.46) };
+    expect(summaryTable(config, JSON.parse(JSON.stringify(old)) as RunSummary, undefined)).toMatch(/coherent mixture share, median +- +-/);
+  });
 });
