@@ -114,6 +114,16 @@ describe('the API', () => {
     expect(queue.submitted).toHaveLength(0);
   });
 
+  it('runs.start with task.noise 2^53 is refused naming task.noise (it was accepted, and the run hung the server)', async () => {
+    const start = await service.call('runs.start', { input: { task: { noise: 9007199254740992 } }, preset: 'quick' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(start).toBeInstanceOf(ApiError);
+    expect((start as ApiError).problems).toEqual([{ path: 'task.noise', message: '9007199254740992: expected at most 10' }]);
+    expect(queue.submitted).toHaveLength(0);
+  });
+
   it('__proto__ in an API input is refused by name, not dropped (config.validate and runs.start)', async () => {
     const input = JSON.parse('{"train": {"__proto__": {"cleanEpochs": 1}}}') as Record<string, unknown>;
     const check = await service.call('config.validate', { input, preset: 'quick' });
