@@ -61,6 +61,12 @@ export interface ExperimentHooks {
   readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
   readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
+  /**
+   * Awaited after each epoch, before the next one checks `signal`. A worker waits here for its
+   * parent to have handled the epoch's events, so that a cancel asked while handling them stops
+   * the run at this epoch's end, as it does in-process.
+   */
+  readonly afterEpoch?: () => Promise<void>;
 }
 
 /** The headline numbers of a model from its evaluation (at radius `eps`) and its instrument snapshot. */
@@ -304,6 +310,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         const checkpointDue = (checkpointEvery > 0 && globalEpoch % checkpointEvery === 0) || phaseEnd;
         if (hooks.onCheckpoint && checkpointDue && !runEnds) hooks.onCheckpoint(checkpointAt(index, epoch, trainer));
         await breathe();
+        if (!runEnds) await hooks.afterEpoch?.();
       }
     }
   } catch (error) {

@@ -13,7 +13,6 @@
  * - the cost estimate of an experiment, in training-step equivalents and seconds;
  * - the measured throughput behind those seconds.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import {
   ApiError,
@@ -29,18 +28,14 @@ import {
   type RunListItem,
 } from '../../shared/api.ts';
 import { figureSet, NEURON_IMAGES_FIGURE, NEURON_IMAGES_MISSING, pictureFigures } from '../../shared/charts/index.ts';
-import { ConfigError, resolveExperiment, resolveSparseCoding, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
+import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
 import { multiplyAddsPerSample } from '../../shared/modelSize.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
 import { checkRunFits } from './memoryCheck.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { batchSizes } from '../engine/batches.ts';
-import { fusedTrainerFactory } from '../engine/fusedTrainer.ts';
-import { TwoLayerNet } from '../engine/models/twoLayerNet.ts';
 import { phasesOf } from '../engine/protocols.ts';
-import { RandomStream } from '../engine/random.ts';
-import { createGenericTrainer } from '../engine/train.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
@@ -49,8 +44,12 @@ import { PaperDesk } from './paperDesk.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
-/** What the service needs of a job queue (the real JobQueue, or a stand-in in tests). */
-export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'>;
+/**
+ * What the service needs of a job queue (the real JobQueue, or a stand-in in tests). Compute
+ * goes through it, into its workers: runs, the throughput measurement and the Paper page's
+ * baselines (a stand-in without the last two measures nothing and trains no baselines).
+ */
+export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
 
 /** A call that names something that does not exist (a run id, a figure): transports answer 404. */
 export class NotFoundError extends ApiError {
@@ -157,39 +156,6 @@ export function storedThroughput(store: RunStore, backend: BackendInfo, runs = 5
     used += 1;
   }
   return seconds > 0 ? work / seconds : null;
-}
-
-/**
- * Flagship-size training steps per second measured now on the loaded backend: 50 steps (after 5
- * of warm-up) of the flagship's net and batch, with the trainer the queue's runs use. Takes tens
- * of milliseconds on wasm; the steps are synchronous, so a running job just waits that long.
- */
-export async function measureThroughput(backend: BackendInfo, steps = 50): Promise<number> {
-  const config = resolveSparseCoding({});
-  const d = config.task.d;
-  const B = config.train.batchSize;
-  const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
-  const net = TwoLayerNet.initialise(config.model, d, 0);
-  const trainer = (factory ?? createGenericTrainer)(net, config);
-  const rng = RandomStream.derive(0, 'throughput');
-  const xValues = new Float32Array(B * d);
-  rng.fillNormal(xValues, 1 / Math.sqrt(d));
-  const x = tf.tensor2d(xValues, [B, d]);
-  const xT = tf.transpose(x) as tf.Tensor2D;
-  const y = tf.tensor1d(Float32Array.from({ length: B }, () => rng.sign()));
-  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
-  try {
-    for (let i = 0; i < 5; i++) trainer.step(x, xT, y, scale, 0.01);
-    trainer.takeLoss();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) trainer.step(x, xT, y, scale, 0.01);
-    trainer.takeLoss(); // one device read: waits for the queued work on asynchronous backends
-    return steps / Math.max((performance.now() - t0) / 1000, 1e-6);
-  } finally {
-    trainer.dispose();
-    net.dispose();
-    tf.dispose([x, xT, y, scale]);
-  }
 }
 
 // --- the event stream ----------------------------------------------------------------------
@@ -391,8 +357,8 @@ export class LabService {
       .backendInfo()
       .then(async (backend) => {
         const stored = storedThroughput(this.store, backend, 5, this.trainSecondsCache);
-        if (stored !== null || this.options.measureThroughput === false) return stored;
-        return measureThroughput(backend);
+        if (stored !== null || this.options.measureThroughput === false || !this.queue.measureThroughput) return stored;
+        return this.queue.measureThroughput();
       })
       .catch(() => null); // an estimate without seconds beats a failing validation
     return this.throughput;

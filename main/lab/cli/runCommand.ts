@@ -45,8 +45,20 @@ function makeQueue(store: RunStore, values: CliValues): JobQueue {
 }
 
 /**
- * Run the queue until idle with a progress display; Ctrl-C stops the running run at the next
- * epoch, checkpointed and marked interrupted. Returns the failures by run id.
+ * Under `npm run`, one Ctrl-C reaches the CLI twice: from the terminal (the whole process group)
+ * and again from npm, which forwards it. Run directly (`node --import tsx ...`), each signal is
+ * the user's own.
+ */
+const relayedByNpm = process.env.npm_lifecycle_event !== undefined;
+
+/** Signals this soon after the first are that same Ctrl-C, relayed (under npm only). */
+const sameRequestMs = 1500;
+
+/**
+ * Run the queue until idle with a progress display. The runs compute in the queue's workers, so
+ * this thread always hears Ctrl-C: the first stops the running run at the end of its epoch,
+ * checkpointed and marked interrupted (resumable); a second stops at once, stuck or not, without
+ * that checkpoint (resume continues from the previous one). Returns the failures by run id.
  */
 async function drive(queue: JobQueue, store: RunStore): Promise<Map<string, JobUpdate & { kind: 'status' }>> {
   const view = progressView(process.stderr);
@@ -58,17 +70,19 @@ async function drive(queue: JobQueue, store: RunStore): Promise<Map<string, JobU
   let interrupted = false;
   let firstSignalAt = 0;
   const onSignal = () => {
-    // One Ctrl-C often arrives twice (from the terminal and again from npm): signals within
-    // 1.5 s of the first are the same request; a later one means "stop now".
     const now = Date.now();
     if (interrupted) {
-      if (now - firstSignalAt > 1500) process.exit(130);
-      return;
+      if (relayedByNpm && now - firstSignalAt < sameRequestMs) return;
+      const ids = queue.abandon('stopped by a second Ctrl-C, without waiting for the end of its epoch');
+      view.clear();
+      for (const id of ids) process.stderr.write(`\ninterrupted: ${id} (without a checkpoint of this epoch) — resume with: npm run lab -- resume ${id}\n`);
+      store.close();
+      process.exit(130);
     }
     interrupted = true;
     firstSignalAt = now;
     view.clear();
-    process.stderr.write('\nstopping at the end of this epoch (checkpointed; resume it later)...\n');
+    process.stderr.write('\nstopping at the end of this epoch (checkpointed; resume it later)... Ctrl-C again stops at once, without that checkpoint\n');
     void queue.shutdown();
   };
   process.on('SIGINT', onSignal);
