@@ -31,6 +31,7 @@ import { figureSet, NEURON_IMAGES_FIGURE, NEURON_IMAGES_MISSING, pictureFigures 
 import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
 import { multiplyAddsPerSample } from '../../shared/modelSize.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
+import { checkRunFits } from './memoryCheck.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { batchSizes } from '../engine/batches.ts';
@@ -467,6 +468,7 @@ export class LabService {
     let config: ResolvedExperiment;
     try {
       config = resolveExperiment(this.assemble(input, preset), 'experiment');
+      checkRunFits(config, undefined, 'experiment');
     } catch (error) {
       if (error instanceof ConfigError) return { ok: false, config: null, problems: error.problems, estimate: null };
       if (error instanceof ApiError) return { ok: false, config: null, problems: error.problems, estimate: null };
@@ -476,10 +478,12 @@ export class LabService {
   }
 
   private start(p: z.output<(typeof apiParams)['runs.start']>): { id: string } {
-    const input = this.assemble(p.input as ExperimentInput, p.preset);
+    let input: ExperimentInput;
     let config: ResolvedExperiment;
     try {
+      input = this.assemble(p.input as ExperimentInput, p.preset);
       config = resolveExperiment(input, 'experiment');
+      checkRunFits(config, undefined, 'experiment');
     } catch (error) {
       if (error instanceof ConfigError) throw new ApiError(error.message, error.problems);
       throw error;

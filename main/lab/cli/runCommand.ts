@@ -10,6 +10,7 @@ import { isConfigPath, closestConfigPath, parseConfigValue, setConfigPath } from
 import type { RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { resolveExperiment } from '../../../shared/config.ts';
+import { checkRunFits } from '../memoryCheck.ts';
 import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
 import { experimentInput } from '../experimentInput.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
@@ -122,6 +123,7 @@ export async function runCommand(values: CliValues, rest: string[]): Promise<num
   const sources = { preset: values.preset, configFile: values.config, sets: values.set, seed };
   const input = experimentInput(sources);
   const config = resolveExperiment(input, values.config ? `config (from ${values.config} and the command line)` : 'config');
+  checkRunFits(config);
   const store = openStore(values);
   try {
     const queue = makeQueue(store, values);
@@ -215,7 +217,10 @@ export async function sweepCommand(values: CliValues, rest: string[]): Promise<n
       let input: ExperimentInput = base;
       for (const [path, value] of Object.entries(point)) input = setConfigPath(input, path, value);
       input = { ...input, seed: firstSeed + s };
-      members.push({ point: index, input, config: resolveExperiment(input, `sweep member ${JSON.stringify(point)} seed ${firstSeed + s}`) });
+      const source = `sweep member ${JSON.stringify(point)} seed ${firstSeed + s}`;
+      const config = resolveExperiment(input, source);
+      checkRunFits(config, undefined, source);
+      members.push({ point: index, input, config });
     }
   });
   const store = openStore(values);
