@@ -39,17 +39,12 @@ import { phasesOf } from '../engine/protocols.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
-import type { JobQueue, JobUpdate } from './jobs.ts';
+import type { JobControl, JobUpdate } from './jobs.ts';
 import { PaperDesk } from './paperDesk.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
-/**
- * What the service needs of a job queue (the real JobQueue, or a stand-in in tests). Compute
- * goes through it, into its workers: runs, the throughput measurement and the Paper page's
- * baselines (a stand-in without the last two measures nothing and trains no baselines).
- */
-export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
+export type { JobControl };
 
 /** A call that names something that does not exist (a run id, a figure): transports answer 404. */
 export class NotFoundError extends ApiError {
