@@ -1,7 +1,7 @@
 /**
  * The lab as a service: every method of the API contract (shared/api.ts) over one run store and
- * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket now, the
- * desktop shell's MessagePort later). The caller is untrusted, so every request's params are
+ * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket, the
+ * desktop shell's MessagePort). The caller is untrusted, so every request's params are
  * validated here with the contract's own schemas before anything acts on them, and every error
  * that reaches the caller is an ApiError whose problems name the field.
  *
