@@ -31,6 +31,7 @@ import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExpe
 import { mergeConfig } from '../../shared/configPath.ts';
 import type { RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
+import { robustSetting } from '../../shared/robustSetting.ts';
 import { costEstimate, measureThroughput, storedThroughput, type Throughput } from './costEstimate.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
@@ -148,6 +149,7 @@ function listItem(run: RunRecord): RunListItem {
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
     protocol: run.config.train.protocol,
+    robust: robustSetting(run.config),
     summary: run.summary,
     progress: run.progress,
     checkpointEpoch: run.checkpointEpoch,

@@ -6,14 +6,14 @@
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { histogram } from '../../shared/distribution.ts';
 import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from '../../shared/charts/index.ts';
-import { runDash } from './runStyles.ts';
+import { SOLID, type Dash } from './runStyles.ts';
 
 export interface HistogramEntry {
   readonly name: string;
   readonly values: readonly number[];
   readonly color: string;
-  /** Dash index (the run); 0 is solid. */
-  readonly dash: number;
+  /** Line style (default solid). */
+  readonly dash?: Dash;
 }
 
 export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], options: ChartOptions & { bins?: number } = {}): EChartsOption {
@@ -41,7 +41,7 @@ export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], opti
       name,
       data,
       color: e.color,
-      lineStyle: { color: e.color, width: 1.9, type: runDash(e.dash) },
+      lineStyle: { color: e.color, width: 1.9, type: e.dash ?? SOLID },
       itemStyle: { color: e.color },
       areaStyle: { color: e.color, opacity: t.faintBandOpacity },
       showSymbol: false,

@@ -6,7 +6,7 @@ import { activeJobs } from '../../renderer/model/jobs.ts';
 
 const run = (id: string, status: RunListItem['status'], name = ''): RunListItem => ({
   id, name, notes: '', status, preset: 'quick', seed: 0, sweepId: null, createdAt: '2026-12-05T00:00:00Z', finishedAt: null,
-  protocol: 'fine-tune', summary: null, progress: null, checkpointEpoch: null, error: null,
+  protocol: 'fine-tune', robust: { eps: 0.3, norm: 'l2', attack: 'PGD-20', image: false }, summary: null, progress: null, checkpointEpoch: null, error: null,
 });
 const progress = (done: number): ProgressEvent => ({ type: 'progress', phase: 'adversarial', epoch: 3, epochs: 15, step: 1, stepsPerEpoch: 40, done, total: 1800, elapsedSeconds: 2, rate: 900 });
 
