@@ -6,6 +6,12 @@
  */
 import type { Draft } from './draft.ts';
 
+/** What is used of the window's localStorage (a stand-in in tests). */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 export const setupStorageKey = 'purification-lab.setup.v1';
 
 export interface SavedSetup {
@@ -15,7 +21,7 @@ export interface SavedSetup {
   readonly notes: string;
 }
 
-export function saveSetup(storage: Pick<Storage, 'setItem'>, setup: SavedSetup): void {
+export function saveSetup(storage: Pick<KeyValueStorage, 'setItem'>, setup: SavedSetup): void {
   try {
     storage.setItem(setupStorageKey, JSON.stringify(setup));
   } catch {
@@ -23,7 +29,7 @@ export function saveSetup(storage: Pick<Storage, 'setItem'>, setup: SavedSetup):
   }
 }
 
-export function loadSetup(storage: Pick<Storage, 'getItem'>, presetNames: readonly string[]): SavedSetup | null {
+export function loadSetup(storage: Pick<KeyValueStorage, 'getItem'>, presetNames: readonly string[]): SavedSetup | null {
   let value: unknown;
   try {
     value = JSON.parse(storage.getItem(setupStorageKey) ?? 'null');

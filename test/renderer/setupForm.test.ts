@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cliCommand, configOverrides } from '../../shared/cliCommand.ts';
-import { ConfigError, experimentSchema, resolveExperiment } from '../../shared/config.ts';
+import type { ConfigError} from '../../shared/config.ts';
+import { experimentSchema, resolveExperiment } from '../../shared/config.ts';
 import { presetByName } from '../../shared/presets.ts';
 import { changedFields } from '../../renderer/model/changedFields.ts';
 import { isRadiusField, listFromText, numberFromText, withValue, type Draft } from '../../renderer/model/draft.ts';
