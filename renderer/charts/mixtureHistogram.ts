@@ -14,6 +14,8 @@ export interface HistogramEntry {
   readonly color: string;
   /** Line style (default solid). */
   readonly dash?: Dash;
+  /** Line width (default 1.9). */
+  readonly width?: number;
 }
 
 export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], options: ChartOptions & { bins?: number } = {}): EChartsOption {
@@ -41,7 +43,7 @@ export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], opti
       name,
       data,
       color: e.color,
-      lineStyle: { color: e.color, width: 1.9, type: e.dash ?? SOLID },
+      lineStyle: { color: e.color, width: e.width ?? 1.9, type: e.dash ?? SOLID },
       itemStyle: { color: e.color },
       areaStyle: { color: e.color, opacity: t.faintBandOpacity },
       showSymbol: false,

@@ -28,7 +28,7 @@ import {
 } from '../../shared/charts/index.ts';
 import type { Theme } from '../../shared/charts/palette.ts';
 import type { Evaluation, InstrumentsEvent, MetricsEvent } from '../../shared/events.ts';
-import { ACCURACY_DASH, CURVE_DASH, PHASE_DASH, runColor, SOLID, type Dash } from './runStyles.ts';
+import { ACCURACY_DASH, CURVE_DASH, PHASE_DASH, runColor, runWidth, SOLID, type Dash } from './runStyles.ts';
 
 export interface OverlayRun {
   readonly name: string;
@@ -100,7 +100,7 @@ export function accuracyOverlay(runs: readonly OverlayRun[], kinds: readonly Acc
       any = true;
       shown.add(kind);
       // Every line of a run carries the run's name: its legend entry shows and hides them together.
-      series.push({ ...line(`run-${ri}-${kind}`, run.name, pts, runColor(ri), ACCURACY_DASH[kind]), showSymbol: kind === 'robust' && pts.length < 40 });
+      series.push({ ...line(`run-${ri}-${kind}`, run.name, pts, runColor(ri), ACCURACY_DASH[kind], runWidth(ri, runs.length)), showSymbol: kind === 'robust' && pts.length < 40 });
     }
     if (any) named.push(run);
   });
@@ -189,10 +189,10 @@ export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: Chart
     const name = run.name;
     if (clean.length + adversarial.length === 0) return;
     named.push(run);
-    if (clean.length > 0) series.push(line(`run-${ri}-median-clean`, name, clean.map(([x, v]) => [x, num(v)]), runColor(ri), PHASE_DASH.clean, 1.9));
+    if (clean.length > 0) series.push(line(`run-${ri}-median-clean`, name, clean.map(([x, v]) => [x, num(v)]), runColor(ri), PHASE_DASH.clean, runWidth(ri, runs.length, 1.9)));
     if (adversarial.length > 0) {
       anyAdversarial = true;
-      series.push(line(`run-${ri}-median-adversarial`, name, adversarial.map(([x, v]) => [x, num(v)]), runColor(ri), PHASE_DASH.adversarial, 1.9));
+      series.push(line(`run-${ri}-median-adversarial`, name, adversarial.map(([x, v]) => [x, num(v)]), runColor(ri), PHASE_DASH.adversarial, runWidth(ri, runs.length, 1.9)));
     }
   });
   const keys = [{ name: 'clean phase', dash: PHASE_DASH.clean }, ...(anyAdversarial ? [{ name: 'adversarial phase', dash: PHASE_DASH.adversarial }] : [])];
@@ -281,7 +281,7 @@ export function robustOverlay(runs: readonly RobustOverlayRun[], options: ChartO
         if (pts.length === 0) continue;
         any = true;
         shown.add(which);
-        series.push({ ...line(`run-${ri}-${which}`, run.name, pts.map(([x, v]) => [num(x), num(v)]), run.color, CURVE_DASH[which], which === 'worst' ? 2.2 : 1.4), showSymbol: true, symbolSize: 4 });
+        series.push({ ...line(`run-${ri}-${which}`, run.name, pts.map(([x, v]) => [num(x), num(v)]), run.color, CURVE_DASH[which], runWidth(ri, runs.length, which === 'worst' ? 2.2 : 1.4)), showSymbol: true, symbolSize: 4 });
       }
       if (any) legend.push({ name: run.name });
     });

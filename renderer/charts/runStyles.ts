@@ -25,3 +25,12 @@ export const ACCURACY_DASH = { clean: SOLID, robust: DASHED, mixture: DOTTED } a
 export const PHASE_DASH = { clean: SOLID, adversarial: DASHED } as const;
 /** Line style of a robust-vs-ε curve: worst case solid, mixture direction dotted. */
 export const CURVE_DASH = { worst: SOLID, mixture: DOTTED } as const;
+
+/**
+ * Line width of the run at `index` of `count`: earlier runs wider, so where runs coincide (a clean
+ * phase shared by fine-tunings of one clean model) each shows as a band of its colour around the
+ * later ones instead of vanishing under them.
+ */
+export function runWidth(index: number, count: number, base = 1.7): number {
+  return base + 1.6 * Math.max(0, count - 1 - index);
+}

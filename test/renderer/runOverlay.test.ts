@@ -42,6 +42,9 @@ describe('the comparison overlays', () => {
       ['B', RUN_COLORS[1], DOTTED],
     ]);
     expect(legendNames(option)).toEqual(['A', 'B', 'clean accuracy', 'robust accuracy', 'mixture dir. accuracy']);
+    // Runs that coincide (a shared clean phase) stay visible: the earlier one is drawn wider, under the later.
+    const widths = lines(option).map((s) => (s.lineStyle as { width: number }).width);
+    expect(widths[0]).toBeGreaterThan(widths[3]!);
   });
 
   it('colours the mixture median by run and tells the phases by line style', () => {
