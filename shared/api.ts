@@ -28,6 +28,8 @@ export const figureNames = [
   'accuracy-over-training',
   'mixture-accumulation',
   'mixture-accumulation-heatmap',
+  'mixture-ratio',
+  'mixture-ratio-heatmap',
   'participation-coherence',
   'robust-accuracy-final',
   'robust-accuracy-comparison',

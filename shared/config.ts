@@ -10,7 +10,7 @@
  *   instruments          what is measured during training, and how often
  *
  * Every object is strict: an unknown field is refused, never silently dropped. Defaults are
- * the flagship of ../shared/SCIENCE.md, so `{}` parses to the flagship experiment.
+ * the flagship (the reference settings), so `{}` parses to the flagship experiment.
  */
 import { z } from 'zod';
 

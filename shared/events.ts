@@ -16,7 +16,7 @@
  * phases; 0 is the initialisation), so charts can draw the phase boundary.
  */
 import type { ResolvedExperiment } from './config.ts';
-import type { Summary } from './distribution.ts';
+import { summarize, type Summary } from './distribution.ts';
 
 export type Phase = 'clean' | 'adversarial';
 
@@ -129,6 +129,12 @@ export interface InstrumentsEvent {
   readonly mixtureRatio: NeuronDistribution | null;
   readonly participationRatio: NeuronDistribution | null;
   readonly coherence: NeuronDistribution | null;
+  /**
+   * Coherent mixture share kappa_i = <c_off, u> / ||c_i|| (coherence * sqrt(mixture ratio)): the part
+   * of each neuron along the label direction off its principal atoms, what accumulates under clean
+   * training. Absent in runs recorded before it was measured: read it with `coherentShareOf`.
+   */
+  readonly coherentShare?: NeuronDistribution | null;
   /** ||w_i|| per neuron (first layer). */
   readonly weightNorm: NeuronDistribution;
   /** The neuron x atom coefficient matrix C = W M [m, D] (row-major), when due. */
@@ -153,6 +159,19 @@ export type DictionaryInstruments = InstrumentsEvent & {
 
 export function hasDictionaryInstruments(event: InstrumentsEvent): event is DictionaryInstruments {
   return event.mixtureRatio !== null && event.participationRatio !== null && event.coherence !== null;
+}
+
+/**
+ * The coherent mixture share of a dictionary snapshot: as recorded, or, for runs recorded before
+ * it was, derived per neuron from the recorded coherence and mixture ratio (kappa = coherence *
+ * sqrt(mixture ratio), the same number up to float rounding).
+ */
+export function coherentShareOf(event: DictionaryInstruments): NeuronDistribution {
+  if (event.coherentShare) return event.coherentShare;
+  const ratio = event.mixtureRatio.values;
+  // Number.isFinite also refuses the nulls that JSON makes of NaN (a dead neuron).
+  const values = event.coherence.values.map((c, i) => (Number.isFinite(c) && Number.isFinite(ratio[i]) ? c * Math.sqrt(ratio[i]!) : NaN));
+  return { values, summary: summarize(values) };
 }
 
 /** One attack's robust accuracy over the eps grid. */
@@ -235,6 +254,8 @@ export interface ModelSummary {
   readonly mixtureRatioMedian: number;
   readonly participationRatioMedian: number;
   readonly coherenceMedian: number;
+  /** Median coherent mixture share; absent in runs recorded before it was measured. */
+  readonly coherentShareMedian?: number;
   /** 95 % Wilson intervals of the accuracies above. */
   readonly intervals: {
     readonly cleanAccuracy: readonly [number, number];

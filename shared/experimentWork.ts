@@ -4,7 +4,7 @@
  *
  *   training    flagship-size training-step equivalents: a clean step is 1; an adversarial step
  *               first runs the training attack, each of whose steps is an input gradient that
- *               costs about one training step (two matMuls either way, DESIGN.md), so PGD-s costs
+ *               costs about one training step (two matMuls either way), so PGD-s costs
  *               s + 1, FGM 2, and mixing clean and adversarial batches trains on both (one more);
  *   evaluation  flagship-size test-sample gradients: an input gradient of one test sample is 1, a
  *               forward pass (one matMul of the two) 0.5. Per epoch (and at init): clean accuracy,

@@ -1,4 +1,4 @@
-/** The layering rule of ../shared/DESIGN.md is enforced by lint: these imports must be refused. */
+/** The layering rule (README, Layout) is enforced by lint: these imports must be refused. */
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 

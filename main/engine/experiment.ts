@@ -76,6 +76,7 @@ function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent, eps: n
     mixtureRatioMedian: snapshot.mixtureRatio?.summary.median ?? NaN,
     participationRatioMedian: snapshot.participationRatio?.summary.median ?? NaN,
     coherenceMedian: snapshot.coherence?.summary.median ?? NaN,
+    coherentShareMedian: snapshot.coherentShare?.summary.median ?? NaN,
     intervals: {
       cleanAccuracy: pair(evaluation.cleanAccuracy),
       robustAccuracy: pair(evaluation.robustAccuracy),

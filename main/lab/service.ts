@@ -63,8 +63,8 @@ export interface LabServiceOptions {
   /** Batches of run events leave at most this often (default: the contract's 250 ms). */
   readonly flushIntervalMs?: number;
   /**
-   * Measure the training throughput on this backend (50 flagship-size steps) when no finished
-   * run in the store tells it (default true; tests with a stand-in queue turn it off).
+   * Measure the training and evaluation throughput on this backend (costEstimate.ts) when no
+   * finished run in the store tells it (default true; tests with a stand-in queue turn it off).
    */
   readonly measureThroughput?: boolean;
 }

@@ -120,7 +120,7 @@ describe('the launch decision', () => {
     expect(installFailureReason('', 1)).toBe('the installer exited with code 1');
   });
 
-  it('on this machine, the runtime is not installed', () => {
+  it('on this machine, says whether the runtime is installed as the electron package left it', () => {
     const dir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
     const here = findElectronRuntime({
       electronDir: dir,
@@ -129,7 +129,14 @@ describe('the launch decision', () => {
       exists: existsSync,
       readText: (p) => (existsSync(p) ? readFileSync(p, 'utf8') : null),
     });
-    if (existsSync(join(dir, 'path.txt'))) return; // a machine that has it: nothing to check here
-    expect(here).toEqual({ present: false, reason: 'it has not been downloaded yet' });
+    // The package's installer writes path.txt (the executable's name in dist/) once it has
+    // downloaded the runtime: without it, nothing is installed; with it, the binary decides.
+    const pathTxt = join(dir, 'path.txt');
+    if (!existsSync(pathTxt)) {
+      expect(here).toEqual({ present: false, reason: 'it has not been downloaded yet' });
+    } else {
+      const binary = join(dir, 'dist', readFileSync(pathTxt, 'utf8').trim());
+      expect(here).toEqual(existsSync(binary) ? { present: true, binary } : { present: false, reason: `${binary} is missing` });
+    }
   });
 });

@@ -6,20 +6,17 @@
  * batches names task.files and starts nothing. The setup page is photographed in both themes into
  * /tmp/shots for a person to look at.
  *
- * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package).
+ * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
+ * (CI=true) that fails instead.
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumPath } from './support/browser.ts';
+import { chromiumBrowser } from './support/browser.ts';
 import { labCall } from './support/labCall.ts';
 import type { LabServer } from './support/labServer.ts';
 import { workbenchSession } from './support/session.ts';
 import { shootBothThemes } from './support/screenshots.ts';
-
-if (!chromiumAvailable) {
-  console.warn(`e2e: skipped, ${chromiumPath} is missing (install Debian's chromium package to run the browser tests)`);
-}
 
 const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout, interval: 100 });
 
@@ -31,7 +28,8 @@ const kind = (page: Page, section: 'task' | 'model', value: string) => page.loca
 /** Sizes that train in a few seconds (this checks the page, not the science), in the schema's order, as the CLI command lists them. */
 const tinyMnist = { 'task.trainSize': '500', 'model.width': '32', 'train.cleanEpochs': '2', 'train.adversarialEpochs': '1', 'eval.testSize': '200' };
 
-describe.skipIf(!chromiumAvailable)('image experiments in the setup form', () => {
+describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () => {
+  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
   const shots = session.shots;
   let server: LabServer;

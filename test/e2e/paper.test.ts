@@ -6,20 +6,17 @@
  * a claim and the summary page download; a reload keeps the settings (they are in the URL).
  * Screenshots of the page in both themes go to /tmp/shots for a person to look at.
  *
- * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package).
+ * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
+ * (CI=true) that fails instead.
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumPath } from './support/browser.ts';
+import { chromiumBrowser } from './support/browser.ts';
 import { labCall } from './support/labCall.ts';
 import type { LabServer } from './support/labServer.ts';
 import { workbenchSession } from './support/session.ts';
 import { shootBothThemes } from './support/screenshots.ts';
-
-if (!chromiumAvailable) {
-  console.warn(`e2e: skipped, ${chromiumPath} is missing (install Debian's chromium package to run the browser tests)`);
-}
 
 const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout, interval: 100 });
 
@@ -28,7 +25,8 @@ const tinyChanges = ['task.d=24', 'task.trainSize=600', 'model.width=16', 'train
 
 const card = (page: Page, claim: string) => page.locator(`[data-claim="${claim}"]`);
 
-describe.skipIf(!chromiumAvailable)('the Paper page in a browser', () => {
+describe.skipIf(chromiumBrowser.skip)('the Paper page in a browser', () => {
+  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
   const shots = session.shots;
   let server: LabServer;
@@ -72,6 +70,8 @@ describe.skipIf(!chromiumAvailable)('the Paper page in a browser', () => {
     for (const claim of ['C1', 'C2', 'C3', 'C4', 'C5']) {
       const c = card(page, claim);
       expect(await c.locator('.check').getAttribute('data-holds'), claim).toMatch(/^(holds|fails|undecided)$/);
+      // Each card states its criterion in words, not only in a tooltip.
+      expect(await c.getByTestId('criterion').textContent(), claim).toMatch(/^Criterion: it holds when .{40,}\.$/);
       expect(await c.locator('.figure-caption').textContent(), claim).toMatch(/1 seed, mean ± std \(seed 0\)/);
       await eventually(async () => Number(await c.getAttribute('data-points')), 10_000).toBeGreaterThan(0);
     }

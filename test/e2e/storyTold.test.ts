@@ -14,16 +14,11 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumPath } from './support/browser.ts';
+import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
 import type { LabServer } from './support/labServer.ts';
 import { shootBothThemes } from './support/screenshots.ts';
 import { workbenchSession } from './support/session.ts';
-
-if (!chromiumAvailable) {
-  if (process.env.CI === 'true') throw new Error(`e2e: ${chromiumPath} is missing; install Debian's chromium package`);
-  console.warn(`e2e: skipped, ${chromiumPath} is missing (install Debian's chromium package to run the browser tests)`);
-}
 
 const eventually = <T>(read: () => Promise<T> | T, timeout = 30_000) => expect.poll(read, { timeout, interval: 100 });
 const field = (page: Page, path: string) => page.locator(`[name="${path}"]`);
@@ -35,7 +30,8 @@ const seconds = (text: string | null): number => {
   return Number(m[1]) * (m[2] === 'min' ? 60 : m[2] === 'h' ? 3600 : 1);
 };
 
-describe.skipIf(!chromiumAvailable)('issue 17: the story told right', () => {
+describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
+  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
   const shots = session.shots;
   let server: LabServer;

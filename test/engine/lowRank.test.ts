@@ -1,7 +1,7 @@
 /**
  * Low-rank adversarial fine-tuning (C5): W stays frozen and only U V^T of rank r trains. With
- * r = d it reproduces the full fine-tune's direction of effect; the update it makes has rank at
- * most r; it resumes identically from a checkpoint.
+ * r = d it reproduces the full fine-tune's direction of effect (the mixture ratio falls by at
+ * least 20 %); the update it makes has rank at most r; it resumes identically from a checkpoint.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
@@ -26,7 +26,9 @@ describe('low-rank adversarial fine-tuning', () => {
     const { afterClean, final } = result.summary;
     expect(final.robustAccuracy).toBeGreaterThan(afterClean!.robustAccuracy + 0.03);
     expect(final.mixtureDirectionAccuracy).toBeGreaterThan(afterClean!.mixtureDirectionAccuracy + 0.05);
-    expect(final.mixtureRatioMedian).toBeLessThan(afterClean!.mixtureRatioMedian);
+    // The full-rank update purifies: the median mixture ratio falls by at least 20 % (to 0.43-0.48
+    // of its value after clean training, over seeds 0-2).
+    expect(final.mixtureRatioMedian).toBeLessThanOrEqual(0.8 * afterClean!.mixtureRatioMedian);
   }, 300_000);
 
   it('a rank-r update has rank r, and resumes identically', async () => {

@@ -143,6 +143,7 @@ describe('the image MLP', () => {
     const y = tf.tensor1d(Array.from({ length: rows }, (_, s) => s % 10));
     const kernels = loadFusedKernelsSync();
     expect(kernels).not.toBeNull();
+    const own = tf.tidy(() => tf.cast(tf.argMax(model.predict(x), 1), 'float32')) as tf.Tensor1D;
     for (const norm of ['linf', 'l2'] as const) {
       const eps = norm === 'linf' ? 0.1 : 1;
       const outputs: Float32Array[] = [];
@@ -170,14 +171,16 @@ describe('the image MLP', () => {
       let maxDiff = 0;
       for (let i = 0; i < outputs[0]!.length; i++) maxDiff = Math.max(maxDiff, Math.abs(outputs[0]![i]! - outputs[1]![i]!));
       expect(maxDiff).toBeLessThan(1e-4);
-      // The attack works: it lowers accuracy at a large radius.
+      // The attack works: labelled with the model's own predictions, every sample is right
+      // clean, and at three times the radius PGD turns most of them wrong.
       model.pgdKernels = kernels;
-      const result = pgdAttack(model, x, y, { eps: [0, eps * 3], norm, steps: 20, clip: [0, 1] });
+      const result = pgdAttack(model, x, own, { eps: [0, eps * 3], norm, steps: 20, clip: [0, 1] });
       const accuracy = result.success.map((s) => 1 - s.reduce((a, v) => a + v, 0) / rows);
-      expect(accuracy[1]!).toBeLessThanOrEqual(accuracy[0]!);
+      expect(accuracy[0]!).toBe(1);
+      expect(accuracy[1]!).toBeLessThanOrEqual(0.1);
     }
     model.pgdKernels = null;
-    tf.dispose([x, y]);
+    tf.dispose([x, y, own]);
     model.dispose();
   });
 });

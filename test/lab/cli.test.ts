@@ -3,6 +3,7 @@
  * the first line, a summary table, the JSON result, and clear errors with exit code 2.
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,16 @@ function lab(args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Whether the optional native package is there to load (it is not on a machine without internet at install). */
+const nativePackageInstalled = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 const tiny = ['--preset', 'quick', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200'];
 
 describe('lab run', () => {
@@ -39,11 +50,32 @@ describe('lab run', () => {
     expect(result.config.task.d).toBe(24);
     expect(result.config.eval.eps).toBe(0.3); // resolved, defaults included
     expect(result.backend.name).toBeTruthy();
-    for (const model of [result.summary.afterClean, result.summary.final]) {
-      for (const key of ['cleanAccuracy', 'robustAccuracy', 'mixtureDirectionAccuracy', 'mixtureRatioMedian', 'participationRatioMedian']) {
-        expect(typeof model[key]).toBe('number');
+    // The JSON holds the numbers the table printed: each accuracy a count over the 200 test
+    // samples inside its interval, the mixture ratio a share, the participation ratio at least 1.
+    const cells = (label: string) =>
+      stdout
+        .split('\n')
+        .find((line) => line.startsWith(label))!
+        .slice(label.length)
+        .trim()
+        .split(/ {3,}/);
+    const rows = { cleanAccuracy: 'clean accuracy', robustAccuracy: 'robust accuracy, PGD-20 (l2, step 2.5·eps/20) at eps 0.3', mixtureDirectionAccuracy: 'mixture-direction accuracy' } as const;
+    [result.summary.afterClean, result.summary.final].forEach((model, column) => {
+      for (const [key, label] of Object.entries(rows)) {
+        const v = model[key];
+        const [lower, upper] = model.intervals[key];
+        expect(Number.isInteger(Math.round(v * 200 * 1e6) / 1e6), `${key} = ${v}`).toBe(true);
+        expect(v).toBeGreaterThanOrEqual(lower);
+        expect(v).toBeLessThanOrEqual(upper);
+        expect(cells(label)[column]).toBe(`${v.toFixed(3)} [${lower.toFixed(3)}, ${upper.toFixed(3)}]`);
       }
-    }
+      expect(model.cleanAccuracy).toBeGreaterThan(0.6); // learned: chance is 0.5
+      expect(model.mixtureRatioMedian).toBeGreaterThan(0);
+      expect(model.mixtureRatioMedian).toBeLessThan(1);
+      expect(cells('mixture ratio, median over neurons')[column]).toBe(model.mixtureRatioMedian.toFixed(3));
+      expect(model.participationRatioMedian).toBeGreaterThanOrEqual(1);
+      expect(cells('participation ratio, median')[column]).toBe(model.participationRatioMedian.toFixed(2));
+    });
     expect(result.timing.seconds).toBeGreaterThan(0);
     expect(result.metrics.length).toBe(1 + 3 + 2);
     expect(result.instruments[0].mixtureRatio.values).toHaveLength(16);
@@ -65,12 +97,20 @@ describe('lab run', () => {
     expect(stderr).toMatch(/Unknown config path "train\.atack\.eps": did you mean "train\.attack\.eps"\?/);
   });
 
-  it('a forced backend that cannot load fails clearly before any work', () => {
-    const { code, stderr, stdout } = lab(['run', '--preset', 'quick', '--backend', 'tensorflow']);
-    if (code === 0) return; // a machine with the native package: nothing to refuse
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/The tensorflow backend was requested with --backend but cannot load: /);
-    expect(stdout).toBe('');
+  it('a forced backend runs on it, or, where it cannot load, fails clearly before any work', () => {
+    const { code, stderr, stdout } = lab(['run', ...tiny, '--backend', 'tensorflow']);
+    if (nativePackageInstalled && code === 0) {
+      // A machine with the native package, and it loads: the run is on it.
+      expect(stdout.split('\n')[0]).toMatch(/^backend: tensorflow \((GPU|CPU)\)/);
+    } else {
+      expect(code).toBe(2);
+      expect(stderr).toMatch(
+        nativePackageInstalled
+          ? /The tensorflow backend was requested with --backend but cannot load: (@tensorflow\/tfjs-node-gpu failed to load: |the tensorflow backend failed to initialise)/
+          : /The tensorflow backend was requested with --backend but cannot load: the optional package @tensorflow\/tfjs-node-gpu is not installed/,
+      );
+      expect(stdout).toBe('');
+    }
   });
 
   it('an unknown option or verb gets the usage', () => {

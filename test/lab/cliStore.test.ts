@@ -39,11 +39,12 @@ describe('the store from the CLI', () => {
     const exported = lab(['export', id, '--format', 'svg,png,csv,safetensors,data', '--out', out]);
     expect(exported.code, exported.stderr).toBe(0);
     const figures = readdirSync(join(out, id));
-    for (const name of ['mixture-accumulation', 'accuracy-over-training', 'robust-accuracy-final', 'coefficient-heatmap', 'participation-coherence']) {
+    for (const name of ['mixture-accumulation', 'mixture-ratio', 'accuracy-over-training', 'robust-accuracy-final', 'coefficient-heatmap', 'participation-coherence']) {
       expect(figures).toContain(`${name}.svg`);
       expect(figures).toContain(`${name}.png`);
     }
-    expect(readFileSync(join(out, id, 'mixture-accumulation.svg'), 'utf8')).toMatch(/<svg[\s\S]*mixture ratio/);
+    expect(readFileSync(join(out, id, 'mixture-accumulation.svg'), 'utf8')).toMatch(/<svg[\s\S]*coherent mixture share/);
+    expect(readFileSync(join(out, id, 'mixture-ratio.svg'), 'utf8')).toMatch(/<svg[\s\S]*mixture ratio[\s\S]*init median/);
     const csv = readFileSync(join(out, `${id}-metrics.csv`), 'utf8').split('\n');
     expect(csv[0]).toBe('run_id,run_name,preset,seed,sweep_id,global_epoch,phase,epoch,metric,value,lower,upper');
     expect(csv.filter((l) => l.includes(',clean_accuracy,'))).toHaveLength(6);

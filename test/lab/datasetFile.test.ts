@@ -3,7 +3,6 @@
  * and bad label is refused naming the tensor (and the index), and writes are atomic: no temp
  * file is left behind, and a failed write leaves the previous file intact.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,7 @@ import { FormatError } from '../../main/lab/formats/formatError.ts';
 import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
 import type { NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
-
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+import { numpy, python } from '../support/numpy.ts';
 
 /** The FormatError `action` throws (failing the test if it throws anything else, or nothing). */
 function formatError(action: () => unknown): FormatError {
@@ -98,13 +96,11 @@ describe('dataset files round-trip', () => {
     });
   });
 
-  it.skipIf(!hasNumpy)('writes an .npz that numpy.load reads with the promised dtypes', () => {
+  it.skipIf(numpy.skip)('writes an .npz that numpy.load reads with the promised dtypes', () => {
     const path = join(tempDir(), 'data.npz');
     writeDatasetFile(path, dataset(6, 4, 'classes', 3));
-    const result = spawnSync('python3', ['-c', "import sys, numpy as np\nz = np.load(sys.argv[1])\nprint(' '.join(f'{k}:{z[k].dtype}:{z[k].shape}' for k in sorted(z.files)))", path], {
-      encoding: 'utf8',
-    });
-    expect(result.stdout.trim()).toBe('M:float64:(4, 3) wstar:float32:(3,) x:float32:(6, 4) y:int32:(6,)');
+    const read = python("import sys, numpy as np\nz = np.load(sys.argv[1])\nprint(' '.join(f'{k}:{z[k].dtype}:{z[k].shape}' for k in sorted(z.files)))", path);
+    expect(read.trim()).toBe('M:float64:(4, 3) wstar:float32:(3,) x:float32:(6, 4) y:int32:(6,)');
   });
 });
 

@@ -1,27 +1,20 @@
 /**
  * The .npy and .npz codecs: the header as numpy.save writes it, round trips of every dtype,
  * big-endian and Fortran-order files, versions 1.0 to 3.0, corrupt files refused with a
- * FormatError naming the file (and the .npz entry), and (where python3 has NumPy) files
+ * FormatError naming the file (and the .npz entry), and (with the Python that has NumPy: test/support/numpy.ts) files
  * exchanged with numpy.save, numpy.savez, numpy.savez_compressed and numpy.load.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../main/lab/formats/formatError.ts';
 import { decodeNpy, encodeNpy, type NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
+import { numpy, python } from '../support/numpy.ts';
 
 const file = 'arrays.npy';
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-
-function python(script: string, ...args: string[]): string {
-  const result = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`python3 failed: ${result.stderr}`);
-  return result.stdout;
-}
 
 /** The FormatError `read` throws (failing the test if it throws anything else, or nothing). */
 function formatError(read: () => unknown): FormatError {
@@ -323,7 +316,9 @@ describe('npz', () => {
   });
 });
 
-describe.skipIf(!hasNumpy)('npy and npz against NumPy', () => {
+describe.skipIf(numpy.skip)('npy and npz against NumPy', () => {
+  beforeAll(() => numpy.require());
+
   it('reads what numpy.save, numpy.savez and numpy.savez_compressed write, with exact values and shapes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-npy-'));
     const script = `

@@ -1,25 +1,18 @@
 /**
  * The safetensors codec against the format: the byte layout read back by hand, round trips of
  * every writable dtype, every kind of corruption refused with a FormatError that names the file
- * and the problem, and (where python3 has NumPy) files exchanged with an independent reader and
+ * and the problem, and (with the Python that has NumPy) files exchanged with an independent reader and
  * writer made of struct + json + numpy.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../main/lab/formats/formatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
+import { numpy, python } from '../support/numpy.ts';
 
 const file = 'weights.safetensors';
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-
-function python(script: string, ...args: string[]): string {
-  const result = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`python3 failed: ${result.stderr}`);
-  return result.stdout;
-}
 
 /** The FormatError `read` throws (failing the test if it throws anything else, or nothing). */
 function formatError(read: () => unknown): FormatError {
@@ -327,7 +320,9 @@ describe('safetensors corruption', () => {
   });
 });
 
-describe.skipIf(!hasNumpy)('safetensors against an independent Python reader and writer', () => {
+describe.skipIf(numpy.skip)('safetensors against an independent Python reader and writer', () => {
+  beforeAll(() => numpy.require());
+
   it('writes a file that struct + json + numpy read back exactly', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-safetensors-'));
     const path = join(dir, 'out.safetensors');

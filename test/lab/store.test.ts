@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import type { Evaluation } from '../../shared/events.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { resolveStoreDir } from '../../main/lab/store/location.ts';
@@ -41,6 +42,8 @@ describe('a run through the job queue', () => {
     const queue = new JobQueue(store, { backend: 'wasm', checkpointEvery: 2 });
     const statuses: string[] = [];
     queue.subscribe((u) => u.kind === 'status' && statuses.push(u.status));
+    const finals: Evaluation[] = [];
+    queue.subscribe((u) => u.kind === 'event' && u.event.type === 'evaluation' && u.event.evaluation.label === 'final' && finals.push(u.event.evaluation));
     const config = resolveExperiment(tiny);
     const run = queue.submit({ input: tiny, config, preset: 'quick', name: 'tiny', notes: 'first' });
     expect(store.get(run.id).status).toBe('queued');
@@ -50,7 +53,11 @@ describe('a run through the job queue', () => {
     expect(done.status).toBe('finished');
     expect(done.configHash).toBe(configHash(config));
     expect(done.codeVersion).toBe(codeVersion());
-    expect(done.summary?.final.robustAccuracy).toBeGreaterThanOrEqual(0);
+    // The stored summary holds the run's own numbers: those of its final evaluation as it streamed.
+    expect(finals).toHaveLength(1);
+    expect(done.summary?.final.robustAccuracy).toBe(finals[0]!.robustAccuracy.estimate);
+    expect(done.summary?.final.cleanAccuracy).toBe(finals[0]!.cleanAccuracy.estimate);
+    expect(done.summary?.final.worstCaseRobustAccuracy).toBe(finals[0]!.worstCase.accuracy[finals[0]!.worstCase.eps.indexOf(config.eval.eps)]!.estimate);
     expect(done.provenance).toMatchObject({ backend: { name: 'wasm' }, dependencies: { '@tensorflow/tfjs-core': expect.any(String) }, machine: { cores: expect.any(Number) } });
     const rows = store.metricRows([run.id]);
     expect(rows.filter((r) => r.metric === 'clean_accuracy').map((r) => r.global_epoch)).toEqual([0, 1, 2, 3, 4, 5]);

@@ -37,4 +37,12 @@ describe('the summary table', () => {
     expect(text).toMatch(/fc1\.weight +0\.900 +- +3\.00 +40\.0 %/);
     expect(summaryTable(resolveExperiment({}), throughJson, undefined)).toMatch(/mixture-direction accuracy +- +-/);
   });
+
+  it('prints the coherent mixture share median on the synthetic task, and a dash for a run recorded before it existed', () => {
+    const config = resolveExperiment({});
+    const withShare: RunSummary = { afterClean: { ...model(0.33), coherentShareMedian: 0.3576 }, final: { ...model(0.46), coherentShareMedian: 0.1008 } };
+    expect(summaryTable(config, withShare, undefined)).toMatch(/coherent mixture share, median +0\.358 +0\.101/);
+    const old: RunSummary = { afterClean: model(0.33), final: model(0.46) };
+    expect(summaryTable(config, JSON.parse(JSON.stringify(old)) as RunSummary, undefined)).toMatch(/coherent mixture share, median +- +-/);
+  });
 });

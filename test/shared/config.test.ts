@@ -5,7 +5,7 @@ import { closestConfigPath, mergeConfig, setConfigPath } from '../../shared/conf
 import { presetByName, presets } from '../../shared/presets.ts';
 
 describe('the experiment schema', () => {
-  it('{} resolves to the flagship of SCIENCE.md', () => {
+  it('{} resolves to the flagship', () => {
     const c = resolveExperiment({});
     expect(c).toMatchObject({
       seed: 0,

@@ -1,18 +1,20 @@
 /**
  * `lab baselines [run options] | lab baselines ID`: claim C4's lower-bound baselines (a linear
- * classifier, random features on the network's frozen init, the network's tangent model), each
- * trained clean and adversarially on the experiment's data at its eps, printed beside the
- * network after clean training and after clean -> adversarial fine-tuning. Without an ID the
- * network is trained here (not recorded in the store); with a stored run's ID its config and
- * summary are used.
+ * classifier, a quadratic one, random features on the network's frozen init, the network's
+ * tangent model), each trained clean and adversarially on the experiment's data at its eps,
+ * printed beside the network after clean training and after clean -> adversarial fine-tuning,
+ * with C4's verdict (../lowerBound.ts). Without an ID the network is trained here (not recorded
+ * in the store); with a stored run's ID its config and summary are used.
  */
 import { writeFileSync } from 'node:fs';
+import { meanStd } from '../../../shared/aggregate.ts';
 import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
 import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
 import { runBaselines, type BaselineResult } from '../../engine/baselines.ts';
 import { runExperiment } from '../../engine/experiment.ts';
+import { lowerBoundCheck } from '../lowerBound.ts';
 import { resolveSources } from '../experimentInput.ts';
 import { prepareBackend } from '../runHeadless.ts';
 import { openStore, type CliValues } from './main.ts';
@@ -43,12 +45,14 @@ export function baselinesTable(config: ResolvedExperiment, network: RunSummary, 
       interval(worst.estimate, pair(worst)),
     ]);
   }
-  const best = Math.max(...baselines.map((b) => b.summary.worstCaseRobustAccuracy));
-  const verdict =
-    best < network.final.worstCaseRobustAccuracy
-      ? `C4 holds here: the most robust baseline (worst case ${best.toFixed(3)}) is below the network (${network.final.worstCaseRobustAccuracy.toFixed(3)}).`
-      : `C4 does NOT hold here: a baseline reaches worst case ${best.toFixed(3)}, the network ${network.final.worstCaseRobustAccuracy.toFixed(3)}.`;
-  return `${table(rows)}\n\n${verdict}`;
+  const one = (v: number) => meanStd([v]);
+  const check = lowerBoundCheck(
+    config.eval.eps,
+    { clean: one(network.final.cleanAccuracy), robust: one(network.final.worstCaseRobustAccuracy) },
+    baselines.map((b) => ({ name: `${b.kind}, ${b.training}`, clean: one(b.summary.cleanAccuracy), robust: one(b.summary.worstCaseRobustAccuracy) })),
+  );
+  const verdict = check.holds === true ? 'C4 holds here' : check.holds === false ? 'C4 does NOT hold here' : 'C4 is undecided here';
+  return `${table(rows)}\n\n${verdict}: ${check.text}.`;
 }
 
 export async function baselinesCommand(values: CliValues, rest: string[]): Promise<number> {

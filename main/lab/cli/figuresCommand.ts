@@ -1,5 +1,5 @@
 /**
- * `lab figures --out DIR`: one figure per claim of the paper (C1-C5 in ../shared/SCIENCE.md),
+ * `lab figures --out DIR`: one figure per claim of the paper (C1-C5 of the paper),
  * each aggregated over seeds as mean ± std, with a caption stating the settings and seeds, as SVG,
  * PNG and PDF plus the CSV behind it, and a one-page HTML summary that holds all five.
  *

@@ -35,6 +35,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
       ['mixture ratio, median over neurons', ...models.map(([, m]) => fixed(m.mixtureRatioMedian, 3))],
       ['participation ratio, median', ...models.map(([, m]) => fixed(m.participationRatioMedian, 2))],
       ['mixture coherence, median', ...models.map(([, m]) => fixed(m.coherenceMedian, 3))],
+      ['coherent mixture share, median', ...models.map(([, m]) => fixed(m.coherentShareMedian ?? NaN, 3))],
     );
   }
   const parts = [table(rows)];

@@ -323,6 +323,7 @@ export class RunStore {
           ['mixture_ratio_median', event.mixtureRatio],
           ['participation_ratio_median', event.participationRatio],
           ['coherence_median', event.coherence],
+          ['coherent_share_median', event.coherentShare ?? null],
         ] as const) {
           if (!dist) continue;
           this.insertMetric.run(id, event.globalEpoch, event.phase, event.epoch, metric, Number.isFinite(dist.summary.median) ? dist.summary.median : null, dist.summary.q1, dist.summary.q3);

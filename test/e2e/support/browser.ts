@@ -6,9 +6,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { prerequisite } from '../../support/prerequisite.ts';
 
 export const chromiumPath = '/usr/bin/chromium';
-export const chromiumAvailable = existsSync(chromiumPath);
+
+/** Debian's Chromium: the browser tests skip without it on a developer's machine, and fail in CI. */
+export const chromiumBrowser = prerequisite('Chromium', existsSync(chromiumPath) ? null : `${chromiumPath} is missing (install Debian's chromium package, as .ci/run does)`);
 
 export const chromiumArgs = [
   '--headless=new',

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const shotsDir = process.env.PURIFICATION_LAB_SHOTS ?? '/tmp/shots';
 
@@ -9,7 +10,8 @@ export const shotsDir = process.env.PURIFICATION_LAB_SHOTS ?? '/tmp/shots';
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
   const current = await page.evaluate(`document.documentElement.dataset.theme`);
   if (current !== theme) await page.getByRole('button', { name: /Switch to the (dark|light) theme/ }).click();
-  await page.waitForFunction(`document.documentElement.dataset.theme === ${JSON.stringify(theme)}`);
+  // Polled from the test's side: a string predicate in the page would be an eval, which the CSP forbids.
+  await expect.poll(() => page.locator('html').getAttribute('data-theme'), { timeout: 15_000, interval: 100 }).toBe(theme);
 }
 
 /** The view in both themes, full page, after the charts have settled. */
