@@ -159,11 +159,14 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
 
     await page.goto(`${server.url}#/compare?runs=${a.id},${b.id}`);
     const table = page.getByTestId('at-eps');
-    // It starts at the largest radius both measured: 0.2.
-    await eventually(() => table.getByTestId('at-eps-picker').inputValue()).toBe('0.2');
+    // It starts at the larger of the runs' own radii that both measured: A's 0.1 (A has no 0.3).
+    await eventually(() => table.getByTestId('at-eps-picker').inputValue()).toBe('0.1');
     const row = (id: string) => table.locator(`tr[data-run-id="${id}"]`);
     const at = (e: typeof evalA, eps: number) => e.worstCase.accuracy[e.worstCase.eps.indexOf(eps)]!.estimate.toFixed(3);
-    expect(await row(a.id).locator('td').nth(1).textContent()).toContain(at(evalA, 0.2));
+    expect(await row(a.id).locator('td').nth(1).textContent()).toContain(at(evalA, 0.1));
+    expect(await row(b.id).locator('td').nth(1).textContent()).toContain(at(evalB, 0.1));
+    await table.getByTestId('at-eps-picker').selectOption('0.2');
+    await eventually(() => row(a.id).locator('td').nth(1).textContent()).toContain(at(evalA, 0.2));
     expect(await row(b.id).locator('td').nth(1).textContent()).toContain(at(evalB, 0.2));
     // At 0.3, run A has no measurement: the cell says so, with its grid; B's value is read from its curve.
     await table.getByTestId('at-eps-picker').selectOption('0.3');
