@@ -76,6 +76,11 @@ describe('the comparison overlays', () => {
     expect(legendNames(option)).toEqual(['A', 'B', 'worst case over all attacks', 'mixture direction']);
   });
 
+  it('shows whole epochs in the tooltip: the pointer snaps to an epoch and prints no decimals', () => {
+    const option = accuracyOverlay([run('A')], ['clean']);
+    expect((option.xAxis as { axisPointer?: unknown }).axisPointer).toEqual({ snap: true, label: { precision: 0 } });
+  });
+
   it('never spends the colours that mean clean, robust or an attack elsewhere on a run', () => {
     for (const c of RUN_COLORS) expect([CLEAN, ROBUST, MIXTURE_DIRECTION, '#E69F00', '#009E73']).not.toContain(c);
   });
