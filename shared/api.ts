@@ -22,7 +22,11 @@ import { claimIds, paperDefaults, type PaperFigures, type PaperFile, type PaperP
 const runId = z.string().regex(/^[0-9a-z-]{4,40}$/, 'expected a run id like 20261125-150719-92d1');
 const runStatus = z.enum(['queued', 'running', 'finished', 'failed', 'interrupted', 'cancelled']);
 /** A user's experiment (validated in full by config.validate / runs.start). */
-const experimentInput = z.record(z.string(), z.unknown());
+/**
+ * A (partial) experiment, kept exactly as sent: the config schema then names every bad key.
+ * (z.record would rebuild the object, and a "__proto__" key would become its prototype, silently.)
+ */
+const experimentInput = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), { error: 'expected an object' });
 
 export const figureNames = [
   'accuracy-over-training',

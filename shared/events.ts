@@ -217,8 +217,9 @@ export interface EvaluationEvent {
 
 export interface WarningEvent {
   readonly type: 'warning';
-  /** dead-network: most samples silence every unit; backend: how the backend runs this experiment (e.g. a kernel computed another way). */
-  readonly code: 'dead-network' | 'backend';
+  /** dead-network: most samples silence every unit; backend: how the backend runs this experiment (e.g. a kernel computed another way);
+   *  instrument-unavailable: an instrument could not be measured (the message says which and why). */
+  readonly code: 'dead-network' | 'backend' | 'instrument-unavailable';
   readonly message: string;
   readonly globalEpoch: number;
 }
@@ -280,6 +281,8 @@ export interface UpdateRankSummary {
   readonly effectiveRank: number;
   readonly stableRank: number;
   readonly singularValues: readonly number[];
+  /** Why the spectrum could not be measured (non-finite weights, an SVD that did not converge); the ranks are then NaN. */
+  readonly unavailable?: string;
 }
 
 /** How one weight layer moved from the clean model to the final one (image models: every layer). */

@@ -7,20 +7,15 @@
  *                event stream and the store's writes) counted as `epochOverhead` units.
  *
  * The rates come from the latest finished runs in the store on this backend (their training and
- * evaluation seconds over their work), else from a measurement of both kinds of step now. The
+ * evaluation seconds over their work), else from a measurement of both kinds of step now
+ * (./throughput.ts, in a job host's worker). The
  * estimate is the sum of the two parts: evaluation is about half of a flagship run and most of a
  * quick one, so an estimate from training alone said 0.5 s for a quick run that took 6 s.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigCheck } from '../../shared/api.ts';
-import { resolveSparseCoding, type ResolvedExperiment } from '../../shared/config.ts';
+import type { ResolvedExperiment } from '../../shared/config.ts';
 import type { BackendInfo } from '../../shared/events.ts';
 import { experimentWork } from '../../shared/experimentWork.ts';
-import { pgdAttack } from '../engine/attacks/pgd.ts';
-import { fusedInputGradientProvider, fusedTrainerFactory } from '../engine/fusedTrainer.ts';
-import { TwoLayerNet } from '../engine/models/twoLayerNet.ts';
-import { RandomStream } from '../engine/random.ts';
-import { createGenericTrainer } from '../engine/train.ts';
 import type { RunStore } from './store/runStore.ts';
 
 /** Flagship-size throughput: training step equivalents, and evaluation units, per second. */
@@ -95,54 +90,4 @@ export function storedThroughput(store: RunStore, backend: BackendInfo, runs = 5
     used += 1;
   }
   return used > 0 ? { trainPerSecond: train / trainSeconds, evalPerSecond: evaluation / evalSeconds } : null;
-}
-
-/**
- * Throughput measured now on the loaded backend at the flagship's size: 200 training steps (after
- * 5 of warm-up) with the trainer the queue's runs use, and, with their input gradients, the
- * evaluation's PGD-20 on 1,000 test samples at two radii (41,000 evaluation units; a shorter
- * attack is dominated by its set-up and reads slow). About half a second on wasm; the steps are
- * synchronous, so a running job just waits that long. A measurement this short is noisy on a
- * loaded machine and leaves out the per-epoch overhead: finished runs replace it.
- */
-export async function measureThroughput(backend: BackendInfo, steps = 200): Promise<Throughput> {
-  const config = resolveSparseCoding({});
-  const d = config.task.d;
-  const B = config.train.batchSize;
-  const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
-  const net = TwoLayerNet.initialise(config.model, d, 0);
-  // The runs' evaluation attacks go through the fused kernels too (main/lab/runHeadless.ts).
-  if (backend.fusedKernels) net.inputGradientProvider = await fusedInputGradientProvider();
-  const trainer = (factory ?? createGenericTrainer)(net, config);
-  const rng = RandomStream.derive(0, 'throughput');
-  const xValues = new Float32Array(B * d);
-  rng.fillNormal(xValues, 1 / Math.sqrt(d));
-  const x = tf.tensor2d(xValues, [B, d]);
-  const xT = tf.transpose(x) as tf.Tensor2D;
-  const y = tf.tensor1d(Float32Array.from({ length: B }, () => rng.sign()));
-  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
-  const testSize = 1000;
-  const testValues = new Float32Array(testSize * d);
-  rng.fillNormal(testValues, 1 / Math.sqrt(d));
-  const testX = tf.tensor2d(testValues, [testSize, d]);
-  const testY = tf.tensor1d(Float32Array.from({ length: testSize }, () => rng.sign()));
-  try {
-    for (let i = 0; i < 5; i++) trainer.step(x, xT, y, scale, 0.01);
-    trainer.takeLoss();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) trainer.step(x, xT, y, scale, 0.01);
-    trainer.takeLoss(); // one device read: waits for the queued work on asynchronous backends
-    const trainPerSecond = steps / Math.max((performance.now() - t0) / 1000, 1e-6);
-    const attack = { eps: [0.1, 0.3], norm: 'l2' as const, steps: 20, stepSize: null, randomStart: false, restarts: 1, clip: null };
-    tf.tidy(() => void pgdAttack(net, tf.slice(testX, [0, 0], [100, d]), tf.slice(testY, [0], [100]), attack)); // warm-up (read back, so done)
-    const t1 = performance.now();
-    pgdAttack(net, testX, testY, attack);
-    const units = testSize * attack.eps.length * (attack.steps + 0.5);
-    const evalPerSecond = units / Math.max((performance.now() - t1) / 1000, 1e-6);
-    return { trainPerSecond, evalPerSecond };
-  } finally {
-    trainer.dispose();
-    net.dispose();
-    tf.dispose([x, xT, y, scale, testX, testY]);
-  }
 }

@@ -32,7 +32,8 @@ import { mergeConfig } from '../../shared/configPath.ts';
 import type { RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { robustSetting } from '../../shared/robustSetting.ts';
-import { costEstimate, measureThroughput, storedThroughput, type Throughput } from './costEstimate.ts';
+import { costEstimate, storedThroughput, type Throughput } from './costEstimate.ts';
+import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
@@ -41,8 +42,12 @@ import { PaperDesk } from './paperDesk.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
-/** What the service needs of a job queue (the real JobQueue, or a stand-in in tests). */
-export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'>;
+/**
+ * What the service needs of a job queue (the real JobQueue, or a stand-in in tests). Compute
+ * goes through it, into its workers: runs, the throughput measurement and the Paper page's
+ * baselines (a stand-in without the last two measures nothing and trains no baselines).
+ */
+export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
 
 /** A call that names something that does not exist (a run id, a figure): transports answer 404. */
 export class NotFoundError extends ApiError {
@@ -272,8 +277,8 @@ export class LabService {
       .backendInfo()
       .then(async (backend) => {
         const stored = storedThroughput(this.store, backend, 5, this.timingCache);
-        if (stored !== null || this.options.measureThroughput === false) return stored;
-        return measureThroughput(backend);
+        if (stored !== null || this.options.measureThroughput === false || !this.queue.measureThroughput) return stored;
+        return this.queue.measureThroughput();
       })
       .catch(() => null); // an estimate without seconds beats a failing validation
     return this.throughput;
@@ -343,6 +348,16 @@ export class LabService {
     }
   }
 
+  /** The run with exactly this id; NotFoundError naming `path` otherwise (prefixes included). */
+  private exactRun(id: string, path: string): RunRecord {
+    try {
+      return this.store.getExact(id);
+    } catch (error) {
+      if (error instanceof StoreError) throw new NotFoundError(error.message, [{ path, message: error.message }]);
+      throw error;
+    }
+  }
+
   private async appInfo(): Promise<AppInfo> {
     const [backend, throughput] = await Promise.all([this.queue.backendInfo(), this.measuredThroughput()]);
     return {
@@ -373,6 +388,7 @@ export class LabService {
     let config: ResolvedExperiment;
     try {
       config = resolveExperiment(this.assemble(input, preset), 'experiment');
+      checkRunFits(config, undefined, 'experiment');
     } catch (error) {
       if (error instanceof ConfigError) return { ok: false, config: null, problems: error.problems, estimate: null };
       if (error instanceof ApiError) return { ok: false, config: null, problems: error.problems, estimate: null };
@@ -382,10 +398,12 @@ export class LabService {
   }
 
   private start(p: z.output<(typeof apiParams)['runs.start']>): { id: string } {
-    const input = this.assemble(p.input as ExperimentInput, p.preset);
+    let input: ExperimentInput;
     let config: ResolvedExperiment;
     try {
+      input = this.assemble(p.input as ExperimentInput, p.preset);
       config = resolveExperiment(input, 'experiment');
+      checkRunFits(config, undefined, 'experiment');
     } catch (error) {
       if (error instanceof ConfigError) throw new ApiError(error.message, error.problems);
       throw error;
@@ -420,15 +438,16 @@ export class LabService {
   }
 
   /**
-   * Delete runs: all of them or none. A run queued here is taken off the queue first; a running
-   * one is refused (cancel it first), as is an unknown id, each problem naming `ids.N`.
+   * Delete runs by their whole ids (a prefix is refused: a deletion cannot be undone): all of
+   * them or none. A run queued here is taken off the queue first; a running one is refused (cancel
+   * it first), as is an unknown id, each problem naming `ids.N`.
    */
   private delete(ids: readonly string[]): { deleted: string[] } {
     const problems: Problem[] = [];
     const runs: RunRecord[] = [];
     ids.forEach((id, index) => {
       try {
-        const run = this.run(id, `ids.${index}`);
+        const run = this.exactRun(id, `ids.${index}`);
         if (run.status === 'running' || this.queue.active.includes(run.id)) problems.push({ path: `ids.${index}`, message: `run ${run.id} is running: cancel it before deleting it` });
         else runs.push(run);
       } catch (error) {

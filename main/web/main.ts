@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<void> {
   const backend = await queue.backendInfo();
   say(`${describeBackend(backend)}${backend.fusedKernels ? ' | hot path: fused wasm kernels' : ''}`);
   say(`store: ${store.dir}`);
+  for (const notice of store.notices) warn(`note: ${notice}`);
   const renderer = await prepareRenderer(projectRoot, { build: opts.build, log: warn });
   const service = new LabService(store, queue);
   const server = await startServer({ service, port: opts.port, rendererDir: renderer.dist, ...(renderer.notBuiltReason ? { notBuiltReason: renderer.notBuiltReason } : {}) });

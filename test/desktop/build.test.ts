@@ -37,7 +37,7 @@ describe('the desktop build', () => {
   });
 
   it('compiles the main process and the engine in the tree shape, with their files', () => {
-    for (const file of ['app/main/desktop/main.js', 'app/main/desktop/engineProcess.js', 'app/main/lab/service.js', 'app/shared/api.js', 'app/main/engine/kernels/fused.wasm', 'app/package.json', 'app/build-info.json', 'desktop/preload.cjs']) {
+    for (const file of ['app/main/desktop/main.js', 'app/main/desktop/engineProcess.js', 'app/main/lab/jobHost/jobWorker.js', 'app/main/lab/service.js', 'app/shared/api.js', 'app/main/engine/kernels/fused.wasm', 'app/package.json', 'app/build-info.json', 'desktop/preload.cjs']) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
     expect(build.modules).toContain('main/desktop/main.ts');

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { dictionaryCoefficients, mixtureStats } from '../../main/engine/instruments/mixture.ts';
 import { cleanToRobustDecomposition } from '../../main/engine/instruments/decomposition.ts';
@@ -346,6 +348,53 @@ describe('updateRank', () => {
     expect(r.effectiveRank).toBeCloseTo(Math.exp(-p.reduce((h, q) => h + q * Math.log(q), 0)), 12);
     expect(r.stableRank).toBeCloseTo(25 / 16, 12);
     expect(r.relativeChange).toBeCloseTo(5 / 2, 12);
+  });
+
+  it('an update with NaN or Inf weights is unavailable, with the reason, never a spectrum', () => {
+    const before = new Float64Array(12).fill(1);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const after = before.map((b, k) => (k === 5 ? bad : b + k));
+      const r = updateRank(before, after, 3, 4);
+      expect(r.unavailable).toBe("update spectrum unavailable: 1 of the 12 entries of W or W' are NaN or infinite (the training diverged)");
+      expect(r.singularValues.length).toBe(0);
+      expect(r.effectiveRank).toBeNaN();
+      expect(r.stableRank).toBeNaN();
+    }
+    const r = updateRank(before.map(() => NaN), before, 3, 4);
+    expect(r.unavailable).toMatch(/12 of the 12 entries/);
+  });
+
+  it('an exactly rank-one 64 x 64 update (identical rows) returns; ml-matrix looped forever on it', () => {
+    // Run in a child with a deadline, so a hang fails this test instead of hanging the runner.
+    const script = `
+      import { updateRank } from ${JSON.stringify(fileURLToPath(new URL('../../main/engine/instruments/updateRank.ts', import.meta.url)))};
+      const n = 64, before = new Float64Array(n * n), after = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) after[i * n + j] = Math.fround(Math.sin(1.7 * j + 0.3));
+      const r = updateRank(before, after, n, n);
+      console.log(JSON.stringify({ first: r.singularValues[0], second: r.singularValues[1], effectiveRank: r.effectiveRank, stableRank: r.stableRank, frobeniusNorm: r.frobeniusNorm }));
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.error?.message ?? child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const r = JSON.parse(child.stdout) as { first: number; second: number; effectiveRank: number; stableRank: number; frobeniusNorm: number };
+    // Rank one: sigma_1 = ||Delta||_F = 8 ||row||, every other singular value is round-off.
+    expect(r.first).toBeCloseTo(r.frobeniusNorm, 9);
+    expect(r.second / r.first).toBeLessThan(1e-14);
+    expect(r.effectiveRank).toBeCloseTo(1, 10);
+    expect(r.stableRank).toBeCloseTo(1, 10);
+  });
+
+  it('matches the singular values of a known dense matrix (tall and wide)', () => {
+    // Q diag(5, 2, 0.5) with orthonormal Q [4, 3]: the singular values are 5, 2, 0.5 whichever way round.
+    const Q = randomOrthonormal(4, 3, 7);
+    const s = [5, 2, 0.5];
+    const tall = Float64Array.from({ length: 12 }, (_, k) => (Q[k] as number) * (s[k % 3] as number));
+    const wide = Float64Array.from({ length: 12 }, (_, k) => tall[(k % 4) * 3 + Math.floor(k / 4)] as number);
+    for (const [m, rows, cols] of [[tall, 4, 3], [wide, 3, 4]] as const) {
+      const r = updateRank(new Float64Array(12), m, rows, cols);
+      expect(Array.from(r.singularValues).map((v) => Number(v.toFixed(12)))).toEqual([5, 2, 0.5]);
+      expect(r.unavailable).toBeUndefined();
+    }
   });
 
   it('no change gives zeros', () => {

@@ -125,6 +125,17 @@ describe('config.validate and runs.start', () => {
   });
 });
 
+describe('runs.delete', () => {
+  it('takes whole ids only: a prefix (even a unique one) deletes nothing and names the field', async () => {
+    const id = (await service.call('runs.start', { input: {}, preset: 'quick' })).id;
+    const refused = await rejection(service.call('runs.delete', { ids: [id.slice(0, 4)] }));
+    expect(refused.problems).toEqual([{ path: 'ids.0', message: expect.stringMatching(/No run with the id "\d{4}".*whole id/) }]);
+    expect(store.list().map((r) => r.id)).toEqual([id]);
+    expect(await service.call('runs.delete', { ids: [id] })).toEqual({ deleted: [id] });
+    expect(store.list()).toEqual([]);
+  });
+});
+
 describe('stopping', () => {
   it('marks the runs queued here that never started interrupted, so they can be resumed', async () => {
     const started = (await service.call('runs.start', { input: {}, preset: 'quick' })).id;

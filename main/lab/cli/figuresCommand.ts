@@ -67,7 +67,7 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
 
     const missingBaselines = specs.baselines.filter((spec) => !baselineCache.has(spec.configHash, codeVersion()));
     process.stderr.write(`figures: the lower-bound baselines (C4): ${specs.baselines.length - missingBaselines.length} of ${specs.baselines.length} seeds reused from the store${missingBaselines.length ? ', training the rest...' : ''}\n`);
-    for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config);
+    for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options));
 
     const claims = buildClaims(specs, paperItems(specs, { store, baselines: baselineCache }), {
       result: (_spec, runId) => store.result(runId),

@@ -11,7 +11,7 @@ import { BackendError } from '../../engine/backend.ts';
 import { DeadNetworkError } from '../../engine/experiment.ts';
 import { FormatError } from '../formats/formatError.ts';
 import { resolveStoreDir } from '../store/location.ts';
-import { RunStore, StoreError } from '../store/runStore.ts';
+import { DiskFullError, RunStore, StoreError } from '../store/runStore.ts';
 import { usage, UsageError } from './usage.ts';
 
 // Verbs load their modules on demand: `lab runs` should not pay for the chart renderer.
@@ -49,7 +49,16 @@ export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; a
 
 /** Open the store the options name (or the default one). */
 export function openStore(values: CliValues): RunStore {
-  return RunStore.open(resolveStoreDir({ flag: values.store }));
+  const store = RunStore.open(resolveStoreDir({ flag: values.store }));
+  for (const notice of store.notices) process.stderr.write(`note: ${notice}\n`);
+  return store;
+}
+
+/** A full disk met outside the store (an --out or --json file), said in one sentence. */
+function diskFullMessage(error: unknown): string | null {
+  const e = error as NodeJS.ErrnoException | null;
+  if (e?.code !== 'ENOSPC' && e?.code !== 'EDQUOT' && e?.code !== 'SQLITE_FULL') return null;
+  return `No space left on the disk${e.path ? ` writing ${e.path}` : ''}: free some space and try again`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -99,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./exportCommand.ts')).exportCommand(values, rest);
     case 'rm':
       return (await runsVerbs()).removeCommand(values, rest);
+    case 'store':
+      return (await import('./storeCommand.ts')).storeCommand(values, rest);
     case 'rename':
     case 'notes': {
       if (rest.length < 2) throw new UsageError(`${verb} needs an id and the new ${verb === 'rename' ? 'name' : 'notes'}`);
@@ -127,9 +138,10 @@ main(process.argv.slice(2)).then(
     }
     if (error instanceof ConfigError || error instanceof BackendError || error instanceof StoreError || error instanceof FormatError || error instanceof DeadNetworkError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(error instanceof DeadNetworkError ? 3 : 2);
+      process.exit(error instanceof DeadNetworkError ? 3 : error instanceof DiskFullError ? 1 : 2);
     }
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const diskFull = diskFullMessage(error);
+    process.stderr.write(`${diskFull ?? (error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     process.exit(1);
   },
 );
