@@ -19,6 +19,10 @@ const rules: readonly [RegExp, (m: RegExpMatchArray) => string][] = [
   [/^Too small: expected array to have >=(\d+) items?$/, (m) => (m[1] === '1' ? 'at least one value' : `at least ${m[1]} values`)],
   [/^Too big: expected array to have <=(\d+) items?$/, (m) => `at most ${m[1]} values`],
   [/^Invalid option: expected one of (.+)$/, (m) => `one of ${m[1]!.replace(/"/g, '').split('|').join(', ')}`],
+  // The schema's own words, with what adds nothing dropped: the 32-bit ceiling no one types
+  // into a seed, "finite" (the field takes text, so what was typed was no number at all).
+  [/^expected a whole number from (\S+) to 2147483647$/, (m) => `a whole number, at least ${m[1]}`],
+  [/^expected a finite number$/, () => 'a number'],
   [/^expected (.+)$/, (m) => m[1]!],
 ];
 

@@ -46,7 +46,7 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
     await field(page, 'seed').fill('-1');
     await eventually(() => fieldBox(page, 'seed').locator('.problem').textContent()).toBe('at least 0');
     await field(page, 'seed').fill('1.5');
-    await eventually(() => fieldBox(page, 'seed').locator('.problem').textContent()).toBe('a whole number');
+    await eventually(() => fieldBox(page, 'seed').locator('.problem').textContent()).toBe('a whole number, at least 0');
     await field(page, 'eval.epsGrid').fill('0, x, 0.3');
     await eventually(() => fieldBox(page, 'eval.epsGrid').locator('.problem').textContent()).toBe('2nd value (x): a number');
     expect(await field(page, 'eval.epsGrid').getAttribute('aria-invalid')).toBe('true');

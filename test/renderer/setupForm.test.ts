@@ -31,11 +31,12 @@ describe('problems in plain words', () => {
   it('says what is expected, not what the validator said', () => {
     const says = (patch: [string, unknown]) => problemsOf(withValue(draftOf('flagship'), ...patch)).map((p) => [p.path, plainMessage(p.message)]);
     expect(says(['seed', -1])).toEqual([['seed', 'at least 0']]);
-    expect(says(['seed', 1.5])).toEqual([['seed', 'a whole number']]);
+    expect(says(['seed', 1.5])).toEqual([['seed', 'a whole number, at least 0']]);
+    expect(says(['train.cleanEpochs', 1.5])).toEqual([['train.cleanEpochs', 'a whole number from 0 to 10000']]);
     expect(says(['seed', 'abc'])).toEqual([['seed', 'a number']]);
     expect(says(['train.optimizer.lr', 0])).toEqual([['train.optimizer.lr', 'more than 0']]);
     expect(says(['train.optimizer.beta1', 1])).toEqual([['train.optimizer.beta1', 'at most 0.9999']]);
-    expect(says(['task.d', null])).toEqual([['task.d', 'required: a number']]);
+    expect(says(['task.d', null])).toEqual([['task.d', 'a number']]);
     expect(says(['model.threshold.mode', 'bogus'])).toEqual([['model.threshold.mode', 'one of relative, fixed, learned']]);
     expect(says(['train.batchSize', 99999])).toEqual([['train.batchSize', 'at most task.trainSize = 8000']]);
     expect(says(['eval.epsGrid', []])).toEqual([['eval.epsGrid', 'at least one value']]);

@@ -30,7 +30,7 @@ describe('the setting of a robust figure', () => {
     expect(robustFigure(0.4987, flagship)).toBe('0.499 @ l2 0.3, PGD-20');
     const at01 = robustSetting(resolveExperiment({ eval: { eps: 0.1 } }));
     expect(robustFigure(0.785, at01)).toBe('0.785 @ l2 0.1, PGD-20');
-    expect(settingText(robustSetting(resolveExperiment({ eval: { attacks: [{ kind: 'pgd', steps: 10, restarts: 3 }] } })))).toBe('l2 0.3, PGD-10 ×3');
+    expect(settingText(robustSetting(resolveExperiment({ eval: { attacks: [{ kind: 'pgd', steps: 10, restarts: 3, randomStart: true }] } })))).toBe('l2 0.3, PGD-10 ×3');
     expect(settingText(robustSetting(resolveExperiment({ eval: { norm: 'linf', attacks: [{ kind: 'fgm' }] } })))).toBe('linf 0.3, FGSM');
   });
 
