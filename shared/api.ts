@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { ExperimentInput, ResolvedExperiment } from './config.ts';
 import type { BackendInfo, RunEvent, RunSummary } from './events.ts';
 import type { RunResult } from './result.ts';
+import type { RobustSetting } from './robustSetting.ts';
 import { claimIds, paperDefaults, type PaperFigures, type PaperFile, type PaperPlan } from './paper.ts';
 
 /** Run ids as the store makes them (also accepts a unique prefix of 4+ characters). */
@@ -110,6 +111,8 @@ export interface RunListItem {
   readonly createdAt: string;
   readonly finishedAt: string | null;
   readonly protocol: string;
+  /** Where the summary's robust accuracies were measured (radius, norm, attack): printed with them. */
+  readonly robust: RobustSetting;
   readonly summary: RunSummary | null;
   readonly progress: { done: number; total: number; phase: string; epoch: number; epochs: number } | null;
   readonly checkpointEpoch: number | null;

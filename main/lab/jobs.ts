@@ -12,6 +12,7 @@ import type { RunResult } from '../../shared/result.ts';
 import type { BackendRequest } from '../engine/backend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
 import { RunCancelledError } from '../engine/experiment.ts';
+import type { Throughput } from './costEstimate.ts';
 import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
@@ -93,8 +94,8 @@ export class JobQueue {
     return this.host.backendInfo();
   }
 
-  /** Flagship-size training steps per second on this backend, measured in a worker. */
-  measureThroughput(steps = 50): Promise<number> {
+  /** Flagship-size training and evaluation throughput on this backend, measured in a worker (throughput.ts). */
+  measureThroughput(steps = 200): Promise<Throughput> {
     return this.host.start({ kind: 'throughput', steps }).result;
   }
 

@@ -10,8 +10,7 @@
  *   coalesced to the latest per run, so a chart redraws a few times per second whatever the
  *   training speed; status changes leave at once (after the run's pending events, so a client
  *   never sees "finished" before the last metrics);
- * - the cost estimate of an experiment, in training-step equivalents and seconds;
- * - the measured throughput behind those seconds.
+ * - the cost estimate of an experiment (./costEstimate.ts) and the throughput behind it.
  */
 import type { z } from 'zod';
 import {
@@ -29,13 +28,12 @@ import {
 } from '../../shared/api.ts';
 import { figureSet, NEURON_IMAGES_FIGURE, NEURON_IMAGES_MISSING, pictureFigures } from '../../shared/charts/index.ts';
 import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
-import { multiplyAddsPerSample } from '../../shared/modelSize.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
-import { checkRunFits } from './memoryCheck.ts';
-import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import type { RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
-import { batchSizes } from '../engine/batches.ts';
-import { phasesOf } from '../engine/protocols.ts';
+import { robustSetting } from '../../shared/robustSetting.ts';
+import { costEstimate, storedThroughput, type Throughput } from './costEstimate.ts';
+import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
@@ -65,93 +63,14 @@ export interface LabServiceOptions {
   /** Batches of run events leave at most this often (default: the contract's 250 ms). */
   readonly flushIntervalMs?: number;
   /**
-   * Measure the training throughput on this backend (50 flagship-size steps) when no finished
-   * run in the store tells it (default true; tests with a stand-in queue turn it off).
+   * Measure the training and evaluation throughput on this backend (costEstimate.ts) when no
+   * finished run in the store tells it (default true; tests with a stand-in queue turn it off).
    */
   readonly measureThroughput?: boolean;
 }
 
 type Problem = { path: string; message: string };
 type Handlers = { [M in ApiMethod]: (params: z.output<(typeof apiParams)[M]>) => Promise<ApiResults[M]> | ApiResults[M] };
-
-// --- cost estimate ---------------------------------------------------------------------------
-
-/** The flagship's size, the unit that throughput is measured in. */
-const flagshipSize = { d: 128, m: 128 };
-
-/**
- * Training-step equivalents of one step of each phase kind. A clean step is 1. An adversarial
- * step first runs the training attack, each of whose steps is an input gradient that costs about
- * one training step (two matMuls either way), then trains: PGD-s costs s + 1, FGM
- * 2. Mixing clean and adversarial batches (`mix.mode` mix) trains on both: one more.
- */
-export function adversarialStepCost(config: ResolvedExperiment): number {
-  const attack = config.train.attack;
-  const attackSteps = attack.kind === 'fgm' ? 1 : attack.steps;
-  return attackSteps + 1 + (config.train.mix.mode === 'replace' ? 0 : 1);
-}
-
-/** Training steps and step equivalents of a resolved experiment (all phases of its protocol). */
-export function trainingWork(config: ResolvedExperiment): { steps: number; stepEquivalents: number } {
-  const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
-  let steps = 0;
-  let stepEquivalents = 0;
-  for (const phase of phasesOf(config)) {
-    steps += phase.epochs * stepsPerEpoch;
-    stepEquivalents += phase.epochs * stepsPerEpoch * (phase.phase === 'adversarial' ? adversarialStepCost(config) : 1);
-  }
-  return { steps, stepEquivalents };
-}
-
-/** A step's cost relative to the flagship's: the matMuls scale with d·m. */
-export function sizeScale(config: ResolvedExperiment): number {
-  return multiplyAddsPerSample(config) / (flagshipSize.d * flagshipSize.m);
-}
-
-/**
- * The estimate config.validate reports: steps, step equivalents, and the expected training
- * seconds from the throughput (flagship-size step equivalents per second; null: unknown).
- */
-export function costEstimate(config: ResolvedExperiment, stepsPerSecond: number | null): NonNullable<ConfigCheck['estimate']> {
-  const { steps, stepEquivalents } = trainingWork(config);
-  const seconds = stepsPerSecond && stepsPerSecond > 0 ? (stepEquivalents * sizeScale(config)) / stepsPerSecond : null;
-  return { steps, stepEquivalents, seconds };
-}
-
-// --- throughput ----------------------------------------------------------------------------
-
-/** A finished run must have trained this long for its timing to say more than its overheads. */
-const minimumTrainSeconds = 0.5;
-
-/**
- * Flagship-size step equivalents per second, from the latest finished runs in the store on this
- * backend: their work (step equivalents scaled by size) over their training seconds. Null when
- * none qualifies. `trainSecondsCache` (by run id) spares re-reading result files on later calls.
- */
-export function storedThroughput(store: RunStore, backend: BackendInfo, runs = 5, trainSecondsCache = new Map<string, number>()): number | null {
-  let work = 0;
-  let seconds = 0;
-  let used = 0;
-  for (const run of store.list({ status: 'finished' })) {
-    if (used >= runs) break;
-    if (!run.backend || run.backend.name !== backend.name || run.backend.device !== backend.device || run.backend.fusedKernels !== backend.fusedKernels) continue;
-    // A finished run's timing never changes: read its (large) result file once.
-    let trainSeconds = trainSecondsCache.get(run.id);
-    if (trainSeconds === undefined) {
-      try {
-        trainSeconds = store.result(run.id).timing.trainSeconds;
-      } catch {
-        continue; // a corrupt result file says nothing about speed
-      }
-      trainSecondsCache.set(run.id, trainSeconds);
-    }
-    if (!(trainSeconds >= minimumTrainSeconds)) continue;
-    work += trainingWork(run.config).stepEquivalents * sizeScale(run.config);
-    seconds += trainSeconds;
-    used += 1;
-  }
-  return seconds > 0 ? work / seconds : null;
-}
 
 // --- the event stream ----------------------------------------------------------------------
 
@@ -230,6 +149,7 @@ function listItem(run: RunRecord): RunListItem {
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
     protocol: run.config.train.protocol,
+    robust: robustSetting(run.config),
     summary: run.summary,
     progress: run.progress,
     checkpointEpoch: run.checkpointEpoch,
@@ -241,8 +161,8 @@ export class LabService {
   private readonly listeners = new Set<(message: JobStreamMessage) => void>();
   private readonly batcher: StreamBatcher;
   private readonly unsubscribeQueue: () => void;
-  private throughput: Promise<number | null> | null = null;
-  private readonly trainSecondsCache = new Map<string, number>();
+  private throughput: Promise<Throughput | null> | null = null;
+  private readonly timingCache: Parameters<typeof storedThroughput>[3] = new Map();
   /** Runs queued through this service's queue that have not started yet. */
   private readonly waiting = new Set<string>();
   private readonly handlers: Handlers;
@@ -262,8 +182,8 @@ export class LabService {
       // A record left "queued" by a server that stopped has nothing to run it: not live.
       isLive: (run) => run.status === 'running' || this.waiting.has(run.id) || this.queue.active.includes(run.id),
       estimator: async () => {
-        const stepsPerSecond = await this.stepsPerSecond();
-        return (config) => costEstimate(config, stepsPerSecond).seconds;
+        const throughput = await this.measuredThroughput();
+        return (config) => costEstimate(config, throughput).seconds;
       },
     });
     this.handlers = {
@@ -347,11 +267,11 @@ export class LabService {
   }
 
   /** The throughput behind estimates: from finished runs on this backend, else measured once. */
-  stepsPerSecond(): Promise<number | null> {
+  measuredThroughput(): Promise<Throughput | null> {
     this.throughput ??= this.queue
       .backendInfo()
       .then(async (backend) => {
-        const stored = storedThroughput(this.store, backend, 5, this.trainSecondsCache);
+        const stored = storedThroughput(this.store, backend, 5, this.timingCache);
         if (stored !== null || this.options.measureThroughput === false || !this.queue.measureThroughput) return stored;
         return this.queue.measureThroughput();
       })
@@ -434,7 +354,7 @@ export class LabService {
   }
 
   private async appInfo(): Promise<AppInfo> {
-    const [backend, stepsPerSecond] = await Promise.all([this.queue.backendInfo(), this.stepsPerSecond()]);
+    const [backend, throughput] = await Promise.all([this.queue.backendInfo(), this.measuredThroughput()]);
     return {
       version: codeIdentity().version,
       codeVersion: codeVersion(),
@@ -442,7 +362,7 @@ export class LabService {
       store: this.store.dir,
       presets: presets.map((p) => ({ name: p.name, description: p.description, config: p.config })),
       flagship: resolveExperiment(presetByName('flagship').config),
-      stepsPerSecond,
+      stepsPerSecond: throughput?.trainPerSecond ?? null,
     };
   }
 
@@ -469,7 +389,7 @@ export class LabService {
       if (error instanceof ApiError) return { ok: false, config: null, problems: error.problems, estimate: null };
       throw error;
     }
-    return { ok: true, config, problems: [], estimate: costEstimate(config, await this.stepsPerSecond()) };
+    return { ok: true, config, problems: [], estimate: costEstimate(config, await this.measuredThroughput()) };
   }
 
   private start(p: z.output<(typeof apiParams)['runs.start']>): { id: string } {

@@ -7,14 +7,16 @@
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { histogram } from '../../shared/distribution.ts';
 import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from '../../shared/charts/index.ts';
-import { runDash } from './runStyles.ts';
+import { SOLID, type Dash } from './runStyles.ts';
 
 export interface HistogramEntry {
   readonly name: string;
   readonly values: readonly number[];
   readonly color: string;
-  /** Dash index (the run); 0 is solid. */
-  readonly dash: number;
+  /** Line style (default solid). */
+  readonly dash?: Dash;
+  /** Line width (default 1.9). */
+  readonly width?: number;
 }
 
 export function mixtureHistogramOverlay(
@@ -47,7 +49,7 @@ export function mixtureHistogramOverlay(
       name,
       data,
       color: e.color,
-      lineStyle: { color: e.color, width: 1.9, type: runDash(e.dash) },
+      lineStyle: { color: e.color, width: e.width ?? 1.9, type: e.dash ?? SOLID },
       itemStyle: { color: e.color },
       areaStyle: { color: e.color, opacity: t.faintBandOpacity },
       showSymbol: false,

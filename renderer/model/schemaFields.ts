@@ -201,3 +201,17 @@ export function boundText(spec: { min: Bound | null; max?: Bound | null; integer
   if (spec.max && Number.isFinite(spec.max.value) && spec.max.value < 1e15) parts.push(`${spec.max.inclusive ? '≤' : '<'} ${spec.max.value}`);
   return parts.join(', ');
 }
+
+/** The paths of the form's list fields (the eps grid, classes, file lists), of every variant. */
+export function listFieldPaths(fields: readonly FieldSpec[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (list: readonly FieldSpec[]) => {
+    for (const f of list) {
+      if (f.kind === 'numberList' || f.kind === 'textList') out.add(f.path);
+      if (f.kind === 'group') walk(f.children);
+      if (f.kind === 'union') for (const v of f.variants) walk(v.children);
+    }
+  };
+  walk(fields);
+  return out;
+}

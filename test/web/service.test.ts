@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type JobStreamMessage } from '../../shared/api.ts';
-import { resolveExperiment } from '../../shared/config.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { JobRequest, JobUpdate } from '../../main/lab/jobs.ts';
-import { costEstimate, LabService, NotFoundError, trainingWork, type JobControl } from '../../main/lab/service.ts';
+import { LabService, NotFoundError, type JobControl } from '../../main/lab/service.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 
@@ -145,24 +144,6 @@ describe('stopping', () => {
     expect(service.settleQueued()).toEqual([waiting]);
     expect(store.get(waiting)).toMatchObject({ status: 'interrupted', error: 'the server stopped before this run started' });
     expect(store.get(started).status).toBe('queued'); // the stand-in queue never ran it; the store is not told otherwise
-  });
-});
-
-describe('the cost estimate', () => {
-  it('counts steps, and attack steps as training-step equivalents', () => {
-    const flagship = resolveExperiment({});
-    // 8000 / 100 = 80 steps per epoch; 30 clean epochs at 1, 30 PGD-5 epochs at 5 + 1.
-    expect(trainingWork(flagship)).toEqual({ steps: 60 * 80, stepEquivalents: 30 * 80 + 30 * 80 * 6 });
-    const fgm = resolveExperiment({ train: { attack: { kind: 'fgm' } } });
-    expect(trainingWork(fgm).stepEquivalents).toBe(30 * 80 + 30 * 80 * 2);
-    const clean = resolveExperiment({ train: { protocol: 'clean' } });
-    expect(trainingWork(clean)).toEqual({ steps: 30 * 80, stepEquivalents: 30 * 80 });
-    const mixed = resolveExperiment({ train: { mix: { mode: 'mix' } } });
-    expect(trainingWork(mixed).stepEquivalents).toBe(30 * 80 + 30 * 80 * 7);
-    // Seconds: step equivalents at flagship size over the throughput; half the width, half the cost.
-    expect(costEstimate(flagship, 1000).seconds).toBeCloseTo(16.8, 10);
-    expect(costEstimate(resolveExperiment({ model: { kind: 'two-layer', width: 64 } }), 1000).seconds).toBeCloseTo(8.4, 10);
-    expect(costEstimate(flagship, null).seconds).toBeNull();
   });
 });
 

@@ -8,6 +8,7 @@
 import type { ResolvedExperiment, SparseCodingExperiment } from '../../../shared/config.ts';
 import type { BackendInfo, RunEvent } from '../../../shared/events.ts';
 import type { RunResult } from '../../../shared/result.ts';
+import type { Throughput } from '../costEstimate.ts';
 import type { BackendRequest } from '../../engine/backend.ts';
 import type { BaselineOptions, BaselineResult } from '../../engine/baselines.ts';
 import type { EngineCheckpoint, ResumeState } from '../../engine/checkpoint.ts';
@@ -34,7 +35,7 @@ export type WorkerTask =
 export interface TaskResults {
   experiment: RunResult;
   baselines: BaselineResult[];
-  throughput: number;
+  throughput: Throughput;
 }
 
 /** One epoch of a baseline set's training (its progress). */
