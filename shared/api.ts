@@ -1,6 +1,6 @@
 /**
  * The typed API between the renderer and the engine side: the one contract that browser mode
- * (HTTP + WebSocket, main/web) and the desktop shell (a MessagePort, later) both carry. The
+ * (HTTP + WebSocket, main/web) and the desktop shell (a MessagePort, main/desktop) both carry. The
  * renderer sees this and nothing else.
  *
  * Calls are request/response: `{ method, params }` -> `{ ok: true, result }` or

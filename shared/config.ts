@@ -1,10 +1,10 @@
 /**
- * The experiment schema: one tree, shared by the CLI, the engine and (later) the UI.
+ * The experiment schema: one tree, shared by the CLI, the engine and the UI.
  *
  * Shape (see the README for the full tree with defaults):
  *   seed                 the run's seed; every random stream is derived from it
- *   task    {kind}       what data: `sparse-coding` now; real images later, by `kind`
- *   model   {kind}       what network: `two-layer` now; MLP/CNN/baselines later, by `kind`
+ *   task    {kind}       what data, by `kind`: `sparse-coding`, `mnist`, `cifar10`
+ *   model   {kind}       what network, by `kind`: `two-layer`, `mlp`, `cnn`
  *   train                protocol, epochs, optimiser, schedule, and the TRAINING attack
  *   eval                 the EVALUATION: its attacks, the eps grid, the test size
  *   instruments          what is measured during training, and how often

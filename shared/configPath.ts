@@ -143,3 +143,13 @@ export function mergeConfig<T extends object>(base: T, over: object): T {
   }
   return out as T;
 }
+
+/** The value at a dotted path (undefined when absent). */
+export function valueAt(root: unknown, path: string): unknown {
+  let node = root;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}

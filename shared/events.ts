@@ -1,6 +1,6 @@
 /**
  * The engine's event stream: the one contract between a running experiment and everything that
- * watches it (the CLI's progress bar and summary now; the run store and the UI later). Events
+ * watches it (the CLI's progress bar and summary, the run store, the UI). Events
  * are plain JSON-serialisable objects, emitted in this order:
  *
  *   run-started                          once, with the resolved config and the backend

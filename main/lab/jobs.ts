@@ -52,6 +52,13 @@ const heartbeatIntervalMs = 1000;
  */
 const ownerHeartbeatMs = 30_000;
 
+/**
+ * What the API service needs of a job queue (the real JobQueue, or a stand-in in tests). Compute
+ * goes through it, into its workers: runs, the throughput measurement and the Paper page's
+ * baselines (a stand-in without the last two measures nothing and trains no baselines).
+ */
+export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
+
 export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
   private readonly running = new Map<string, { task: HostedTask<'experiment'> | null; cancelled: boolean }>();

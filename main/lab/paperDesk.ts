@@ -18,7 +18,7 @@ import { BaselineJobs } from './baselineJobs.ts';
 import { claimFile, paperSummaryHtml, type ClaimFileFormat } from './export/claimFiles.ts';
 import { buildClaims, paperItems, paperRunPreset, planPaper, type LiveCheck, type PaperLookup, type PaperSpecs } from './paper.ts';
 import { codeVersion } from './provenance.ts';
-import type { JobControl } from './service.ts';
+import type { JobControl } from './jobs.ts';
 import { BaselineCache } from './store/baselineCache.ts';
 import type { RunStore } from './store/runStore.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The lab as a service: every method of the API contract (shared/api.ts) over one run store and
- * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket now, the
- * desktop shell's MessagePort later). The caller is untrusted, so every request's params are
+ * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket, the
+ * desktop shell's MessagePort). The caller is untrusted, so every request's params are
  * validated here with the contract's own schemas before anything acts on them, and every error
  * that reaches the caller is an ApiError whose problems name the field.
  *
@@ -37,17 +37,12 @@ import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
-import type { JobQueue, JobUpdate } from './jobs.ts';
+import type { JobControl, JobUpdate } from './jobs.ts';
 import { PaperDesk } from './paperDesk.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
-/**
- * What the service needs of a job queue (the real JobQueue, or a stand-in in tests). Compute
- * goes through it, into its workers: runs, the throughput measurement and the Paper page's
- * baselines (a stand-in without the last two measures nothing and trains no baselines).
- */
-export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
+export type { JobControl };
 
 /** A call that names something that does not exist (a run id, a figure): transports answer 404. */
 export class NotFoundError extends ApiError {

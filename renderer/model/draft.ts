@@ -4,20 +4,12 @@
  * epoch count): those are exactly what the inline validation names, so the draft never hides them.
  */
 import { experimentSchema } from '../../shared/config.ts';
-import { mergeConfig } from '../../shared/configPath.ts';
+import { mergeConfig, valueAt } from '../../shared/configPath.ts';
+
+export { valueAt };
 import type { FieldSpec } from './schemaFields.ts';
 
 export type Draft = Record<string, unknown>;
-
-/** The value at a dotted path (undefined when absent). */
-export function valueAt(root: unknown, path: string): unknown {
-  let node = root;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
 
 /** A copy of the tree with `path` set to `value` (objects and arrays on the way are created or copied). */
 export function withValue(root: Draft, path: string, value: unknown): Draft {

@@ -10,7 +10,7 @@
  */
 import type { z } from 'zod';
 import { experimentSchema } from '../../shared/config.ts';
-import { valueAt } from './draft.ts';
+import { valueAt } from '../../shared/configPath.ts';
 
 type AnySchema = z.core.$ZodType;
 

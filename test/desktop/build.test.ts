@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDesktop, rewriteTsSpecifiers, runtimeImports, type DesktopBuild } from '../../main/desktop/build.ts';
-import { desktopBridgeFunctions } from '../../renderer/api/desktopClient.ts';
+import { desktopBridgeFunctions } from '../../shared/desktopBridge.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 // Inside the project (out/ is ignored), so the compiled modules find node_modules as in a checkout.

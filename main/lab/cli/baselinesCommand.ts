@@ -16,7 +16,7 @@ import type { BaselineResult } from '../../engine/baselines.ts';
 import { lowerBoundCheck } from '../lowerBound.ts';
 import { resolveSources } from '../experimentInput.ts';
 import { JobHost } from '../jobHost/jobHost.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;

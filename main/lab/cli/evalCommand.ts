@@ -20,7 +20,7 @@ import { readDatasetFile } from '../formats/datasetFile.ts';
 import { readInputFile } from '../formats/inputFile.ts';
 import { prepareBackend } from '../runHeadless.ts';
 import { decodeWeights } from '../weightsFile.ts';
-import type { CliValues } from './main.ts';
+import type { CliValues } from './options.ts';
 import { summaryTable } from './summaryTable.ts';
 import { UsageError } from './usage.ts';
 

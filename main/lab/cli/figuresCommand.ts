@@ -20,7 +20,7 @@ import { JobQueue } from '../jobs.ts';
 import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../paper.ts';
 import { codeVersion } from '../provenance.ts';
 import { BaselineCache } from '../store/baselineCache.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { UsageError } from './usage.ts';
 

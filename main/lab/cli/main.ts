@@ -10,49 +10,13 @@ import { presets } from '../../../shared/presets.ts';
 import { BackendError } from '../../engine/backend.ts';
 import { DeadNetworkError } from '../../engine/experiment.ts';
 import { FormatError } from '../formats/formatError.ts';
-import { resolveStoreDir } from '../store/location.ts';
-import { DiskFullError, RunStore, StoreError } from '../store/runStore.ts';
+import { DiskFullError, StoreError } from '../store/runStore.ts';
+import { cliOptions, openStore } from './options.ts';
 import { usage, UsageError } from './usage.ts';
 
 // Verbs load their modules on demand: `lab runs` should not pay for the chart renderer.
 const runVerbs = () => import('./runCommand.ts');
 const runsVerbs = () => import('./runsCommand.ts');
-
-const options = {
-  preset: { type: 'string' },
-  config: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  seed: { type: 'string' },
-  seeds: { type: 'string' },
-  ranks: { type: 'string' },
-  grid: { type: 'string', multiple: true },
-  backend: { type: 'string' },
-  json: { type: 'string' },
-  name: { type: 'string' },
-  notes: { type: 'string' },
-  store: { type: 'string' },
-  status: { type: 'string' },
-  sweep: { type: 'string' },
-  grep: { type: 'string' },
-  format: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  all: { type: 'boolean' },
-  weights: { type: 'string' },
-  data: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  'checkpoint-every': { type: 'string' },
-  'no-fused': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
-
-/** Open the store the options name (or the default one). */
-export function openStore(values: CliValues): RunStore {
-  const store = RunStore.open(resolveStoreDir({ flag: values.store }));
-  for (const notice of store.notices) process.stderr.write(`note: ${notice}\n`);
-  return store;
-}
 
 /** A full disk met outside the store (an --out or --json file), said in one sentence. */
 function diskFullMessage(error: unknown): string | null {
@@ -64,7 +28,7 @@ function diskFullMessage(error: unknown): string | null {
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: cliOptions });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -15,7 +15,7 @@ import { backendRequests, describeBackend, type BackendRequest } from '../../eng
 import { experimentInput } from '../experimentInput.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { summaryTable } from './summaryTable.ts';
 import { UsageError } from './usage.ts';

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { configDiff } from '../../../shared/configDiff.ts';
 import type { ModelSummary } from '../../../shared/events.ts';
 import type { RunRecord, RunStatus } from '../store/runStore.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const statuses: RunStatus[] = ['queued', 'running', 'finished', 'failed', 'interrupted', 'cancelled'];

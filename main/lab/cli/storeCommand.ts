@@ -5,7 +5,7 @@
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore } from '../store/runStore.ts';
 import { checkStore, rebuildStore } from '../store/storeIndex.ts';
-import type { CliValues } from './main.ts';
+import type { CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 export async function storeCommand(values: CliValues, rest: string[]): Promise<number> {
