@@ -1,19 +1,55 @@
-// Lint: typescript-eslint's recommended rules, plus the layering rule of ../shared/DESIGN.md
-// (VS Code's common/node/browser idea): shared/ imports nothing else of the project and no
-// Node or Electron; main/engine and main/lab never import electron or the renderer; renderer/ imports
-// only shared/ of the project (never main/) and no Node built-ins: it runs in a page.
+// Lint: typescript-eslint's recommended rules, Vue's essential rules for the .vue files, and the
+// layering of docs/architecture.md (VS Code's common/node/browser/electron-main idea), checked on
+// resolved paths so that no spelling of a relative import slips past:
+//   shared/        imports nothing of the project, no Node built-ins, no electron: it runs anywhere;
+//   renderer/      imports shared/ only, and no Node built-ins: it runs in a page;
+//   main/engine/   imports shared/ only (of the project);
+//   main/lab/      imports main/engine/ and shared/;
+//   main/web/ and main/desktop/ import main/lab/, main/engine/ and shared/, never each other and
+//                  never renderer/;
+//   main/start/    the `npm start` launcher, which picks a transport: the one module allowed to
+//                  import both main/web/ and main/desktop/.
+// No import cycles anywhere, type-only imports included: dependency-cruiser checks those
+// (.dependency-cruiser.cjs; import-x's no-cycle skips type-only imports).
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import pluginVue from 'eslint-plugin-vue';
 
 const electron = { group: ['electron', 'electron/*'], message: 'main/engine and main/lab never import electron: the engine runs without a window.' };
-const renderer = { group: ['**/renderer/**', '../renderer/*'], message: 'Only the renderer imports the renderer.' };
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'crypto', 'util', 'url'];
+
+/** One zone of import-x/no-restricted-paths: files under `target` may not import from `from`. */
+const zone = (target, from, message) => ({ target, from, message });
+
+/** The layering, as zones over resolved paths (see the header). */
+export const layerZones = [
+  zone('./shared', ['./main', './renderer', './test', './bench'], 'shared/ imports nothing else of the project: it runs anywhere.'),
+  zone('./renderer', ['./main', './test', './bench'], 'renderer/ imports only shared/ of the project, never main/: it talks to the engine through LabApi.'),
+  zone('./main/engine', ['./main/lab', './main/web', './main/desktop', './main/start', './renderer'], 'main/engine imports only shared/ of the project: science knows nothing of runs, stores or transports.'),
+  zone('./main/lab', ['./main/web', './main/desktop', './main/start', './renderer'], 'main/lab imports only main/engine and shared/: runs know nothing of their transport.'),
+  zone('./main/web', ['./main/desktop', './main/start', './renderer'], 'main/web never imports main/desktop or renderer/: the two transports share main/lab, not each other.'),
+  zone('./main/desktop', ['./main/web', './main/start', './renderer'], 'main/desktop never imports main/web or renderer/: the two transports share main/lab, not each other; contracts live in shared/.'),
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', 'renderer/dist/**', 'main/engine/kernels/assembly/**'] },
   ...tseslint.configs.recommended,
+  ...pluginVue.configs['flat/essential'],
   {
+    files: ['**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' } },
+  },
+  {
+    files: ['**/*.ts', '**/*.vue'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.vue', '.json'] })],
+      'import-x/extensions': ['.ts', '.js', '.vue'],
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
     },
   },
   {
@@ -22,32 +58,26 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['../main/**', '../renderer/**', '../../**', '**/main/**', '**/renderer/**'], message: 'shared/ imports nothing else of the project.' },
-            { group: ['node:*', 'electron', 'electron/*'], message: 'shared/ runs anywhere: no Node built-ins, no electron.' },
-          ],
-          paths: ['fs', 'path', 'os', 'child_process', 'crypto', 'util', 'url'].map((name) => ({ name, message: 'shared/ runs anywhere: no Node built-ins.' })),
+          patterns: [{ group: ['node:*', 'electron', 'electron/*'], message: 'shared/ runs anywhere: no Node built-ins, no electron.' }],
+          paths: nodeBuiltins.map((name) => ({ name, message: 'shared/ runs anywhere: no Node built-ins.' })),
         },
       ],
     },
   },
   {
-    files: ['renderer/**/*.ts'],
+    files: ['renderer/**/*.ts', 'renderer/**/*.vue'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['../main/**', '../../main/**', '../../../main/**', '**/main/**'], message: 'renderer/ imports only shared/ of the project, never main/: it talks to the engine through LabApi.' },
-            { group: ['node:*', 'electron', 'electron/*'], message: 'renderer/ runs in a page: no Node built-ins, no electron (the preload exposes LabApi).' },
-          ],
-          paths: ['fs', 'path', 'os', 'child_process', 'crypto', 'util', 'url'].map((name) => ({ name, message: 'renderer/ runs in a page: no Node built-ins.' })),
+          patterns: [{ group: ['node:*', 'electron', 'electron/*'], message: 'renderer/ runs in a page: no Node built-ins, no electron (the preload exposes LabApi).' }],
+          paths: nodeBuiltins.map((name) => ({ name, message: 'renderer/ runs in a page: no Node built-ins.' })),
         },
       ],
     },
   },
   {
-    files: ['main/engine/**/*.ts', 'main/lab/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [electron, renderer] }] },
+    files: ['main/engine/**/*.ts', 'main/lab/**/*.ts', 'main/web/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
   },
 );

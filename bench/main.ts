@@ -239,7 +239,7 @@ async function main(): Promise<void> {
   gatePassed = printSteps('wasm, fused kernels', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, true), B, d, m, true) && gatePassed;
   printSteps('wasm, plain tfjs ops', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, false), B, d, m, false);
 
-  console.log('\nFlagship end to end (SCIENCE.md settings: 30 clean + 30 PGD-5 epochs, PGD-20 evaluations)');
+  console.log('\nFlagship end to end (the reference settings: 30 clean + 30 PGD-5 epochs, PGD-20 evaluations)');
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
   const flagship = resolveSparseCoding({});
   // The NumPy peer measures less along the way: instruments and PGD-20 only after each phase.

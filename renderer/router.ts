@@ -8,6 +8,8 @@
  *   #/compare?runs=<id>,<id>,...     two or more runs; one fine-tuning run: after-clean vs final
  *   #/paper?preset=P&seeds=N&ranks=1,2&set=path%3Dvalue...
  *                                    the paper's five claims (a reload keeps the settings)
+ *   #/glossary, #/glossary/<term>    the glossary, scrolled to a term (the hash is the route, so a
+ *                                    term is a path segment rather than an #anchor)
  */
 import { computed, ref } from 'vue';
 
@@ -16,6 +18,7 @@ export type Route =
   | { readonly name: 'runs' }
   | { readonly name: 'run'; readonly id: string }
   | { readonly name: 'compare'; readonly ids: readonly string[] }
+  | { readonly name: 'glossary'; readonly term?: string }
   | {
       readonly name: 'paper';
       /** Absent: the page's defaults (flagship, 3 seeds, ranks 1, 2, 4, 8). */
@@ -32,6 +35,7 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(query);
   if (parts[0] === 'runs' && parts[1]) return { name: 'run', id: parts[1] };
   if (parts[0] === 'runs') return { name: 'runs' };
+  if (parts[0] === 'glossary') return parts[1] ? { name: 'glossary', term: parts[1] } : { name: 'glossary' };
   if (parts[0] === 'paper') {
     const seeds = Number(params.get('seeds'));
     const ranks = (params.get('ranks') ?? '').split(',').filter(Boolean).map(Number);
@@ -60,6 +64,8 @@ export function routeHref(route: Route): string {
       return `#/runs/${encodeURIComponent(route.id)}`;
     case 'compare':
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
+    case 'glossary':
+      return route.term ? `#/glossary/${encodeURIComponent(route.term)}` : '#/glossary';
     case 'paper': {
       const params = new URLSearchParams();
       if (route.preset) params.set('preset', route.preset);

@@ -1,6 +1,6 @@
 /**
  * The typed API between the renderer and the engine side: the one contract that browser mode
- * (HTTP + WebSocket, main/web) and the desktop shell (a MessagePort, later) both carry. The
+ * (HTTP + WebSocket, main/web) and the desktop shell (a MessagePort, main/desktop) both carry. The
  * renderer sees this and nothing else.
  *
  * Calls are request/response: `{ method, params }` -> `{ ok: true, result }` or
@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { ExperimentInput, ResolvedExperiment } from './config.ts';
 import type { BackendInfo, RunEvent, RunSummary } from './events.ts';
 import type { RunResult } from './result.ts';
+import type { RobustSetting } from './robustSetting.ts';
 import { claimIds, paperDefaults, type PaperFigures, type PaperFile, type PaperPlan } from './paper.ts';
 
 /** Run ids as the store makes them (also accepts a unique prefix of 4+ characters). */
@@ -23,12 +24,18 @@ const runStatus = z.enum(['queued', 'running', 'finished', 'failed', 'interrupte
 /** A run's name: what the runs list shows, so it must show something. */
 const runName = z.string().max(200).regex(/\S/, 'expected a name with at least one visible character');
 /** A user's experiment (validated in full by config.validate / runs.start). */
-const experimentInput = z.record(z.string(), z.unknown());
+/**
+ * A (partial) experiment, kept exactly as sent: the config schema then names every bad key.
+ * (z.record would rebuild the object, and a "__proto__" key would become its prototype, silently.)
+ */
+const experimentInput = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), { error: 'expected an object' });
 
 export const figureNames = [
   'accuracy-over-training',
   'mixture-accumulation',
   'mixture-accumulation-heatmap',
+  'mixture-ratio',
+  'mixture-ratio-heatmap',
   'participation-coherence',
   'robust-accuracy-final',
   'robust-accuracy-comparison',
@@ -106,6 +113,8 @@ export interface RunListItem {
   readonly createdAt: string;
   readonly finishedAt: string | null;
   readonly protocol: string;
+  /** Where the summary's robust accuracies were measured (radius, norm, attack): printed with them. */
+  readonly robust: RobustSetting;
   readonly summary: RunSummary | null;
   readonly progress: { done: number; total: number; phase: string; epoch: number; epochs: number } | null;
   readonly checkpointEpoch: number | null;

@@ -19,6 +19,9 @@ function presetTree(presetConfig: ExperimentInput): Record<string, unknown> {
   return flattenConfig(experimentSchema.parse(presetConfig));
 }
 
+/** The discriminators of the tree's unions: a field below one needs its kind named. */
+const unionKinds = new Set(['task.kind', 'model.kind']);
+
 /**
  * The fields of `input` whose values differ from the preset's, in the schema's order. `input` is
  * laid over the preset's defaults first, so a partial input names only what it changes; an input
@@ -37,10 +40,13 @@ export function configOverrides(presetConfig: ExperimentInput, input: unknown): 
     if (JSON.stringify(value) === JSON.stringify(base[path])) continue;
     // `task` and `model` are discriminated unions: a `--set model.width=64` over a preset that
     // leaves `model.kind` to its default would give an object without its discriminator, which
-    // the schema refuses. Name the kind first whenever the preset itself does not.
+    // the schema refuses. Name the kind first whenever the preset itself does not. Other `kind`
+    // fields (the training attack's, the optimiser's) are plain enums with defaults: naming them
+    // would make one edit read as two changes.
     const keys = path.split('.');
     for (let i = 1; i < keys.length; i++) {
       const kindPath = `${keys.slice(0, i).join('.')}.kind`;
+      if (!unionKinds.has(kindPath)) continue;
       if (kindPath === path || named.has(kindPath) || !(kindPath in base)) continue;
       if (valueAt(presetConfig, kindPath) !== undefined) continue;
       named.add(kindPath);

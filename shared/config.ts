@@ -1,43 +1,80 @@
 /**
- * The experiment schema: one tree, shared by the CLI, the engine and (later) the UI.
+ * The experiment schema: one tree, shared by the CLI, the engine and the UI.
  *
  * Shape (see the README for the full tree with defaults):
  *   seed                 the run's seed; every random stream is derived from it
- *   task    {kind}       what data: `sparse-coding` now; real images later, by `kind`
- *   model   {kind}       what network: `two-layer` now; MLP/CNN/baselines later, by `kind`
+ *   task    {kind}       what data, by `kind`: `sparse-coding`, `mnist`, `cifar10`
+ *   model   {kind}       what network, by `kind`: `two-layer`, `mlp`, `cnn`
  *   train                protocol, epochs, optimiser, schedule, and the TRAINING attack
  *   eval                 the EVALUATION: its attacks, the eps grid, the test size
  *   instruments          what is measured during training, and how often
  *
  * Every object is strict: an unknown field is refused, never silently dropped. Defaults are
- * the flagship of ../shared/SCIENCE.md, so `{}` parses to the flagship experiment.
+ * the flagship (the reference settings), so `{}` parses to the flagship experiment.
  */
 import { z } from 'zod';
 
-const positiveInt = () => z.number().int().positive();
-const nonNegative = () => z.number().nonnegative();
+/**
+ * Every number has a documented range that the maths survives (the README's tree lists them):
+ * beyond it a run overflows float32, allocates arrays no machine holds, or hangs a solver. The
+ * messages say the bound, "expected at most 10", so a refused field is fixed at once.
+ */
+const integer = (min: number, max: number) =>
+  z
+    .number({ error: 'expected a number' })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected at least ${min}` })
+    .max(max, { error: `expected at most ${max}` });
+/** A real number in [min, max]. */
+const real = (min: number, max: number) => z.number({ error: 'expected a finite number' }).min(min, { error: `expected at least ${min}` }).max(max, { error: `expected at most ${max}` });
+/** A real number in (0, max]. */
+const positive = (max: number) => z.number({ error: 'expected a finite number' }).positive({ error: 'expected more than 0' }).max(max, { error: `expected at most ${max}` });
+
+/** Bounds shared by several fields. */
+export const limits = {
+  /** Input dimension and dictionary size of the synthetic task. */
+  dimension: 8192,
+  /** Hidden units of a two-layer net or an MLP. */
+  width: 65536,
+  /** Synthetic training and test samples; the image tasks have their files' sizes (60,000 MNIST, 50,000 CIFAR-10 training images). */
+  samples: 1_000_000,
+  epochs: 10_000,
+  /** PGD steps per restart. */
+  steps: 1000,
+  restarts: 100,
+  /** An eps or a step size, in input units (the synthetic atoms have norm 1; images are in [0, 1]). */
+  radius: 100,
+  /** A learning rate; the engine also stops a run whose loss stops being finite. */
+  lr: 100,
+  /** An init scale (a multiple of the default init). */
+  initScale: 100,
+  /** sigma: the noise's norm is about sigma, against a unit-norm signal per atom. */
+  noise: 10,
+  /** A threshold ratio rho (b_i = rho ||w_i||): beyond a few, every neuron is silent. */
+  thresholdRatio: 10,
+} as const;
 
 /** The synthetic sparse-coding task: x = M z + xi, y = sign(<w*, z>). */
 export const sparseCodingTaskSchema = z.strictObject({
   kind: z.literal('sparse-coding'),
   /** Input dimension d. */
-  d: positiveInt().max(8192).default(128),
+  d: integer(1, limits.dimension).default(128),
   /** Dictionary size D (orthonormal columns, so D <= d); null means D = d. */
-  atoms: positiveInt().nullable().default(null),
+  atoms: integer(1, limits.dimension).nullable().default(null),
   /** Non-zeros of z: exactly k, or each coordinate with probability k/D. */
-  k: positiveInt().default(5),
+  k: integer(1, limits.dimension).default(5),
   sparsity: z.enum(['exact', 'bernoulli']).default('exact'),
   /** Magnitudes of the non-zero code values (signs are always uniform +-1). */
   magnitude: z.enum(['one', 'half-normal', 'uniform']).default('one'),
-  /** Noise level sigma: xi ~ N(0, sigma^2/d I). */
-  noise: nonNegative().default(0.1),
+  /** Noise level sigma: xi ~ N(0, sigma^2/d I), so ||xi|| is about sigma, against unit-norm atoms. */
+  noise: real(0, limits.noise).default(0.1),
   /** Training samples (the test set's size is `eval.testSize`). */
-  trainSize: positiveInt().default(8000),
+  trainSize: integer(1, limits.samples).default(8000),
 });
 
 /** Class indices to keep: null = all classes; a pair makes a binary task. Labels are renumbered 0..k-1 in this order. */
 const classesSchema = z
-  .array(z.number().int().min(0).max(9))
+  .array(integer(0, 9))
   .min(2)
   .max(10)
   .refine((c) => new Set(c).size === c.length, 'expected distinct classes')
@@ -56,7 +93,8 @@ export const mnistTaskSchema = z.strictObject({
     .nullable()
     .default(null),
   classes: classesSchema,
-  trainSize: positiveInt().default(8000),
+  /** At most the 60,000 training digits of the official files. */
+  trainSize: integer(1, 60000).default(8000),
 });
 
 /** CIFAR-10, 32 x 32 RGB in [0, 1], from the binary batches on disk (not shipped: 160 MB). */
@@ -65,7 +103,8 @@ export const cifar10TaskSchema = z.strictObject({
   /** data_batch_*.bin for training and test_batch.bin for testing; null until given. */
   files: z.strictObject({ train: z.array(z.string().min(1)).min(1), test: z.array(z.string().min(1)).min(1) }).nullable().default(null),
   classes: classesSchema,
-  trainSize: positiveInt().default(10000),
+  /** At most the 50,000 images of the five training batches. */
+  trainSize: integer(1, 50000).default(10000),
 });
 
 export const taskSchema = z.discriminatedUnion('kind', [sparseCodingTaskSchema, mnistTaskSchema, cifar10TaskSchema]);
@@ -74,7 +113,7 @@ export const taskSchema = z.discriminatedUnion('kind', [sparseCodingTaskSchema, 
 export const twoLayerModelSchema = z.strictObject({
   kind: z.literal('two-layer'),
   /** Hidden neurons m. */
-  width: positiveInt().max(65536).default(128),
+  width: integer(1, limits.width).default(128),
   /** Output weights a_i: all 1, or all 1/sqrt(m). */
   outputWeight: z.enum(['one', 'inv-sqrt-width']).default('one'),
   threshold: z
@@ -83,13 +122,14 @@ export const twoLayerModelSchema = z.strictObject({
        *  learned: b_i trained from `value`, kept >= 0. */
       mode: z.enum(['relative', 'fixed', 'learned']).default('relative'),
       /** rho, the threshold ratio of the relative mode. 0 makes the network linear. */
-      ratio: nonNegative().default(0.5),
+      ratio: real(0, limits.thresholdRatio).default(0.5),
       /** b for the fixed mode, and the starting b for the learned mode. */
-      value: nonNegative().default(0),
+      /** Up to 1e6: a threshold far above every |<w_i, x>| silences the network (the attacks' zero-gradient tests use one). */
+      value: real(0, 1e6).default(0),
     })
     .prefault({}),
   /** s0 in w_i ~ N(0, s0^2/d I): the init norm is about s0. */
-  initScale: z.number().positive().default(1),
+  initScale: positive(limits.initScale).default(1),
 });
 
 /**
@@ -99,11 +139,11 @@ export const twoLayerModelSchema = z.strictObject({
  */
 export const mlpModelSchema = z.strictObject({
   kind: z.literal('mlp'),
-  width: positiveInt().max(65536).default(256),
+  width: integer(1, limits.width).default(256),
   /** relu, or the symmetric thresholded ReLU s_b with b_i = thresholdRatio * ||w_i|| (as the two-layer net). */
   activation: z.enum(['relu', 'symmetric-threshold']).default('relu'),
-  thresholdRatio: nonNegative().default(0.05),
-  initScale: z.number().positive().default(1),
+  thresholdRatio: real(0, limits.thresholdRatio).default(0.05),
+  initScale: positive(limits.initScale).default(1),
 });
 
 /**
@@ -113,9 +153,9 @@ export const mlpModelSchema = z.strictObject({
  */
 export const cnnModelSchema = z.strictObject({
   kind: z.literal('cnn'),
-  channels: z.array(positiveInt().max(512)).min(1).max(4).default([16, 32]),
-  kernelSize: z.number().int().min(1).max(11).default(5),
-  initScale: z.number().positive().default(1),
+  channels: z.array(integer(1, 512)).min(1).max(4).default([16, 32]),
+  kernelSize: integer(1, 11).default(5),
+  initScale: positive(limits.initScale).default(1),
 });
 
 export const modelSchema = z.discriminatedUnion('kind', [twoLayerModelSchema, mlpModelSchema, cnnModelSchema]);
@@ -126,11 +166,11 @@ const normSchema = z.enum(['l2', 'linf']);
 export const trainAttackSchema = z.strictObject({
   kind: z.enum(['pgd', 'fgm']).default('pgd'),
   norm: normSchema.default('l2'),
-  eps: nonNegative().default(0.3),
+  eps: real(0, limits.radius).default(0.3),
   /** PGD steps (ignored by FGM, which is one full step of size eps). */
-  steps: positiveInt().default(5),
+  steps: integer(1, limits.steps).default(5),
   /** PGD step size; null means 2.5 * eps / steps. */
-  stepSize: z.number().positive().nullable().default(null),
+  stepSize: positive(limits.radius).nullable().default(null),
   randomStart: z.boolean().default(false),
   /** Clip to the task's data range, where it has one (images). */
   clip: z.boolean().default(true),
@@ -139,10 +179,11 @@ export const trainAttackSchema = z.strictObject({
 export const evalAttackSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('pgd'),
-    steps: positiveInt().default(20),
-    stepSize: z.number().positive().nullable().default(null),
+    steps: integer(1, limits.steps).default(20),
+    stepSize: positive(limits.radius).nullable().default(null),
     randomStart: z.boolean().default(false),
-    restarts: positiveInt().default(1),
+    /** More than 1 needs randomStart: without a random start every restart repeats the first. */
+    restarts: integer(1, limits.restarts).default(1),
     clip: z.boolean().default(true),
   }),
   z.strictObject({ kind: z.literal('fgm'), clip: z.boolean().default(true) }),
@@ -153,18 +194,18 @@ export const trainSchema = z.strictObject({
   /** fine-tune: clean, then adversarial from the clean weights (the paper's protocol);
    *  clean: clean only; adversarial: adversarial from scratch. */
   protocol: z.enum(['fine-tune', 'clean', 'adversarial']).default('fine-tune'),
-  cleanEpochs: z.number().int().nonnegative().default(30),
-  adversarialEpochs: z.number().int().nonnegative().default(30),
-  batchSize: positiveInt().default(100),
+  cleanEpochs: integer(0, limits.epochs).default(30),
+  adversarialEpochs: integer(0, limits.epochs).default(30),
+  batchSize: integer(1, limits.samples).default(100),
   optimizer: z
     .strictObject({
       kind: z.enum(['sgd', 'adam']).default('sgd'),
-      lr: z.number().positive().default(0.5),
+      lr: positive(limits.lr).default(0.5),
       /** SGD only; 0 is plain SGD. */
-      momentum: z.number().min(0).max(0.999).default(0),
-      beta1: z.number().min(0).max(0.9999).default(0.9),
-      beta2: z.number().min(0).max(0.99999).default(0.999),
-      epsilon: z.number().positive().default(1e-8),
+      momentum: real(0, 0.999).default(0),
+      beta1: real(0, 0.9999).default(0.9),
+      beta2: real(0, 0.99999).default(0.999),
+      epsilon: positive(1).default(1e-8),
     })
     .prefault({}),
   /** The learning-rate schedule restarts at each phase, as does the optimiser state. */
@@ -172,10 +213,10 @@ export const trainSchema = z.strictObject({
     .strictObject({
       kind: z.enum(['constant', 'step', 'cosine']).default('constant'),
       /** step: multiply by gamma every `every` epochs. */
-      every: positiveInt().default(10),
-      gamma: z.number().positive().max(1).default(0.5),
+      every: integer(1, limits.epochs).default(10),
+      gamma: positive(1).default(0.5),
       /** cosine: anneal from lr to minLr over the phase. */
-      minLr: nonNegative().default(0),
+      minLr: real(0, limits.lr).default(0),
     })
     .prefault({}),
   attack: trainAttackSchema.prefault({}),
@@ -183,7 +224,7 @@ export const trainSchema = z.strictObject({
   mix: z
     .strictObject({
       mode: z.enum(['replace', 'mix']).default('replace'),
-      lambda: z.number().min(0).max(1).default(0.5),
+      lambda: real(0, 1).default(0.5),
     })
     .prefault({}),
   /**
@@ -193,49 +234,50 @@ export const trainSchema = z.strictObject({
    */
   lowRank: z
     .strictObject({
-      rank: positiveInt().nullable().default(null),
+      rank: integer(1, limits.dimension).nullable().default(null),
       /** V ~ N(0, initScale^2 / d): its columns have norm about initScale (U starts at 0, so W' = W at first). */
-      initScale: z.number().positive().default(1),
+      initScale: positive(limits.initScale).default(1),
     })
     .prefault({}),
 });
 
 export const evalSchema = z.strictObject({
-  testSize: positiveInt().default(2000),
+  testSize: integer(1, limits.samples).default(2000),
   /** The headline radius and norm; null means the training attack's. */
-  eps: nonNegative().nullable().default(null),
+  eps: real(0, limits.radius).nullable().default(null),
   norm: normSchema.nullable().default(null),
   attacks: z
     .array(evalAttackSchema)
     .min(1)
+    .max(16)
     .default([
       { kind: 'pgd', steps: 20, stepSize: null, randomStart: false, restarts: 1, clip: true },
       { kind: 'fgm', clip: true },
       { kind: 'mixture-direction' },
     ]),
   /** Random points on each eps-sphere per sample for the random-noise check (0: no check). */
-  noiseDraws: z.number().int().min(0).max(1000).default(8),
+  noiseDraws: integer(0, 1000).default(8),
   /** Radii of the robust-accuracy-vs-eps curves, measured after each phase. */
-  epsGrid: z.array(nonNegative()).min(1).default([0, 0.1, 0.2, 0.3, 0.4, 0.5]),
+  epsGrid: z.array(real(0, limits.radius)).min(1).max(64).default([0, 0.1, 0.2, 0.3, 0.4, 0.5]),
   /** Epochs between robust-accuracy evaluations during training (0: only at phase ends). */
-  every: z.number().int().nonnegative().default(5),
+  every: integer(0, limits.epochs).default(5),
 });
 
 export const instrumentsSchema = z.strictObject({
   /** Epochs between instrument snapshots (distributions over neurons). */
-  every: positiveInt().default(1),
+  every: integer(1, limits.epochs).default(1),
   /** Epochs between neuron x atom coefficient matrices (0: only at phase ends). */
-  coefficientsEvery: z.number().int().nonnegative().default(5),
+  coefficientsEvery: integer(0, limits.epochs).default(5),
   /** s, the size of a neuron's principal part. */
-  principalAtoms: positiveInt().default(1),
+  principalAtoms: integer(1, limits.dimension).default(1),
   /** Image tasks: how many first-layer units (neurons or filters) are kept as pictures (the first ones). */
-  shownUnits: positiveInt().max(1024).default(64),
+  shownUnits: integer(1, 1024).default(64),
   /** What a dead network (most samples below every threshold) does: stop before training, or warn. */
   deadNetwork: z.enum(['stop', 'warn']).default('stop'),
 });
 
 export const experimentSchema = z.strictObject({
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  seed: integer(0, 2 ** 31 - 1).default(0),
   task: taskSchema.prefault({ kind: 'sparse-coding' }),
   model: modelSchema.prefault({ kind: 'two-layer' }),
   train: trainSchema.prefault({}),
@@ -296,6 +338,38 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Paths of every own `__proto__` key in a user's input. JSON.parse makes `"__proto__"` an own
+ * key, but copying the object (a spread into a record, a merge, zod's object parsing) would turn
+ * it into the prototype and drop it without a word; it is refused by name instead, like any
+ * other unknown field. Iterative, so deep input cannot overflow the stack.
+ */
+export function prototypeKeyPaths(input: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[input, '']];
+  while (stack.length > 0) {
+    const [node, at] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    for (const key of Object.keys(node)) {
+      const path = at ? `${at}.${key}` : key;
+      if (key === '__proto__') found.push(path);
+      else stack.push([(node as Record<string, unknown>)[key], path]);
+    }
+  }
+  return found.sort();
+}
+
+/** The error for `__proto__` keys (see prototypeKeyPaths). */
+export function prototypeKeyError(paths: readonly string[], source: string): ConfigError {
+  const problems = paths.map((path) => ({ path, message: 'unknown field (not part of the schema; "__proto__" would set an object\'s prototype)' }));
+  return new ConfigError(`Invalid ${source}:\n` + problems.map((p) => `  ${p.path} = ${p.message}`).join('\n'), problems);
+}
+
+/** A value as the user wrote it: JSON, but Infinity and NaN as themselves (JSON would say null). */
+function shown(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let node: unknown = root;
   for (const key of path) {
@@ -310,8 +384,11 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
  * Throws a ConfigError whose message lists each bad field as `path = value: expected ...`.
  */
 export function resolveExperiment(input: unknown, source = 'config'): ResolvedExperiment {
+  const prototypeKeys = prototypeKeyPaths(input);
+  if (prototypeKeys.length > 0) throw prototypeKeyError(prototypeKeys, source);
   const parsed = experimentSchema.safeParse(withDefaultKinds(input));
   if (!parsed.success) {
+    const seen = new Set<string>();
     const problems = parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') {
         const at = issue.path.join('.');
@@ -322,7 +399,12 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
       }
       const path = issue.path.join('.') || '(root)';
       const value = valueAt(input, issue.path);
-      return { path, message: `${JSON.stringify(value)}: ${issue.message.replace(/^Invalid input: /, '')}` };
+      return { path, message: `${shown(value)}: ${issue.message.replace(/^Invalid input: /, '')}` };
+    }).filter((problem) => {
+      // One problem a field: a huge integer fails both "whole number" and "at most", saying the same.
+      if (seen.has(problem.path)) return false;
+      seen.add(problem.path);
+      return true;
     });
     throw new ConfigError(
       `Invalid ${source}:\n` + problems.map((p) => `  ${p.path} = ${p.message}`).join('\n'),
@@ -369,6 +451,14 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
   if (config.train.protocol === 'clean' && config.train.cleanEpochs === 0) {
     problems.push({ path: 'train.cleanEpochs', message: '0: the clean protocol needs at least one epoch' });
   }
+  config.eval.attacks.forEach((attack, i) => {
+    if (attack.kind === 'pgd' && attack.restarts > 1 && !attack.randomStart) {
+      problems.push({
+        path: `eval.attacks.${i}.restarts`,
+        message: `${attack.restarts}: more than 1 restart needs eval.attacks.${i}.randomStart = true (without a random start every restart repeats the first, identically)`,
+      });
+    }
+  });
   if (config.train.batchSize > task.trainSize) {
     problems.push({
       path: 'train.batchSize',

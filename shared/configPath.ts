@@ -3,7 +3,7 @@
  * A path is checked against the schema itself, and a wrong one names the closest valid path.
  */
 import type { z } from 'zod';
-import { ConfigError, experimentSchema } from './config.ts';
+import { ConfigError, experimentSchema, prototypeKeyError, prototypeKeyPaths } from './config.ts';
 
 type AnySchema = z.core.$ZodType;
 
@@ -128,6 +128,9 @@ export function setConfigPath<T extends object>(config: T, path: string, value: 
  * base kind's fields would be unknown to it.
  */
 export function mergeConfig<T extends object>(base: T, over: object): T {
+  // Assigning a "__proto__" key below would set the prototype and lose the key: refuse it by name.
+  const prototypeKeys = prototypeKeyPaths(over);
+  if (prototypeKeys.length > 0) throw prototypeKeyError(prototypeKeys, 'config');
   const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
@@ -139,4 +142,14 @@ export function mergeConfig<T extends object>(base: T, over: object): T {
     }
   }
   return out as T;
+}
+
+/** The value at a dotted path (undefined when absent). */
+export function valueAt(root: unknown, path: string): unknown {
+  let node = root;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }

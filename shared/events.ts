@@ -1,6 +1,6 @@
 /**
  * The engine's event stream: the one contract between a running experiment and everything that
- * watches it (the CLI's progress bar and summary now; the run store and the UI later). Events
+ * watches it (the CLI's progress bar and summary, the run store, the UI). Events
  * are plain JSON-serialisable objects, emitted in this order:
  *
  *   run-started                          once, with the resolved config and the backend
@@ -16,7 +16,7 @@
  * phases; 0 is the initialisation), so charts can draw the phase boundary.
  */
 import type { ResolvedExperiment } from './config.ts';
-import type { Summary } from './distribution.ts';
+import { summarize, type Summary } from './distribution.ts';
 
 export type Phase = 'clean' | 'adversarial';
 
@@ -129,6 +129,12 @@ export interface InstrumentsEvent {
   readonly mixtureRatio: NeuronDistribution | null;
   readonly participationRatio: NeuronDistribution | null;
   readonly coherence: NeuronDistribution | null;
+  /**
+   * Coherent mixture share kappa_i = <c_off, u> / ||c_i|| (coherence * sqrt(mixture ratio)): the part
+   * of each neuron along the label direction off its principal atoms, what accumulates under clean
+   * training. Absent in runs recorded before it was measured: read it with `coherentShareOf`.
+   */
+  readonly coherentShare?: NeuronDistribution | null;
   /** ||w_i|| per neuron (first layer). */
   readonly weightNorm: NeuronDistribution;
   /** The neuron x atom coefficient matrix C = W M [m, D] (row-major), when due. */
@@ -153,6 +159,19 @@ export type DictionaryInstruments = InstrumentsEvent & {
 
 export function hasDictionaryInstruments(event: InstrumentsEvent): event is DictionaryInstruments {
   return event.mixtureRatio !== null && event.participationRatio !== null && event.coherence !== null;
+}
+
+/**
+ * The coherent mixture share of a dictionary snapshot: as recorded, or, for runs recorded before
+ * it was, derived per neuron from the recorded coherence and mixture ratio (kappa = coherence *
+ * sqrt(mixture ratio), the same number up to float rounding).
+ */
+export function coherentShareOf(event: DictionaryInstruments): NeuronDistribution {
+  if (event.coherentShare) return event.coherentShare;
+  const ratio = event.mixtureRatio.values;
+  // Number.isFinite also refuses the nulls that JSON makes of NaN (a dead neuron).
+  const values = event.coherence.values.map((c, i) => (Number.isFinite(c) && Number.isFinite(ratio[i]) ? c * Math.sqrt(ratio[i]!) : NaN));
+  return { values, summary: summarize(values) };
 }
 
 /** One attack's robust accuracy over the eps grid. */
@@ -198,8 +217,9 @@ export interface EvaluationEvent {
 
 export interface WarningEvent {
   readonly type: 'warning';
-  /** dead-network: most samples silence every unit; backend: how the backend runs this experiment (e.g. a kernel computed another way). */
-  readonly code: 'dead-network' | 'backend';
+  /** dead-network: most samples silence every unit; backend: how the backend runs this experiment (e.g. a kernel computed another way);
+   *  instrument-unavailable: an instrument could not be measured (the message says which and why). */
+  readonly code: 'dead-network' | 'backend' | 'instrument-unavailable';
   readonly message: string;
   readonly globalEpoch: number;
 }
@@ -235,6 +255,8 @@ export interface ModelSummary {
   readonly mixtureRatioMedian: number;
   readonly participationRatioMedian: number;
   readonly coherenceMedian: number;
+  /** Median coherent mixture share; absent in runs recorded before it was measured. */
+  readonly coherentShareMedian?: number;
   /** 95 % Wilson intervals of the accuracies above. */
   readonly intervals: {
     readonly cleanAccuracy: readonly [number, number];
@@ -259,6 +281,8 @@ export interface UpdateRankSummary {
   readonly effectiveRank: number;
   readonly stableRank: number;
   readonly singularValues: readonly number[];
+  /** Why the spectrum could not be measured (non-finite weights, an SVD that did not converge); the ranks are then NaN. */
+  readonly unavailable?: string;
 }
 
 /** How one weight layer moved from the clean model to the final one (image models: every layer). */

@@ -1,6 +1,6 @@
 /**
  * Named experiments. Each preset is a partial config laid over the schema's defaults, which are
- * the flagship itself (../shared/SCIENCE.md's reference point), so a preset states only how it
+ * the flagship itself (the reference point), so a preset states only how it
  * differs from the flagship.
  */
 import type { ExperimentInput } from './config.ts';
@@ -15,7 +15,7 @@ export const presets: readonly Preset[] = [
   {
     name: 'flagship',
     description:
-      'The paper\'s protocol at SCIENCE.md\'s reference settings: d = m = 128, k = 5, rho = 0.5, 30 clean epochs, then 30 epochs of l2 PGD-5 fine-tuning at eps 0.3.',
+      'The paper\'s protocol at the reference settings: d = m = 128, k = 5, rho = 0.5, 30 clean epochs, then 30 epochs of l2 PGD-5 fine-tuning at eps 0.3.',
     config: {},
   },
   {
@@ -31,7 +31,7 @@ export const presets: readonly Preset[] = [
   {
     name: 'quick',
     description:
-      'A reduced size that still shows the directions (SCIENCE.md): d = m = 64, k = 3, 4000 samples, 30 clean + 15 fine-tuning epochs; seconds on 2 cores.',
+      'A reduced size that still shows the directions of the flagship: d = m = 64, k = 3, 4000 samples, 30 clean + 15 fine-tuning epochs; seconds on 2 cores.',
     config: {
       task: { kind: 'sparse-coding', d: 64, k: 3, trainSize: 4000 },
       model: { kind: 'two-layer', width: 64 },

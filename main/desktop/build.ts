@@ -9,8 +9,9 @@
  * project's (parameter properties need a transform), and a sandboxed preload cannot import
  * anything but electron. So:
  *
- * - main process and engine: every module reachable from main/desktop/main.ts and
- *   engineProcess.ts is transpiled on its own by esbuild (as tsx runs it for the CLI; no type
+ * - main process and engine: every module reachable from main/desktop/main.ts,
+ *   engineProcess.ts and the job host's worker (main/lab/jobHost/jobWorker.ts, which the engine
+ *   starts by its file, not by an import) is transpiled on its own by esbuild (as tsx runs it for the CLI; no type
  *   check: `npm test` does that) into out/app/<same path>.js, with its relative `.ts` imports,
  *   which TypeScript's parser lists, rewritten to `.js`. Keeping the tree's shape means every
  *   `new URL('./file', import.meta.url)` still finds its file; those files (the fused kernels'
@@ -28,7 +29,7 @@ import ts from 'typescript';
 import { codeIdentity } from '../lab/provenance.ts';
 import { outLayout } from './paths.ts';
 
-export const desktopEntries = ['main/desktop/main.ts', 'main/desktop/engineProcess.ts'] as const;
+export const desktopEntries = ['main/desktop/main.ts', 'main/desktop/engineProcess.ts', 'main/lab/jobHost/jobWorker.ts'] as const;
 export const preloadEntry = 'main/desktop/preload.ts';
 
 /** The relative modules a file imports at run time (type-only imports and exports excluded). */
@@ -75,7 +76,7 @@ export async function buildDesktop(options: { root: string; out?: string; log?: 
   rmSync(appOut, { recursive: true, force: true });
   rmSync(desktopOut, { recursive: true, force: true });
 
-  // 1. Every module the two entries reach, transpiled in place of its source.
+  // 1. Every module the entries reach, transpiled in place of its source.
   const queue = desktopEntries.map((entry) => join(root, entry));
   const seen = new Set<string>();
   const modules: string[] = [];

@@ -12,12 +12,13 @@
  *
  * Any other method is the API contract, passed to the LabService, which validates it.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ApiError, figureNames, type ApiMethod, type JobStreamMessage } from '../../shared/api.ts';
 import { sanitizeName } from '../lab/export/render.ts';
 import { decodeDatasetBytes } from '../lab/formats/datasetFile.ts';
+import { readInputFile } from '../lab/formats/inputFile.ts';
 import { NotFoundError, type ExportedFile, type LabService } from '../lab/service.ts';
 import type { RunRecord, RunStore } from '../lab/store/runStore.ts';
 import { decodeWeights } from '../lab/weightsFile.ts';
@@ -164,9 +165,23 @@ export function importFile(store: RunStore, path: string, now = new Date()): Imp
   if (!lower.endsWith('.safetensors') && !lower.endsWith('.npz')) {
     throw new ApiError(`${basename(path)}: expected weights (.safetensors) or a dataset (.safetensors or .npz)`, [{ path: 'path', message: 'not a .safetensors or .npz file' }]);
   }
-  const size = statSync(path).size;
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ApiError(`${path}: this is a folder (or another non-file); expected a weights or dataset file`, [{ path: 'path', message: 'not a file' }]);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ApiError(`${path}: cannot read it: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, [{ path: 'path', message: code ?? 'unreadable' }]);
+  }
   if (size > importLimitBytes) throw new ApiError(`${basename(path)} is ${(size / 1024 ** 3).toFixed(1)} GB: larger than any weights or dataset this lab reads`);
-  const bytes = readFileSync(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readInputFile(path, 'the file');
+  } catch (error) {
+    throw new ApiError((error as Error).message, [{ path: 'path', message: 'unreadable' }]);
+  }
   let kind: ImportResult['kind'];
   let summary: string;
   const weightsError = (() => {

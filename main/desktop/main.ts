@@ -31,7 +31,7 @@ import {
   type WebContents,
 } from 'electron';
 import { z } from 'zod';
-import type { ShellEvent } from '../../renderer/api/desktopClient.ts';
+import type { ShellEvent } from '../../shared/desktopBridge.ts';
 import type { AppInfo } from '../../shared/api.ts';
 import { nodeEngine, utilityEngine } from './engineChildren.ts';
 import { EngineSupervisor, type EngineChild, type EngineEvent } from './engineSupervisor.ts';

@@ -4,7 +4,7 @@
  * desktop client turns them into the stream's state and `interrupted` status messages), and a
  * crash followed by the restart becomes one native notice that offers to resume the runs.
  */
-import type { ShellEvent } from '../../renderer/api/desktopClient.ts';
+import type { ShellEvent } from '../../shared/desktopBridge.ts';
 import type { EngineEvent } from './engineSupervisor.ts';
 
 /** The shell event the page gets for an engine event (none for the quiet ones). */

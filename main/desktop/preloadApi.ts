@@ -1,6 +1,6 @@
 /**
  * What the preload exposes to the page as `window.lab` (the `DesktopBridge` of
- * renderer/api/desktopClient.ts): named functions only, never ipcRenderer, a port or any other
+ * shared/desktopBridge.ts): named functions only, never ipcRenderer, a port or any other
  * Electron object. The page cannot name an IPC channel: each function sends on one fixed
  * channel, and the main process checks the sender and the arguments again (ipc.ts).
  *
@@ -18,7 +18,7 @@
  * preload.ts is the three-line entry that passes the real ones.
  */
 import type { ContextBridge, IpcRenderer, IpcRendererEvent } from 'electron';
-import type { BridgeEnvelope, DesktopBridge, ShellEvent } from '../../renderer/api/desktopClient.ts';
+import type { BridgeEnvelope, DesktopBridge, ShellEvent } from '../../shared/desktopBridge.ts';
 import { ipcChannels } from './ipc.ts';
 import { menuAction, type MenuCommand } from './menuCommands.ts';
 import { connectPort, domPortEndpoint, type DomPortLike, type PortClient } from './portProtocol.ts';

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { exportPath } from '../../shared/api.ts';
-import { contentTypeOf } from '../web/contentTypes.ts';
+import { contentTypeOf } from '../../shared/contentTypes.ts';
 import { appHost, appScheme, securityHeaders } from './security.ts';
 
 export type ResolvedPath =

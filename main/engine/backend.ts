@@ -1,7 +1,7 @@
 /**
  * Choose, load and report the tfjs compute backend.
  *
- * Preference (../shared/DESIGN.md): tensorflow on GPU > tensorflow on CPU > wasm > cpu.
+ * Preference: tensorflow on GPU > tensorflow on CPU > wasm > cpu.
  * The native backend comes from one optional package, @tensorflow/tfjs-node-gpu: when its
  * TensorFlow finds no usable GPU (CUDA/cuDNN missing or the wrong version) it still runs, on the
  * CPU, and that is reported as CPU, never as GPU. A candidate that fails to load is skipped with

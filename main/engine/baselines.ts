@@ -1,5 +1,5 @@
 /**
- * The lower-bound baselines of claim C4 (../../shared/SCIENCE.md, "Baselines for the lower
+ * The lower-bound baselines of claim C4 (the paper, "Baselines for the lower
  * bound"), trained and evaluated on the experiment's own data, protocol and radius:
  *
  *   linear            f(x) = <v, x>                                   (models/baselines/linearClassifier.ts)

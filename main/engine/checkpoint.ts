@@ -21,6 +21,7 @@ export interface EngineCheckpoint {
   readonly globalEpoch: number;
   readonly steps: number;
   readonly trainSeconds: number;
+  /** eval: the stream of the robust accuracies measured during training (random.ts); the phase-end evaluations need no state. */
   readonly rng: { readonly shuffle: RandomState; readonly attack: RandomState; readonly eval: RandomState };
   /** W [m, d] row-major and b [m] (fixed and learned modes). */
   readonly W: Float32Array;

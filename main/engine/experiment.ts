@@ -20,9 +20,8 @@ import type {
   WarningEvent,
 } from '../../shared/events.ts';
 import { resultSchemaVersion, type RunResult } from '../../shared/result.ts';
-import { accuracyOf, cleanAccuracy, evaluateModel } from './attacks/evaluate.ts';
+import { cleanAccuracy, cleanMistakes, evaluateModel, headlineRobustAccuracy, robustAccuracies } from './attacks/evaluate.ts';
 import { mixtureDirectionAttack } from './attacks/mixtureDirection.ts';
-import { pgdAttack } from './attacks/pgd.ts';
 import { batchSizes } from './batches.ts';
 import { cleanToRobustDecomposition } from './instruments/decomposition.ts';
 import { deadNetworkMessage, deadNetworkThreshold } from './instruments/deadNetwork.ts';
@@ -31,7 +30,7 @@ import { updateRank } from './instruments/updateRank.ts';
 import type { TwoLayerNet } from './models/twoLayerNet.ts';
 import { phasesOf } from './protocols.ts';
 import type { EngineCheckpoint, ResumeState } from './checkpoint.ts';
-import { RandomStream } from './random.ts';
+import { epochEvaluationStreamName, evaluationStream, RandomStream } from './random.ts';
 import { imageSubject } from './subjects/imageSubject.ts';
 import { sparseCodingSubject } from './subjects/sparseCodingSubject.ts';
 import type { ExperimentSubject, ModelWeights } from './subjects/subject.ts';
@@ -62,6 +61,12 @@ export interface ExperimentHooks {
   readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
   readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
+  /**
+   * Awaited after each epoch, before the next one checks `signal`. A worker waits here for its
+   * parent to have handled the epoch's events, so that a cancel asked while handling them stops
+   * the run at this epoch's end, as it does in-process.
+   */
+  readonly afterEpoch?: () => Promise<void>;
 }
 
 /** The headline numbers of a model from its evaluation (at radius `eps`) and its instrument snapshot. */
@@ -76,6 +81,7 @@ function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent, eps: n
     mixtureRatioMedian: snapshot.mixtureRatio?.summary.median ?? NaN,
     participationRatioMedian: snapshot.participationRatio?.summary.median ?? NaN,
     coherenceMedian: snapshot.coherence?.summary.median ?? NaN,
+    coherentShareMedian: snapshot.coherentShare?.summary.median ?? NaN,
     intervals: {
       cleanAccuracy: pair(evaluation.cleanAccuracy),
       robustAccuracy: pair(evaluation.robustAccuracy),
@@ -105,7 +111,9 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   const { model, test, direction, clip } = subject;
   const phases = phasesOf(config);
   const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
-  const evalRng = RandomStream.derive(config.seed, 'eval.attacks');
+  // The robust accuracies during training have their own stream; each phase-end evaluation
+  // draws from a fresh one (random.ts), so the final numbers do not depend on eval.every.
+  const epochEvalRng = RandomStream.derive(config.seed, epochEvaluationStreamName);
 
   emit({
     type: 'run-started',
@@ -127,24 +135,11 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   const epochMetrics = (phase: Phase | 'init', epoch: number, globalEpoch: number, loss: number, lr: number, withRobust: boolean) => {
     const clean = cleanAccuracy(model, test);
     // Without a dictionary there is no mixture direction: the accuracy is unavailable (NaN), not 0.
-    const mixtureCorrect = direction
-      ? test.n - mixtureDirectionAttack(model, test.x, test.y, { eps: [config.eval.eps], direction, clip }).success[0]!.reduce((a, v) => a + v, 0)
-      : NaN;
-    let robust = null;
-    if (withRobust) {
-      const attack = config.eval.attacks.find((a) => a.kind === 'pgd');
-      const result = pgdAttack(model, test.x, test.y, {
-        eps: [config.eval.eps],
-        norm: config.eval.norm,
-        steps: attack?.kind === 'pgd' ? attack.steps : 20,
-        stepSize: attack?.kind === 'pgd' ? attack.stepSize : null,
-        randomStart: attack?.kind === 'pgd' ? attack.randomStart : false,
-        restarts: 1,
-        clip,
-        rng: evalRng,
-      });
-      robust = accuracyOf(test.n - result.success[0]!.reduce((a, v) => a + v, 0), test.n);
-    }
+    const mixture = direction
+      ? robustAccuracies(mixtureDirectionAttack(model, test.x, test.y, { eps: [config.eval.eps], direction, clip }).success, cleanMistakes(model, test))[0]!
+      : { estimate: NaN, lower: NaN, upper: NaN, n: test.n };
+    // The headline attack as configured (clip, restarts, random start), as the evaluation runs it.
+    const robust = withRobust ? headlineRobustAccuracy(model, test, config.eval, { direction, clip, rng: epochEvalRng }) : null;
     const silentFraction = subject.silentFraction(test.x);
     const event: MetricsEvent = {
       type: 'metrics',
@@ -154,7 +149,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       learningRate: lr,
       loss,
       cleanAccuracy: clean,
-      mixtureDirectionAccuracy: Number.isNaN(mixtureCorrect) ? { estimate: NaN, lower: NaN, upper: NaN, n: test.n } : accuracyOf(mixtureCorrect, test.n),
+      mixtureDirectionAccuracy: mixture,
       robustAccuracy: robust,
       silentFraction,
       tensors: tf.memory().numTensors,
@@ -175,7 +170,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   };
 
   const evaluate = (label: Evaluation['label'], globalEpoch: number) => {
-    const evaluation = evaluateModel(model, test, config.eval, { label, globalEpoch, direction, clip, rng: evalRng });
+    const evaluation = evaluateModel(model, test, config.eval, { label, globalEpoch, direction, clip, rng: evaluationStream(config.seed, label) });
     evaluations.push(evaluation);
     emit({ type: 'evaluation', evaluation });
     return evaluation;
@@ -201,7 +196,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     globalEpoch,
     steps,
     trainSeconds,
-    rng: { shuffle: shuffleRng.state, attack: attackRng.state, eval: evalRng.state },
+    rng: { shuffle: shuffleRng.state, attack: attackRng.state, eval: epochEvalRng.state },
     W: subject.weights(),
     b: subject.thresholds(),
     W0,
@@ -222,7 +217,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       trainSeconds = c.trainSeconds;
       shuffleRng = RandomStream.fromState(c.rng.shuffle);
       attackRng = RandomStream.fromState(c.rng.attack);
-      evalRng.restore(c.rng.eval);
+      epochEvalRng.restore(c.rng.eval);
       W0 = c.W0;
       Wclean = c.Wclean;
       afterClean = c.afterClean ?? undefined;
@@ -315,6 +310,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         const checkpointDue = (checkpointEvery > 0 && globalEpoch % checkpointEvery === 0) || phaseEnd;
         if (hooks.onCheckpoint && checkpointDue && !runEnds) hooks.onCheckpoint(checkpointAt(index, epoch, trainer));
         await breathe();
+        if (!runEnds) await hooks.afterEpoch?.();
       }
     }
   } catch (error) {
@@ -331,6 +327,16 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     const { rows, cols } = first[0];
     const dec = cleanToRobustDecomposition(first[0].values, first[1].values, first[2].values, rows, cols);
     const upd = updateRank(first[0].values, first[1].values, rows, cols);
+    const unavailable = (rank: ReturnType<typeof updateRank>, layer: string) => {
+      if (rank.unavailable === undefined) return {};
+      const message = `${layer}: ${rank.unavailable}`;
+      if (!warnings.some((w) => w.message === message)) {
+        const warning: WarningEvent = { type: 'warning', code: 'instrument-unavailable', message, globalEpoch };
+        warnings.push(warning);
+        emit(warning);
+      }
+      return { unavailable: rank.unavailable };
+    };
     Object.assign(summary, {
       decomposition: {
         shareAboveOne: dec.shareAboveOne,
@@ -344,6 +350,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         effectiveRank: upd.effectiveRank,
         stableRank: upd.stableRank,
         singularValues: Array.from(upd.singularValues),
+        ...unavailable(upd, first[0].layer),
       },
     });
     if (isImageExperiment(config)) {
@@ -354,7 +361,15 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         layers: cleanLayers.map((l, i) => {
           const u = updateRank(l.values, finalLayers[i]!.values, l.rows, l.cols);
           const share = cleanToRobustDecomposition(l.values, finalLayers[i]!.values, initLayers[i]!.values, l.rows, l.cols).shareAboveOne;
-          return { layer: l.layer, relativeChange: u.relativeChange, effectiveRank: u.effectiveRank, stableRank: u.stableRank, singularValues: Array.from(u.singularValues), shareAboveOne: share };
+          return {
+            layer: l.layer,
+            relativeChange: u.relativeChange,
+            effectiveRank: u.effectiveRank,
+            stableRank: u.stableRank,
+            singularValues: Array.from(u.singularValues),
+            shareAboveOne: share,
+            ...unavailable(u, l.layer),
+          };
         }),
       });
     }

@@ -1,5 +1,5 @@
 /**
- * Training protocols (../shared/SCIENCE.md) as lists of phases:
+ * Training protocols as lists of phases:
  *   fine-tune    clean, then adversarial from the clean weights (the paper's; the default)
  *   clean        clean only
  *   adversarial  adversarial from scratch

@@ -138,3 +138,19 @@ export class RandomStream {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * The random streams of a run's evaluations. Each has its own, so no number depends on what ran
+ * before it:
+ * - every phase-end evaluation (`after-clean`, `final`) draws from a fresh stream named for it,
+ *   so the final numbers are the same whether or not robust accuracy was also measured during
+ *   training (`eval.every`), and whatever a resumed run skipped;
+ * - the robust accuracies measured during training share one stream, `eval.epochs`, whose
+ *   state is checkpointed (a resumed run continues it exactly).
+ */
+export const epochEvaluationStreamName = 'eval.epochs';
+
+/** The fresh stream of the evaluation labelled `label` of a run with seed `seed`. */
+export function evaluationStream(seed: number, label: 'after-clean' | 'final'): RandomStream {
+  return RandomStream.derive(seed, `eval.${label}`);
+}

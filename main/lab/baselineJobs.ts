@@ -4,12 +4,12 @@
  * the tangent model, clean and adversarially), their progress can be read and they can be
  * cancelled, and the results go into the store's BaselineCache, where the figures read them.
  *
- * They are not queue jobs: a baseline set is no run (no events, checkpoints or weights), and it
- * trains on the backend the queue has loaded. Between epochs it yields to the event loop, so a
- * run training at the same time interleaves with it rather than waiting for it.
+ * They are not queue jobs: a baseline set is no run (no events, checkpoints or weights). It trains
+ * in a job host worker of its own (JobQueue.trainBaselines), so it neither blocks the server's
+ * event loop nor waits behind a run.
  */
 import type { SparseCodingExperiment } from '../../shared/config.ts';
-import { baselineKinds, baselineTrainings, runBaselines, type BaselineOptions, type BaselineResult } from '../engine/baselines.ts';
+import { baselineKinds, baselineTrainings, type BaselineOptions, type BaselineResult } from '../engine/baselines.ts';
 import type { BaselineProgress } from './paper.ts';
 import { codeVersion, configHash } from './provenance.ts';
 import type { BaselineCache } from './store/baselineCache.ts';
@@ -20,12 +20,20 @@ export function baselineEpochs(config: SparseCodingExperiment): number {
   return baselineKinds.length * baselineTrainings.length * epochs;
 }
 
+/** Trains a config's baselines somewhere (JobQueue.trainBaselines: in a worker). */
+export type BaselineTrainer = (config: SparseCodingExperiment, options: Pick<BaselineOptions, 'onEpoch' | 'signal'>) => Promise<readonly BaselineResult[]>;
+
 /** The baselines of this config from the cache, trained (and cached) first when missing. */
-export async function cachedBaselines(cache: BaselineCache, config: SparseCodingExperiment, options: Pick<BaselineOptions, 'onEpoch' | 'signal'> = {}): Promise<readonly BaselineResult[]> {
+export async function cachedBaselines(
+  cache: BaselineCache,
+  config: SparseCodingExperiment,
+  train: BaselineTrainer,
+  options: Pick<BaselineOptions, 'onEpoch' | 'signal'> = {},
+): Promise<readonly BaselineResult[]> {
   const hash = configHash(config);
   const cached = cache.get(hash, codeVersion());
   if (cached) return cached;
-  const results = await runBaselines(config, options);
+  const results = await train(config, options);
   cache.put(hash, codeVersion(), results);
   return results;
 }
@@ -47,8 +55,7 @@ export class BaselineJobs {
 
   constructor(
     private readonly cache: BaselineCache,
-    /** Resolves once the compute backend is loaded (the queue's). */
-    private readonly backendReady: () => Promise<unknown>,
+    private readonly train: BaselineTrainer,
   ) {}
 
   /** Train this config's baselines unless they are cached or on their way; true when queued now. */
@@ -91,17 +98,10 @@ export class BaselineJobs {
   }
 
   private async work(): Promise<void> {
-    try {
-      await this.backendReady();
-    } catch (error) {
-      const message = `the compute backend did not load: ${error instanceof Error ? error.message : String(error)}`;
-      for (const job of this.jobs.splice(0)) this.failures.set(job.hash, message);
-      return;
-    }
     for (let job = this.jobs[0]; job; job = this.jobs[0]) {
       job.running = true;
       try {
-        await cachedBaselines(this.cache, job.config, {
+        await cachedBaselines(this.cache, job.config, this.train, {
           signal: job.controller.signal,
           onEpoch: () => {
             job!.done += 1;

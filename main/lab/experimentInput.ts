@@ -1,5 +1,5 @@
 /**
- * Assemble a user's experiment from the ways the CLI (and later the UI) can state it, in order
+ * Assemble a user's experiment from the ways the CLI and the UI can state it, in order
  * of precedence: a preset, then a JSON config file, then each `--set path=value`, then `--seed`.
  * The result is resolved against the schema, so every error names its field.
  */

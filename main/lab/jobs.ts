@@ -2,20 +2,21 @@
  * Job control, independent of any UI: a queue of runs (one at a time by default) that records
  * every run in the store as it goes, with progress, cancel, checkpoints every N epochs, and
  * resume from the last checkpoint. The CLI, browser mode and the desktop app all drive runs
- * through this.
+ * through this. The runs compute in the job host's workers (jobHost/), never on the caller's
+ * event loop; the store is written here, from the messages the workers send.
  */
 import { join } from 'node:path';
-import { sparseCodingOnly, type ExperimentInput, type ImageExperiment, type ResolvedExperiment } from '../../shared/config.ts';
-import { inputDim } from '../../shared/modelSize.ts';
+import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
-import type { BackendLoaders, BackendRequest } from '../engine/backend.ts';
-import { RunCancelledError, runExperiment, type ExperimentHooks } from '../engine/experiment.ts';
-import type { ModelWeights } from '../engine/subjects/subject.ts';
+import type { BackendRequest } from '../engine/backend.ts';
+import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
+import { RunCancelledError } from '../engine/experiment.ts';
+import type { Throughput } from './costEstimate.ts';
+import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
+import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
-import { prepareBackend } from './runHeadless.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
-import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from './weightsFile.ts';
 
 export interface JobRequest {
   readonly input: ExperimentInput;
@@ -33,29 +34,50 @@ export type JobUpdate =
 
 export interface JobQueueOptions {
   readonly backend?: BackendRequest | undefined;
-  readonly loaders?: BackendLoaders;
   readonly fused?: boolean;
   /** Epochs between checkpoints (phase ends always checkpoint). */
   readonly checkpointEvery?: number;
-  /** Runs at a time (compute is single-threaded on wasm: 1 is the sensible default). */
+  /** Runs at a time, each in its own worker (compute is single-threaded on wasm: 1 is the sensible default). */
   readonly concurrency?: number;
+  /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
+  readonly cancelGraceMs?: number;
 }
 
 /** Heartbeats (and progress in the store) at most this often. */
 const heartbeatIntervalMs = 1000;
 
+/**
+ * A run's owner is this process, alive even while the run's worker computes a long epoch (or is
+ * stuck): it says so this often, well inside the store's staleness limit.
+ */
+const ownerHeartbeatMs = 30_000;
+
+/**
+ * What the API service needs of a job queue (the real JobQueue, or a stand-in in tests). Compute
+ * goes through it, into its workers: runs, the throughput measurement and the Paper page's
+ * baselines (a stand-in without the last two measures nothing and trains no baselines).
+ */
+export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
+
 export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { task: HostedTask<'experiment'> | null; cancelled: boolean }>();
   private readonly stopReason = new Map<string, 'cancelled' | 'interrupted'>();
   private readonly listeners = new Set<(update: JobUpdate) => void>();
   private readonly idleWaiters: (() => void)[] = [];
-  private backend: Promise<Awaited<ReturnType<typeof prepareBackend>>> | null = null;
+  private readonly host: JobHost;
 
   constructor(
     readonly store: RunStore,
     private readonly options: JobQueueOptions = {},
-  ) {}
+  ) {
+    this.host = new JobHost({
+      backend: options.backend,
+      ...(options.fused === false ? { fused: false } : {}),
+      concurrency: options.concurrency ?? 1,
+      ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
+    });
+  }
 
   /** Subscribe to updates; returns the unsubscribe function. */
   subscribe(listener: (update: JobUpdate) => void): () => void {
@@ -67,14 +89,22 @@ export class JobQueue {
     for (const listener of this.listeners) listener(update);
   }
 
-  /** The backend, loaded once for the queue's lifetime. */
+  /** The backend, loaded once by the queue's first worker. */
   backendInfo(): Promise<BackendInfo> {
-    return this.prepared().then((p) => p.info);
+    return this.host.backendInfo();
   }
 
-  private prepared() {
-    this.backend ??= prepareBackend({ backend: this.options.backend, ...(this.options.loaders ? { loaders: this.options.loaders } : {}), ...(this.options.fused === false ? { fused: false } : {}) });
-    return this.backend;
+  /** Flagship-size training and evaluation throughput on this backend, measured in a worker (throughput.ts). */
+  measureThroughput(steps = 200): Promise<Throughput> {
+    return this.host.start({ kind: 'throughput', steps }).result;
+  }
+
+  /** C4's baselines of a config, trained in a worker (aborting the signal cancels them). */
+  trainBaselines(config: SparseCodingExperiment, options: Pick<BaselineOptions, 'onEpoch' | 'signal'> = {}): Promise<BaselineResult[]> {
+    if (options.signal?.aborted) return Promise.reject(new Error('The baselines run was cancelled'));
+    const task = this.host.start({ kind: 'baselines', config }, { ...(options.onEpoch ? { onBaselineEpoch: options.onEpoch } : {}) });
+    options.signal?.addEventListener('abort', () => task.cancel(), { once: true });
+    return task.result;
   }
 
   /** Queue a new run; it is in the store (status queued) when this returns. */
@@ -110,7 +140,11 @@ export class JobQueue {
     return this.store.get(run.id);
   }
 
-  /** Cancel a queued or running run (a running one stops at the next epoch, checkpointed). */
+  /**
+   * Cancel a queued or running run. A running one stops at the end of its epoch, checkpointed;
+   * one that has not stopped within the grace period (stuck) has its worker terminated and is
+   * marked cancelled with that reason.
+   */
   cancel(id: string): boolean {
     const run = this.store.get(id);
     const queued = this.pending.findIndex((p) => p.runId === run.id);
@@ -120,21 +154,46 @@ export class JobQueue {
       this.publish({ kind: 'status', runId: run.id, status: 'cancelled' });
       return true;
     }
-    const controller = this.running.get(run.id);
-    if (!controller) return false;
+    const job = this.running.get(run.id);
+    if (!job) return false;
     this.stopReason.set(run.id, 'cancelled');
-    controller.abort();
+    this.stop(job);
     return true;
   }
 
-  /** Stop everything: running runs checkpoint and become interrupted (resumable); queued ones stay queued. */
+  /**
+   * Stop everything: running runs checkpoint and become interrupted (resumable), or, stuck past
+   * the grace period, are stopped without one; queued ones stay queued. The workers are closed.
+   */
   async shutdown(): Promise<void> {
-    for (const [id, controller] of this.running) {
+    for (const [id, job] of this.running) {
       this.stopReason.set(id, 'interrupted');
-      controller.abort();
+      this.stop(job);
     }
     this.pending.length = 0;
     await this.idle();
+    await this.host.close();
+  }
+
+  /**
+   * Stop at once, without waiting for the epoch's end (the CLI's second Ctrl-C): every running
+   * run is marked interrupted (it resumes from its last checkpoint) and its worker terminated.
+   * Returns the ids.
+   */
+  abandon(reason: string): string[] {
+    const ids = [...this.running.keys()];
+    for (const id of ids) {
+      this.stopReason.set(id, 'interrupted');
+      this.store.end(id, 'interrupted', reason);
+    }
+    this.pending.length = 0;
+    void this.host.close();
+    return ids;
+  }
+
+  private stop(job: { task: HostedTask<'experiment'> | null; cancelled: boolean }): void {
+    job.cancelled = true;
+    job.task?.cancel();
   }
 
   /** Resolves when nothing is running or queued. */
@@ -152,9 +211,9 @@ export class JobQueue {
     const concurrency = this.options.concurrency ?? 1;
     while (this.running.size < concurrency && this.pending.length > 0) {
       const next = this.pending.shift()!;
-      const controller = new AbortController();
-      this.running.set(next.runId, controller);
-      void this.execute(next.runId, next.resume, controller.signal).finally(() => {
+      const job = { task: null, cancelled: false };
+      this.running.set(next.runId, job);
+      void this.execute(next.runId, next.resume, job).finally(() => {
         this.running.delete(next.runId);
         this.stopReason.delete(next.runId);
         this.pump();
@@ -163,47 +222,54 @@ export class JobQueue {
     }
   }
 
-  private async execute(runId: string, resume: boolean, signal: AbortSignal): Promise<RunResult | null> {
+  private async execute(runId: string, resume: boolean, job: { task: HostedTask<'experiment'> | null; cancelled: boolean }): Promise<RunResult | null> {
     const run = this.store.get(runId);
     let lastBeat = 0;
+    let ownerBeat: NodeJS.Timeout | null = null;
     try {
-      const { info, hooks } = await this.prepared();
+      const info = await this.backendInfo();
       this.store.markRunning(run.id, info, provenance(info));
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
-      const config = run.config;
-      const about = (label: string) => ({ configHash: run.configHash, codeVersion: run.codeVersion, checkpoint: label });
-      const weightsFile = (label: string, weights: ModelWeights): Uint8Array =>
-        weights.kind === 'two-layer'
-          ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
-          : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
-      const experimentHooks: ExperimentHooks = {
-        ...hooks,
-        signal,
-        checkpointEvery: this.options.checkpointEvery ?? 5,
-        onCheckpoint: (checkpoint) => this.store.writeCheckpoint(run.id, checkpoint),
-        onWeights: (label, weights) => writeFileAtomic(join(run.folder, `weights-${label}.safetensors`), weightsFile(label, weights)),
-        ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
-        onEvent: (event) => {
-          this.store.appendEvent(run.id, event);
-          if (event.type === 'progress') {
-            const now = Date.now();
-            if (now - lastBeat >= heartbeatIntervalMs) {
-              lastBeat = now;
-              this.store.heartbeat(run.id, { done: event.done, total: event.total, phase: event.phase, epoch: event.epoch, epochs: event.epochs });
-            }
-          }
-          this.publish({ kind: 'event', runId: run.id, event });
+      ownerBeat = setInterval(() => this.store.heartbeat(run.id), ownerHeartbeatMs);
+      ownerBeat.unref();
+      const task = this.host.start(
+        {
+          kind: 'experiment',
+          config: run.config,
+          checkpointEvery: this.options.checkpointEvery ?? 5,
+          weights: { configHash: run.configHash, codeVersion: run.codeVersion },
+          ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
         },
-      };
-      const result = await runExperiment(run.config, info, experimentHooks);
+        {
+          onCheckpoint: (checkpoint) => this.store.writeCheckpoint(run.id, checkpoint),
+          onWeights: (label, bytes) => writeFileAtomic(join(run.folder, `weights-${label}.safetensors`), bytes),
+          onEvent: (event) => {
+            this.store.appendEvent(run.id, event);
+            if (event.type === 'progress') {
+              const now = Date.now();
+              if (now - lastBeat >= heartbeatIntervalMs) {
+                lastBeat = now;
+                this.store.heartbeat(run.id, { done: event.done, total: event.total, phase: event.phase, epoch: event.epoch, epochs: event.epochs });
+              }
+            }
+            this.publish({ kind: 'event', runId: run.id, event });
+          },
+        },
+      );
+      job.task = task;
+      if (job.cancelled) task.cancel(); // cancelled while the worker was starting
+      const result = await task.result;
       this.store.finish(run.id, result);
       this.publish({ kind: 'status', runId: run.id, status: 'finished' });
       return result;
     } catch (error) {
-      if (error instanceof RunCancelledError) {
-        const status = this.stopReason.get(run.id) ?? 'cancelled';
-        this.store.end(run.id, status);
-        this.publish({ kind: 'status', runId: run.id, status });
+      if (error instanceof RunCancelledError || error instanceof WorkerStoppedError) {
+        // Cancelled or shut down (checkpointed at the epoch's end, or stopped without one when
+        // it did not stop in time), or its worker died: the run can resume from its checkpoint.
+        const status = error instanceof WorkerStoppedError && error.reason === 'crashed' ? 'interrupted' : (this.stopReason.get(run.id) ?? 'cancelled');
+        const reason = error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined;
+        this.store.end(run.id, status, reason);
+        this.publish({ kind: 'status', runId: run.id, status, ...(reason ? { error: reason } : {}) });
       } else {
         const message = error instanceof Error ? error.message : String(error);
         this.store.end(run.id, 'failed', message);
@@ -211,6 +277,8 @@ export class JobQueue {
         this.publish({ kind: 'status', runId: run.id, status: 'failed', error: message, errorName: error instanceof Error ? error.name : 'Error' });
       }
       return null;
+    } finally {
+      if (ownerBeat) clearInterval(ownerBeat);
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Claim C4's check (../../shared/SCIENCE.md): no lower-bound baseline is as robust as the
+ * Claim C4's check (docs/science.md, C4): no lower-bound baseline is as robust as the
  * fine-tuned network. The Paper page (paper.ts) and `lab baselines` (cli/baselinesCommand.ts)
  * both judge it here.
  *

@@ -27,6 +27,7 @@ import {
   type PaperRunItem,
   type ReadyClaim,
 } from '../../shared/paper.ts';
+import { coherentShareOf, hasDictionaryInstruments } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
 import type { BaselineResult } from '../engine/baselines.ts';
 import { baselineDescriptions, learnedTolerance, lowerBoundCheck } from './lowerBound.ts';
@@ -333,27 +334,67 @@ export interface ClaimContext {
 
 const mainsOf = (c: ClaimContext) => c.results.map((r) => r.main!);
 
+/**
+ * Two binomial standard errors of an accuracy at p = 1/2 (the widest) on the test set: below it a
+ * difference of accuracies is noise (0.022 at n = 2000).
+ */
+export const accuracyNoise = (testSize: number) => 2 * Math.sqrt(0.25 / testSize);
+
+/**
+ * How far a median over m neurons of a coherent share that is pure chance can stray from 0: one
+ * random neuron's kappa has standard deviation about 1/sqrt(D), the median of m of them about
+ * 1.25/sqrt(m D); two of those (0.020 at m = D = 128).
+ */
+export const kappaNoise = (width: number, atoms: number) => 2 * (1.25 / Math.sqrt(width * atoms));
+
+/** C1's criterion: kappa rose by more than chance, and robust accuracy is below clean by more than noise (null: not measured). */
+export function accumulationHolds(kappa: { init: number; afterClean: number }, accuracy: { clean: number; robust: number }, noise: { kappa: number; accuracy: number }): boolean | null {
+  const rise = kappa.afterClean - kappa.init;
+  const gap = accuracy.clean - accuracy.robust;
+  return Number.isFinite(rise) && Number.isFinite(gap) ? rise > noise.kappa && gap > noise.accuracy : null;
+}
+
+/** C2's criterion: the worst-case robust accuracy rose by more than the test set's noise (null: not measured). */
+export function purificationHolds(before: number, after: number, testSize: number): boolean | null {
+  return Number.isFinite(before) && Number.isFinite(after) ? after - before > accuracyNoise(testSize) : null;
+}
+
 function claimC1(c: ClaimContext): BuiltClaim {
   const mains = mainsOf(c);
   const epochs = mains[0]!.instruments.map((e) => e.globalEpoch);
-  const mixture = across(mains, epochs.length, (r, i) => r.instruments[i]?.mixtureRatio?.summary.median);
-  const coherence = across(mains, epochs.length, (r, i) => r.instruments[i]?.coherence?.summary.median);
+  const dictionary = (r: RunResult, i: number) => {
+    const s = r.instruments[i];
+    return s && hasDictionaryInstruments(s) ? s : undefined;
+  };
+  const mixture = across(mains, epochs.length, (r, i) => dictionary(r, i)?.mixtureRatio.summary.median);
+  const coherence = across(mains, epochs.length, (r, i) => dictionary(r, i)?.coherence.summary.median);
+  const share = across(mains, epochs.length, (r, i) => {
+    const s = dictionary(r, i);
+    return s ? coherentShareOf(s).summary.median : undefined;
+  });
   const boundary = c.config.train.cleanEpochs;
   const atBoundary = snapshotAt(epochs, boundary);
   const atInit = snapshotAt(epochs, 0);
   const clean = meanStd(mains.map((r) => r.summary.afterClean!.cleanAccuracy));
   const robust = meanStd(mains.map((r) => r.summary.afterClean!.robustAccuracy));
   const attack = evaluation(mains[0]!, 'after-clean').attacks[0] ?? 'the evaluation attack';
-  const cohBoundary = coherence[atBoundary]!;
-  const cohInit = coherence[atInit]!;
+  const shareBoundary = share[atBoundary]!;
+  const shareInit = share[atInit]!;
+  const kNoise = kappaNoise(c.config.model.width, c.config.task.atoms ?? c.config.task.d);
+  const aNoise = accuracyNoise(c.config.eval.testSize);
+  const rise = shareBoundary.mean - shareInit.mean;
+  const gap = clean.mean - robust.mean;
   return {
-    caption: `Median over neurons of the mixture ratio (energy outside each neuron's principal dictionary atom) and of the mixture coherence (cosine of the mixture with the label direction), over training; dashed line: the end of clean training. After clean training: clean accuracy ${ms(clean)}, robust accuracy ${ms(robust)} (${attack}) at eps ${c.config.eval.eps}, median coherence ${ms(cohBoundary)}. ${c.settings}.`,
+    caption: `Median over neurons of the coherent mixture share κ (the part of each neuron's mixture along the label direction, as a share of the neuron: coherence × √(mixture ratio)), of the mixture coherence (dashed, same colour) and of the mixture ratio (energy outside each neuron's principal atom; grey dashed), over training; dashed vertical line: the end of clean training. The mixture ratio falls from about 1 because a random init is fully mixed and clean training grows the principal part faster than the mixture; the coherent part grows. After clean training: clean accuracy ${ms(clean)}, robust accuracy ${ms(robust)} (${attack}) at eps ${c.config.eval.eps}, median κ ${ms(shareBoundary)}. ${c.settings}.`,
     check: {
-      text: `after clean training: median mixture coherence ${ms(cohBoundary, 2)} (init ${ms(cohInit, 2)}), median mixture ratio ${ms(mixture[atBoundary]!, 2)}; clean accuracy ${ms(clean)} vs robust ${ms(robust)}`,
-      holds: Number.isFinite(cohBoundary.mean) && Number.isFinite(cohInit.mean) ? cohBoundary.mean > cohInit.mean && robust.mean < clean.mean : null,
+      text: `after clean training: median κ ${ms(shareBoundary, 3)} (init ${ms(shareInit, 3)}: a rise of ${rise.toFixed(3)}, chance ±${kNoise.toFixed(3)}); clean accuracy ${ms(clean)} vs robust ${ms(robust)} (a gap of ${gap.toFixed(3)}, noise ±${aNoise.toFixed(3)}); median mixture ratio ${ms(mixture[atBoundary]!, 2)}, coherence ${ms(coherence[atBoundary]!, 2)}`,
+      holds: accumulationHolds({ init: shareInit.mean, afterClean: shareBoundary.mean }, { clean: clean.mean, robust: robust.mean }, { kappa: kNoise, accuracy: aNoise }),
     },
-    chart: { kind: 'mixtures', data: { epochs, mixtureRatio: mixture, coherence, boundary } },
-    csv: csvOf(['epoch', 'mixture_ratio_mean', 'mixture_ratio_std', 'coherence_mean', 'coherence_std'], epochs.map((e, i) => [e, mixture[i]!.mean, mixture[i]!.std, coherence[i]!.mean, coherence[i]!.std])),
+    chart: { kind: 'mixtures', data: { epochs, coherentShare: share, mixtureRatio: mixture, coherence, boundary } },
+    csv: csvOf(
+      ['epoch', 'coherent_share_mean', 'coherent_share_std', 'mixture_ratio_mean', 'mixture_ratio_std', 'coherence_mean', 'coherence_std'],
+      epochs.map((e, i) => [e, share[i]!.mean, share[i]!.std, mixture[i]!.mean, mixture[i]!.std, coherence[i]!.mean, coherence[i]!.std]),
+    ),
   };
 }
 
@@ -370,11 +411,12 @@ function claimC2(c: ClaimContext): BuiltClaim {
   const before = worstClean[at] ?? meanStd([]);
   const after = worstFinal[at] ?? meanStd([]);
   const attacks = evaluation(mains[0]!, 'final').attacks.join(', ');
+  const noise = accuracyNoise(c.config.eval.testSize);
   return {
     caption: `Robust accuracy against eps (${c.config.eval.norm}), per-sample worst case over ${attacks}, after clean training and after adversarial fine-tuning from it; dashed: the mixture-direction attack alone. At eps ${c.config.eval.eps}: ${ms(before)} -> ${ms(after)}, while the weights move by ||W' - W|| / ||W|| = ${ms(change)}. ${c.settings}.`,
     check: {
-      text: `worst-case robust accuracy at eps ${c.config.eval.eps}: ${ms(before)} → ${ms(after)} (${after.mean - before.mean >= 0 ? '+' : ''}${(after.mean - before.mean).toFixed(3)}), with ||W′ − W|| / ||W|| = ${ms(change, 2)}`,
-      holds: Number.isFinite(before.mean) && Number.isFinite(after.mean) ? after.mean > before.mean : null,
+      text: `worst-case robust accuracy at eps ${c.config.eval.eps}: ${ms(before)} → ${ms(after)} (a gain of ${after.mean - before.mean >= 0 ? '+' : ''}${(after.mean - before.mean).toFixed(3)}, noise ±${noise.toFixed(3)} at n = ${c.config.eval.testSize}), with ||W′ − W|| / ||W|| = ${ms(change, 2)}`,
+      holds: purificationHolds(before.mean, after.mean, c.config.eval.testSize),
     },
     chart: { kind: 'purification', data: { eps, afterClean: worstClean, final: worstFinal, mixtureAfterClean: mixClean, mixtureFinal: mixFinal } },
     csv: csvOf(
@@ -460,7 +502,7 @@ function claimC5(c: ClaimContext): BuiltClaim {
   const gain = full.mean - before.mean;
   // Below about two binomial standard errors of an accuracy on the test set, a gain is noise,
   // and a share of it says nothing.
-  const noise = 2 * Math.sqrt(0.25 / c.config.eval.testSize);
+  const noise = accuracyNoise(c.config.eval.testSize);
   let check: ClaimCheck;
   if (!(gain > noise)) {
     check = { text: `the full update's robust gain (${ms(before)} → ${ms(full)}) is within the test set's noise (±${noise.toFixed(3)} at n = ${c.config.eval.testSize}): nothing for a low rank to recover`, holds: null };

@@ -18,7 +18,7 @@ import { BaselineJobs } from './baselineJobs.ts';
 import { claimFile, paperSummaryHtml, type ClaimFileFormat } from './export/claimFiles.ts';
 import { buildClaims, paperItems, paperRunPreset, planPaper, type LiveCheck, type PaperLookup, type PaperSpecs } from './paper.ts';
 import { codeVersion } from './provenance.ts';
-import type { JobControl } from './service.ts';
+import type { JobControl } from './jobs.ts';
 import { BaselineCache } from './store/baselineCache.ts';
 import type { RunStore } from './store/runStore.ts';
 
@@ -44,7 +44,8 @@ export class PaperDesk {
 
   constructor(private readonly deps: PaperDeskDependencies) {
     this.cache = new BaselineCache(deps.store.dir);
-    this.baselineJobs = new BaselineJobs(this.cache, () => deps.queue.backendInfo());
+    const train = deps.queue.trainBaselines?.bind(deps.queue) ?? (() => Promise.reject(new Error('this service has no workers to train baselines in')));
+    this.baselineJobs = new BaselineJobs(this.cache, train);
   }
 
   /** The plan's specs; problems name `preset`, `seeds`, `ranks.N` or an experiment field. */

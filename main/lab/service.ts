@@ -1,7 +1,7 @@
 /**
  * The lab as a service: every method of the API contract (shared/api.ts) over one run store and
- * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket now, the
- * desktop shell's MessagePort later). The caller is untrusted, so every request's params are
+ * one job queue, for whichever transport carries it (browser mode's HTTP + WebSocket, the
+ * desktop shell's MessagePort). The caller is untrusted, so every request's params are
  * validated here with the contract's own schemas before anything acts on them, and every error
  * that reaches the caller is an ApiError whose problems name the field.
  *
@@ -10,10 +10,8 @@
  *   coalesced to the latest per run, so a chart redraws a few times per second whatever the
  *   training speed; status changes leave at once (after the run's pending events, so a client
  *   never sees "finished" before the last metrics);
- * - the cost estimate of an experiment, in training-step equivalents and seconds;
- * - the measured throughput behind those seconds.
+ * - the cost estimate of an experiment (./costEstimate.ts) and the throughput behind it.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import {
   ApiError,
@@ -29,28 +27,23 @@ import {
   type RunListItem,
 } from '../../shared/api.ts';
 import { figureSet, NEURON_IMAGES_FIGURE, NEURON_IMAGES_MISSING, pictureFigures } from '../../shared/charts/index.ts';
-import { ConfigError, resolveExperiment, resolveSparseCoding, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
-import { multiplyAddsPerSample } from '../../shared/modelSize.ts';
+import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
-import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import type { RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
-import { batchSizes } from '../engine/batches.ts';
-import { fusedTrainerFactory } from '../engine/fusedTrainer.ts';
-import { TwoLayerNet } from '../engine/models/twoLayerNet.ts';
-import { phasesOf } from '../engine/protocols.ts';
-import { RandomStream } from '../engine/random.ts';
-import { createGenericTrainer } from '../engine/train.ts';
+import { robustSetting } from '../../shared/robustSetting.ts';
+import { costEstimate, storedThroughput, type Throughput } from './costEstimate.ts';
+import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
-import type { JobQueue, JobUpdate } from './jobs.ts';
+import type { JobControl, JobUpdate } from './jobs.ts';
 import { PaperDesk } from './paperDesk.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
-/** What the service needs of a job queue (the real JobQueue, or a stand-in in tests). */
-export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'>;
+export type { JobControl };
 
 /** A call that names something that does not exist (a run id, a figure): transports answer 404. */
 export class NotFoundError extends ApiError {
@@ -71,126 +64,14 @@ export interface LabServiceOptions {
   /** Batches of run events leave at most this often (default: the contract's 250 ms). */
   readonly flushIntervalMs?: number;
   /**
-   * Measure the training throughput on this backend (50 flagship-size steps) when no finished
-   * run in the store tells it (default true; tests with a stand-in queue turn it off).
+   * Measure the training and evaluation throughput on this backend (costEstimate.ts) when no
+   * finished run in the store tells it (default true; tests with a stand-in queue turn it off).
    */
   readonly measureThroughput?: boolean;
 }
 
 type Problem = { path: string; message: string };
 type Handlers = { [M in ApiMethod]: (params: z.output<(typeof apiParams)[M]>) => Promise<ApiResults[M]> | ApiResults[M] };
-
-// --- cost estimate ---------------------------------------------------------------------------
-
-/** The flagship's size, the unit that throughput is measured in. */
-const flagshipSize = { d: 128, m: 128 };
-
-/**
- * Training-step equivalents of one step of each phase kind. A clean step is 1. An adversarial
- * step first runs the training attack, each of whose steps is an input gradient that costs about
- * one training step (two matMuls either way, see DESIGN.md), then trains: PGD-s costs s + 1, FGM
- * 2. Mixing clean and adversarial batches (`mix.mode` mix) trains on both: one more.
- */
-export function adversarialStepCost(config: ResolvedExperiment): number {
-  const attack = config.train.attack;
-  const attackSteps = attack.kind === 'fgm' ? 1 : attack.steps;
-  return attackSteps + 1 + (config.train.mix.mode === 'replace' ? 0 : 1);
-}
-
-/** Training steps and step equivalents of a resolved experiment (all phases of its protocol). */
-export function trainingWork(config: ResolvedExperiment): { steps: number; stepEquivalents: number } {
-  const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
-  let steps = 0;
-  let stepEquivalents = 0;
-  for (const phase of phasesOf(config)) {
-    steps += phase.epochs * stepsPerEpoch;
-    stepEquivalents += phase.epochs * stepsPerEpoch * (phase.phase === 'adversarial' ? adversarialStepCost(config) : 1);
-  }
-  return { steps, stepEquivalents };
-}
-
-/** A step's cost relative to the flagship's: the matMuls scale with d·m. */
-export function sizeScale(config: ResolvedExperiment): number {
-  return multiplyAddsPerSample(config) / (flagshipSize.d * flagshipSize.m);
-}
-
-/**
- * The estimate config.validate reports: steps, step equivalents, and the expected training
- * seconds from the throughput (flagship-size step equivalents per second; null: unknown).
- */
-export function costEstimate(config: ResolvedExperiment, stepsPerSecond: number | null): NonNullable<ConfigCheck['estimate']> {
-  const { steps, stepEquivalents } = trainingWork(config);
-  const seconds = stepsPerSecond && stepsPerSecond > 0 ? (stepEquivalents * sizeScale(config)) / stepsPerSecond : null;
-  return { steps, stepEquivalents, seconds };
-}
-
-// --- throughput ----------------------------------------------------------------------------
-
-/** A finished run must have trained this long for its timing to say more than its overheads. */
-const minimumTrainSeconds = 0.5;
-
-/**
- * Flagship-size step equivalents per second, from the latest finished runs in the store on this
- * backend: their work (step equivalents scaled by size) over their training seconds. Null when
- * none qualifies. `trainSecondsCache` (by run id) spares re-reading result files on later calls.
- */
-export function storedThroughput(store: RunStore, backend: BackendInfo, runs = 5, trainSecondsCache = new Map<string, number>()): number | null {
-  let work = 0;
-  let seconds = 0;
-  let used = 0;
-  for (const run of store.list({ status: 'finished' })) {
-    if (used >= runs) break;
-    if (!run.backend || run.backend.name !== backend.name || run.backend.device !== backend.device || run.backend.fusedKernels !== backend.fusedKernels) continue;
-    // A finished run's timing never changes: read its (large) result file once.
-    let trainSeconds = trainSecondsCache.get(run.id);
-    if (trainSeconds === undefined) {
-      try {
-        trainSeconds = store.result(run.id).timing.trainSeconds;
-      } catch {
-        continue; // a corrupt result file says nothing about speed
-      }
-      trainSecondsCache.set(run.id, trainSeconds);
-    }
-    if (!(trainSeconds >= minimumTrainSeconds)) continue;
-    work += trainingWork(run.config).stepEquivalents * sizeScale(run.config);
-    seconds += trainSeconds;
-    used += 1;
-  }
-  return seconds > 0 ? work / seconds : null;
-}
-
-/**
- * Flagship-size training steps per second measured now on the loaded backend: 50 steps (after 5
- * of warm-up) of the flagship's net and batch, with the trainer the queue's runs use. Takes tens
- * of milliseconds on wasm; the steps are synchronous, so a running job just waits that long.
- */
-export async function measureThroughput(backend: BackendInfo, steps = 50): Promise<number> {
-  const config = resolveSparseCoding({});
-  const d = config.task.d;
-  const B = config.train.batchSize;
-  const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
-  const net = TwoLayerNet.initialise(config.model, d, 0);
-  const trainer = (factory ?? createGenericTrainer)(net, config);
-  const rng = RandomStream.derive(0, 'throughput');
-  const xValues = new Float32Array(B * d);
-  rng.fillNormal(xValues, 1 / Math.sqrt(d));
-  const x = tf.tensor2d(xValues, [B, d]);
-  const xT = tf.transpose(x) as tf.Tensor2D;
-  const y = tf.tensor1d(Float32Array.from({ length: B }, () => rng.sign()));
-  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
-  try {
-    for (let i = 0; i < 5; i++) trainer.step(x, xT, y, scale, 0.01);
-    trainer.takeLoss();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) trainer.step(x, xT, y, scale, 0.01);
-    trainer.takeLoss(); // one device read: waits for the queued work on asynchronous backends
-    return steps / Math.max((performance.now() - t0) / 1000, 1e-6);
-  } finally {
-    trainer.dispose();
-    net.dispose();
-    tf.dispose([x, xT, y, scale]);
-  }
-}
 
 // --- the event stream ----------------------------------------------------------------------
 
@@ -269,6 +150,7 @@ function listItem(run: RunRecord): RunListItem {
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
     protocol: run.config.train.protocol,
+    robust: robustSetting(run.config),
     summary: run.summary,
     progress: run.progress,
     checkpointEpoch: run.checkpointEpoch,
@@ -280,8 +162,8 @@ export class LabService {
   private readonly listeners = new Set<(message: JobStreamMessage) => void>();
   private readonly batcher: StreamBatcher;
   private readonly unsubscribeQueue: () => void;
-  private throughput: Promise<number | null> | null = null;
-  private readonly trainSecondsCache = new Map<string, number>();
+  private throughput: Promise<Throughput | null> | null = null;
+  private readonly timingCache: Parameters<typeof storedThroughput>[3] = new Map();
   /** Runs queued through this service's queue that have not started yet. */
   private readonly waiting = new Set<string>();
   private readonly handlers: Handlers;
@@ -301,8 +183,8 @@ export class LabService {
       // A record left "queued" by a server that stopped has nothing to run it: not live.
       isLive: (run) => run.status === 'running' || this.waiting.has(run.id) || this.queue.active.includes(run.id),
       estimator: async () => {
-        const stepsPerSecond = await this.stepsPerSecond();
-        return (config) => costEstimate(config, stepsPerSecond).seconds;
+        const throughput = await this.measuredThroughput();
+        return (config) => costEstimate(config, throughput).seconds;
       },
     });
     this.handlers = {
@@ -390,13 +272,13 @@ export class LabService {
   }
 
   /** The throughput behind estimates: from finished runs on this backend, else measured once. */
-  stepsPerSecond(): Promise<number | null> {
+  measuredThroughput(): Promise<Throughput | null> {
     this.throughput ??= this.queue
       .backendInfo()
       .then(async (backend) => {
-        const stored = storedThroughput(this.store, backend, 5, this.trainSecondsCache);
-        if (stored !== null || this.options.measureThroughput === false) return stored;
-        return measureThroughput(backend);
+        const stored = storedThroughput(this.store, backend, 5, this.timingCache);
+        if (stored !== null || this.options.measureThroughput === false || !this.queue.measureThroughput) return stored;
+        return this.queue.measureThroughput();
       })
       .catch(() => null); // an estimate without seconds beats a failing validation
     return this.throughput;
@@ -466,8 +348,18 @@ export class LabService {
     }
   }
 
+  /** The run with exactly this id; NotFoundError naming `path` otherwise (prefixes included). */
+  private exactRun(id: string, path: string): RunRecord {
+    try {
+      return this.store.getExact(id);
+    } catch (error) {
+      if (error instanceof StoreError) throw new NotFoundError(error.message, [{ path, message: error.message }]);
+      throw error;
+    }
+  }
+
   private async appInfo(): Promise<AppInfo> {
-    const [backend, stepsPerSecond] = await Promise.all([this.queue.backendInfo(), this.stepsPerSecond()]);
+    const [backend, throughput] = await Promise.all([this.queue.backendInfo(), this.measuredThroughput()]);
     return {
       version: codeIdentity().version,
       codeVersion: codeVersion(),
@@ -475,7 +367,7 @@ export class LabService {
       store: this.store.dir,
       presets: presets.map((p) => ({ name: p.name, description: p.description, config: p.config })),
       flagship: resolveExperiment(presetByName('flagship').config),
-      stepsPerSecond,
+      stepsPerSecond: throughput?.trainPerSecond ?? null,
     };
   }
 
@@ -496,19 +388,22 @@ export class LabService {
     let config: ResolvedExperiment;
     try {
       config = resolveExperiment(this.assemble(input, preset), 'experiment');
+      checkRunFits(config, undefined, 'experiment');
     } catch (error) {
       if (error instanceof ConfigError) return { ok: false, config: null, problems: error.problems, estimate: null };
       if (error instanceof ApiError) return { ok: false, config: null, problems: error.problems, estimate: null };
       throw error;
     }
-    return { ok: true, config, problems: [], estimate: costEstimate(config, await this.stepsPerSecond()) };
+    return { ok: true, config, problems: [], estimate: costEstimate(config, await this.measuredThroughput()) };
   }
 
   private start(p: z.output<(typeof apiParams)['runs.start']>): { id: string } {
-    const input = this.assemble(p.input as ExperimentInput, p.preset);
+    let input: ExperimentInput;
     let config: ResolvedExperiment;
     try {
+      input = this.assemble(p.input as ExperimentInput, p.preset);
       config = resolveExperiment(input, 'experiment');
+      checkRunFits(config, undefined, 'experiment');
     } catch (error) {
       if (error instanceof ConfigError) throw new ApiError(error.message, error.problems);
       throw error;
@@ -543,15 +438,16 @@ export class LabService {
   }
 
   /**
-   * Delete runs: all of them or none. A run queued here is taken off the queue first; a running
-   * one is refused (cancel it first), as is an unknown id, each problem naming `ids.N`.
+   * Delete runs by their whole ids (a prefix is refused: a deletion cannot be undone): all of
+   * them or none. A run queued here is taken off the queue first; a running one is refused (cancel
+   * it first), as is an unknown id, each problem naming `ids.N`.
    */
   private delete(ids: readonly string[]): { deleted: string[] } {
     const problems: Problem[] = [];
     const runs: RunRecord[] = [];
     ids.forEach((id, index) => {
       try {
-        const run = this.run(id, `ids.${index}`);
+        const run = this.exactRun(id, `ids.${index}`);
         if (run.status === 'running' || this.queue.active.includes(run.id)) problems.push({ path: `ids.${index}`, message: `run ${run.id} is running: cancel it before deleting it` });
         else runs.push(run);
       } catch (error) {

@@ -7,7 +7,9 @@
  * and the model card (architecture, activation, threshold mode and ratio, output weights, config
  * hash, code version) is a JSON string in `__metadata__` under `model_card`.
  */
-import type { ImageExperiment, ImageModelSpec, TwoLayerModel } from '../../shared/config.ts';
+import { z } from 'zod';
+import { limits, type ImageExperiment, type ImageModelSpec, type TwoLayerModel } from '../../shared/config.ts';
+import { requireFinite } from './formats/finiteValues.ts';
 import { FormatError } from './formats/formatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './formats/safetensors.ts';
 
@@ -27,6 +29,58 @@ export interface ModelCard {
   readonly codeVersion: string;
   /** Which weights: init, after-clean or final. */
   readonly checkpoint: string;
+}
+
+/**
+ * The model card as read: every field present, none unknown, each number in the experiment
+ * schema's range (shared/config.ts), so a card cannot describe a model no run could train.
+ */
+const modelCardSchema = z.strictObject({
+  format: z.literal('purification-lab/two-layer'),
+  architecture: z.literal('two-layer'),
+  activation: z.string(),
+  inputDim: z.number().int().min(1).max(limits.dimension),
+  width: z.number().int().min(1).max(limits.width),
+  thresholdMode: z.enum(['relative', 'fixed', 'learned']),
+  thresholdRatio: z.number().min(0).max(limits.thresholdRatio),
+  thresholdValue: z.number().min(0).max(1e6),
+  outputWeight: z.enum(['one', 'inv-sqrt-width']),
+  initScale: z.number().positive().max(limits.initScale),
+  configHash: z.string(),
+  codeVersion: z.string(),
+  checkpoint: z.string(),
+}) satisfies z.ZodType<ModelCard>;
+
+/** The card in `text` (JSON), checked; every problem is listed, missing and unknown fields by name. */
+function parseModelCard(text: string, file: string): ModelCard {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new FormatError(file, `the model card is not valid JSON (${(error as Error).message})`);
+  }
+  const record = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  // Another model's card (an image model's, say) is named as such, not as a list of field problems.
+  if (record.architecture !== undefined && record.architecture !== 'two-layer') {
+    throw new FormatError(file, `the model card describes a "${String(record.architecture)}" model: expected two-layer`);
+  }
+  const parsed = modelCardSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const missing: string[] = [];
+  const unknown: string[] = [];
+  const wrong: string[] = [];
+  for (const issue of parsed.error.issues) {
+    const field = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') unknown.push(...issue.keys);
+    else if (issue.path.length === 1 && !Object.hasOwn(record, field)) missing.push(field);
+    else wrong.push(`${field || '(the card)'} = ${JSON.stringify(issue.path.length === 1 ? record[field] : value)}: ${issue.message.replace(/^Invalid input: /, '')}`);
+  }
+  const parts = [
+    missing.length > 0 ? `missing field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : '',
+    unknown.length > 0 ? `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : '',
+    ...wrong,
+  ].filter(Boolean);
+  throw new FormatError(file, `the model card is not valid: ${parts.join('; ')}`);
 }
 
 export interface TwoLayerWeights {
@@ -82,23 +136,29 @@ export function decodeWeights(bytes: Uint8Array, file: string): TwoLayerWeights 
   if (!Wt) throw new FormatError(file, `no tensor "W" (first-layer weights [m, d]); found ${Object.keys(tensors).join(', ') || 'none'}`);
   if (Wt.shape.length !== 2) throw new FormatError(file, `tensor "W" has shape [${Wt.shape}]: expected [m, d]`);
   const [m, d] = Wt.shape as [number, number];
+  if (m < 1 || m > limits.width || d < 1 || d > limits.dimension) {
+    throw new FormatError(file, `tensor "W" has shape [${Wt.shape}]: expected 1 to ${limits.width} neurons of 1 to ${limits.dimension} inputs`);
+  }
   let card: ModelCard | null = null;
   if (metadata.model_card) {
-    try {
-      card = JSON.parse(metadata.model_card) as ModelCard;
-    } catch (error) {
-      throw new FormatError(file, `the model card is not valid JSON (${(error as Error).message})`);
-    }
-    if (card.architecture !== 'two-layer') throw new FormatError(file, `the model card describes a "${String(card.architecture)}" model: expected two-layer`);
+    card = parseModelCard(metadata.model_card, file);
     if (card.width !== m || card.inputDim !== d) throw new FormatError(file, `the model card says ${card.width} x ${card.inputDim} but W is [${Wt.shape}]`);
   }
+  const W = toFloat32(Wt, 'W', file);
+  requireFinite('W', W, Wt.shape, file, Wt.data);
   const a = tensors.a ? toFloat32(tensors.a, 'a', file) : null;
   if (a && a.length !== m) throw new FormatError(file, `tensor "a" has ${a.length} values: expected m = ${m}`);
+  if (a && tensors.a) requireFinite('a', a, tensors.a.shape, file, tensors.a.data);
   const b = tensors.b ? toFloat32(tensors.b, 'b', file) : null;
   if (b && b.length !== m) throw new FormatError(file, `tensor "b" has ${b.length} values: expected m = ${m}`);
+  if (b && tensors.b) {
+    requireFinite('b', b, tensors.b.shape, file, tensors.b.data);
+    const negative = b.findIndex((v) => v < 0);
+    if (negative >= 0) throw new FormatError(file, `b[${negative}] = ${b[negative]}: a threshold must be >= 0`);
+  }
   if (card && card.thresholdMode !== 'relative' && !b) throw new FormatError(file, `the model card says thresholds are ${card.thresholdMode} but there is no tensor "b"`);
   if (a && a.some((v) => v !== a[0])) throw new FormatError(file, 'tensor "a" has different values per neuron: the two-layer model here has one output weight for all neurons');
-  return { W: toFloat32(Wt, 'W', file), a: a ?? new Float32Array(m).fill(1), b, width: m, inputDim: d, card };
+  return { W, a: a ?? new Float32Array(m).fill(1), b, width: m, inputDim: d, card };
 }
 
 /** The model card of an image model (MLP or CNN): the architecture as configured, and the layouts. */

@@ -79,11 +79,12 @@ async function main(argv: string[]): Promise<void> {
   const backend = await queue.backendInfo();
   say(`${describeBackend(backend)}${backend.fusedKernels ? ' | hot path: fused wasm kernels' : ''}`);
   say(`store: ${store.dir}`);
+  for (const notice of store.notices) warn(`note: ${notice}`);
   const renderer = await prepareRenderer(projectRoot, { build: opts.build, log: warn });
   const service = new LabService(store, queue);
   const server = await startServer({ service, port: opts.port, rendererDir: renderer.dist, ...(renderer.notBuiltReason ? { notBuiltReason: renderer.notBuiltReason } : {}) });
   // Measure the throughput behind cost estimates now, so the first estimate does not wait for it.
-  void service.stepsPerSecond();
+  void service.measuredThroughput();
   say(`Purification Lab: ${server.url}`);
   say('Ctrl-C stops the server; running runs are checkpointed first and can be resumed.');
 

@@ -8,7 +8,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
-import { contentTypeOf } from './contentTypes.ts';
+import { contentTypeOf } from '../../shared/contentTypes.ts';
 import { notBuiltPage } from './pages.ts';
 
 

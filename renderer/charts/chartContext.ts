@@ -19,5 +19,8 @@ export type FigureName = (typeof figureNames)[number];
 export type ExportTarget =
   /** One of a run's figures, rendered by the engine side with the same builders (SVG, PNG, PDF). */
   | { readonly kind: 'server'; readonly runId: string; readonly figure: FigureName }
-  /** A view the engine side has no figure for (a comparison): drawn here, SVG and PNG. */
-  | { readonly kind: 'client'; readonly fileName: string };
+  /**
+   * A view the engine side has no figure for (a comparison): drawn here, SVG and PNG; its CSV is
+   * `csv` when given (the comparison's tidy table), else the points the chart shows.
+   */
+  | { readonly kind: 'client'; readonly fileName: string; readonly csv?: () => string };

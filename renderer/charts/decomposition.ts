@@ -1,5 +1,5 @@
 /**
- * The clean → robust decomposition after fine-tuning (SCIENCE.md C3, C5), as two small charts:
+ * The clean → robust decomposition after fine-tuning (the paper's C3, C5), as two small charts:
  *
  *   normRatioHistogram     per neuron, ‖βᵢ wᵢ'‖ / ‖vᵢ‖ with wᵢ = βᵢ wᵢ' + vᵢ: how much of the clean
  *                          neuron is the robust one. Bins on a log₂ scale; neurons above 1 (the

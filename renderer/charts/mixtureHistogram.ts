@@ -1,29 +1,37 @@
 /**
- * Overlaid histograms of the per-neuron mixture ratio of some models (final snapshots of several
- * runs, or one run after clean training vs after fine-tuning): the share of neurons in each of 20
- * bins on [0, 1], as step lines so overlaps stay readable. Purified neurons pile up near 0.
+ * Overlaid histograms of a per-neuron quantity of some models (final snapshots of several runs, or
+ * one run after clean training vs after fine-tuning): the share of neurons in each of 20 bins, as
+ * step lines so overlaps stay readable. By default the mixture ratio on [0, 1], where purified
+ * neurons pile up near 0; `axis` and `range` draw another quantity (the coherent share κ).
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { histogram } from '../../shared/distribution.ts';
 import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from '../../shared/charts/index.ts';
-import { runDash } from './runStyles.ts';
+import { SOLID, type Dash } from './runStyles.ts';
 
 export interface HistogramEntry {
   readonly name: string;
   readonly values: readonly number[];
   readonly color: string;
-  /** Dash index (the run); 0 is solid. */
-  readonly dash: number;
+  /** Line style (default solid). */
+  readonly dash?: Dash;
+  /** Line width (default 1.9). */
+  readonly width?: number;
 }
 
-export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], options: ChartOptions & { bins?: number } = {}): EChartsOption {
+export function mixtureHistogramOverlay(
+  entries: readonly HistogramEntry[],
+  options: ChartOptions & { bins?: number; axis?: string; range?: readonly [number, number] } = {},
+): EChartsOption {
   const bins = options.bins ?? 20;
+  const [lo, hi] = options.range ?? [0, 1];
+  const edge = (b: number) => num(lo + ((hi - lo) * b) / bins);
   const t = frame(options, []).theme;
   const legend: LegendEntry[] = [];
   const series: LineSeriesOption[] = [];
   let peak = 0;
   entries.forEach((e, i) => {
-    const counts = histogram(e.values, 0, 1, bins);
+    const counts = histogram(e.values, lo, hi, bins);
     const n = counts.reduce((a, b) => a + b, 0);
     if (n === 0) return;
     const shares = counts.map((c) => c / n);
@@ -31,7 +39,7 @@ export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], opti
     // Points at the bin edges, each bin's share held across it (a step outline of the histogram).
     const data: (number | null)[][] = [];
     shares.forEach((s, b) => {
-      data.push([b / bins, num(s)], [(b + 1) / bins, num(s)]);
+      data.push([edge(b), num(s)], [edge(b + 1), num(s)]);
     });
     const name = `${e.name} (n = ${n})`;
     legend.push({ name });
@@ -41,7 +49,7 @@ export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], opti
       name,
       data,
       color: e.color,
-      lineStyle: { color: e.color, width: 1.9, type: runDash(e.dash) },
+      lineStyle: { color: e.color, width: e.width ?? 1.9, type: e.dash ?? SOLID },
       itemStyle: { color: e.color },
       areaStyle: { color: e.color, opacity: t.faintBandOpacity },
       showSymbol: false,
@@ -53,7 +61,7 @@ export function mixtureHistogramOverlay(entries: readonly HistogramEntry[], opti
   return {
     ...option,
     grid: grid(top),
-    xAxis: xValueAxis(t, MIXTURE_AXIS_NAME, { min: 0, max: 1, interval: 0.1 }),
+    xAxis: xValueAxis(t, options.axis ?? MIXTURE_AXIS_NAME, { min: lo, max: hi, interval: hi - lo > 1 ? 0.2 : 0.1 }),
     yAxis: yValueAxis(t, 'share of neurons', { min: 0, max: num(yMax) ?? 1 }),
     series,
   };

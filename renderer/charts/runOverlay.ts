@@ -1,9 +1,11 @@
 /**
  * Several runs in one chart, for the comparison view: accuracy over training and the median
- * mixture ratio over training, either each run overlaid (colour = what is measured or the phase,
- * dash = the run), or, when the runs differ only in seed, the mean ± std over seeds as a band
- * (shared/aggregate.ts meanStd, sample std). Pure option builders in the style of shared/charts,
- * built from its frame, axes and bands so they read like the run's own figures.
+ * mixture ratio over training, either each run overlaid (colour = the run, line style = what is
+ * measured or the phase, runStyles.ts), or, when the runs differ only in seed, the mean ± std
+ * over seeds as a band (shared/aggregate.ts meanStd, sample std). Pure option builders in the
+ * style of shared/charts, built from its frame, axes and bands so they read like the run's own
+ * figures. Each overlay's legend has one entry per run (its colour; clicking it hides all of the
+ * run's lines) and one per line style, drawn in a neutral colour.
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { meanStd } from '../../shared/aggregate.ts';
@@ -24,9 +26,9 @@ import {
   type ChartOptions,
   type LegendEntry,
 } from '../../shared/charts/index.ts';
-import { CLEAN, MIXTURE_DIRECTION, ROBUST } from '../../shared/charts/palette.ts';
+import type { Theme } from '../../shared/charts/palette.ts';
 import type { Evaluation, InstrumentsEvent, MetricsEvent } from '../../shared/events.ts';
-import { runDash } from './runStyles.ts';
+import { ACCURACY_DASH, CURVE_DASH, PHASE_DASH, runColor, runWidth, SOLID, type Dash } from './runStyles.ts';
 
 export interface OverlayRun {
   readonly name: string;
@@ -38,9 +40,9 @@ export interface OverlayRun {
 export type AccuracyKind = 'clean' | 'robust' | 'mixture';
 
 const ACCURACY = {
-  clean: { label: 'clean', color: CLEAN },
-  robust: { label: 'robust', color: ROBUST },
-  mixture: { label: 'mixture dir.', color: MIXTURE_DIRECTION },
+  clean: { label: 'clean' },
+  robust: { label: 'robust' },
+  mixture: { label: 'mixture dir.' },
 } as const;
 
 /** A run's accuracy of one kind over training, as [epoch, value] (robust: where measured, phase ends included). */
@@ -65,29 +67,51 @@ function boundaries(runs: readonly OverlayRun[]): number[] {
   return [...new Set(runs.map((r) => phaseBoundary(r)).filter((b): b is number => b !== null))];
 }
 
-function line(id: string, name: string, data: (number | null)[][], color: string, dash: ReturnType<typeof runDash>, width = 1.7): LineSeriesOption {
+function line(id: string, name: string, data: (number | null)[][], color: string, dash: Dash, width = 1.7): LineSeriesOption {
   return { type: 'line', id, name, data, color, lineStyle: { color, width, type: dash }, itemStyle: { color }, showSymbol: false, symbol: 'circle', symbolSize: 3, connectNulls: true, z: 3 };
 }
 
-/** Accuracy over training for each run: colour = accuracy kind, dash = run. */
+/** A legend-only series: the name of a line style, drawn in the theme's neutral colour. */
+function styleKey(id: string, name: string, dash: Dash, t: Theme): LineSeriesOption {
+  return { type: 'line', id, name, data: [], color: t.subtleText, lineStyle: { color: t.subtleText, width: 1.7, type: dash }, itemStyle: { color: t.subtleText }, showSymbol: false, silent: true };
+}
+
+/** Legend icons wide enough to show a dash pattern. */
+function withWideIcons(option: EChartsOption): EChartsOption['legend'] {
+  return { ...(option.legend as object), itemWidth: 28 } as EChartsOption['legend'];
+}
+
+/** The run names, in their colours, then the line styles in use. */
+function overlayLegend(runs: readonly { name: string }[], keys: readonly { name: string }[]): LegendEntry[] {
+  return [...runs.map((r) => ({ name: r.name })), ...keys.map((k) => ({ name: k.name }))];
+}
+
+/** Accuracy over training for each run: colour = run, line style = what is measured. */
 export function accuracyOverlay(runs: readonly OverlayRun[], kinds: readonly AccuracyKind[], options: ChartOptions = {}): EChartsOption {
   const t = frame(options, []).theme;
   const series: LineSeriesOption[] = [];
-  const legend: LegendEntry[] = [];
+  const shown = new Set<AccuracyKind>();
+  const named: { name: string }[] = [];
   runs.forEach((run, ri) => {
+    let any = false;
     for (const kind of kinds) {
       const pts = accuracyPoints(run, kind);
       if (pts.length === 0) continue;
-      const name = `${run.name} · ${ACCURACY[kind].label}`;
-      legend.push({ name });
-      series.push({ ...line(`run-${ri}-${kind}`, name, pts, ACCURACY[kind].color, runDash(ri)), showSymbol: kind === 'robust' && pts.length < 40 });
+      any = true;
+      shown.add(kind);
+      // Every line of a run carries the run's name: its legend entry shows and hides them together.
+      series.push({ ...line(`run-${ri}-${kind}`, run.name, pts, runColor(ri), ACCURACY_DASH[kind], runWidth(ri, runs.length)), showSymbol: kind === 'robust' && pts.length < 40 });
     }
+    if (any) named.push(run);
   });
+  const keys = kinds.filter((k) => shown.has(k)).map((k) => ({ name: `${ACCURACY[k].label} accuracy`, dash: ACCURACY_DASH[k] }));
+  keys.forEach((k, i) => series.push(styleKey(`key-${i}`, k.name, k.dash, t)));
   const marks = boundaries(runs);
   marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
-  const { option, top } = frame(options, legend);
+  const { option, top } = frame(options, overlayLegend(named, keys));
   return {
     ...option,
+    legend: withWideIcons(option),
     grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
     xAxis: epochAxis(t, lastEpoch(runs)),
     yAxis: yValueAxis(t, 'accuracy (fraction)', { min: 0, max: 1, interval: 0.2 }),
@@ -107,7 +131,7 @@ export function meanStdPoints(perRun: readonly (readonly [number, number][])[]):
 
 function meanStdSeries(id: string, name: string, pts: ReturnType<typeof meanStdPoints>, color: string, opacity: number, axes: { xAxisIndex?: number; yAxisIndex?: number } = {}): LineSeriesOption[] {
   return [
-    { ...line(id, name, pts.map((p) => [p.x, num(p.mean)]), color, 'solid', 2), showSymbol: pts.length <= 30, ...axes },
+    { ...line(id, name, pts.map((p) => [p.x, num(p.mean)]), color, SOLID, 2), showSymbol: pts.length <= 30, ...axes },
     ...bandSeries({ name, points: pts.map((p) => ({ x: p.x, lo: num(p.mean - p.std), hi: num(p.mean + p.std) })), color, opacity, stack: `${id}-band`, ...axes }),
   ];
 }
@@ -122,7 +146,8 @@ export function accuracyMeanStd(runs: readonly OverlayRun[], kinds: readonly Acc
     if (pts.length === 0) continue;
     const name = `${ACCURACY[kind].label}, mean ± std (n = ${runs.length})`;
     legend.push({ name });
-    series.push(...meanStdSeries(`mean-${kind}`, name, pts, ACCURACY[kind].color, t.bandOpacity));
+    // Seeds of one experiment: one colour (the experiment's), the accuracy told by line style.
+    series.push(...meanStdSeries(`mean-${kind}`, name, pts, runColor(0), t.bandOpacity).map((s, i) => (i === 0 ? { ...s, lineStyle: { ...s.lineStyle, type: ACCURACY_DASH[kind] } } : s)));
   }
   const marks = boundaries(runs);
   marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
@@ -152,28 +177,32 @@ function medianByPhase(run: OverlayRun): { clean: [number, number][]; adversaria
   return { clean, adversarial };
 }
 
-/** The median mixture ratio over training for each run: phase colours, dash = run. */
+/** The median mixture ratio over training for each run: colour = run, line style = phase. */
 export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: ChartOptions = {}): EChartsOption {
   const t = frame(options, []).theme;
   const series: LineSeriesOption[] = [];
-  const legend: LegendEntry[] = [];
+  const named: { name: string }[] = [];
+  let anyAdversarial = false;
   runs.forEach((run, ri) => {
     const { clean, adversarial } = medianByPhase(run);
-    // One legend entry per run (both phase segments share its name), drawn in its dash.
+    // Both phase segments carry the run's name: one legend entry, in the run's colour.
     const name = run.name;
     if (clean.length + adversarial.length === 0) return;
-    legend.push({ name });
-    if (clean.length > 0) series.push(line(`run-${ri}-median-clean`, name, clean.map(([x, v]) => [x, num(v)]), CLEAN, runDash(ri), 1.9));
-    if (adversarial.length > 0) series.push(line(`run-${ri}-median-adversarial`, name, adversarial.map(([x, v]) => [x, num(v)]), ROBUST, runDash(ri), 1.9));
+    named.push(run);
+    if (clean.length > 0) series.push(line(`run-${ri}-median-clean`, name, clean.map(([x, v]) => [x, num(v)]), runColor(ri), PHASE_DASH.clean, runWidth(ri, runs.length, 1.9)));
+    if (adversarial.length > 0) {
+      anyAdversarial = true;
+      series.push(line(`run-${ri}-median-adversarial`, name, adversarial.map(([x, v]) => [x, num(v)]), runColor(ri), PHASE_DASH.adversarial, runWidth(ri, runs.length, 1.9)));
+    }
   });
+  const keys = [{ name: 'clean phase', dash: PHASE_DASH.clean }, ...(anyAdversarial ? [{ name: 'adversarial phase', dash: PHASE_DASH.adversarial }] : [])];
+  keys.forEach((k, i) => series.push(styleKey(`key-${i}`, k.name, k.dash, t)));
   const marks = boundaries(runs);
   marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
-  const { option, top } = frame(options, legend);
-  // The legend's icon takes the first series' colour; a neutral one says "this is the run, not the phase".
-  const legendOption = { ...(option.legend as object), itemStyle: { color: t.subtleText }, lineStyle: { color: t.subtleText } };
+  const { option, top } = frame(options, overlayLegend(named, keys));
   return {
     ...option,
-    legend: legendOption,
+    legend: withWideIcons(option),
     grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
     xAxis: epochAxis(t, lastEpoch(runs)),
     yAxis: yValueAxis(t, `median ${MIXTURE_AXIS_NAME}`, { min: 0, max: 1, interval: 0.2 }),
@@ -192,7 +221,7 @@ export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: Chart
     if (pts.length === 0) continue;
     const name = `${phase} phase, mean ± std (n = ${runs.length})`;
     legend.push({ name });
-    series.push(...meanStdSeries(`mean-median-${phase}`, name, pts, phase === 'clean' ? CLEAN : ROBUST, t.bandOpacity));
+    series.push(...meanStdSeries(`mean-median-${phase}`, name, pts, runColor(0), t.bandOpacity).map((s, i) => (i === 0 ? { ...s, lineStyle: { ...s.lineStyle, type: PHASE_DASH[phase] } } : s)));
   }
   const marks = boundaries(runs);
   marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
@@ -210,7 +239,7 @@ export interface RobustOverlayRun {
   readonly name: string;
   /** The run's final evaluation. */
   readonly evaluation: Evaluation;
-  /** The colour of how the model was trained (runStyles.finalModelColor). */
+  /** The run's colour (runStyles.runColor). */
   readonly color: string;
 }
 
@@ -226,9 +255,8 @@ function epsAxisMax(runs: readonly RobustOverlayRun[]): number {
 }
 
 /**
- * Robust accuracy vs ε of several runs' final models: the per-sample worst case (colour = how the
- * model was trained) and the mixture-direction attack (its own colour, thinner), dash = run; or,
- * for seeds, both as mean ± std over the runs.
+ * Robust accuracy vs ε of several runs' final models: colour = run, the per-sample worst case
+ * solid and the mixture-direction attack dotted; or, for seeds, both as mean ± std over the runs.
  */
 export function robustOverlay(runs: readonly RobustOverlayRun[], options: ChartOptions & { markEps?: number; mean?: boolean } = {}): EChartsOption {
   const t = frame(options, []).theme;
@@ -241,19 +269,26 @@ export function robustOverlay(runs: readonly RobustOverlayRun[], options: ChartO
       if (pts.length === 0) continue;
       const name = `${which === 'worst' ? 'worst case' : 'mixture dir.'}, mean ± std (n = ${runs.length})`;
       legend.push({ name });
-      const color = which === 'worst' ? (runs[0]?.color ?? ROBUST) : MIXTURE_DIRECTION;
-      series.push(...meanStdSeries(`mean-${which}`, name, pts, color, t.bandOpacity).map((s, i) => (i === 0 ? { ...s, showSymbol: true } : s)));
+      const color = runs[0]?.color ?? runColor(0);
+      series.push(...meanStdSeries(`mean-${which}`, name, pts, color, t.bandOpacity).map((s, i) => (i === 0 ? { ...s, showSymbol: true, lineStyle: { ...s.lineStyle, type: CURVE_DASH[which] } } : s)));
     }
   } else {
+    const shown = new Set<'worst' | 'mixture'>();
     runs.forEach((run, ri) => {
+      let any = false;
       for (const which of ['worst', 'mixture'] as const) {
         const pts = curveOf(run.evaluation, which);
         if (pts.length === 0) continue;
-        const name = `${run.name} · ${which === 'worst' ? 'worst case' : 'mixture dir.'}`;
-        legend.push({ name });
-        const color = which === 'worst' ? run.color : MIXTURE_DIRECTION;
-        series.push({ ...line(`run-${ri}-${which}`, name, pts.map(([x, v]) => [num(x), num(v)]), color, runDash(ri), which === 'worst' ? 2.2 : 1.4), showSymbol: true, symbolSize: 4 });
+        any = true;
+        shown.add(which);
+        series.push({ ...line(`run-${ri}-${which}`, run.name, pts.map(([x, v]) => [num(x), num(v)]), run.color, CURVE_DASH[which], runWidth(ri, runs.length, which === 'worst' ? 2.2 : 1.4)), showSymbol: true, symbolSize: 4 });
       }
+      if (any) legend.push({ name: run.name });
+    });
+    const keys = (['worst', 'mixture'] as const).filter((w) => shown.has(w)).map((w) => ({ name: w === 'worst' ? 'worst case over all attacks' : 'mixture direction', dash: CURVE_DASH[w] }));
+    keys.forEach((k, i) => {
+      legend.push({ name: k.name });
+      series.push(styleKey(`key-${i}`, k.name, k.dash, t));
     });
   }
   if (options.markEps !== undefined) {
@@ -269,6 +304,7 @@ export function robustOverlay(runs: readonly RobustOverlayRun[], options: ChartO
   const { option, top } = frame(options, legend);
   return {
     ...option,
+    legend: withWideIcons(option),
     grid: grid(top),
     xAxis: xValueAxis(t, epsAxisName(norm), { min: 0, max: epsAxisMax(runs) }),
     yAxis: yValueAxis(t, ROBUST_AXIS_NAME, { min: 0, max: 1, interval: 0.2 }),

@@ -4,20 +4,12 @@
  * epoch count): those are exactly what the inline validation names, so the draft never hides them.
  */
 import { experimentSchema } from '../../shared/config.ts';
-import { mergeConfig } from '../../shared/configPath.ts';
+import { mergeConfig, valueAt } from '../../shared/configPath.ts';
+
+export { valueAt };
 import type { FieldSpec } from './schemaFields.ts';
 
 export type Draft = Record<string, unknown>;
-
-/** The value at a dotted path (undefined when absent). */
-export function valueAt(root: unknown, path: string): unknown {
-  let node = root;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
 
 /** A copy of the tree with `path` set to `value` (objects and arrays on the way are created or copied). */
 export function withValue(root: Draft, path: string, value: unknown): Draft {
@@ -41,8 +33,24 @@ export function withValue(root: Draft, path: string, value: unknown): Draft {
 export function numberFromText(text: string, nullable: boolean): unknown {
   const t = text.trim();
   if (t === '') return nullable ? null : t;
+  const decimal = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
   const n = Number(t);
-  return Number.isFinite(n) && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? n : t;
+  if (Number.isFinite(n) && decimal.test(t)) return n;
+  // A fraction, as image radii are written ("2/255": two pixel levels).
+  const fraction = /^([^/]+)\/([^/]+)$/.exec(t);
+  if (fraction && decimal.test(fraction[1]!.trim()) && decimal.test(fraction[2]!.trim())) {
+    const q = Number(fraction[1]) / Number(fraction[2]);
+    if (Number.isFinite(q)) return q;
+  }
+  return t;
+}
+
+/**
+ * Radii and step sizes of attacks: on image tasks (inputs in [0, 1] with 256 levels) they show as
+ * fractions of 255 where they are ones ("1/255", not 0.00392156862745098).
+ */
+export function isRadiusField(path: string): boolean {
+  return /^(train\.attack\.(eps|stepSize)|eval\.(eps|epsGrid)|eval\.attacks\.\d+\.stepSize)$/.test(path);
 }
 
 /** The text a number field shows for a draft value. */

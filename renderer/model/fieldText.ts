@@ -1,6 +1,6 @@
 /**
  * What each field of the experiment tree is called in the form, and a line of help: the symbol
- * SCIENCE.md uses and what it does. Paths with `*` stand for any array element. A field of one
+ * the paper uses and what it does. Paths with `*` stand for any array element. A field of one
  * kind of `task` or `model` may have its own entry, `model[mlp].width`, for what it means in that
  * kind; `model.width` is the fallback for every kind. `task[mnist]` itself is how the kind is
  * offered in the form. A field missing here still appears in the form, under its key.

@@ -10,7 +10,7 @@
  */
 import type { z } from 'zod';
 import { experimentSchema } from '../../shared/config.ts';
-import { valueAt } from './draft.ts';
+import { valueAt } from '../../shared/configPath.ts';
 
 type AnySchema = z.core.$ZodType;
 
@@ -200,4 +200,18 @@ export function boundText(spec: { min: Bound | null; max?: Bound | null; integer
   if (spec.min) parts.push(`${spec.min.inclusive ? '≥' : '>'} ${spec.min.value}`);
   if (spec.max && Number.isFinite(spec.max.value) && spec.max.value < 1e15) parts.push(`${spec.max.inclusive ? '≤' : '<'} ${spec.max.value}`);
   return parts.join(', ');
+}
+
+/** The paths of the form's list fields (the eps grid, classes, file lists), of every variant. */
+export function listFieldPaths(fields: readonly FieldSpec[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (list: readonly FieldSpec[]) => {
+    for (const f of list) {
+      if (f.kind === 'numberList' || f.kind === 'textList') out.add(f.path);
+      if (f.kind === 'group') walk(f.children);
+      if (f.kind === 'union') for (const v of f.variants) walk(v.children);
+    }
+  };
+  walk(fields);
+  return out;
 }

@@ -93,5 +93,26 @@ export const useRunsStore = defineStore('runs', () => {
 
   const selectedRuns = computed(() => items.value.filter((r) => selected.value.includes(r.id)));
 
-  return { items, loaded, error, filters, selected, selectedRuns, progress, active, refresh, refreshSoon, applyMessage, statusOf, toggle };
+  /**
+   * Runs started elsewhere (the CLI, another window, on the same store) send nothing on this
+   * window's stream: the store is asked for the running and queued ones every few seconds.
+   */
+  let activeSeq = 0;
+  async function refreshActive() {
+    const mine = ++activeSeq;
+    const seqAtStart = seq;
+    try {
+      const [running, queued] = await Promise.all([api.call('runs.list', { status: 'running' }), api.call('runs.list', { status: 'queued' })]);
+      if (mine !== activeSeq || seqAtStart !== seq) return; // a full read started meanwhile is newer
+      active.value = [...running, ...queued];
+    } catch {
+      // The stream's reconnect handler reads everything again; an error here says nothing new.
+    }
+  }
+  let activeTimer: ReturnType<typeof setInterval> | null = null;
+  function watchActive(everyMs = 5000) {
+    activeTimer ??= setInterval(() => void refreshActive(), everyMs);
+  }
+
+  return { items, loaded, error, filters, selected, selectedRuns, progress, liveStatus, active, refresh, refreshSoon, refreshActive, watchActive, applyMessage, statusOf, toggle };
 });

@@ -3,7 +3,7 @@
  * aggregated over seeds as mean ± std. Pure option builders over plain data, like every chart
  * here: the same builder feeds the UI and the headless export.
  *
- *   C1 clean training leaves coherent dense mixtures: mixture ratio and coherence over training
+ *   C1 clean training leaves coherent dense mixtures: coherent mixture share, coherence and mixture ratio over training
  *   C2 adversarial fine-tuning purifies and makes robust: robust accuracy vs eps, before/after
  *   C3 the principle w = beta w' + v: the norm ratio per neuron, and the cosines to the init
  *   C4 the lower bound: linear / quadratic / random features / NTK models below the fine-tuned network
@@ -91,14 +91,23 @@ export function aggregatedLines(
   };
 }
 
-/** C1: the mixtures over training, mean ± std over seeds, with the phase boundary. */
-export function claimMixtures(data: { epochs: readonly number[]; mixtureRatio: readonly MeanStd[]; coherence: readonly MeanStd[]; boundary?: number }, options: ChartOptions = {}): EChartsOption {
+/**
+ * C1: the mixtures over training, mean ± std over seeds, with the phase boundary: the coherent
+ * mixture share (what accumulates), the coherence, and the plain mixture ratio (which falls from a
+ * fully mixed random init while the principal part grows faster).
+ */
+export function claimMixtures(
+  data: { epochs: readonly number[]; coherentShare: readonly MeanStd[]; mixtureRatio: readonly MeanStd[]; coherence: readonly MeanStd[]; boundary?: number },
+  options: ChartOptions = {},
+): EChartsOption {
+  const low = Math.min(0, ...[...data.coherentShare, ...data.coherence].map((m) => m.mean - m.std).filter(Number.isFinite));
   return aggregatedLines(
     [
-      { name: 'mixture ratio (median over neurons)', color: CLEAN, x: data.epochs, values: data.mixtureRatio },
+      { name: 'coherent mixture share κ (median over neurons)', color: MIXTURE_DIRECTION, x: data.epochs, values: data.coherentShare },
       { name: 'mixture coherence (median)', color: MIXTURE_DIRECTION, x: data.epochs, values: data.coherence, dashed: true },
+      { name: 'mixture ratio (median)', color: FOREGROUND, x: data.epochs, values: data.mixtureRatio, dashed: true },
     ],
-    { x: 'epoch', y: 'share / cosine', yMin: 0, yMax: 1, ...(data.boundary !== undefined ? { boundary: data.boundary } : {}) },
+    { x: 'epoch', y: 'share / cosine', yMin: low < 0 ? Math.floor(low * 10) / 10 : 0, yMax: 1, ...(data.boundary !== undefined ? { boundary: data.boundary } : {}) },
     options,
   );
 }

@@ -377,7 +377,9 @@ export function epochAxis(t: Theme, last: number, extra: Partial<XAXisComponentO
   const step = niceStep(max / 6);
   const base = xValueAxis(t, 'epoch', { min: 0, max, interval: step, ...extra });
   const axisLabel = { ...((base as { axisLabel?: object }).axisLabel ?? {}), showMaxLabel: max % step === 0 };
-  return { ...base, axisLabel } as XAXisComponentOption;
+  // Epochs are whole: the tooltip's heading snaps to the nearest one and prints no decimals.
+  const axisPointer = { snap: true, label: { precision: 0 } };
+  return { ...base, axisLabel, axisPointer } as XAXisComponentOption;
 }
 
 /** A vertical value axis named along its side. */

@@ -51,7 +51,8 @@ function coefficientSnapshots(result: Pick<RunResult, 'instruments'>): Coefficie
 }
 
 /**
- * The figure set of a run: accuracy over training, mixture accumulation (bands and heatmap),
+ * The figure set of a run: accuracy over training, mixture accumulation (the coherent mixture
+ * share, and the plain mixture ratio; bands and heatmap each),
  * participation & coherence, robust accuracy vs eps (final; after clean training vs final when
  * both exist), and the coefficient matrices after clean training vs final (or init vs final).
  * Image runs, which have no dictionary, get the units' roughness over training instead of the
@@ -84,14 +85,26 @@ export function figureSet(result: RunResult, options: FigureSetOptions = {}): Fi
   if (result.instruments.some(hasDictionaryInstruments)) {
     figures.push({
       name: 'mixture-accumulation',
-      title: 'Mixture ratio per neuron over training (median, quartiles, range)',
+      title: 'Coherent mixture share κ per neuron over training (median, quartiles, range)',
       option: mixtureAccumulation(result, at('column')),
       size: 'column',
     });
     figures.push({
       name: 'mixture-accumulation-heatmap',
-      title: 'Distribution of the mixture ratio over neurons, per epoch',
+      title: 'Distribution of the coherent mixture share κ over neurons, per epoch',
       option: mixtureAccumulation(result, { ...at('column'), mode: 'heatmap' }),
+      size: 'column',
+    });
+    figures.push({
+      name: 'mixture-ratio',
+      title: 'Mixture ratio per neuron over training (median, quartiles, range; init median marked)',
+      option: mixtureAccumulation(result, { ...at('column'), quantity: 'mixture-ratio' }),
+      size: 'column',
+    });
+    figures.push({
+      name: 'mixture-ratio-heatmap',
+      title: 'Distribution of the mixture ratio over neurons, per epoch',
+      option: mixtureAccumulation(result, { ...at('column'), mode: 'heatmap', quantity: 'mixture-ratio' }),
       size: 'column',
     });
     figures.push({

@@ -1,15 +1,23 @@
 /**
- * Mixture accumulation, the signature chart of the workbench: the per-neuron mixture ratio
- * (energy outside a neuron's principal atoms / its total energy) over training. Clean training
- * lets it grow; adversarial fine-tuning purifies the neurons and it falls.
+ * Mixture accumulation, the signature chart of the workbench: a per-neuron quantity over training,
+ * as a distribution over neurons, the phase boundary marked.
+ *
+ *   quantity 'coherent-share' (default) kappa_i = <c_off, u> / ||c_i||, the part of each neuron's
+ *                  mixture along the label direction as a share of the neuron (coherence *
+ *                  sqrt(mixture ratio)): what the paper says accumulates. About 0 at a random
+ *                  init, it rises under clean training and falls under adversarial fine-tuning.
+ *   quantity 'mixture-ratio' the energy outside a neuron's principal atoms / its total energy.
+ *                  A random init is fully mixed (about 1 - s/D), and clean training grows the
+ *                  principal part faster than the mixture, so this FALLS in both phases; its init
+ *                  level is marked so the fall reads as such.
  *
  *   mode 'bands'   (default) the median over neurons, the quartile band (q1–q3) and a faint
  *                  min–max band; clean colour in the clean phase, robust colour in the adversarial
- *                  phase; the phase boundary marked.
- *   mode 'heatmap' x = snapshot epoch, y = mixture-ratio bin (20 bins on [0, 1]), colour = number
- *                  of neurons in the bin; the median drawn on top in the phase colours.
+ *                  phase; the phase boundary and the init median marked.
+ *   mode 'heatmap' x = snapshot epoch, y = bin of the quantity (20 bins), colour = number of
+ *                  neurons in the bin; the median drawn on top in the phase colours.
  */
-import { hasDictionaryInstruments, type DictionaryInstruments } from '../events.ts';
+import { coherentShareOf, hasDictionaryInstruments, type DictionaryInstruments, type NeuronDistribution } from '../events.ts';
 import type { EChartsOption, HeatmapSeriesOption, LineSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
 import { histogram } from '../distribution.ts';
 import type { RunResult } from '../result.ts';
@@ -39,25 +47,98 @@ export type MixtureData = Pick<RunResult, 'metrics' | 'instruments'>;
 /** The same, narrowed to the snapshots that carry dictionary instruments (sparse-coding runs). */
 type DictionaryData = Pick<RunResult, 'metrics'> & { readonly instruments: readonly DictionaryInstruments[] };
 
+export type MixtureQuantity = 'coherent-share' | 'mixture-ratio';
+
 export interface MixtureOptions extends ChartOptions {
   readonly mode?: 'bands' | 'heatmap';
-  /** Number of mixture-ratio bins on [0, 1] in heatmap mode (default 20). */
+  /** What is drawn (default the coherent mixture share). */
+  readonly quantity?: MixtureQuantity;
+  /** Number of bins in heatmap mode (default 20). */
   readonly bins?: number;
 }
 
 export const MIXTURE_AXIS_NAME = 'mixture ratio (share of ‖c‖²)';
+export const COHERENT_SHARE_AXIS_NAME = 'coherent mixture share κ';
+
+/** A quantity's per-neuron values at a snapshot, its axis, its series ids and its value range. */
+interface QuantityView {
+  readonly id: MixtureQuantity;
+  readonly axisName: string;
+  readonly of: (s: DictionaryInstruments) => NeuronDistribution;
+  /** [lo, hi, tick step] of the value axis (lo and hi also bound the heatmap's bins) for these snapshots. */
+  readonly range: (snapshots: readonly DictionaryInstruments[]) => readonly [number, number, number];
+}
+
+const quantities: Record<MixtureQuantity, QuantityView> = {
+  'mixture-ratio': { id: 'mixture-ratio', axisName: MIXTURE_AXIS_NAME, of: (s) => s.mixtureRatio, range: () => [0, 1, 0.2] },
+  'coherent-share': {
+    id: 'coherent-share',
+    axisName: COHERENT_SHARE_AXIS_NAME,
+    of: coherentShareOf,
+    // |kappa| <= 1; the range the neurons reach, on a round step and always showing 0.
+    range: (snapshots) => {
+      const ends = snapshots
+        .flatMap((s) => {
+          const x = coherentShareOf(s).summary;
+          return [num(x.min), num(x.max)];
+        })
+        .filter((v): v is number => v !== null);
+      const min = Math.max(-1, Math.min(0, ...ends));
+      const max = Math.min(1, Math.max(0.1, ...ends));
+      const step = max - min > 0.6 ? 0.2 : 0.1;
+      const round = (k: number) => Number((k * step).toFixed(1));
+      return [round(Math.floor(min / step + 1e-9)), round(Math.ceil(max / step - 1e-9)), step];
+    },
+  },
+};
+
+/** The snapshots' medians of a quantity, by global epoch (what the chart's median line plots). */
+export function mixtureMedians(data: MixtureData, quantity: MixtureQuantity = 'coherent-share'): { epoch: number; median: number }[] {
+  const view = quantities[quantity];
+  return data.instruments
+    .filter(hasDictionaryInstruments)
+    .map((s) => ({ epoch: s.globalEpoch, median: view.of(s).summary.median }))
+    .sort((a, b) => a.epoch - b.epoch);
+}
 
 export function mixtureAccumulation(data: MixtureData, options: MixtureOptions = {}): EChartsOption {
   const narrowed: DictionaryData = { metrics: data.metrics, instruments: data.instruments.filter(hasDictionaryInstruments) };
-  return options.mode === 'heatmap' ? mixtureHeatmap(narrowed, options) : mixtureBands(narrowed, options);
+  const view = quantities[options.quantity ?? 'coherent-share'];
+  return options.mode === 'heatmap' ? mixtureHeatmap(narrowed, view, options) : mixtureBands(narrowed, view, options);
 }
 
-function mixtureBands(data: DictionaryData, options: MixtureOptions): EChartsOption {
+/** A dashed horizontal line at the median of the initialisation snapshot, labelled with its value. */
+function initLevelSeries(data: DictionaryData, view: QuantityView, t: ReturnType<typeof frame>['theme'], axes: { xAxisIndex?: number; yAxisIndex?: number } = {}): LineSeriesOption | null {
+  const init = data.instruments.find((s) => s.phase === 'init');
+  const level = init ? num(view.of(init).summary.median) : null;
+  if (level === null) return null;
+  return {
+    type: 'line',
+    id: `${view.id}-init-level`,
+    name: 'init median',
+    data: [],
+    silent: true,
+    tooltip: { show: false },
+    ...axes,
+    markLine: {
+      silent: true,
+      symbol: ['none', 'none'],
+      animation: false,
+      lineStyle: { color: t.subtleText, type: 'dotted', width: 1 },
+      label: { show: true, formatter: `init median ${level.toFixed(view.id === 'coherent-share' ? 3 : 2)}`, position: 'insideEndTop', color: t.subtleText, fontSize: fontSizes.label, fontFamily: FONT_STACK },
+      emphasis: { disabled: true },
+      data: [{ yAxis: level }],
+    },
+    z: 3,
+  };
+}
+
+function mixtureBands(data: DictionaryData, view: QuantityView, options: MixtureOptions): EChartsOption {
   const boundary = phaseBoundary(data);
   const t0 = frame(options, []).theme;
   const { series, phases } = phaseDistributionSeries({
-    id: 'mixture-ratio',
-    points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: s.mixtureRatio.summary })),
+    id: view.id,
+    points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: view.of(s).summary })),
     boundary,
     singlePhase: singlePhaseOf(data.instruments),
     colors: { clean: CLEAN, adversarial: ROBUST },
@@ -65,36 +146,41 @@ function mixtureBands(data: DictionaryData, options: MixtureOptions): EChartsOpt
     range: true,
   });
   if (boundary !== null) series.push(boundarySeries(boundary, t0));
+  const initLevel = initLevelSeries(data, view, t0);
+  if (initLevel) series.push(initLevel);
   const { option, top, theme: t } = frame(options, distributionLegend(phases, t0, true));
   const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
+  const [lo, hi, step] = view.range(data.instruments);
   return {
     ...option,
     grid: grid(top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0)),
     xAxis: epochAxis(t, last),
-    yAxis: yValueAxis(t, MIXTURE_AXIS_NAME, { min: 0, max: 1, interval: 0.2 }),
+    yAxis: yValueAxis(t, view.axisName, { min: lo, max: hi, interval: step }),
     series,
   };
 }
 
-function mixtureHeatmap(data: DictionaryData, options: MixtureOptions): EChartsOption {
+function mixtureHeatmap(data: DictionaryData, view: QuantityView, options: MixtureOptions): EChartsOption {
   const bins = options.bins ?? 20;
+  const [lo, hi, tick] = view.range(data.instruments);
+  const width = (hi - lo) / bins;
   const snapshots = [...data.instruments].sort((a, b) => a.globalEpoch - b.globalEpoch);
   const boundary = phaseBoundary(data);
   const epochs = snapshots.map((s) => String(s.globalEpoch));
   const cells: [number, number, number][] = [];
   let maxCount = 1;
   snapshots.forEach((s, xi) => {
-    const counts = histogram(s.mixtureRatio.values, 0, 1, bins);
+    const counts = histogram(view.of(s).values, lo, hi, bins);
     counts.forEach((c, bin) => {
       if (c > 0) cells.push([xi, bin, c]);
       maxCount = Math.max(maxCount, c);
     });
   });
-  const binLabels = Array.from({ length: bins }, (_, i) => `${num(i / bins)}–${num((i + 1) / bins)}`);
+  const binLabels = Array.from({ length: bins }, (_, i) => `${num(lo + i * width)}–${num(lo + (i + 1) * width)}`);
 
   // The median on top, in the phase colours, over a light casing so it reads on any cell.
   const medianLine = (phase: 'clean' | 'adversarial', keep: (epoch: number) => boolean): LineSeriesOption[] => {
-    const pts = snapshots.filter((s) => keep(s.globalEpoch)).map((s) => [String(s.globalEpoch), num(s.mixtureRatio.summary.median)]);
+    const pts = snapshots.filter((s) => keep(s.globalEpoch)).map((s) => [String(s.globalEpoch), num(view.of(s).summary.median)]);
     if (pts.length === 0) return [];
     const color = phase === 'clean' ? CLEAN : ROBUST;
     const common = { type: 'line' as const, data: pts, showSymbol: false, symbol: 'circle', xAxisIndex: 0, yAxisIndex: 1, connectNulls: true };
@@ -131,7 +217,7 @@ function mixtureHeatmap(data: DictionaryData, options: MixtureOptions): EChartsO
   });
   // The bins live on a hidden category axis; a value axis over [0, 1] on the same grid labels them.
   const yBins = { ...categoryAxis(t, '', binLabels), show: false } as YAXisComponentOption;
-  const yValue = yValueAxis(t, MIXTURE_AXIS_NAME, { min: 0, max: 1, interval: 0.2, splitLine: { show: false }, position: 'left' });
+  const yValue = yValueAxis(t, view.axisName, { min: lo, max: hi, interval: tick, splitLine: { show: false }, position: 'left' });
   const gridTop = top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0);
   return {
     ...option,

@@ -4,6 +4,7 @@
  *
  *   CLEAN   the clean model, clean accuracy, the clean phase          (Okabe–Ito blue)
  *   ROBUST  the robust model, robust accuracy, the adversarial phase  (Okabe–Ito vermillion)
+ *   RUN_COLORS  one run each, on the comparison page, where colour means only that
  *
  * Categorical colours are Okabe & Ito's colour-blind-safe set ("Color Universal Design", 2008);
  * the diverging scale is Paul Tol's PRGn (SRON/EPS/TN/09-002) and the sequential one YlGn, both
@@ -30,6 +31,14 @@ export const ROBUST = okabeIto.vermillion;
 export const MIXTURE_DIRECTION = okabeIto.reddishPurple;
 /** The per-sample worst case over all attacks, on a light background (see `Theme.worstCase`). */
 export const WORST_CASE = okabeIto.black;
+
+/**
+ * Runs side by side (the comparison page): one colour per run, and there colour means nothing
+ * else; clean / robust and the phases are told by line style there. Paul Tol's "muted" scheme
+ * (SRON/EPS/TN/09-002), colour-blind safe, without its darkest entries (unreadable on the dark
+ * theme) and in an order that keeps the first runs far from CLEAN, ROBUST and the attack colours.
+ */
+export const RUN_COLORS: readonly string[] = ['#44AA99', '#AA4499', '#999933', '#88CCEE', '#CC6677', '#DDCC77'];
 
 /** Per-attack colours, by the attack's kind. None of them is CLEAN or ROBUST. */
 export const ATTACK_COLORS = {

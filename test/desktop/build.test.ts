@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDesktop, rewriteTsSpecifiers, runtimeImports, type DesktopBuild } from '../../main/desktop/build.ts';
-import { desktopBridgeFunctions } from '../../renderer/api/desktopClient.ts';
+import { desktopBridgeFunctions } from '../../shared/desktopBridge.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 // Inside the project (out/ is ignored), so the compiled modules find node_modules as in a checkout.
@@ -37,7 +37,7 @@ describe('the desktop build', () => {
   });
 
   it('compiles the main process and the engine in the tree shape, with their files', () => {
-    for (const file of ['app/main/desktop/main.js', 'app/main/desktop/engineProcess.js', 'app/main/lab/service.js', 'app/shared/api.js', 'app/main/engine/kernels/fused.wasm', 'app/package.json', 'app/build-info.json', 'desktop/preload.cjs']) {
+    for (const file of ['app/main/desktop/main.js', 'app/main/desktop/engineProcess.js', 'app/main/lab/jobHost/jobWorker.js', 'app/main/lab/service.js', 'app/shared/api.js', 'app/main/engine/kernels/fused.wasm', 'app/package.json', 'app/build-info.json', 'desktop/preload.cjs']) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
     expect(build.modules).toContain('main/desktop/main.ts');

@@ -19,7 +19,7 @@ import {
   type LaunchDependencies,
   type RuntimeCheck,
   type RuntimeProbe,
-} from '../../main/desktop/launch.ts';
+} from '../../main/start/launch.ts';
 
 const electronDir = '/project/node_modules/electron';
 

@@ -21,16 +21,8 @@ import type { JobControl, LabService as LabServiceType } from '../../main/lab/se
 import { LabService } from '../../main/lab/service.ts';
 import type { JobUpdate } from '../../main/lab/jobs.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
-import {
-  createDesktopClient,
-  desktopBridgeFunctions,
-  desktopOrigin,
-  labApiTransport,
-  type DesktopBridge,
-  type ExportSummary,
-  type ImportSummary,
-  type ShellEvent,
-} from '../../renderer/api/desktopClient.ts';
+import { createDesktopClient, labApiTransport } from '../../renderer/api/desktopClient.ts';
+import { desktopBridgeFunctions, desktopOrigin, type DesktopBridge, type ExportSummary, type ImportSummary, type ShellEvent } from '../../shared/desktopBridge.ts';
 
 const electronMock = vi.hoisted(() => ({
   exposed: new Map<string, unknown>(),

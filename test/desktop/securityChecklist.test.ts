@@ -21,7 +21,7 @@ import {
   startUrl,
   windowOptions,
 } from '../../main/desktop/security.ts';
-import { desktopBridgeFunctions } from '../../renderer/api/desktopClient.ts';
+import { desktopBridgeFunctions } from '../../shared/desktopBridge.ts';
 
 const root = new URL('../../', import.meta.url);
 const desktopSources = readdirSync(new URL('main/desktop/', root))

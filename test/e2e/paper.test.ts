@@ -70,6 +70,8 @@ describe.skipIf(chromiumBrowser.skip)('the Paper page in a browser', () => {
     for (const claim of ['C1', 'C2', 'C3', 'C4', 'C5']) {
       const c = card(page, claim);
       expect(await c.locator('.check').getAttribute('data-holds'), claim).toMatch(/^(holds|fails|undecided)$/);
+      // Each card states its criterion in words, not only in a tooltip.
+      expect(await c.getByTestId('criterion').textContent(), claim).toMatch(/^Criterion: it holds when .{40,}\.$/);
       expect(await c.locator('.figure-caption').textContent(), claim).toMatch(/1 seed, mean ± std \(seed 0\)/);
       await eventually(async () => Number(await c.getAttribute('data-points')), 10_000).toBeGreaterThan(0);
     }

@@ -1,5 +1,5 @@
 /**
- * Whole experiments at `quick` size: SCIENCE.md's directions hold after fine-tuning; where
+ * Whole experiments at `quick` size: the paper's directions hold after fine-tuning; where
  * fine-tuning makes the network clearly more robust, the linear case gains less than half as
  * much; a dead network is named before training, runs are reproducible on one backend, and no
  * tensor leaks across epochs.

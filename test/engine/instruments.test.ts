@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { dictionaryCoefficients, mixtureStats } from '../../main/engine/instruments/mixture.ts';
 import { cleanToRobustDecomposition } from '../../main/engine/instruments/decomposition.ts';
@@ -155,12 +157,78 @@ describe('mixtureStats', () => {
     expect(mixtureStats(C, 1, D, wstar, 1).coherence[0]).toBeLessThan(0.5);
   });
 
+  describe('coherent mixture share kappa = <c_off, u> / ||c||', () => {
+    it('is 0 for a pure neuron (round-off off the principal atom is not a mixture)', () => {
+      const c = new Array<number>(D).fill(0);
+      c[j] = -3;
+      const C = dictionaryCoefficients(weightsFromCoefficients([c], M, d, D), 1, d, M, D);
+      expect(mixtureStats(C, 1, D, wstar).coherentShare[0]).toBe(0);
+    });
+
+    it('is +sqrt(mixture energy / total) along s*wstar, its negative when anti-aligned, 0 when orthogonal', () => {
+      // 7 off-principal entries of 0.1: ||c_off||^2 = 0.07, ||c||^2 = 9.07; aligned, <c_off, u> = ||c_off||.
+      const kappa = Math.sqrt(0.07 / 9.07);
+      for (const principal of [3, -3]) {
+        const sign = Math.sign(principal * (wstar[j] as number));
+        const aligned = wstar.map((w, k) => (k === j ? principal : 0.1 * sign * w));
+        const negated = wstar.map((w, k) => (k === j ? principal : -0.1 * sign * w));
+        const orthogonal = wstar.map((w, k) => (k === j ? principal : k === 0 ? 0.1 * w : k === 5 ? -0.1 * w : 0));
+        const C = dictionaryCoefficients(weightsFromCoefficients([aligned, negated, orthogonal], M, d, D), 3, d, M, D);
+        const s = mixtureStats(C, 3, D, wstar);
+        expect(s.coherentShare[0]).toBeCloseTo(kappa, 12);
+        expect(s.coherentShare[1]).toBeCloseTo(-kappa, 12);
+        expect(s.coherentShare[2]).toBeCloseTo(0, 12);
+      }
+    });
+
+    it('a mixture on two atoms: <c_off, u> = 0.2 s / sqrt(7), over ||c|| = sqrt(9.02)', () => {
+      const c = wstar.map((w, k) => (k === j ? 3 : k < 2 ? 0.1 * w : 0));
+      const sign = Math.sign(3 * (wstar[j] as number));
+      const C = dictionaryCoefficients(weightsFromCoefficients([c], M, d, D), 1, d, M, D);
+      expect(mixtureStats(C, 1, D, wstar).coherentShare[0]).toBeCloseTo((sign * 0.2) / Math.sqrt(7) / Math.sqrt(9.02), 12);
+    });
+
+    it('scales with the mixture: doubling the aligned mixture of a neuron raises kappa by the hand-computed amount', () => {
+      const sign = Math.sign(3 * (wstar[j] as number));
+      const rows = [0.1, 0.2].map((a) => wstar.map((w, k) => (k === j ? 3 : a * sign * w)));
+      const C = dictionaryCoefficients(weightsFromCoefficients(rows, M, d, D), 2, d, M, D);
+      const s = mixtureStats(C, 2, D, wstar);
+      expect(s.coherentShare[0]).toBeCloseTo(Math.sqrt(0.07 / 9.07), 12);
+      expect(s.coherentShare[1]).toBeCloseTo(Math.sqrt(0.28 / 9.28), 12);
+    });
+
+    it('equals coherence * sqrt(mixture ratio) on random neurons, with s = 1 and s = 3', () => {
+      const rand = rng(5);
+      const rows = Array.from({ length: 20 }, () => Array.from({ length: D }, () => rand() * 2 - 1));
+      const C = dictionaryCoefficients(weightsFromCoefficients(rows, M, d, D), 20, d, M, D);
+      for (const sAtoms of [1, 3]) {
+        const s = mixtureStats(C, 20, D, wstar, sAtoms);
+        for (let i = 0; i < 20; i++) {
+          expect(s.coherentShare[i]).toBeCloseTo((s.coherence[i] as number) * Math.sqrt(s.mixtureRatio[i] as number), 12);
+        }
+      }
+    });
+
+    it('is about 0 in median over random neurons although their mixture ratio is near 1', () => {
+      const n = 128;
+      const big = randomOrthonormal(n, n, 3);
+      const rand = rng(17);
+      const W = Float64Array.from({ length: n * n }, () => rand() - 0.5);
+      const ws = Array.from({ length: n }, (_, k) => (k % 3 === 0 ? -1 : 1));
+      const s = mixtureStats(dictionaryCoefficients(W, n, n, big, n), n, n, ws);
+      expect(summarize(s.mixtureRatio).median).toBeGreaterThan(0.9);
+      // One random neuron has kappa ~ N(0, 1/D) (std 0.09); the median of 128 of them is within a few hundredths of 0.
+      expect(Math.abs(summarize(s.coherentShare).median)).toBeLessThan(0.04);
+    });
+  });
+
   it('a zero neuron is NaN (excluded from summaries) with principal atom -1', () => {
     const s = mixtureStats(new Float64Array(D), 1, D, wstar);
     expect(s.principalAtom[0]).toBe(-1);
     expect(s.mixtureRatio[0]).toBeNaN();
     expect(s.participationRatio[0]).toBeNaN();
     expect(s.coherence[0]).toBeNaN();
+    expect(s.coherentShare[0]).toBeNaN();
   });
 
   it('handles m = d = D = 128 quickly', () => {
@@ -280,6 +348,53 @@ describe('updateRank', () => {
     expect(r.effectiveRank).toBeCloseTo(Math.exp(-p.reduce((h, q) => h + q * Math.log(q), 0)), 12);
     expect(r.stableRank).toBeCloseTo(25 / 16, 12);
     expect(r.relativeChange).toBeCloseTo(5 / 2, 12);
+  });
+
+  it('an update with NaN or Inf weights is unavailable, with the reason, never a spectrum', () => {
+    const before = new Float64Array(12).fill(1);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const after = before.map((b, k) => (k === 5 ? bad : b + k));
+      const r = updateRank(before, after, 3, 4);
+      expect(r.unavailable).toBe("update spectrum unavailable: 1 of the 12 entries of W or W' are NaN or infinite (the training diverged)");
+      expect(r.singularValues.length).toBe(0);
+      expect(r.effectiveRank).toBeNaN();
+      expect(r.stableRank).toBeNaN();
+    }
+    const r = updateRank(before.map(() => NaN), before, 3, 4);
+    expect(r.unavailable).toMatch(/12 of the 12 entries/);
+  });
+
+  it('an exactly rank-one 64 x 64 update (identical rows) returns; ml-matrix looped forever on it', () => {
+    // Run in a child with a deadline, so a hang fails this test instead of hanging the runner.
+    const script = `
+      import { updateRank } from ${JSON.stringify(fileURLToPath(new URL('../../main/engine/instruments/updateRank.ts', import.meta.url)))};
+      const n = 64, before = new Float64Array(n * n), after = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) after[i * n + j] = Math.fround(Math.sin(1.7 * j + 0.3));
+      const r = updateRank(before, after, n, n);
+      console.log(JSON.stringify({ first: r.singularValues[0], second: r.singularValues[1], effectiveRank: r.effectiveRank, stableRank: r.stableRank, frobeniusNorm: r.frobeniusNorm }));
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.error?.message ?? child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const r = JSON.parse(child.stdout) as { first: number; second: number; effectiveRank: number; stableRank: number; frobeniusNorm: number };
+    // Rank one: sigma_1 = ||Delta||_F = 8 ||row||, every other singular value is round-off.
+    expect(r.first).toBeCloseTo(r.frobeniusNorm, 9);
+    expect(r.second / r.first).toBeLessThan(1e-14);
+    expect(r.effectiveRank).toBeCloseTo(1, 10);
+    expect(r.stableRank).toBeCloseTo(1, 10);
+  });
+
+  it('matches the singular values of a known dense matrix (tall and wide)', () => {
+    // Q diag(5, 2, 0.5) with orthonormal Q [4, 3]: the singular values are 5, 2, 0.5 whichever way round.
+    const Q = randomOrthonormal(4, 3, 7);
+    const s = [5, 2, 0.5];
+    const tall = Float64Array.from({ length: 12 }, (_, k) => (Q[k] as number) * (s[k % 3] as number));
+    const wide = Float64Array.from({ length: 12 }, (_, k) => tall[(k % 4) * 3 + Math.floor(k / 4)] as number);
+    for (const [m, rows, cols] of [[tall, 4, 3], [wide, 3, 4]] as const) {
+      const r = updateRank(new Float64Array(12), m, rows, cols);
+      expect(Array.from(r.singularValues).map((v) => Number(v.toFixed(12)))).toEqual([5, 2, 0.5]);
+      expect(r.unavailable).toBeUndefined();
+    }
   });
 
   it('no change gives zeros', () => {

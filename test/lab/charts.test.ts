@@ -21,6 +21,8 @@ import {
   figureSet,
   MIXTURE_DIRECTION,
   mixtureAccumulation,
+  mixtureMedians,
+  num,
   participationCoherence,
   phaseBoundary,
   principalOrder,
@@ -163,7 +165,7 @@ describe('accuracyOverTraining', () => {
 
 describe('mixtureAccumulation', () => {
   it('draws the median with quartile and min–max bands, clean before the boundary and robust after', () => {
-    const option = mixtureAccumulation(result, { static: true });
+    const option = mixtureAccumulation(result, { static: true, quantity: 'mixture-ratio' });
     const clean = byId(option, 'mixture-ratio-median-clean');
     const adv = byId(option, 'mixture-ratio-median-adversarial');
     expect(clean.color).toBe(CLEAN);
@@ -185,10 +187,56 @@ describe('mixtureAccumulation', () => {
     }
     expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS]);
     expect((option.yAxis as { name: string; min: number; max: number }).name).toMatch(/mixture ratio \(.+\)/);
+    // The init level is marked, so a ratio that falls from it reads as a fall from a fully mixed init.
+    const init = result.instruments.find((s) => s.phase === 'init')!;
+    const level = byId(option, 'mixture-ratio-init-level').markLine as { data: { yAxis: number }[]; label: { formatter: string } };
+    expect(level.data[0]!.yAxis).toBeCloseTo(init.mixtureRatio!.summary.median, 4);
+    expect(level.label.formatter).toBe(`init median ${init.mixtureRatio!.summary.median.toFixed(2)}`);
+  });
+
+  it('by default draws the coherent mixture share: its medians per snapshot, the init level, the boundary', () => {
+    const option = mixtureAccumulation(result, { static: true });
+    const clean = byId(option, 'coherent-share-median-clean');
+    const adv = byId(option, 'coherent-share-median-adversarial');
+    expect(clean.color).toBe(CLEAN);
+    expect(adv.color).toBe(ROBUST);
+    const bySnapshot = new Map(result.instruments.map((s) => [s.globalEpoch, s.coherentShare!.summary.median]));
+    for (const [x, y] of [...(clean.data as [number, number][]), ...(adv.data as [number, number][])]) expect(y).toBe(num(bySnapshot.get(x)!));
+    expect((adv.data as [number, number][]).map((p) => p[0])).toEqual([3, 4, 5]);
+    expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS]);
+    const axis = option.yAxis as { name: string; min: number; max: number; interval: number };
+    expect(axis.name).toBe('coherent mixture share κ');
+    // The axis covers every neuron's value, on its tick step, and shows 0.
+    const all = result.instruments.flatMap((s) => s.coherentShare!.values);
+    expect(axis.min).toBeLessThanOrEqual(Math.min(0, ...all));
+    expect(axis.max).toBeGreaterThanOrEqual(Math.max(...all));
+    expect(axis.max - Math.max(...all)).toBeLessThan(axis.interval + 1e-9);
+    const init = result.instruments.find((s) => s.phase === 'init')!;
+    expect((byId(option, 'coherent-share-init-level').markLine as { data: { yAxis: number }[] }).data[0]!.yAxis).toBe(num(init.coherentShare!.summary.median));
+    expect(mixtureMedians(result)).toEqual(result.instruments.map((s) => ({ epoch: s.globalEpoch, median: s.coherentShare!.summary.median })));
+  });
+
+  it('derives the coherent share of runs recorded before it existed from coherence and mixture ratio', () => {
+    const old = { metrics: result.metrics, instruments: result.instruments.map(({ coherentShare: _, ...s }) => s) };
+    const recorded = mixtureMedians(result);
+    mixtureMedians(old).forEach((m, i) => expect(m.median).toBeCloseTo(recorded[i]!.median, 6));
+  });
+
+  it('heatmap of the coherent share bins every neuron between the axis limits', () => {
+    const option = mixtureAccumulation(result, { mode: 'heatmap', static: true });
+    const cells = byId(option, 'mixture-histogram').data as [number, number, number][];
+    const perSnapshot = new Map<number, number>();
+    for (const [x, , count] of cells) perSnapshot.set(x, (perSnapshot.get(x) ?? 0) + count);
+    result.instruments.forEach((s, i) => expect(perSnapshot.get(i)).toBe(s.coherentShare!.values.length));
+    const yAxes = option.yAxis as { name?: string; min?: number; max?: number; data?: string[] }[];
+    expect(yAxes[1]!.name).toBe('coherent mixture share κ');
+    expect(yAxes[0]!.data).toHaveLength(20);
+    expect(yAxes[0]!.data![0]!.startsWith(`${yAxes[1]!.min}–`)).toBe(true);
+    expect(yAxes[0]!.data![19]!.endsWith(`–${yAxes[1]!.max}`)).toBe(true);
   });
 
   it('heatmap mode counts every neuron of every snapshot into 20 bins on [0, 1]', () => {
-    const option = mixtureAccumulation(result, { mode: 'heatmap', static: true });
+    const option = mixtureAccumulation(result, { mode: 'heatmap', static: true, quantity: 'mixture-ratio' });
     const heat = byId(option, 'mixture-histogram');
     expect(heat.type).toBe('heatmap');
     const cells = heat.data as [number, number, number][];
@@ -327,6 +375,8 @@ describe('figureSet', () => {
       'accuracy-over-training',
       'mixture-accumulation',
       'mixture-accumulation-heatmap',
+      'mixture-ratio',
+      'mixture-ratio-heatmap',
       'participation-coherence',
       'robust-accuracy-final',
       'robust-accuracy-comparison',
@@ -386,7 +436,7 @@ describe('figureSet', () => {
     for (const f of figures) expect(boundaryMarks(f.option), f.name).toEqual([]);
     expect(figures.map((f) => f.name)).not.toContain('robust-accuracy-comparison');
     const mixture = figures.find((f) => f.name === 'mixture-accumulation')!.option;
-    expect(byId(mixture, 'mixture-ratio-median-clean').color).toBe(CLEAN);
+    expect(byId(mixture, 'coherent-share-median-clean').color).toBe(CLEAN);
     expect(seriesOf(mixture).some((s) => String(s.id).includes('adversarial'))).toBe(false);
   });
 });

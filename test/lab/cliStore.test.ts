@@ -7,7 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveExperiment } from '../../shared/config.ts';
+import { RunStore } from '../../main/lab/store/runStore.ts';
+import { prerequisite } from '../support/prerequisite.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const store = mkdtempSync(join(tmpdir(), 'lab-cli-store-'));
@@ -25,6 +28,62 @@ function lab(args: string[]) {
 
 const tiny = ['--preset', 'quick', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200'];
 
+const terminal = prerequisite("util-linux's `script` (a terminal for `lab rm` to ask on)", spawnSync('script', ['--version']).status === 0 ? null : 'it is not installed');
+
+describe('rm', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-cli-rm-'));
+  const rm = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'rm', ...args, '--store', dir], { cwd: root, encoding: 'utf8', input: '' });
+  /** `lab rm` on a terminal (a pseudo-terminal from util-linux's `script`), typing `answer`. */
+  const rmOnTerminal = (prefix: string, answer: string) =>
+    spawnSync('script', ['-qec', `${process.execPath} --import tsx main/lab/cli/main.ts rm ${prefix} --store ${dir}`, '/dev/null'], { cwd: root, encoding: 'utf8', input: `${answer}\n` });
+  const create = (name: string) => {
+    const store = RunStore.open(dir);
+    try {
+      const config = resolveExperiment({});
+      return store.createRun({ input: {}, config, configHash: 'h', codeVersion: 'test', name }).id;
+    } finally {
+      store.close();
+    }
+  };
+  const exists = (id: string) => {
+    const store = RunStore.open(dir);
+    try {
+      return store.list().some((r) => r.id === id);
+    } finally {
+      store.close();
+    }
+  };
+
+  it('takes a prefix; with no terminal it refuses without --yes, naming the whole ids, and --yes deletes', () => {
+    const id = create('to delete');
+    const prefix = id.slice(0, 15);
+    const refused = rm([prefix]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`rm would delete ${id} (to delete): add --yes to confirm (there is no terminal to ask on)`);
+    expect(exists(id)).toBe(true);
+    const yes = rm([prefix, '--yes']);
+    expect(yes.stdout).toBe(`deleted ${id}\n`);
+    expect(exists(id)).toBe(false);
+    expect(existsSync(join(dir, 'runs', id))).toBe(false);
+  }, 120_000);
+
+  describe.skipIf(terminal.skip)('on a terminal', () => {
+    beforeAll(() => terminal.require());
+
+    it('asks first, naming the whole id a prefix matched: "n" keeps the run, "y" deletes it', () => {
+      const id = create('asked about');
+      const prefix = id.slice(0, 15);
+      const declined = rmOnTerminal(prefix, 'n');
+      expect(declined.stdout).toContain(`Delete ${id} (asked about) and their folders? [y/N]`);
+      expect(declined.stdout).toContain('nothing deleted');
+      expect(exists(id)).toBe(true);
+      const accepted = rmOnTerminal(prefix, 'y');
+      expect(accepted.stdout).toContain(`deleted ${id}`);
+      expect(exists(id)).toBe(false);
+    }, 120_000);
+  });
+});
+
 describe('the store from the CLI', () => {
   it('run, runs, show, export, eval, compare, sweep, rm', () => {
     const first = lab(['run', ...tiny, '--name', 'first tiny', '--notes', 'a note']);
@@ -39,11 +98,12 @@ describe('the store from the CLI', () => {
     const exported = lab(['export', id, '--format', 'svg,png,csv,safetensors,data', '--out', out]);
     expect(exported.code, exported.stderr).toBe(0);
     const figures = readdirSync(join(out, id));
-    for (const name of ['mixture-accumulation', 'accuracy-over-training', 'robust-accuracy-final', 'coefficient-heatmap', 'participation-coherence']) {
+    for (const name of ['mixture-accumulation', 'mixture-ratio', 'accuracy-over-training', 'robust-accuracy-final', 'coefficient-heatmap', 'participation-coherence']) {
       expect(figures).toContain(`${name}.svg`);
       expect(figures).toContain(`${name}.png`);
     }
-    expect(readFileSync(join(out, id, 'mixture-accumulation.svg'), 'utf8')).toMatch(/<svg[\s\S]*mixture ratio/);
+    expect(readFileSync(join(out, id, 'mixture-accumulation.svg'), 'utf8')).toMatch(/<svg[\s\S]*coherent mixture share/);
+    expect(readFileSync(join(out, id, 'mixture-ratio.svg'), 'utf8')).toMatch(/<svg[\s\S]*mixture ratio[\s\S]*init median/);
     const csv = readFileSync(join(out, `${id}-metrics.csv`), 'utf8').split('\n');
     expect(csv[0]).toBe('run_id,run_name,preset,seed,sweep_id,global_epoch,phase,epoch,metric,value,lower,upper');
     expect(csv.filter((l) => l.includes(',clean_accuracy,'))).toHaveLength(6);

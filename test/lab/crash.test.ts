@@ -5,12 +5,15 @@
  * nothing else in the store changed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../shared/events.ts';
+import { currentStream, eventGlobalEpoch } from '../../main/lab/store/runFolder.ts';
 import { RunStore, killInCheckpointVariable } from '../../main/lab/store/runStore.ts';
+import { checkStore, rebuildStore } from '../../main/lab/store/storeIndex.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const config = ['--preset', 'quick', '--set', 'task.d=32', '--set', 'model.width=32', '--set', 'task.trainSize=2000', '--set', 'train.cleanEpochs=8', '--set', 'train.adversarialEpochs=8', '--set', 'eval.testSize=300', '--checkpoint-every', '2'];
@@ -87,8 +90,21 @@ describe('a run killed with SIGKILL', () => {
     const after = RunStore.open(dir);
     expect(after.get(killed).status).toBe('finished');
     expect(after.get(killed).summary).toEqual(after.get(referenceRun).summary);
+    const indexed = { metrics: after.metricRows(), events: after.events(killed) };
     after.close();
     expect(otherRows(dir, killed)).toEqual(before);
+
+    // The run's own log holds the epochs the killed process computed after its checkpoint, then
+    // the resumed run's `run-started` that voids them: read by that rule, it is the index exactly.
+    expect(checkStore(dir).problems).toEqual([]);
+    const logged = readFileSync(join(dir, 'runs', killed, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+    const resumedFrom = logged.findIndex((e) => e.type === 'run-started' && e.resumedFromEpoch !== undefined);
+    expect(resumedFrom).toBeGreaterThan(0);
+    expect(currentStream(logged).filter((e) => eventGlobalEpoch(e) !== null)).toEqual(indexed.events);
+    rebuildStore(dir);
+    const rebuilt = RunStore.open(dir);
+    expect({ metrics: rebuilt.metricRows(), events: rebuilt.events(killed) }).toEqual(indexed);
+    rebuilt.close();
   }, 300_000);
 
   it('mid-checkpoint-write: the previous checkpoint stays valid and resume finishes identically', async () => {
@@ -104,6 +120,8 @@ describe('a run killed with SIGKILL', () => {
     expect(run.checkpointEpoch).toBe(4);
     expect(store.readCheckpoint(run.id).globalEpoch).toBe(4);
     store.close();
+    // Opening removed the half-written checkpoint the killed process left.
+    expect(readdirSync(join(dir, 'runs', run.id)).filter((f) => f.includes('.tmp-'))).toEqual([]);
     const resumed = lab(['resume', run.id, '--store', dir]);
     expect(resumed.status, resumed.stderr).toBe(0);
     const after = RunStore.open(dir);

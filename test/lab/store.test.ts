@@ -2,6 +2,7 @@
  * The run store and job control: runs recorded as they go, names and notes, liveness, resume,
  * migrations, and clear errors for a store that cannot be used.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ const tiny: ExperimentInput = {
   eval: { testSize: 200, every: 2 },
 };
 
+const root = new URL('../../', import.meta.url).pathname;
 const tempStore = () => mkdtempSync(join(tmpdir(), 'lab-store-'));
 
 describe('store location', () => {
@@ -155,6 +157,47 @@ describe('liveness', () => {
     expect(reopened.get(alive.id).status).toBe('interrupted');
     reopened.close();
   });
+});
+
+/** A child process that queues a run in `dir` and waits; resolves once the run is queued. */
+async function queueInChild(dir: string): Promise<{ child: ChildProcess; id: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/storeQueuer.ts', dir], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const id = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the queuing process exited (${code}) before queuing`)));
+  });
+  return { child, id };
+}
+
+describe('queued runs', () => {
+  it('a run queued by a process that was SIGKILLed becomes interrupted (resumable); one queued by a live process stays queued', async () => {
+    const dir = tempStore();
+    RunStore.open(dir).close();
+    const killed = await queueInChild(dir);
+    const alive = await queueInChild(dir);
+    try {
+      killed.child.kill('SIGKILL');
+      await new Promise((r) => killed.child.once('exit', r));
+      const store = RunStore.open(dir);
+      expect(store.get(killed.id)).toMatchObject({ status: 'interrupted', error: 'the process that queued it stopped before the run started' });
+      expect(store.get(alive.id)).toMatchObject({ status: 'queued', error: null });
+      // Both the index and the run's own record say so.
+      expect(JSON.parse(readFileSync(join(store.folderOf(killed.id), 'run.json'), 'utf8'))).toMatchObject({ status: 'interrupted', owner: null });
+      expect(JSON.parse(readFileSync(join(store.folderOf(alive.id), 'run.json'), 'utf8'))).toMatchObject({ status: 'queued', owner: { pid: alive.child.pid } });
+      // Interrupted means resumable: the queue takes it again.
+      const queue = new JobQueue(store, { backend: 'wasm' });
+      expect(() => queue.resume(killed.id)).not.toThrow();
+      await queue.shutdown();
+      store.close();
+    } finally {
+      alive.child.stdin!.end();
+      await new Promise((r) => (alive.child.exitCode === null ? alive.child.once('exit', r) : r(null)));
+    }
+  }, 120_000);
 });
 
 describe('bad stores get clear errors and nothing is touched', () => {

@@ -37,4 +37,29 @@ describe('the summary table', () => {
     expect(text).toMatch(/fc1\.weight +0\.900 +- +3\.00 +40\.0 %/);
     expect(summaryTable(resolveExperiment({}), throughJson, undefined)).toMatch(/mixture-direction accuracy +- +-/);
   });
+
+  it('prints an unavailable update spectrum as unavailable, with its reason, never as a number', () => {
+    const config = resolveExperiment({ task: { kind: 'mnist' } });
+    const reason = "update spectrum unavailable: 3 of the 4096 entries of W or W' are NaN or infinite (the training diverged)";
+    const summary: RunSummary = {
+      afterClean: model(0.3),
+      final: model(0.8),
+      decomposition: { shareAboveOne: 0.4, beta: dist(1), normRatio: dist(2), cosCleanInit: dist(0.2), cosRobustInit: dist(0.1) },
+      update: { relativeChange: NaN, effectiveRank: NaN, stableRank: NaN, singularValues: [], unavailable: reason },
+      layers: [{ layer: 'fc1.weight', relativeChange: NaN, effectiveRank: NaN, stableRank: NaN, singularValues: [], shareAboveOne: 0.4, unavailable: reason }],
+    };
+    const text = summaryTable(config, JSON.parse(JSON.stringify(summary)) as RunSummary, undefined);
+    expect(text).toContain(`update W' - W: ${reason}`);
+    expect(text).toMatch(/fc1\.weight +- +unavailable +unavailable +40\.0 %/);
+    expect(text).toContain(`fc1.weight: ${reason}`);
+    expect(text).not.toMatch(/effective rank -/);
+  });
+
+  it('prints the coherent mixture share median on the synthetic task, and a dash for a run recorded before it existed', () => {
+    const config = resolveExperiment({});
+    const withShare: RunSummary = { afterClean: { ...model(0.33), coherentShareMedian: 0.3576 }, final: { ...model(0.46), coherentShareMedian: 0.1008 } };
+    expect(summaryTable(config, withShare, undefined)).toMatch(/coherent mixture share, median +0\.358 +0\.101/);
+    const old: RunSummary = { afterClean: model(0.33), final: model(0.46) };
+    expect(summaryTable(config, JSON.parse(JSON.stringify(old)) as RunSummary, undefined)).toMatch(/coherent mixture share, median +- +-/);
+  });
 });

@@ -58,7 +58,8 @@ describe('the form of the experiment schema', () => {
     expect(childOf(task, 'mnist', 'classes')).toMatchObject({ kind: 'numberList', nullable: true, min: { value: 0, inclusive: true }, max: { value: 9, inclusive: true } });
 
     const model = union('model');
-    expect(childOf(model, 'cnn', 'channels')).toMatchObject({ kind: 'numberList', path: 'model.channels', nullable: false, min: { value: 0, inclusive: false } });
+    // Channel counts are whole numbers of at least 1 (the schema's ranges, issue 11); the form reads that bound.
+    expect(childOf(model, 'cnn', 'channels')).toMatchObject({ kind: 'numberList', path: 'model.channels', nullable: false, min: { value: 1, inclusive: true } });
     expect(childOf(model, 'mlp', 'activation')).toMatchObject({ kind: 'enum', options: ['relu', 'symmetric-threshold'] });
     expect(childOf(model, 'mlp', 'initScale')).toMatchObject({ kind: 'number', path: 'model.initScale', textPath: 'model[mlp].initScale' });
   });

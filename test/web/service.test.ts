@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type JobStreamMessage } from '../../shared/api.ts';
-import { resolveExperiment } from '../../shared/config.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import { connectPort, nodePortEndpoint, servePort } from '../../main/desktop/portProtocol.ts';
 import type { JobRequest, JobUpdate } from '../../main/lab/jobs.ts';
-import { costEstimate, LabService, NotFoundError, trainingWork, type JobControl } from '../../main/lab/service.ts';
+import { LabService, NotFoundError, type JobControl } from '../../main/lab/service.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 
@@ -198,6 +197,17 @@ describe('client mistakes are ApiErrors naming the field, never crashes (issue 1
   });
 });
 
+describe('runs.delete', () => {
+  it('takes whole ids only: a prefix (even a unique one) deletes nothing and names the field', async () => {
+    const id = (await service.call('runs.start', { input: {}, preset: 'quick' })).id;
+    const refused = await rejection(service.call('runs.delete', { ids: [id.slice(0, 4)] }));
+    expect(refused.problems).toEqual([{ path: 'ids.0', message: expect.stringMatching(/No run with the id "\d{4}".*whole id/) }]);
+    expect(store.list().map((r) => r.id)).toEqual([id]);
+    expect(await service.call('runs.delete', { ids: [id] })).toEqual({ deleted: [id] });
+    expect(store.list()).toEqual([]);
+  });
+});
+
 describe('stopping', () => {
   it('marks the runs queued here that never started interrupted, so they can be resumed', async () => {
     const started = (await service.call('runs.start', { input: {}, preset: 'quick' })).id;
@@ -206,24 +216,6 @@ describe('stopping', () => {
     expect(service.settleQueued()).toEqual([waiting]);
     expect(store.get(waiting)).toMatchObject({ status: 'interrupted', error: 'the server stopped before this run started' });
     expect(store.get(started).status).toBe('queued'); // the stand-in queue never ran it; the store is not told otherwise
-  });
-});
-
-describe('the cost estimate', () => {
-  it('counts steps, and attack steps as training-step equivalents', () => {
-    const flagship = resolveExperiment({});
-    // 8000 / 100 = 80 steps per epoch; 30 clean epochs at 1, 30 PGD-5 epochs at 5 + 1.
-    expect(trainingWork(flagship)).toEqual({ steps: 60 * 80, stepEquivalents: 30 * 80 + 30 * 80 * 6 });
-    const fgm = resolveExperiment({ train: { attack: { kind: 'fgm' } } });
-    expect(trainingWork(fgm).stepEquivalents).toBe(30 * 80 + 30 * 80 * 2);
-    const clean = resolveExperiment({ train: { protocol: 'clean' } });
-    expect(trainingWork(clean)).toEqual({ steps: 30 * 80, stepEquivalents: 30 * 80 });
-    const mixed = resolveExperiment({ train: { mix: { mode: 'mix' } } });
-    expect(trainingWork(mixed).stepEquivalents).toBe(30 * 80 + 30 * 80 * 7);
-    // Seconds: step equivalents at flagship size over the throughput; half the width, half the cost.
-    expect(costEstimate(flagship, 1000).seconds).toBeCloseTo(16.8, 10);
-    expect(costEstimate(resolveExperiment({ model: { kind: 'two-layer', width: 64 } }), 1000).seconds).toBeCloseTo(8.4, 10);
-    expect(costEstimate(flagship, null).seconds).toBeNull();
   });
 });
 

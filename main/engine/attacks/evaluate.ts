@@ -4,6 +4,10 @@
  * accuracy is only an upper bound on the true robust accuracy; the worst case is the tightest
  * bound we have, and the result lists the attacks behind it. Accuracies carry 95 % Wilson
  * intervals (about +-0.01 at n = 2000).
+ *
+ * A sample counts as robust only if it is classified correctly both clean and under the attack
+ * (RobustBench's convention), in every curve: an attack that happens to move a misclassified
+ * sample across the boundary does not make it robust.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalAttack, Norm, ResolvedExperiment } from '../../../shared/config.ts';
@@ -51,7 +55,8 @@ export function describeAttack(attack: EvalAttack, norm: Norm): string {
   }
 }
 
-function runAttack(
+/** The attack `attack` at the radii `eps` (null: it cannot run here, e.g. no mixture direction). */
+export function runAttack(
   model: BinaryClassifier,
   test: TestSet,
   attack: EvalAttack,
@@ -78,13 +83,42 @@ function runAttack(
   }
 }
 
-function curveOf(name: string, result: PgdResult, n: number): RobustCurve {
-  return {
-    attack: name,
-    eps: result.eps,
-    accuracy: result.success.map((s) => accuracyOf(n - s.reduce((acc, v) => acc + v, 0), n)),
-    zeroGradient: result.zeroGradient,
-  };
+/** 1 for each test sample misclassified clean (margin <= 0). */
+export function cleanMistakes(model: BinaryClassifier, test: TestSet): Int32Array {
+  return readBack(() => tf.cast(tf.lessEqual(model.margins(test.x, test.y), 0), 'int32')) as Int32Array;
+}
+
+/** Robust accuracy at each radius: correct clean AND under the attack. */
+export function robustAccuracies(success: readonly Uint8Array[], cleanWrong: ArrayLike<number>): Accuracy[] {
+  const n = cleanWrong.length;
+  return success.map((s) => {
+    let correct = 0;
+    for (let i = 0; i < n; i++) if (!s[i] && !cleanWrong[i]) correct++;
+    return accuracyOf(correct, n);
+  });
+}
+
+function curveOf(name: string, result: PgdResult, cleanWrong: ArrayLike<number>): RobustCurve {
+  return { attack: name, eps: result.eps, accuracy: robustAccuracies(result.success, cleanWrong), zeroGradient: result.zeroGradient };
+}
+
+/**
+ * The headline robust accuracy at the radius `evalSpec.eps` alone, with the configured attack:
+ * the first of `evalSpec.attacks` that can run here, with its own step size, random start,
+ * restarts and clipping, exactly as the evaluation runs it (the per-epoch number during training).
+ * Null when no attack can run.
+ */
+export function headlineRobustAccuracy(
+  model: BinaryClassifier,
+  test: TestSet,
+  evalSpec: ResolvedExperiment['eval'],
+  context: { direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream },
+): Accuracy | null {
+  for (const attack of evalSpec.attacks) {
+    const result = runAttack(model, test, attack, [evalSpec.eps], { ...context, norm: evalSpec.norm });
+    if (result) return robustAccuracies(result.success, cleanMistakes(model, test))[0]!;
+  }
+  return null;
 }
 
 /**
@@ -102,6 +136,8 @@ export function evaluateModel(
   const headline = eps.indexOf(evalSpec.eps);
   const n = test.n;
   const clean = cleanAccuracy(model, test);
+  // Clean misclassifications are failures under every attack, at every radius.
+  const cleanWrong = cleanMistakes(model, test);
   const curves: RobustCurve[] = [];
   const attacks: string[] = [];
   const worst = eps.map(() => new Uint8Array(n));
@@ -120,7 +156,7 @@ export function evaluateModel(
     if (!result) continue;
     if (attack.kind === 'pgd' || attack.kind === 'fgm') gradientResults.push(result);
     const name = attack.kind === 'random-noise' ? `random noise (${evalSpec.norm}, ${evalSpec.noiseDraws} draws)` : describeAttack(attack, evalSpec.norm);
-    const curve = curveOf(name, result, n);
+    const curve = curveOf(name, result, cleanWrong);
     curves.push(curve);
     attacks.push(name);
     headlineCurve ??= curve;
@@ -133,10 +169,8 @@ export function evaluateModel(
   if (!mixtureCurve && context.direction) {
     // The summary always reports the mixture-direction accuracy, even when it is not in the list.
     const result = mixtureDirectionAttack(model, test.x, test.y, { eps: [evalSpec.eps], direction: context.direction, clip: context.clip });
-    mixtureCurve = curveOf(describeAttack({ kind: 'mixture-direction' }, evalSpec.norm), result, n);
+    mixtureCurve = curveOf(describeAttack({ kind: 'mixture-direction' }, evalSpec.norm), result, cleanWrong);
   }
-  // Clean misclassifications are failures under every attack, at every radius.
-  const cleanWrong = readBack(() => tf.cast(tf.lessEqual(model.margins(test.x, test.y), 0), 'int32'));
   for (const w of worst) for (let i = 0; i < n; i++) w[i]! |= cleanWrong[i]!;
   const worstCase: RobustCurve = {
     attack: `worst case over ${attacks.join(', ')}`,

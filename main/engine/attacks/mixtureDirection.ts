@@ -1,5 +1,5 @@
 /**
- * The mixture-direction attack (../shared/SCIENCE.md): delta = -y eps u, with u = M w* / ||M w*||
+ * The mixture-direction attack: delta = -y eps u, with u = M w* / ||M w*||
  * (l2) or sign(M w*) (linf). It needs no gradient and no optimisation: it reads out how much the
  * neurons' coherent dense mixtures hurt, since they all line up with the label direction M w*.
  */

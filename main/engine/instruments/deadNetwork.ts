@@ -1,7 +1,7 @@
 /**
  * A dead network is named, not trained. In the relative threshold mode a neuron fires when
- * |<w_i/||w_i||, x>| > rho, and that projection has a typical size of sqrt(k/d) at init
- * (../shared/SCIENCE.md): a rho many times that leaves every neuron silent on every sample,
+ * |<w_i/||w_i||, x>| > rho, and that projection has a typical size of sqrt(k/d) at init:
+ * a rho many times that leaves every neuron silent on every sample,
  * f = 0, and no gradient at all. The check measures the share of samples on which every neuron
  * is silent and, when it is most of them, says which knobs fix it.
  */

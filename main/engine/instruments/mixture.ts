@@ -20,6 +20,12 @@ export interface MixtureStats {
   participationRatio: Float64Array;
   /** Cosine between the mixture of c_i and s_i * wstar, both with the principal atoms masked; NaN for a zero neuron. */
   coherence: Float64Array;
+  /**
+   * Coherent mixture share kappa_i = <c_off, u> / ||c_i||: the part of the neuron's mixture along the
+   * (masked, unit) label direction u, as a share of the whole neuron; coherence * sqrt(mixtureRatio).
+   * NaN for a zero neuron.
+   */
+  coherentShare: Float64Array;
   /** argmax_k |c_ik| (first index on ties); -1 for a zero neuron. */
   principalAtom: Int32Array;
 }
@@ -82,7 +88,11 @@ export function dictionaryCoefficients(
  * participationRatio_i = ||c_i||_2^4 / ||c_i||_4^4;
  * coherence_i = cos(c_i restricted off S_i, s_i * wstar restricted off S_i) with s_i = sign(c_ij * wstar_j),
  * i.e. +1 when the mixture points the way the label direction does (the paper's "dense mixture" aligned
- * with w*), -1 when opposite, 0 when either masked vector is zero (a pure neuron or s = D).
+ * with w*), -1 when opposite, 0 when either masked vector is zero (a pure neuron or s = D);
+ * coherentShare_i = <c_i off S_i, u_i> / ||c_i|| with u_i = s_i * wstar off S_i normalised to unit length,
+ * which is coherence_i * sqrt(mixtureRatio_i): how much of the neuron a small perturbation along the
+ * label direction can exploit. A random init has a large mixture but coherence ~ 0, so kappa ~ 0; the
+ * paper's accumulation of coherent dense mixtures under clean training is kappa growing.
  * A neuron with c_i = 0 has no principal atom: all three statistics are NaN and principalAtom is -1,
  * so summaries (which skip NaN) exclude dead neurons instead of counting them as pure.
  *
@@ -111,6 +121,7 @@ export function mixtureStats(
   const mixtureRatio = new Float64Array(m);
   const participationRatio = new Float64Array(m);
   const coherence = new Float64Array(m);
+  const coherentShare = new Float64Array(m);
   const principalAtom = new Int32Array(m);
   // One mask reused across neurons; repeated argmax is O(sD), cheaper than sorting for the usual s = 1.
   const mask = new Uint8Array(D);
@@ -129,6 +140,7 @@ export function mixtureStats(
       mixtureRatio[i] = NaN;
       participationRatio[i] = NaN;
       coherence[i] = NaN;
+      coherentShare[i] = NaN;
       principalAtom[i] = -1;
       continue;
     }
@@ -168,10 +180,14 @@ export function mixtureStats(
     mixtureRatio[i] = off2 / sum2;
     if (off2 <= MIXTURE_ZERO_TOLERANCE * sum2 || w2 === 0 || sign === 0) {
       coherence[i] = 0;
+      coherentShare[i] = 0;
     } else {
       const cos = (sign * dot) / Math.sqrt(off2 * w2);
       coherence[i] = Math.max(-1, Math.min(1, cos));
+      // <c_off, u> / ||c_i|| with u = s_i wstar_off / ||wstar_off||; |kappa| <= sqrt(mixtureRatio) by Cauchy-Schwarz.
+      const bound = Math.sqrt(off2 / sum2);
+      coherentShare[i] = Math.max(-bound, Math.min(bound, (sign * dot) / Math.sqrt(w2 * sum2)));
     }
   }
-  return { mixtureRatio, participationRatio, coherence, principalAtom };
+  return { mixtureRatio, participationRatio, coherence, coherentShare, principalAtom };
 }

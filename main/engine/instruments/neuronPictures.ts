@@ -1,5 +1,5 @@
 /**
- * Instruments of an image model's first layer, read as pictures (../../../shared/SCIENCE.md, "Real
+ * Instruments of an image model's first layer, read as pictures (the paper, "Real
  * images"): each unit's weights are an image (an MLP neuron on MNIST is 28 x 28; a CNN filter is
  * k x k x 3), and purification shows as those pictures turning from noisy to clean strokes.
  *
@@ -89,6 +89,7 @@ export function pictureSnapshot(
     mixtureRatio: null,
     participationRatio: null,
     coherence: null,
+    coherentShare: null,
     weightNorm: distribution(unitNorms(layer)),
     coefficients: null,
     roughness: distribution(roughness(layer)),

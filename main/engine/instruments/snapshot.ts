@@ -1,6 +1,6 @@
 /**
  * One instrument snapshot of a two-layer network on a dictionary task: the per-neuron
- * distributions of mixture ratio, participation ratio, coherence and weight norm, and, when due,
+ * distributions of mixture ratio, participation ratio, coherence, coherent mixture share and weight norm, and, when due,
  * the neuron x atom coefficient matrix. Computed from the weights alone (no data), on the host.
  */
 import { summarize } from '../../../shared/distribution.ts';
@@ -34,6 +34,7 @@ export function instrumentSnapshot(
     mixtureRatio: distribution(stats.mixtureRatio),
     participationRatio: distribution(stats.participationRatio),
     coherence: distribution(stats.coherence),
+    coherentShare: distribution(stats.coherentShare),
     weightNorm: distribution(norms),
     coefficients: options.withCoefficients ? { rows: m, cols: task.atoms, values: Array.from(C, (v) => Math.fround(v)) } : null,
   };

@@ -2,7 +2,7 @@
  * Spectrum of a weight update: is the change from one checkpoint to the next (e.g. clean -> adversarial
  * fine-tuning) a low-rank edit or a dense rewrite of the layer?
  */
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { singularValues as jacobiSingularValues } from './singularValues.ts';
 
 export interface UpdateRank {
   /** ||Delta||_F / ||Wbefore||_F: 0 when Delta = 0, Infinity when only Wbefore is 0. */
@@ -15,6 +15,11 @@ export interface UpdateRank {
   effectiveRank: number;
   /** ||Delta||_F^2 / sigma_max^2; 0 when Delta = 0. */
   stableRank: number;
+  /**
+   * Why the spectrum is unavailable (a weight is NaN or infinite, or the SVD did not converge);
+   * then singularValues is empty and the ranks are NaN, never a number that looks measured.
+   */
+  unavailable?: string;
 }
 
 /**
@@ -43,36 +48,40 @@ export function updateRank(
   if (Wbefore.length < size) throw new RangeError(`Wbefore has length ${Wbefore.length}, expected ${size}`);
   if (Wafter.length < size) throw new RangeError(`Wafter has length ${Wafter.length}, expected ${size}`);
 
-  const delta = new Matrix(rows, cols);
+  // Non-finite weights (a diverged run) are never handed to the SVD: its answer would be NaN
+  // dressed as a spectrum. The instrument is reported as unavailable, with the reason.
+  const delta = new Float64Array(size);
+  let nonFinite = 0;
   let dd = 0;
   let bb = 0;
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const before = Wbefore[i * cols + j] as number;
-      const diff = (Wafter[i * cols + j] as number) - before;
-      delta.set(i, j, diff);
-      dd += diff * diff;
-      bb += before * before;
-    }
+  for (let k = 0; k < size; k++) {
+    const before = Wbefore[k] as number;
+    const diff = (Wafter[k] as number) - before;
+    if (!Number.isFinite(before) || !Number.isFinite(diff)) nonFinite++;
+    delta[k] = diff;
+    dd += diff * diff;
+    bb += before * before;
+  }
+  const n = Math.min(rows, cols);
+  if (nonFinite > 0 || !Number.isFinite(dd) || !Number.isFinite(bb)) {
+    const reason =
+      nonFinite > 0
+        ? `${nonFinite} of the ${size} entries of W or W' are NaN or infinite (the training diverged)`
+        : "the weights are too large for ||W' - W||_F to be finite in float64";
+    return { relativeChange: NaN, frobeniusNorm: NaN, singularValues: new Float64Array(0), effectiveRank: NaN, stableRank: NaN, unavailable: `update spectrum unavailable: ${reason}` };
   }
   const frobeniusNorm = Math.sqrt(dd);
   const relativeChange = dd === 0 ? 0 : bb === 0 ? Infinity : frobeniusNorm / Math.sqrt(bb);
 
-  const n = Math.min(rows, cols);
   if (dd === 0) {
     return { relativeChange, frobeniusNorm, singularValues: new Float64Array(n), effectiveRank: 0, stableRank: 0 };
   }
 
-  // autoTranspose keeps wide matrices (rows < cols) on the supported tall path; vectors are not needed.
-  const svd = new SingularValueDecomposition(delta, {
-    computeLeftSingularVectors: false,
-    computeRightSingularVectors: false,
-    autoTranspose: true,
-  });
-  const singularValues = new Float64Array(n);
-  const diag = svd.diagonal;
-  for (let k = 0; k < n; k++) singularValues[k] = Math.abs(diag[k] ?? 0);
-  singularValues.sort().reverse();
+  const spectrum = jacobiSingularValues(delta, rows, cols);
+  if (spectrum.values === null) {
+    return { relativeChange, frobeniusNorm, singularValues: new Float64Array(0), effectiveRank: NaN, stableRank: NaN, unavailable: `update spectrum unavailable: ${spectrum.reason}` };
+  }
+  const singularValues = spectrum.values;
 
   const sigmaMax = singularValues[0] as number;
   const floor = Math.max(rows, cols) * Number.EPSILON * sigmaMax;

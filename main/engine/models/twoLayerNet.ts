@@ -1,5 +1,5 @@
 /**
- * The paper's two-layer network (../shared/SCIENCE.md):
+ * The paper's two-layer network:
  *
  *   f(x) = sum_i a * s_b(<w_i, x>),   s_b(t) = ReLU(t - b) - ReLU(-t - b) = t - clip(t, -b, b),
  *
@@ -11,7 +11,7 @@
  *
  * W is stored TRANSPOSED, Wt [d, m], so that the forward pass U = X Wt and the weight gradient
  * dWt = X^T G are plain matMuls without transpose flags: tfjs-wasm runs those ~10x faster than
- * the transposed forms that autodiff produces (../shared/DESIGN.md). Gradients are written out
+ * the transposed forms that autodiff produces. Gradients are written out
  * by hand for the same reason, and are checked against finite differences in the tests.
  *
  * Gradients of the mean logistic loss L = sum_n s_n log(1 + exp(-y_n f_n)) (s_n = 1/B):

@@ -1,5 +1,5 @@
 /**
- * The paper's synthetic task (sparse coding), as in ../shared/SCIENCE.md:
+ * The paper's synthetic task (sparse coding):
  *   M in R^{d x D}, orthonormal columns (a random rotation when D = d);
  *   z in R^D sparse: exactly k non-zeros, or each coordinate non-zero with probability k/D;
  *     non-zero values are uniform signs times a magnitude (1, |N(0,1)|, or U[0.5, 1.5]);

@@ -12,12 +12,11 @@ import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment 
 import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
-import { runBaselines, type BaselineResult } from '../../engine/baselines.ts';
-import { runExperiment } from '../../engine/experiment.ts';
+import type { BaselineResult } from '../../engine/baselines.ts';
 import { lowerBoundCheck } from '../lowerBound.ts';
 import { resolveSources } from '../experimentInput.ts';
-import { prepareBackend } from '../runHeadless.ts';
-import { openStore, type CliValues } from './main.ts';
+import { JobHost } from '../jobHost/jobHost.ts';
+import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
@@ -90,23 +89,31 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
     config = sparseCodingOnly(resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed }), 'lab baselines');
   }
 
-  const { info, hooks } = await prepareBackend({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  // The training runs in a worker (as every verb that trains): Ctrl-C ends it, stuck or not.
+  const host = new JobHost({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  const info = await host.backendInfo();
   process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
   if (!network) {
     process.stderr.write(`network: ${config.train.protocol}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} adversarial epochs...\n`);
-    const result = await runExperiment(config, info, {
-      ...hooks,
-      onEvent: (event) => {
-        if (event.type === 'phase-changed') process.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
+    const result = await host.start(
+      { kind: 'experiment', config, checkpointEvery: 0 },
+      {
+        onEvent: (event) => {
+          if (event.type === 'phase-changed') process.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
+        },
       },
-    });
+    ).result;
     network = result.summary;
   }
-  const baselines = await runBaselines(config, {
-    onEpoch: (e) => {
-      if (e.epoch === e.epochs) process.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+  const baselines = await host.start(
+    { kind: 'baselines', config },
+    {
+      onBaselineEpoch: (e) => {
+        if (e.epoch === e.epochs) process.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+      },
     },
-  });
+  ).result;
+  await host.close();
   process.stdout.write(`\n${baselinesTable(config, network, baselines)}\n`);
   if (values.json) {
     writeFileSync(values.json, JSON.stringify({ config, backend: info, ...(fromRun ? { runId: fromRun } : {}), network, baselines }));

@@ -4,7 +4,7 @@
  * dataset carries its dictionary M and teacher w*, the mixture-direction attack and the
  * dictionary instruments. Its JSON has the same `summary.final` keys as `run`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveSparseCoding, type ExperimentInput, type TwoLayerModel } from '../../../shared/config.ts';
 import type { ModelSummary } from '../../../shared/events.ts';
@@ -17,22 +17,17 @@ import { mixtureDirection } from '../../engine/tasks/sparseCoding.ts';
 import { experimentInput } from '../experimentInput.ts';
 import { FormatError } from '../formats/formatError.ts';
 import { readDatasetFile } from '../formats/datasetFile.ts';
+import { readInputFile } from '../formats/inputFile.ts';
 import { prepareBackend } from '../runHeadless.ts';
 import { decodeWeights } from '../weightsFile.ts';
-import type { CliValues } from './main.ts';
+import type { CliValues } from './options.ts';
 import { summaryTable } from './summaryTable.ts';
 import { UsageError } from './usage.ts';
 
 export async function evalCommand(values: CliValues, rest: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
   if (!values.weights || !values.data) throw new UsageError('eval needs --weights FILE and --data FILE');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(values.weights);
-  } catch (error) {
-    throw new FormatError(values.weights, `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  const weights = decodeWeights(bytes, values.weights);
+  const weights = decodeWeights(readInputFile(values.weights, 'the weights'), values.weights);
   const data = readDatasetFile(values.data);
   if (data.d !== weights.inputDim) throw new FormatError(values.data, `x has d = ${data.d} columns but the weights in ${values.weights} expect d = ${weights.inputDim}`);
   if (data.labelKind !== 'binary') throw new FormatError(values.data, `y holds ${data.classes} classes: the two-layer model is a binary classifier and needs labels -1/+1`);
@@ -77,6 +72,7 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
       mixtureRatioMedian: instruments?.mixtureRatio?.summary.median ?? NaN,
       participationRatioMedian: instruments?.participationRatio?.summary.median ?? NaN,
       coherenceMedian: instruments?.coherence?.summary.median ?? NaN,
+      coherentShareMedian: instruments?.coherentShare?.summary.median ?? NaN,
       intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
       testSize: data.n,
     };

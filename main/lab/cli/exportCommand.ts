@@ -12,7 +12,7 @@ import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
 import { exportFigure, exportSvgDocument, sanitizeName, type ExportFormat } from '../export/render.ts';
 import { tidyCsv, tidyRows } from '../export/tidyMetrics.ts';
 import { writeDatasetFile } from '../formats/datasetFile.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const formats = ['svg', 'png', 'pdf', 'csv', 'json', 'safetensors', 'data'] as const;

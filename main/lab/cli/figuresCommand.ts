@@ -1,5 +1,5 @@
 /**
- * `lab figures --out DIR`: one figure per claim of the paper (C1-C5 in ../shared/SCIENCE.md),
+ * `lab figures --out DIR`: one figure per claim of the paper (C1-C5 of the paper),
  * each aggregated over seeds as mean ± std, with a caption stating the settings and seeds, as SVG,
  * PNG and PDF plus the CSV behind it, and a one-page HTML summary that holds all five.
  *
@@ -20,7 +20,7 @@ import { JobQueue } from '../jobs.ts';
 import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../paper.ts';
 import { codeVersion } from '../provenance.ts';
 import { BaselineCache } from '../store/baselineCache.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { UsageError } from './usage.ts';
 
@@ -67,7 +67,7 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
 
     const missingBaselines = specs.baselines.filter((spec) => !baselineCache.has(spec.configHash, codeVersion()));
     process.stderr.write(`figures: the lower-bound baselines (C4): ${specs.baselines.length - missingBaselines.length} of ${specs.baselines.length} seeds reused from the store${missingBaselines.length ? ', training the rest...' : ''}\n`);
-    for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config);
+    for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options));
 
     const claims = buildClaims(specs, paperItems(specs, { store, baselines: baselineCache }), {
       result: (_spec, runId) => store.result(runId),

@@ -10,52 +10,25 @@ import { presets } from '../../../shared/presets.ts';
 import { BackendError } from '../../engine/backend.ts';
 import { DeadNetworkError } from '../../engine/experiment.ts';
 import { FormatError } from '../formats/formatError.ts';
-import { resolveStoreDir } from '../store/location.ts';
-import { RunStore, StoreError } from '../store/runStore.ts';
+import { DiskFullError, StoreError } from '../store/runStore.ts';
+import { cliOptions, openStore } from './options.ts';
 import { usage, UsageError } from './usage.ts';
 
 // Verbs load their modules on demand: `lab runs` should not pay for the chart renderer.
 const runVerbs = () => import('./runCommand.ts');
 const runsVerbs = () => import('./runsCommand.ts');
 
-const options = {
-  preset: { type: 'string' },
-  config: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  seed: { type: 'string' },
-  seeds: { type: 'string' },
-  ranks: { type: 'string' },
-  grid: { type: 'string', multiple: true },
-  backend: { type: 'string' },
-  json: { type: 'string' },
-  name: { type: 'string' },
-  notes: { type: 'string' },
-  store: { type: 'string' },
-  status: { type: 'string' },
-  sweep: { type: 'string' },
-  grep: { type: 'string' },
-  format: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  all: { type: 'boolean' },
-  weights: { type: 'string' },
-  data: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  'checkpoint-every': { type: 'string' },
-  'no-fused': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
-
-/** Open the store the options name (or the default one). */
-export function openStore(values: CliValues): RunStore {
-  return RunStore.open(resolveStoreDir({ flag: values.store }));
+/** A full disk met outside the store (an --out or --json file), said in one sentence. */
+function diskFullMessage(error: unknown): string | null {
+  const e = error as NodeJS.ErrnoException | null;
+  if (e?.code !== 'ENOSPC' && e?.code !== 'EDQUOT' && e?.code !== 'SQLITE_FULL') return null;
+  return `No space left on the disk${e.path ? ` writing ${e.path}` : ''}: free some space and try again`;
 }
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: cliOptions });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -99,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./exportCommand.ts')).exportCommand(values, rest);
     case 'rm':
       return (await runsVerbs()).removeCommand(values, rest);
+    case 'store':
+      return (await import('./storeCommand.ts')).storeCommand(values, rest);
     case 'rename':
     case 'notes': {
       if (rest.length < 2) throw new UsageError(`${verb} needs an id and the new ${verb === 'rename' ? 'name' : 'notes'}`);
@@ -127,9 +102,10 @@ main(process.argv.slice(2)).then(
     }
     if (error instanceof ConfigError || error instanceof BackendError || error instanceof StoreError || error instanceof FormatError || error instanceof DeadNetworkError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(error instanceof DeadNetworkError ? 3 : 2);
+      process.exit(error instanceof DeadNetworkError ? 3 : error instanceof DiskFullError ? 1 : 2);
     }
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const diskFull = diskFullMessage(error);
+    process.stderr.write(`${diskFull ?? (error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     process.exit(1);
   },
 );

@@ -10,11 +10,12 @@ import { isConfigPath, closestConfigPath, parseConfigValue, setConfigPath } from
 import type { RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { resolveExperiment } from '../../../shared/config.ts';
+import { checkRunFits } from '../memoryCheck.ts';
 import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
 import { experimentInput } from '../experimentInput.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { summaryTable } from './summaryTable.ts';
 import { UsageError } from './usage.ts';
@@ -44,8 +45,20 @@ function makeQueue(store: RunStore, values: CliValues): JobQueue {
 }
 
 /**
- * Run the queue until idle with a progress display; Ctrl-C stops the running run at the next
- * epoch, checkpointed and marked interrupted. Returns the failures by run id.
+ * Under `npm run`, one Ctrl-C reaches the CLI twice: from the terminal (the whole process group)
+ * and again from npm, which forwards it. Run directly (`node --import tsx ...`), each signal is
+ * the user's own.
+ */
+const relayedByNpm = process.env.npm_lifecycle_event !== undefined;
+
+/** Signals this soon after the first are that same Ctrl-C, relayed (under npm only). */
+const sameRequestMs = 1500;
+
+/**
+ * Run the queue until idle with a progress display. The runs compute in the queue's workers, so
+ * this thread always hears Ctrl-C: the first stops the running run at the end of its epoch,
+ * checkpointed and marked interrupted (resumable); a second stops at once, stuck or not, without
+ * that checkpoint (resume continues from the previous one). Returns the failures by run id.
  */
 async function drive(queue: JobQueue, store: RunStore): Promise<Map<string, JobUpdate & { kind: 'status' }>> {
   const view = progressView(process.stderr);
@@ -57,17 +70,19 @@ async function drive(queue: JobQueue, store: RunStore): Promise<Map<string, JobU
   let interrupted = false;
   let firstSignalAt = 0;
   const onSignal = () => {
-    // One Ctrl-C often arrives twice (from the terminal and again from npm): signals within
-    // 1.5 s of the first are the same request; a later one means "stop now".
     const now = Date.now();
     if (interrupted) {
-      if (now - firstSignalAt > 1500) process.exit(130);
-      return;
+      if (relayedByNpm && now - firstSignalAt < sameRequestMs) return;
+      const ids = queue.abandon('stopped by a second Ctrl-C, without waiting for the end of its epoch');
+      view.clear();
+      for (const id of ids) process.stderr.write(`\ninterrupted: ${id} (without a checkpoint of this epoch) — resume with: npm run lab -- resume ${id}\n`);
+      store.close();
+      process.exit(130);
     }
     interrupted = true;
     firstSignalAt = now;
     view.clear();
-    process.stderr.write('\nstopping at the end of this epoch (checkpointed; resume it later)...\n');
+    process.stderr.write('\nstopping at the end of this epoch (checkpointed; resume it later)... Ctrl-C again stops at once, without that checkpoint\n');
     void queue.shutdown();
   };
   process.on('SIGINT', onSignal);
@@ -108,6 +123,7 @@ export async function runCommand(values: CliValues, rest: string[]): Promise<num
   const sources = { preset: values.preset, configFile: values.config, sets: values.set, seed };
   const input = experimentInput(sources);
   const config = resolveExperiment(input, values.config ? `config (from ${values.config} and the command line)` : 'config');
+  checkRunFits(config);
   const store = openStore(values);
   try {
     const queue = makeQueue(store, values);
@@ -201,7 +217,10 @@ export async function sweepCommand(values: CliValues, rest: string[]): Promise<n
       let input: ExperimentInput = base;
       for (const [path, value] of Object.entries(point)) input = setConfigPath(input, path, value);
       input = { ...input, seed: firstSeed + s };
-      members.push({ point: index, input, config: resolveExperiment(input, `sweep member ${JSON.stringify(point)} seed ${firstSeed + s}`) });
+      const source = `sweep member ${JSON.stringify(point)} seed ${firstSeed + s}`;
+      const config = resolveExperiment(input, source);
+      checkRunFits(config, undefined, source);
+      members.push({ point: index, input, config });
     }
   });
   const store = openStore(values);

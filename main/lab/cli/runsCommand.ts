@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { configDiff } from '../../../shared/configDiff.ts';
 import type { ModelSummary } from '../../../shared/events.ts';
 import type { RunRecord, RunStatus } from '../store/runStore.ts';
-import { openStore, type CliValues } from './main.ts';
+import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const statuses: RunStatus[] = ['queued', 'running', 'finished', 'failed', 'interrupted', 'cancelled'];
@@ -114,11 +114,13 @@ export async function removeCommand(values: CliValues, rest: string[]): Promise<
   if (rest.length === 0) throw new UsageError('rm needs one or more run ids');
   const store = openStore(values);
   try {
-    const runs = rest.map((id) => store.get(id));
+    // A prefix names runs for the person typing; what is deleted is always the whole id, shown first.
+    const runs = [...new Map(rest.map((id) => store.get(id)).map((r) => [r.id, r])).values()];
+    const named = runs.map((r) => `${r.id} (${r.name})`).join(', ');
     if (!values.yes) {
-      if (!process.stdin.isTTY) throw new UsageError(`rm would delete ${runs.length} run(s); confirm with --yes (no terminal to ask on)`);
+      if (!process.stdin.isTTY) throw new UsageError(`rm would delete ${named}: add --yes to confirm (there is no terminal to ask on)`);
       const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(`Delete ${runs.map((r) => `${r.id} (${r.name})`).join(', ')} and their folders? [y/N] `);
+      const answer = await rl.question(`Delete ${named} and their folders? [y/N] `);
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) {
         process.stdout.write('nothing deleted\n');

@@ -35,6 +35,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
       ['mixture ratio, median over neurons', ...models.map(([, m]) => fixed(m.mixtureRatioMedian, 3))],
       ['participation ratio, median', ...models.map(([, m]) => fixed(m.participationRatioMedian, 2))],
       ['mixture coherence, median', ...models.map(([, m]) => fixed(m.coherenceMedian, 3))],
+      ['coherent mixture share, median', ...models.map(([, m]) => fixed(m.coherentShareMedian ?? NaN, 3))],
     );
   }
   const parts = [table(rows)];
@@ -54,7 +55,9 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
         'clean -> robust (w_i = beta_i w_i\' + v_i):',
         `  neurons with ||beta_i w_i'|| > ||v_i||: ${fixed(100 * d.shareAboveOne, 1)} %   (median ratio ${fixed(d.normRatio.summary.median, 2)}, median beta ${fixed(d.beta.summary.median, 2)})`,
         `  cos(w_i, w_i^0) median ${fixed(d.cosCleanInit.summary.median, 3)};  cos(w_i', w_i^0) median ${fixed(d.cosRobustInit.summary.median, 3)}`,
-        `  update W' - W: relative change ${fixed(u.relativeChange, 3)}, effective rank ${fixed(u.effectiveRank, 1)}, stable rank ${fixed(u.stableRank, 2)}`,
+        u.unavailable !== undefined
+          ? `  update W' - W: ${u.unavailable}`
+          : `  update W' - W: relative change ${fixed(u.relativeChange, 3)}, effective rank ${fixed(u.effectiveRank, 1)}, stable rank ${fixed(u.stableRank, 2)}`,
       ].join('\n'),
     );
   }
@@ -62,9 +65,10 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
     parts.push(
       table([
         ['every layer, clean -> robust', 'relative change', 'effective rank', 'stable rank', "units with ||beta w'|| > ||v||"],
-        ...summary.layers.map((l) => [l.layer, fixed(l.relativeChange, 3), fixed(l.effectiveRank, 1), fixed(l.stableRank, 2), `${fixed(100 * l.shareAboveOne, 1)} %`]),
+        ...summary.layers.map((l) => [l.layer, fixed(l.relativeChange, 3), l.unavailable !== undefined ? 'unavailable' : fixed(l.effectiveRank, 1), l.unavailable !== undefined ? 'unavailable' : fixed(l.stableRank, 2), `${fixed(100 * l.shareAboveOne, 1)} %`]),
       ]),
     );
+    for (const l of summary.layers) if (l.unavailable !== undefined) parts.push(`${l.layer}: ${l.unavailable}`);
   }
   return parts.join('\n\n');
 }

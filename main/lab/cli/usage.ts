@@ -26,6 +26,10 @@ Look at runs
   notes ID TEXT       set a run's notes
   rm ID...            delete runs (asks first unless --yes)
 
+The store
+  store check         check the database against the run folders; lists every problem (exit 1 if any)
+  store rebuild       rebuild the database from the run folders (the old file is kept aside)
+
 Other
   presets             list the presets
   paths               list every config path that --set accepts

@@ -12,7 +12,7 @@ export const tidyColumns = ['run_id', 'run_name', 'preset', 'seed', 'sweep_id', 
 export type TidyRow = Record<(typeof tidyColumns)[number], unknown>;
 
 /** The summary metrics that become rows too (at phase `summary:<model>`, no epoch). */
-const summaryMetrics = ['cleanAccuracy', 'robustAccuracy', 'worstCaseRobustAccuracy', 'mixtureDirectionAccuracy', 'mixtureRatioMedian', 'participationRatioMedian', 'coherenceMedian'] as const;
+const summaryMetrics = ['cleanAccuracy', 'robustAccuracy', 'worstCaseRobustAccuracy', 'mixtureDirectionAccuracy', 'mixtureRatioMedian', 'participationRatioMedian', 'coherenceMedian', 'coherentShareMedian'] as const;
 
 /** Tidy rows of these runs: every stored metric, then each model summary's metrics. */
 export function tidyRows(store: RunStore, runs: readonly RunRecord[]): TidyRow[] {

@@ -5,9 +5,11 @@
  * label, and names the tensor at fault; writing goes through a temporary file and a rename, so
  * an interrupted write never leaves half a file under the real name.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { ElementArray } from './elements.ts';
 import { FormatError } from './formatError.ts';
+import { requireFinite } from './finiteValues.ts';
+import { readInputFile } from './inputFile.ts';
 import { decodeNpz, encodeNpz } from './npz.ts';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
@@ -68,23 +70,6 @@ function asFloat32(data: ElementArray): Float32Array {
   return new Float32Array(data);
 }
 
-/**
- * Check that every value is finite, naming the first that is not by its index in the tensor.
- * `original` (when given) holds the values before rounding to float32, for the overflow message.
- */
-function requireFinite(name: string, values: Float32Array | Float64Array, shape: readonly number[], file: string, original?: ElementArray): void {
-  for (let k = 0; k < values.length; k++) {
-    const value = values[k]!;
-    if (Number.isFinite(value)) continue;
-    const index = shape.length === 2 ? `${Math.floor(k / shape[1]!)}, ${k % shape[1]!}` : String(k);
-    const stored = original?.[k];
-    const before = stored === undefined ? undefined : Number(stored);
-    if (before !== undefined && Number.isFinite(before)) {
-      throw new FormatError(file, `${name}[${index}] = ${before} does not fit in float32 (largest about 3.4e38)`);
-    }
-    throw new FormatError(file, `${name}[${index}] is ${value}: every entry of ${name} must be a finite number`);
-  }
-}
 
 /**
  * Decide the label kind. Every label in {-1, +1}: binary. Otherwise every label must be a class
@@ -195,13 +180,7 @@ export function decodeDatasetBytes(bytes: Uint8Array, file: string): DatasetFile
  */
 export function readDatasetFile(path: string): DatasetFile {
   containerOf(path);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FormatError(path, code === 'ENOENT' ? 'cannot read the dataset: no such file' : `cannot read the dataset: ${(error as Error).message}`);
-  }
+  const bytes = readInputFile(path, 'the dataset');
   return decodeDatasetBytes(bytes, path);
 }
 

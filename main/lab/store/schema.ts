@@ -9,6 +9,9 @@
  *             warnings, phase changes): a killed run keeps everything up to its last event
  *   metrics   the same metrics in long ("tidy") form: one row per run, epoch and metric
  *   sweeps    a grid over config fields x seeds; its members are ordinary runs
+ *
+ * Since version 2 the database is an index of the run folders, which hold their own record
+ * (runFolder.ts); opening a version-1 store writes each folder's record from its rows.
  */
 export const migrations: readonly string[] = [
   `
@@ -68,4 +71,9 @@ export const migrations: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // Version 2: no table changes; the run folders hold their own record from here on.
+  `-- run folders hold run.json and events.jsonl`,
 ];
+
+/** The first version whose run folders hold their own record (run.json, events.jsonl). */
+export const folderRecordsSince = 2;

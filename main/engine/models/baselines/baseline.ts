@@ -1,5 +1,5 @@
 /**
- * What the lower-bound baselines of claim C4 (../../../../shared/SCIENCE.md) share: each is a
+ * What the lower-bound baselines of claim C4 share: each is a
  * BinaryClassifier (so every attack and `evaluateModel` run on it unchanged) with trainable
  * parameters and the hand-written gradients of the logistic loss
  *

@@ -11,7 +11,7 @@
  *    --no-download or PURIFICATION_LAB_NO_DOWNLOAD is given. Where that fails (no internet, as
  *    on the machine this was built on), one sentence says so and how to install it, and browser
  *    mode starts instead (main/web/main.ts, with the same options).
- * 3. Present, the renderer and the desktop code are built if needed (build.ts) and Electron
+ * 3. Present, the renderer and the desktop code are built if needed (main/desktop/build.ts) and Electron
  *    starts out/app/main/desktop/main.js; the engine runs as a child of this same Node.
  * With the runtime installed but no display to open a window on (Linux without DISPLAY or
  * WAYLAND_DISPLAY), browser mode starts too, and says why.
@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { outLayout } from './paths.ts';
+import { outLayout } from '../desktop/paths.ts';
 
 export type RuntimeCheck = { readonly present: true; readonly binary: string } | { readonly present: false; readonly reason: string };
 
@@ -174,7 +174,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const { prepareRenderer } = await import('../web/rendererBuild.ts');
   const renderer = await prepareRenderer(root, { build: true, log: say });
   if (renderer.notBuiltReason) say(`note: ${renderer.notBuiltReason}`);
-  const { buildDesktop } = await import('./build.ts');
+  const { buildDesktop } = await import('../desktop/build.ts');
   await buildDesktop({ root });
   // The engine runs as a child of this Node (the build of better-sqlite3 in node_modules is for it).
   foreground(plan.binary, [resolve(root, outLayout.main), ...rest], { ...process.env, PURIFICATION_LAB_NODE: process.execPath }, root);

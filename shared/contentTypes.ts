@@ -3,8 +3,6 @@
  * transports (browser mode's static files and the desktop shell's app:// protocol), so a font
  * or wasm file is never served as text by one and as binary by the other.
  */
-import { extname } from 'node:path';
-
 const contentTypes: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -29,5 +27,12 @@ const contentTypes: Readonly<Record<string, string>> = {
 
 /** The Content-Type for `path` (application/octet-stream when the extension is unknown). */
 export function contentTypeOf(path: string): string {
-  return contentTypes[extname(path).toLowerCase()] ?? 'application/octet-stream';
+  return contentTypes[extensionOf(path)] ?? 'application/octet-stream';
+}
+
+/** The lower-cased extension of the last path segment ('' for none or a dotfile), as node:path's extname gives it, without Node. */
+function extensionOf(path: string): string {
+  const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
 }

@@ -1,0 +1,116 @@
+/**
+ * A job host's worker: its own tfjs instance, loaded once, running one task at a time for the
+ * parent (jobHost.ts) off the parent's event loop. It never touches the run store: events,
+ * checkpoints, weight files' bytes and results go back as messages, and the parent writes them.
+ * A cancel arrives as a message, which the engine sees between epochs: after each, the worker
+ * waits for the parent's `continue`, so a cancel the parent asked for while handling that epoch's
+ * events is seen before the next epoch starts, exactly as in-process. A task that never yields
+ * is stopped from outside (Worker.terminate).
+ *
+ * It runs as a worker_threads Worker (see jobHost.ts for why a thread and not a process).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { sparseCodingOnly, type ImageExperiment } from '../../../shared/config.ts';
+import { inputDim } from '../../../shared/modelSize.ts';
+import { runBaselines } from '../../engine/baselines.ts';
+import { runExperiment } from '../../engine/experiment.ts';
+import type { ModelWeights } from '../../engine/subjects/subject.ts';
+import { prepareBackend } from '../runHeadless.ts';
+import { measureThroughput } from '../throughput.ts';
+import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from '../weightsFile.ts';
+import { toWireError } from './wireError.ts';
+import { stuckJobSeedVariable, workerExitSeedVariable, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTask } from './messages.ts';
+
+if (!parentPort) throw new Error('jobWorker.ts runs as a worker thread of the job host, not on its own');
+const port = parentPort;
+const setup = workerData as WorkerSetup;
+
+const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+/**
+ * Test hooks, at a run's second epoch's metrics: spin without yielding, as a numerical routine
+ * that never converges would (stuckJobSeedVariable); end this thread (workerExitSeedVariable).
+ */
+function faultIfAsked(seed: number): void {
+  const asked = (variable: string) => process.env[variable] !== undefined && Number(process.env[variable]) === seed;
+  if (asked(workerExitSeedVariable)) process.exit(1);
+  if (!asked(stuckJobSeedVariable)) return;
+  for (;;) {
+    // deliberately endless and synchronous: only Worker.terminate ends it
+  }
+}
+
+const controllers = new Map<number, AbortController>();
+/** Per task: resolves the engine's wait at an epoch's end when the parent's `continue` arrives. */
+const continuations = new Map<number, () => void>();
+
+async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepared: Awaited<ReturnType<typeof prepareBackend>>): Promise<unknown> {
+  switch (task.kind) {
+    case 'experiment': {
+      const config = task.config;
+      const about = (label: string) => ({ configHash: task.weights?.configHash ?? '', codeVersion: task.weights?.codeVersion ?? '', checkpoint: label });
+      const weightsFile = (label: string, weights: ModelWeights): Uint8Array =>
+        weights.kind === 'two-layer'
+          ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
+          : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
+      return runExperiment(config, prepared.info, {
+        ...prepared.hooks,
+        signal,
+        afterEpoch: () =>
+          new Promise<void>((resolve) => {
+            continuations.set(taskId, resolve);
+            send({ type: 'epoch-end', taskId });
+          }),
+        checkpointEvery: task.checkpointEvery,
+        ...(task.resume ? { resume: task.resume } : {}),
+        onCheckpoint: (checkpoint) => send({ type: 'checkpoint', taskId, checkpoint }),
+        ...(task.weights
+          ? {
+              onWeights: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => {
+                const bytes = weightsFile(label, weights);
+                send({ type: 'weights', taskId, label, bytes }, [bytes.buffer as ArrayBuffer]);
+              },
+            }
+          : {}),
+        onEvent: (event) => {
+          send({ type: 'event', taskId, event });
+          if (event.type === 'metrics' && event.globalEpoch >= 2) faultIfAsked(config.seed);
+        },
+      });
+    }
+    case 'baselines':
+      return runBaselines(task.config, { signal, onEpoch: (epoch) => send({ type: 'baseline-epoch', taskId, epoch }) });
+    case 'throughput':
+      return measureThroughput(prepared.info, task.steps);
+  }
+}
+
+async function main(): Promise<void> {
+  let prepared: Awaited<ReturnType<typeof prepareBackend>>;
+  try {
+    prepared = await prepareBackend({ backend: setup.backend, ...(setup.fused === false ? { fused: false } : {}) });
+  } catch (error) {
+    send({ type: 'setup-failed', error: toWireError(error) });
+    return;
+  }
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'cancel') {
+      controllers.get(message.taskId)?.abort();
+      return;
+    }
+    if (message.type === 'continue') {
+      continuations.get(message.taskId)?.();
+      continuations.delete(message.taskId);
+      return;
+    }
+    const controller = new AbortController();
+    controllers.set(message.taskId, controller);
+    run(message.taskId, message.task, controller.signal, prepared).then(
+      (result) => send({ type: 'done', taskId: message.taskId, result: result as never }),
+      (error: unknown) => send({ type: 'failed', taskId: message.taskId, error: toWireError(error) }),
+    ).finally(() => controllers.delete(message.taskId));
+  });
+  send({ type: 'ready', backend: prepared.info });
+}
+
+void main();
