@@ -7,7 +7,15 @@
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { histogram } from '../../shared/distribution.ts';
 import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from '../../shared/charts/index.ts';
-import { SOLID, type Dash } from './runStyles.ts';
+import { DASHED, SOLID, type Dash } from './runStyles.ts';
+
+/** A histogram drawn in the theme's foreground (resolved where the theme is known). */
+export const MODEL_FOREGROUND = 'foreground';
+/**
+ * The two models of one run (after clean training vs fine-tuned) share the foreground and differ
+ * by line style, dashed then solid (palette.ts's MODEL_LINE): no hue names a model.
+ */
+export const modelDash = { afterClean: DASHED, fineTuned: SOLID } as const;
 
 export interface HistogramEntry {
   readonly name: string;
@@ -30,7 +38,8 @@ export function mixtureHistogramOverlay(
   const legend: LegendEntry[] = [];
   const series: LineSeriesOption[] = [];
   let peak = 0;
-  entries.forEach((e, i) => {
+  entries.forEach((entry, i) => {
+    const e = entry.color === MODEL_FOREGROUND ? { ...entry, color: t.text } : entry;
     const counts = histogram(e.values, lo, hi, bins);
     const n = counts.reduce((a, b) => a + b, 0);
     if (n === 0) return;
