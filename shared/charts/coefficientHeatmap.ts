@@ -15,7 +15,7 @@
 import type { EChartsOption, HeatmapSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
 import type { InstrumentsEvent } from '../events.ts';
 import { categoryAxis, fmt, FONT_STACK, fontSizes, frame, num, type ChartOptions } from './common.ts';
-import { DIVERGING, type Theme } from './palette.ts';
+import { DIVERGING } from './palette.ts';
 
 export interface CoefficientMatrix {
   readonly rows: number;

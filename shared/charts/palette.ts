@@ -6,7 +6,8 @@
  *   CLEAN              clean accuracy                                  (Okabe–Ito blue)
  *   ROBUST             robust accuracy (the evaluation attack's)      (Okabe–Ito vermillion)
  *   MIXTURE_DIRECTION  accuracy under the mixture-direction attack    (Okabe–Ito reddish purple)
- *   ATTACK_COLORS      one attack kind each on robust-vs-eps curves   (orange PGD, bluish green FGM)
+ *   ATTACK_COLORS      one attack kind each on robust-vs-eps curves   (orange PGD, bluish green FGM,
+ *                      sky blue the random-noise check)
  *   RUN_COLORS         one run each, on the comparison page, where colour means only that
  * No hue: the theme's foreground (black / near-white) and greys draw the one quantity of a chart
  * that has no hue of its own (a per-neuron distribution, the worst case over attacks).
@@ -57,7 +58,21 @@ export const ATTACK_COLORS = {
   pgd: okabeIto.orange,
   fgm: okabeIto.bluishGreen,
   'mixture-direction': MIXTURE_DIRECTION,
+  'random-noise': okabeIto.skyBlue,
 } as const;
+
+/**
+ * The one meaning of each hue a chart series may take (RUN_COLORS aside, on the comparison page);
+ * any other colour a series takes is a neutral (grey, the foreground, the phase's shade).
+ */
+export const HUE_MEANINGS: Readonly<Record<string, string>> = {
+  [CLEAN]: 'clean accuracy',
+  [ROBUST]: 'robust accuracy',
+  [MIXTURE_DIRECTION]: 'mixture-direction attack',
+  [ATTACK_COLORS.pgd]: 'PGD attack',
+  [ATTACK_COLORS.fgm]: 'FGM attack',
+  [ATTACK_COLORS['random-noise']]: 'random-noise check',
+};
 
 /**
  * The two models of a run that fine-tunes, where a figure compares them: the model after clean
@@ -66,7 +81,7 @@ export const ATTACK_COLORS = {
 export const MODEL_LINE = { afterClean: 'dashed', fineTuned: 'solid' } as const;
 
 /** Colours for attacks of other kinds, in order. */
-export const EXTRA_ATTACK_COLORS: readonly string[] = [okabeIto.skyBlue, okabeIto.yellow, '#999999'];
+export const EXTRA_ATTACK_COLORS: readonly string[] = [okabeIto.yellow, '#999999'];
 
 /**
  * The colour of an attack's curve, from its label as the engine writes it ("PGD-20 (l2, ...)",
@@ -77,6 +92,7 @@ export function attackColor(label: string, index = 0): string {
   if (l.startsWith('pgd')) return ATTACK_COLORS.pgd;
   if (l.startsWith('fgm') || l.startsWith('fgsm')) return ATTACK_COLORS.fgm;
   if (l.startsWith('mixture')) return ATTACK_COLORS['mixture-direction'];
+  if (l.startsWith('random')) return ATTACK_COLORS['random-noise'];
   return EXTRA_ATTACK_COLORS[index % EXTRA_ATTACK_COLORS.length] as string;
 }
 
