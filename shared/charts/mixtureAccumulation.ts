@@ -12,10 +12,10 @@
  *                  level is marked so the fall reads as such.
  *
  *   mode 'bands'   (default) the median over neurons, the quartile band (q1–q3) and a faint
- *                  min–max band; clean colour in the clean phase, robust colour in the adversarial
- *                  phase; the phase boundary and the init median marked.
+ *                  min–max band, in the foreground; the adversarial phase shaded, the phase
+ *                  boundary and the init median marked (a phase has no hue: palette.ts).
  *   mode 'heatmap' x = snapshot epoch, y = bin of the quantity (20 bins), colour = number of
- *                  neurons in the bin; the median drawn on top in the phase colours.
+ *                  neurons in the bin; the median drawn on top, one neutral line.
  */
 import { coherentShareOf, hasDictionaryInstruments, type DictionaryInstruments, type NeuronDistribution } from '../events.ts';
 import type { EChartsOption, HeatmapSeriesOption, LineSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';

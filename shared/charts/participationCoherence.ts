@@ -1,7 +1,7 @@
 /**
  * Participation ratio and mixture coherence over training, in two stacked panels sharing the
- * epoch axis: the median over neurons with its quartile band, clean colour in the clean phase and
- * robust colour in the adversarial phase, the phase boundary marked in both.
+ * epoch axis: the median over neurons with its quartile band in the foreground, the adversarial
+ * phase shaded and the phase boundary marked in both (a phase has no hue: palette.ts).
  *
  *   participation ratio PR_i = (Σ c²)² / Σ c⁴: the effective number of atoms a neuron uses
  *     (1 = pure); drawn on a log scale, since it falls from about D/3 at init to a few.

@@ -6,8 +6,8 @@
  *
  * scale-free, so a unit that only grows keeps its R. Dense, blotchy mixtures are rough (high
  * R); clean strokes are smooth (low R). The chart is the mixture ratio's counterpart for
- * images: the median over units and the quartile band (q1–q3), in the clean colour up to the
- * phase boundary and the robust colour after it; clean training roughens the neurons,
+ * images: the median over units and the quartile band (q1–q3) in the foreground, the adversarial
+ * phase shaded after the boundary (a phase has no hue: palette.ts); clean training roughens the neurons,
  * adversarial fine-tuning smooths them.
  */
 import type { EChartsOption } from 'echarts';
