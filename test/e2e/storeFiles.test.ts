@@ -33,7 +33,7 @@ describe.skipIf(chromiumBrowser.skip)('store files and run export in browser mod
   const nanPath = join(dir, 'nan-weights.safetensors');
   writeFileSync(nanPath, encodeWeights(card, Float32Array.from(W, (v, k) => (k === 4 ? NaN : v)), null));
   const dataPath = join(dir, 'four-points.npz');
-  writeDatasetFile(dataPath, { x: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]), y: Int32Array.from([1, -1, 1, -1]), n: 4, d: 3, labelKind: 'binary', classes: 2 });
+  writeDatasetFile(dataPath, { x: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]), y: Float32Array.from([1, -1, 1, -1]), n: 4, d: 3, labelKind: 'binary', classes: 2 });
 
   it('adds a weights file and a dataset through the page, and refuses NaN weights naming the file', async () => {
     const { server, page } = session;
