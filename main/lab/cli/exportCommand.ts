@@ -1,7 +1,8 @@
 /**
  * `lab export ID... --format F --out DIR`: a run's figure set (svg, png, pdf, through the same
  * chart builders as the UI), its metrics as tidy CSV or JSON (one row per run, epoch and metric;
- * `--all` for every run in the store), its weights (safetensors) or its dataset (`data`).
+ * `--all` for every run in the store), its weights (safetensors) or its dataset (`data`). With two
+ * or more runs, the figures include their comparison (comparison/), as the Compare view draws it.
  * File names are sanitised, so nothing is ever written outside DIR.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { resolve } from 'node:path';
 import { sparseCodingOnly } from '../../../shared/config.ts';
 import { figureSet, pictureFigures } from '../../../shared/charts/index.ts';
 import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
+import { comparisonFigures } from '../export/comparisonFigures.ts';
 import { exportFigure, exportSvgDocument, type ExportFormat } from '../export/render.ts';
 import { tidyCsv, tidyRows } from '../export/tidyMetrics.ts';
 import { writeDatasetFile } from '../formats/datasetFile.ts';
@@ -40,6 +42,11 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
         else writeFileSync(path, JSON.stringify({ runs: runs.map((r) => ({ id: r.id, name: r.name, notes: r.notes, status: r.status, config: r.config, configHash: r.configHash, codeVersion: r.codeVersion, summary: r.summary })), metrics: rows }, null, 1));
         written.push(path);
         continue;
+      }
+      if (format === 'svg' || format === 'png' || format === 'pdf') {
+        // Two or more runs: their comparison figures too, as the Compare view draws them.
+        const compared = comparisonFigures(runs.map((run) => ({ id: run.id, name: run.name, result: store.result(run.id) })));
+        for (const figure of compared) written.push(...(await exportFigure(figure.option, inside(out, 'comparison'), figure.name, [format], 'column')));
       }
       for (const run of runs) {
         if (format === 'svg' || format === 'png' || format === 'pdf') {
