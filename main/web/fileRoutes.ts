@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, uploadLimitBytes } from '../../shared/api.ts';
 import { NotFoundError, type LabService } from '../lab/service.ts';
 import { sendEnvelope } from './apiCall.ts';
+import { sendDownload } from './exportRoute.ts';
 
 const failure = (message: string, problems?: readonly { path: string; message: string }[]) =>
   ({ ok: false, error: { message, ...(problems && problems.length > 0 ? { problems } : {}) } }) as const;
@@ -70,14 +71,7 @@ export async function handleExportRuns(request: IncomingMessage, response: Serve
   };
   if (ids.length > 1000) return sendText(400, `At most 1000 runs per export (got ${ids.length})`);
   try {
-    const file = await service.exportRuns(ids);
-    response.writeHead(200, {
-      'Content-Type': file.contentType,
-      'Content-Length': file.bytes.byteLength,
-      'Content-Disposition': `attachment; filename="${file.fileName}"`,
-      'Cache-Control': 'no-store',
-    });
-    response.end(request.method === 'HEAD' ? undefined : file.bytes);
+    sendDownload(request, response, await service.exportRuns(ids));
   } catch (error) {
     if (error instanceof ApiError) sendText(error instanceof NotFoundError ? 404 : 400, error.message);
     else sendText(500, `Export failed: ${error instanceof Error ? error.message : String(error)}`);
