@@ -38,6 +38,8 @@ import {
   type CoefficientSnapshot,
 } from '../../shared/charts/index.ts';
 import { claimBars, claimMixtures, claimPrinciple, claimPurification } from '../../shared/charts/claims.ts';
+import { normRatioHistogram, singularValueSpectrum } from '../../shared/charts/decomposition.ts';
+import { MODEL_FOREGROUND, modelDash, mixtureHistogramOverlay } from '../../shared/charts/mixtureHistogram.ts';
 
 const CLEAN_EPOCHS = 3;
 const ADVERSARIAL_EPOCHS = 2;
@@ -425,12 +427,18 @@ describe('figureSet', () => {
       ['C1', claimMixtures({ epochs: [0, 1, 2], coherentShare: ms([0, 0.2, 0.1]), mixtureRatio: ms([0.9, 0.5, 0.4]), coherence: ms([0, 0.3, 0.2]), boundary: 1 })],
       ['C2', claimPurification({ eps: [0, 0.1], afterClean: ms([0.9, 0.5]), final: ms([0.9, 0.7]), mixtureAfterClean: ms([0.9, 0.6]), mixtureFinal: ms([0.9, 0.8]) })],
       ['C3', claimPrinciple({ logRatio: [0.1, 0.5], cosClean: [0.2, 0.4], cosRobust: [0.3, 0.5] })],
+      ['decomposition', normRatioHistogram(result.summary.decomposition!)],
+      ['update spectrum', singularValueSpectrum(result.summary.update!)],
+      ['before/after histogram', mixtureHistogramOverlay([
+        { name: 'after clean training', values: result.instruments[CLEAN_EPOCHS]!.mixtureRatio!.values, color: MODEL_FOREGROUND, dash: modelDash.afterClean },
+        { name: 'after fine-tuning', values: result.instruments.at(-1)!.mixtureRatio!.values, color: MODEL_FOREGROUND, dash: modelDash.fineTuned },
+      ])],
       ['C4', claimBars({ categories: ['network'], series: [{ name: 'clean accuracy', color: CLEAN, values: ms([0.9]) }, { name: 'robust accuracy (worst case)', color: ROBUST, values: ms([0.5]) }], y: 'accuracy' })],
     ];
     // A series' meaning, from its legend name: quantities first (a model's attack curve is the attack).
     const meaningOf = (name: string): string => {
       if (/^clean( accuracy)?$/i.test(name)) return 'clean accuracy';
-      if (/^robust( accuracy)? /i.test(name)) return 'robust accuracy';
+      if (/^robust (\(|accuracy)/i.test(name)) return 'robust accuracy';
       if (/mixture[ -]dir/i.test(name)) return 'mixture-direction attack';
       if (/PGD/.test(name)) return 'PGD attack';
       if (/FGM/.test(name)) return 'FGM attack';
