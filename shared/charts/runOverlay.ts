@@ -210,7 +210,7 @@ export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: Chart
   };
 }
 
-/** The median mixture ratio as mean ± std over seeds, clean colour up to the boundary and robust after. */
+/** The median mixture ratio as mean ± std over seeds, in one run colour, the phase told by line style. */
 export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: ChartOptions = {}): EChartsOption {
   const t = frame(options, []).theme;
   const series: LineSeriesOption[] = [];
