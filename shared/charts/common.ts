@@ -219,6 +219,14 @@ export function boundarySeries(
 /** Room above the plot for the boundary label (drawn just above the plot's top edge). */
 export const BOUNDARY_LABEL_ROOM = 14;
 
+/**
+ * A legend icon drawn as a line is (solid, or dashed for any other style), with the line's colour:
+ * ECharts' default line icon is always solid, so a legend could not show a line-style channel.
+ */
+export function lineLegendIcon(dash: unknown): string {
+  return dash === 'solid' || dash === undefined ? 'path://M0,4h24v2.5h-24z' : 'path://M0,4h6v2.5h-6zM9,4h6v2.5h-6zM18,4h6v2.5h-6z';
+}
+
 /** An entry of the legend: a series name, and an icon for bands. */
 export interface LegendEntry {
   readonly name: string;

@@ -6,7 +6,7 @@
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { histogram } from '../distribution.ts';
-import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './index.ts';
+import { frame, grid, lineLegendIcon, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './index.ts';
 import { DASHED, SOLID, type Dash } from './runStyles.ts';
 
 /** A histogram drawn in the theme's foreground (resolved where the theme is known). */
@@ -66,9 +66,13 @@ export function mixtureHistogramOverlay(
     });
   });
   const { option, top } = frame(options, legend);
+  // Legend icons drawn as the lines are (solid or dashed), so the legend shows the channel that
+  // tells the models apart (ECharts' default line icon is always solid).
+  const icons = series.map((s) => ({ name: String(s.name), icon: lineLegendIcon(s.lineStyle?.type), itemStyle: { color: s.color as string } }));
   const yMax = Math.min(1, Math.ceil((peak * 1.1) / 0.05) * 0.05 || 0.5);
   return {
     ...option,
+    legend: { ...(option.legend as object), data: icons },
     grid: grid(top),
     xAxis: xValueAxis(t, options.axis ?? MIXTURE_AXIS_NAME, { min: lo, max: hi, interval: hi - lo > 1 ? 0.2 : 0.1 }),
     yAxis: yValueAxis(t, 'share of neurons', { min: 0, max: num(yMax) ?? 1 }),

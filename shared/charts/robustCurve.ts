@@ -18,6 +18,7 @@ import {
   fontSizes,
   frame,
   grid,
+  lineLegendIcon,
   normLabel,
   num,
   xValueAxis,
@@ -235,8 +236,15 @@ export function robustCurveComparison(
   if (options.markEps !== undefined) series.push(epsMarker(options.markEps, t.boundary));
   const { option, top } = frame(options, legend);
   const norm = evaluations[0]?.evaluation.norm ?? 'l2';
+  // The legend shows the model's line style (the channel that tells the models apart).
+  const lines = series.filter((s) => s.lineStyle && !String(s.id).includes('band'));
+  const icons = legend.map(({ name }) => {
+    const s = lines.find((l) => l.name === name);
+    return { name, icon: lineLegendIcon(s?.lineStyle?.type), itemStyle: { color: s?.color as string } };
+  });
   return {
     ...option,
+    legend: { ...(option.legend as object), data: icons },
     grid: grid(top),
     xAxis: xValueAxis(t, epsAxisName(norm), { min: 0, max: epsRange(evaluations.map((e) => e.evaluation)) }),
     yAxis: yValueAxis(t, ROBUST_AXIS_NAME, { min: 0, max: 1, interval: 0.2 }),

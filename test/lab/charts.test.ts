@@ -22,6 +22,7 @@ import {
   DIVERGING,
   figureSet,
   HUE_MEANINGS,
+  lineLegendIcon,
   MIXTURE_DIRECTION,
   mixtureAccumulation,
   mixtureMedians,
@@ -323,6 +324,11 @@ describe('robustCurve', () => {
       expect(mixture.color).toBe(MIXTURE_DIRECTION);
       expect((mixture.lineStyle as { type: string }).type).toBe(dash);
     }
+    // The legend shows the line style: the clean-trained model's entries dashed, the fine-tuned solid.
+    const icons = (option.legend as { data: { name: string; icon: string }[] }).data;
+    expect(icons.find((d) => d.name === 'clean-trained · worst case')!.icon).toBe(lineLegendIcon('dashed'));
+    expect(icons.find((d) => d.name === 'fine-tuned · worst case')!.icon).toBe(lineLegendIcon('solid'));
+    expect(lineLegendIcon('dashed')).not.toBe(lineLegendIcon('solid'));
     const all = robustCurveComparison(
       [
         { name: 'a', evaluation: afterClean },
@@ -332,6 +338,26 @@ describe('robustCurve', () => {
     );
     const mains = seriesOf(all).filter((s) => !String(s.id).includes('band'));
     expect(mains).toHaveLength(2 * (1 + final.curves.length));
+  });
+});
+
+describe('mixtureHistogramOverlay', () => {
+  it('draws the two models of a run in the foreground, after clean training dashed and fine-tuned solid, and the legend shows it', () => {
+    const option = mixtureHistogramOverlay(
+      [
+        { name: 'after clean training', values: [0.1, 0.2, 0.3], color: MODEL_FOREGROUND, dash: modelDash.afterClean },
+        { name: 'after fine-tuning', values: [0.05, 0.1], color: MODEL_FOREGROUND, dash: modelDash.fineTuned },
+      ],
+      { theme: 'dark' },
+    );
+    const [before, after] = seriesOf(option);
+    expect([before!.color, after!.color]).toEqual([themes.dark.text, themes.dark.text]);
+    expect((before!.lineStyle as { type: unknown }).type).toEqual([7, 4]);
+    expect((after!.lineStyle as { type: unknown }).type).toBe('solid');
+    const icons = (option.legend as { data: { name: string; icon: string }[] }).data;
+    expect(icons.map((d) => d.name)).toEqual(['after clean training (n = 3)', 'after fine-tuning (n = 2)']);
+    expect(icons[0]!.icon).toMatch(/^path:\/\/M0,4h6v2\.5h-6z/);
+    expect(icons[1]!.icon).toBe('path://M0,4h24v2.5h-24z');
   });
 });
 
