@@ -38,7 +38,7 @@ import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
-import { PaperDesk } from './paperDesk.ts';
+import { PaperService } from './paperService.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
@@ -167,7 +167,7 @@ export class LabService {
   private readonly waiting = new Set<string>();
   private readonly handlers: Handlers;
   /** The Paper page's methods (paper.*). */
-  private readonly paper: PaperDesk;
+  private readonly paper: PaperService;
 
   constructor(
     readonly store: RunStore,
@@ -176,7 +176,7 @@ export class LabService {
   ) {
     this.batcher = new StreamBatcher(options.flushIntervalMs ?? eventFlushIntervalMs, (message) => this.publish(message));
     this.unsubscribeQueue = queue.subscribe((update) => this.onUpdate(update));
-    this.paper = new PaperDesk({
+    this.paper = new PaperService({
       store,
       queue,
       // A record left "queued" by a server that stopped has nothing to run it: not live.

@@ -20,6 +20,6 @@ export const labApiKey: InjectionKey<LabApi & Partial<LabConnection>> = Symbol('
 
 export function useLabApi(): LabApi & Partial<LabConnection> {
   const api = inject(labApiKey);
-  if (!api) throw new Error('No LabApi provided: main.ts provides one at the root');
+  if (!api) throw new Error('No LabApi provided: mountApp.ts provides one at the root');
   return api;
 }
