@@ -119,7 +119,7 @@ describe('npm run dist', () => {
   it('passes electron.config.ts with --config, after the renderer and desktop builds', () => {
     const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(scripts.dist).toMatch(/npm run build:renderer && .*main\/desktop\/build\.ts && .*keepSystemNodeBuild\.ts electron-builder --config electron\.config\.ts/);
-    expect(scripts.start).toMatch(/main\/desktop\/launch\.ts$/);
+    expect(scripts.start).toMatch(/main\/start\/launch\.ts$/);
   });
 
   it("puts the system Node's better-sqlite3 back after electron-builder rebuilt it in place", async () => {
