@@ -88,7 +88,7 @@ describe('lab run', () => {
     const { code, stderr } = lab(['run', '--config', file]);
     expect(code).toBe(2);
     expect(stderr).toContain(file);
-    expect(stderr).toMatch(/train\.attack\.eps = "big": expected number/);
+    expect(stderr).toMatch(/train\.attack\.eps = "big": expected a finite number/);
   });
 
   it('an invalid --set path names the closest valid one', () => {
