@@ -21,6 +21,8 @@ import { claimIds, paperDefaults, type PaperFigures, type PaperFile, type PaperP
 /** Run ids as the store makes them (also accepts a unique prefix of 4+ characters). */
 const runId = z.string().regex(/^[0-9a-z-]{4,40}$/, 'expected a run id like 20261125-150719-92d1');
 const runStatus = z.enum(['queued', 'running', 'finished', 'failed', 'interrupted', 'cancelled']);
+/** A run's name: what the runs list shows, so it must show something. */
+const runName = z.string().max(200).regex(/\S/, 'expected a name with at least one visible character');
 /** A user's experiment (validated in full by config.validate / runs.start). */
 /**
  * A (partial) experiment, kept exactly as sent: the config schema then names every bad key.
@@ -71,14 +73,14 @@ export const apiParams = {
    * also recorded as the run's preset. Problems name fields of the experiment (`task.d`), as in
    * config.validate, or `preset`.
    */
-  'runs.start': z.strictObject({ input: experimentInput, preset: z.string().max(40).optional(), name: z.string().max(200).optional(), notes: z.string().max(10_000).optional() }),
+  'runs.start': z.strictObject({ input: experimentInput, preset: z.string().max(40).optional(), name: runName.optional(), notes: z.string().max(10_000).optional() }),
   'runs.list': z.strictObject({ status: runStatus.optional(), text: z.string().max(200).optional(), sweepId: z.string().max(80).optional() }),
   /** A run's record and its (partial, while running) result. */
   'runs.get': z.strictObject({ id: runId }),
   'runs.cancel': z.strictObject({ id: runId }),
   'runs.resume': z.strictObject({ id: runId }),
   'runs.delete': z.strictObject({ ids: z.array(runId).min(1).max(500) }),
-  'runs.rename': z.strictObject({ id: runId, name: z.string().min(1).max(200) }),
+  'runs.rename': z.strictObject({ id: runId, name: runName }),
   'runs.setNotes': z.strictObject({ id: runId, notes: z.string().max(10_000) }),
   /**
    * The runs (and C4's baseline sets) the five claims need, each with where it stands: finished

@@ -40,6 +40,7 @@ import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
 import { PaperService } from './paperService.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
+import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
 export type { JobControl };
@@ -222,6 +223,10 @@ export class LabService {
       const message = `Unknown method "${String(method)}": expected one of ${Object.keys(apiParams).join(', ')}`;
       throw new ApiError(message, [{ path: 'method', message }]);
     }
+    // Size, depth and kind first, iteratively: the schemas and the handlers below walk params
+    // recursively (a merge over a preset, a serialiser), which a deep enough value overflows.
+    const limit = jsonValueProblem(rawParams, { startDepth: 1 });
+    if (limit) throw new ApiError(`Invalid params for ${method}: ${limit.path}: ${limit.message}`, [limit]);
     const parsed = apiParams[method].safeParse(rawParams ?? {});
     if (!parsed.success) {
       const problems = problemsOf(parsed.error);

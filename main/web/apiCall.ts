@@ -2,17 +2,19 @@
  * `POST /api/call`: one API call per request, `{ method, params }` in, the contract's envelope
  * out (`{ ok: true, result }` or `{ ok: false, error: { message, problems? } }`), always JSON,
  * whatever the status:
- *   200 ok · 400 malformed body or envelope, or a call the service refused (problems name the
- *   field) · 404 an unknown run · 413 body over 1 MB · 415 not JSON · 500 an unexpected failure.
+ *   200 ok · 400 malformed body or envelope, nested deeper than 32 levels, or a call the service
+ *   refused (problems name the field) · 404 an unknown run · 413 body over 1 MB · 415 not JSON ·
+ *   500 an unexpected failure (a fault of the server's, never of the request).
  * Requiring `Content-Type: application/json` is one more wall against cross-site requests: a
  * page on another site cannot send it without a CORS preflight, which this server never grants.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, apiRequestSchema, type ApiResponse } from '../../shared/api.ts';
+import { jsonTextProblem, maxRequestBytes, maxRequestNesting } from '../lab/requestLimits.ts';
 import { NotFoundError, type LabService } from '../lab/service.ts';
 
 /** The largest request body accepted (an experiment config is a few kB). */
-export const maxBodyBytes = 1024 * 1024;
+export const maxBodyBytes = maxRequestBytes;
 
 class BodyTooLarge extends Error {}
 
@@ -64,22 +66,34 @@ export async function handleApiCall(request: IncomingMessage, response: ServerRe
   const type = request.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     request.resume();
-    sendEnvelope(response, 415, failure(`POST /api/call needs Content-Type: application/json (got ${type ? `"${type}"` : 'none'})`));
+    const message = `POST /api/call needs Content-Type: application/json (got ${type ? `"${type.slice(0, 80)}"` : 'none'})`;
+    sendEnvelope(response, 415, failure(message, [{ path: 'Content-Type', message }]));
     return;
   }
   let text: string;
   try {
     text = await readBody(request, maxBodyBytes);
   } catch (error) {
-    if (error instanceof BodyTooLarge) sendEnvelope(response, 413, failure(`The request body is over the limit of ${maxBodyBytes} bytes`), true);
+    if (error instanceof BodyTooLarge) {
+      const message = `The request body is over the limit of ${maxBodyBytes} bytes`;
+      sendEnvelope(response, 413, failure(message, [{ path: '(body)', message }]), true);
+    }
     else response.destroy();
+    return;
+  }
+  // Before JSON.parse: the parse itself copes, but everything after it (the schemas, a merge
+  // over a preset, JSON.stringify into the store) recurses, and would overflow the stack.
+  const tooDeep = jsonTextProblem(text, maxRequestNesting);
+  if (tooDeep) {
+    sendEnvelope(response, 400, failure(`The request body is too deeply nested: ${tooDeep.path}: ${tooDeep.message}`, [tooDeep]));
     return;
   }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (error) {
-    sendEnvelope(response, 400, failure(`The request body is not valid JSON: ${(error as Error).message}`));
+    const message = `The request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`;
+    sendEnvelope(response, 400, failure(message, [{ path: '(body)', message }]));
     return;
   }
   const envelope = apiRequestSchema.safeParse(body);

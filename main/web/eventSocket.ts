@@ -44,6 +44,10 @@ export function attachEventSocket(server: Server, guard: AccessGuard, service: L
       const unsubscribe = service.subscribe((message) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
       });
+      // The stream only sends. A frame from the page is a mistake (calls go to POST /api/call):
+      // say so by closing with 1003, unsupported data, rather than ignoring it without a word.
+      // Frames over maxPayload never get here: ws closes those with 1009, message too big.
+      ws.on('message', () => ws.close(1003, `${browserRoutes.events} only sends; make calls with POST ${browserRoutes.call}`));
       ws.on('close', unsubscribe);
       ws.on('error', () => ws.terminate());
     });

@@ -271,3 +271,66 @@ describe('a run over the API', () => {
     expect((await send(port, { path: `/api/export/${id}/accuracy-over-training.gif`, headers: bearer })).status).toBe(400);
   });
 });
+
+describe('client mistakes get a 4xx naming the field, never a 500 (issue 11, item 7)', () => {
+  /** `levels` nested objects `{"a":…}` around `1`, as JSON text (no recursion to build it). */
+  const nestedText = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+  const post = (body: string) => send(port, { method: 'POST', path: '/api/call', headers: { 'Content-Type': 'application/json', ...bearer }, body });
+
+  it('runs.rename with a blank name: 400 naming name, and the name is kept', async () => {
+    const config = (await call(port, 'config.validate', { input: tiny, preset: 'quick' }, bearer)).envelope.result as { config: RunDetail['config'] };
+    const run = store.createRun({ input: tiny, config: config.config, configHash: 'h', codeVersion: 'v', name: 'kept' });
+    try {
+      for (const name of ['', ' ', '\t\n ']) {
+        const res = await call(port, 'runs.rename', { id: run.id, name }, bearer);
+        expect(res.status, JSON.stringify(name)).toBe(400);
+        expect(res.envelope.error?.problems).toEqual([{ path: 'name', message: 'expected a name with at least one visible character' }]);
+      }
+      expect(store.get(run.id).name).toBe('kept');
+    } finally {
+      store.delete(run.id);
+    }
+  });
+
+  it('config.validate and runs.start with 20,000 nested objects: 400 naming where the 33rd level starts, nothing started', async () => {
+    const before = store.list().length;
+    for (const method of ['config.validate', 'runs.start']) {
+      const res = await post(`{"method":"${method}","params":{"preset":"quick","input":{"task":${nestedText(20_000)}}}}`);
+      expect(res.status, method).toBe(400);
+      expect(JSON.parse(res.text).error.problems, method).toEqual([
+        { path: `params.input.task.${Array(29).fill('a').join('.')}`, message: 'nested deeper than 32 levels of objects and arrays (the limit of one request)' },
+      ]);
+    }
+    expect(store.list()).toHaveLength(before);
+    // 32 levels, the body's own included, pass the limit and reach the schema.
+    const within = await post(`{"method":"config.validate","params":{"preset":"quick","input":{"task":${nestedText(29)}}}}`);
+    expect(within.status).toBe(200);
+    expect(JSON.parse(within.text).result.problems).toEqual([{ path: 'task.a', message: expect.stringMatching(/unknown field/) }]);
+  });
+
+  it('over 1 MB: 413 naming the body, even when the header does not say so (chunked)', async () => {
+    const before = store.list().length;
+    const big = JSON.stringify({ method: 'runs.start', params: { input: {}, notes: 'x'.repeat(maxBodyBytes) } });
+    for (const headers of [{}, { 'Transfer-Encoding': 'chunked' }] as Record<string, string>[]) {
+      const res = await send(port, { method: 'POST', path: '/api/call', headers: { 'Content-Type': 'application/json', ...bearer, ...headers }, body: big });
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.text).error.problems).toEqual([{ path: '(body)', message: `The request body is over the limit of ${maxBodyBytes} bytes` }]);
+    }
+    expect(store.list()).toHaveLength(before);
+  });
+
+  it('the event stream closes on a frame from the page (1003) or one over its limit (1009), and stays up', async () => {
+    const url = `ws://127.0.0.1:${port}/api/events?token=${server.token}`;
+    for (const [frame, code] of [['{"method":"runs.list","params":{}}', 1003], ['x'.repeat(1024 * 1024), 1009]] as const) {
+      const opened = await openSocket(url);
+      if (!('socket' in opened)) throw new Error(`the upgrade was refused: ${opened.status}`);
+      const closed = new Promise<number>((resolve) => opened.socket.once('close', (c: number) => resolve(c)));
+      opened.socket.send(frame);
+      expect(await closed).toBe(code);
+    }
+    const again = await openSocket(url);
+    expect('socket' in again).toBe(true);
+    if ('socket' in again) again.socket.close();
+    expect((await call(port, 'app.info', {}, bearer)).status).toBe(200);
+  });
+});

@@ -6,9 +6,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type JobStreamMessage } from '../../shared/api.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import { connectPort, nodePortEndpoint, servePort } from '../../main/desktop/portProtocol.ts';
 import type { JobRequest, JobUpdate } from '../../main/lab/jobs.ts';
 import { LabService, NotFoundError, type JobControl } from '../../main/lab/service.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
@@ -122,6 +124,76 @@ describe('config.validate and runs.start', () => {
     expect(await service.call('runs.delete', { ids: [a, b] })).toEqual({ deleted: [a, b] });
     expect(queue.cancelled).toEqual([a, b]);
     expect(store.list()).toHaveLength(0);
+  });
+});
+
+/** `levels` nested objects `{ a: { a: … 1 } }`, built without recursion. */
+function nested(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
+
+describe('client mistakes are ApiErrors naming the field, never crashes (issue 11, item 7)', () => {
+  it('a blank name is refused by runs.rename and runs.start, and the name is kept', async () => {
+    const { id } = await service.call('runs.start', { input: {}, preset: 'quick', name: 'kept' });
+    for (const name of ['', '   ', '\t\n']) {
+      const error = await rejection(service.call('runs.rename', { id, name }));
+      expect(error.problems).toEqual([{ path: 'name', message: 'expected a name with at least one visible character' }]);
+      expect(error).not.toBeInstanceOf(NotFoundError);
+      expect((await rejection(service.call('runs.start', { input: {}, preset: 'quick', name }))).problems).toEqual([
+        { path: 'name', message: 'expected a name with at least one visible character' },
+      ]);
+    }
+    expect(store.get(id).name).toBe('kept');
+    expect(store.list()).toHaveLength(1);
+  });
+
+  it('params nested past 32 levels (the envelope counted) are refused before any schema or merge', async () => {
+    const deep = nested(20_000);
+    const expected = [{ path: `input.task.${Array(29).fill('a').join('.')}`, message: 'nested deeper than 32 levels of objects and arrays (the limit of one request)' }];
+    for (const method of ['config.validate', 'runs.start', 'paper.plan', 'paper.start'] as const) {
+      const error = await rejection(service.call(method, { input: { task: deep }, preset: 'quick' }));
+      expect(error.problems, method).toEqual(expected);
+    }
+    expect(queue.submitted).toHaveLength(0);
+    // 31 levels of params (32 with the envelope) reach the schemas: an unknown field, not a limit.
+    const within = await service.call('config.validate', { input: { task: nested(29) }, preset: 'quick' });
+    expect(within.problems).toEqual([{ path: 'task.a', message: expect.stringMatching(/unknown field/) }]);
+  });
+
+  it('what JSON cannot carry, or over 1 MB, is refused naming where', async () => {
+    expect((await rejection(service.call('runs.rename', { id: '20260101-000000-abcd', name: new Map() as unknown as string }))).problems).toEqual([
+      { path: 'name', message: 'expected JSON data (an object, array, string, number, boolean or null), got a Map' },
+    ]);
+    expect((await rejection(service.call('runs.setNotes', { id: '20260101-000000-abcd', notes: 'x'.repeat(2 * 1024 * 1024) }))).problems).toEqual([
+      { path: '(params)', message: 'over the limit of 1048576 bytes of one request' },
+    ]);
+  });
+
+  it('over the desktop transport (structured clone on a MessageChannel), the same answers reach the client', async () => {
+    const channel = new MessageChannel();
+    const served = servePort(nodePortEndpoint(channel.port1), service);
+    const client = connectPort(nodePortEndpoint(channel.port2));
+    try {
+      // 40 levels clone fine (V8's serialiser recurses, so 20,000 would already fail in the sender).
+      const deep = await client.request('config.validate', { input: { task: nested(40) }, preset: 'quick' });
+      expect(deep).toEqual({
+        ok: false,
+        error: {
+          message: expect.stringMatching(/^Invalid params for config.validate: input\.task\.a.* nested deeper than 32 levels/),
+          problems: [{ path: `input.task.${Array(29).fill('a').join('.')}`, message: expect.stringMatching(/nested deeper than 32 levels/) }],
+        },
+      });
+      const { id } = await service.call('runs.start', { input: {}, preset: 'quick', name: 'kept' });
+      expect(await client.request('runs.rename', { id, name: ' ' })).toMatchObject({ ok: false, error: { problems: [{ path: 'name' }] } });
+      expect(await client.request('runs.rename', { id, name: 'renamed' })).toEqual({ ok: true, result: { id } });
+    } finally {
+      client.close();
+      served.close();
+      channel.port1.close();
+      channel.port2.close();
+    }
   });
 });
 
