@@ -96,6 +96,8 @@ export const apiParams = {
   'paper.figures': z.strictObject(paperRequest),
   /** One file of a ready claim (svg, png, pdf, csv, txt), or the one-page summary (`claim: 'summary'`, html). */
   'paper.export': z.strictObject({ ...paperRequest, claim: z.enum([...claimIds, 'summary']), format: z.enum(['svg', 'png', 'pdf', 'csv', 'txt', 'html']) }),
+  /** The weights and datasets added to the store (its imports/ folder), oldest first. */
+  'files.list': z.strictObject({}),
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
@@ -170,7 +172,31 @@ export interface ApiResults {
   'paper.cancel': { readonly runIds: readonly string[]; readonly baselineSeeds: readonly number[] };
   'paper.figures': PaperFigures;
   'paper.export': PaperFile;
+  'files.list': readonly StoreFileItem[];
 }
+
+/** A weights file or dataset in the store, as `lab files` lists it. */
+export interface StoreFileItem {
+  /** The file's name in the store: the time it was added, then its own name. */
+  readonly name: string;
+  readonly bytes: number;
+  /** ISO 8601. */
+  readonly modified: string;
+}
+
+/** What adding a file answers: what it holds (weights or a dataset), its name in the store, and a one-line summary. */
+export interface AddedFile {
+  readonly kind: 'weights' | 'data';
+  readonly name: string;
+  readonly summary: string;
+}
+
+/**
+ * The largest upload browser mode takes (`POST files`): far above any weights file or dataset
+ * of this project (the 784-dimensional image set with 60,000 examples is about 190 MB as
+ * float32), and far below what would strain the server's memory.
+ */
+export const uploadLimitBytes = 512 * 1024 ** 2;
 
 export const apiRequestSchema = z.strictObject({
   method: z.enum(Object.keys(apiParams) as [ApiMethod, ...ApiMethod[]]),
@@ -214,7 +240,16 @@ export const browserRoutes = {
   call: '/api/call',
   events: '/api/events',
   export: '/api/export',
+  /** `POST files?name=NAME` with the file's bytes as the body: add a weights file or dataset to the store. */
+  files: '/api/files',
+  /** `GET exportRuns?id=A&id=B`: the runs' figures, metrics and weights as one zip download. */
+  exportRuns: '/api/export-runs',
 } as const;
+
+/** The download path of the runs' export archive (every run in the store when `ids` is empty). */
+export function exportRunsPath(ids: readonly string[]): string {
+  return `${browserRoutes.exportRuns}${ids.length > 0 ? `?${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}` : ''}`;
+}
 
 /** The download path of an export: `/api/export/<runId>/<figure or metrics>.<format>`. */
 export function exportPath(runId: string, target: ExportTarget, format: ExportFormat): string {

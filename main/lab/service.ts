@@ -12,10 +12,12 @@
  *   never sees "finished" before the last metrics);
  * - the cost estimate of an experiment (./costEstimate.ts) and the throughput behind it.
  */
+import { basename } from 'node:path';
 import type { z } from 'zod';
 import {
   ApiError,
   apiParams,
+  type AddedFile,
   eventFlushIntervalMs,
   figureNames,
   type ApiMethod,
@@ -38,20 +40,17 @@ import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
+import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paperService.ts';
+import { exportRunsArchive } from './runExport.ts';
+import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 
 export type { JobControl };
 
-/** A call that names something that does not exist (a run id, a figure): transports answer 404. */
-export class NotFoundError extends ApiError {
-  constructor(message: string, problems: readonly { path: string; message: string }[] = []) {
-    super(message, problems);
-    this.name = 'NotFoundError';
-  }
-}
+export { NotFoundError };
 
 /** A downloadable file, built in memory. */
 export interface ExportedFile {
@@ -211,6 +210,7 @@ export class LabService {
       'paper.cancel': (p) => this.paper.cancel(p),
       'paper.figures': (p) => this.paper.figures(p),
       'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
+      'files.list': () => listStoreFiles(this.store).map(({ name, bytes, modified }) => ({ name, bytes, modified })),
     };
   }
 
@@ -240,6 +240,24 @@ export class LabService {
   subscribe(listener: (message: JobStreamMessage) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Add a weights file or dataset (uploaded bytes) to the store, checked as File > Import checks it. */
+  addFile(name: string, bytes: Uint8Array): AddedFile {
+    const added = addStoreFileBytes(this.store, name, bytes);
+    return { kind: added.kind, name: basename(added.file), summary: added.summary };
+  }
+
+  /** The runs' figures, metrics and weights as one zip (every run when `ids` is empty); ids are checked. */
+  async exportRuns(ids: readonly string[]): Promise<ExportedFile> {
+    const checked = apiParams['runs.delete'].shape.ids.element;
+    const runs = ids.map((id, i) => {
+      const parsed = checked.safeParse(id);
+      if (!parsed.success) throw new ApiError(`id ${i + 1}: ${parsed.error.issues[0]?.message ?? 'not a run id'}`, [{ path: `ids.${i}`, message: 'not a run id' }]);
+      return this.run(parsed.data).id;
+    });
+    const archive = await exportRunsArchive(this.store, this, runs);
+    return { bytes: archive.bytes, contentType: 'application/zip', fileName: runs.length === 1 ? sanitizeName(`${runs[0]}-export.zip`) : 'runs-export.zip' };
   }
 
   /**

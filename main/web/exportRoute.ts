@@ -6,13 +6,24 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, browserRoutes } from '../../shared/api.ts';
-import { NotFoundError, type LabService } from '../lab/service.ts';
+import { NotFoundError, type ExportedFile, type LabService } from '../lab/service.ts';
 
 const exportPattern = new RegExp(`^${browserRoutes.export}/([^/]+)/([^/]+)\\.([a-z]+)$`);
 
 function sendText(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   response.end(`${text}\n`);
+}
+
+/** A file as a download (`Content-Disposition: attachment`), never cached; HEAD gets the headers only. */
+export function sendDownload(request: IncomingMessage, response: ServerResponse, file: ExportedFile): void {
+  response.writeHead(200, {
+    'Content-Type': file.contentType,
+    'Content-Length': file.bytes.byteLength,
+    'Content-Disposition': `attachment; filename="${file.fileName}"`,
+    'Cache-Control': 'no-store',
+  });
+  response.end(request.method === 'HEAD' ? undefined : file.bytes);
 }
 
 export async function handleExport(request: IncomingMessage, response: ServerResponse, service: LabService, rawPath: string): Promise<void> {
@@ -31,14 +42,7 @@ export async function handleExport(request: IncomingMessage, response: ServerRes
     return;
   }
   try {
-    const file = await service.exportFile(runId, target, match[3]!);
-    response.writeHead(200, {
-      'Content-Type': file.contentType,
-      'Content-Length': file.bytes.byteLength,
-      'Content-Disposition': `attachment; filename="${file.fileName}"`,
-      'Cache-Control': 'no-store',
-    });
-    response.end(request.method === 'HEAD' ? undefined : file.bytes);
+    sendDownload(request, response, await service.exportFile(runId, target, match[3]!));
   } catch (error) {
     if (error instanceof ApiError) sendText(response, error instanceof NotFoundError ? 404 : 400, error.message);
     else sendText(response, 500, `Export failed: ${error instanceof Error ? error.message : String(error)}`);

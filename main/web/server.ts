@@ -7,6 +7,8 @@
  *   GET  /<file>                         the built renderer (cookie, token or Bearer)
  *   POST /api/call                       { method, params } → the contract's envelope (Bearer or cookie)
  *   GET  /api/export/<run>/<name>.<ext>  a figure or the metrics table, as a download
+ *   POST /api/files?name=N               a weights file or dataset's bytes, added to the store (fileRoutes.ts)
+ *   GET  /api/export-runs?id=A&id=B      the runs' figures, metrics and weights, as a zip download
  *   WS   /api/events                     JobStreamMessages, batched by the service
  *
  * Every request and upgrade first passes the Host/Origin check (403), then the token (401).
@@ -20,6 +22,7 @@ import type { RunStore } from '../lab/store/runStore.ts';
 import { handleApiCall, sendEnvelope } from './apiCall.ts';
 import { attachEventSocket } from './eventSocket.ts';
 import { handleExport } from './exportRoute.ts';
+import { handleExportRuns, handleUpload } from './fileRoutes.ts';
 import { AccessGuard, newToken } from './guard.ts';
 import { setSecurityHeaders } from './headers.ts';
 import { unauthorisedPage } from './pages.ts';
@@ -104,6 +107,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (!readOnly) return sendText(response, 405, `${browserRoutes.export} takes GET`, { Allow: 'GET, HEAD' });
         if (!access.headerOrCookieValid(request) && !access.matches(query.get('token'))) return sendText(response, 401, 'Unauthorized: open the link printed in the terminal');
         return handleExport(request, response, service, rawPath);
+      }
+      if (rawPath === browserRoutes.files) {
+        if (method !== 'POST') return sendText(response, 405, `${browserRoutes.files} takes POST`, { Allow: 'POST' });
+        if (!access.headerOrCookieValid(request)) {
+          request.resume();
+          return sendEnvelope(response, 401, { ok: false, error: { message: 'Unauthorized: send Authorization: Bearer TOKEN, or open the link printed in the terminal' } });
+        }
+        return handleUpload(request, response, service, query);
+      }
+      if (rawPath === browserRoutes.exportRuns) {
+        if (!readOnly) return sendText(response, 405, `${browserRoutes.exportRuns} takes GET`, { Allow: 'GET, HEAD' });
+        if (!access.headerOrCookieValid(request) && !access.matches(query.get('token'))) return sendText(response, 401, 'Unauthorized: open the link printed in the terminal');
+        return handleExportRuns(request, response, service, query);
       }
       if (rawPath === browserRoutes.events) return sendText(response, 426, `${browserRoutes.events} is a WebSocket`, { Upgrade: 'websocket' });
       return sendText(response, 404, `No API route ${rawPath}`);

@@ -12,14 +12,17 @@ import {
   apiResponseSchema,
   browserRoutes,
   exportPath,
+  exportRunsPath,
   jobStreamMessageSchema,
+  uploadLimitBytes,
+  type AddedFile,
   type ApiMethod,
   type ApiParams,
   type ApiResults,
   type JobStreamMessage,
   type LabApi,
 } from '../../shared/api.ts';
-import type { LabConnection, StreamState } from './labApi.ts';
+import type { FileTransfer, LabConnection, StreamState } from './labApi.ts';
 
 export interface BrowserClientOptions {
   /** Origin and path prefix of the server (default: this page's origin). */
@@ -30,7 +33,7 @@ export interface BrowserClientOptions {
 }
 
 /** The browser-mode LabApi, plus the stream's connection state (for the header). */
-export function createBrowserClient(options: BrowserClientOptions = {}): LabApi & LabConnection {
+export function createBrowserClient(options: BrowserClientOptions = {}): LabApi & LabConnection & FileTransfer {
   const base = (options.base ?? window.location.origin).replace(/\/$/, '');
   const firstDelay = options.reconnectMs ?? 500;
   const maxDelay = options.maxReconnectMs ?? 8000;
@@ -101,18 +104,8 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
     };
   };
 
-  async function call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${browserRoutes.call}`, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ method, params }),
-      });
-    } catch (error) {
-      throw new ApiError(`The lab server cannot be reached (${(error as Error).message}). Is it still running?`);
-    }
+  /** The contract's envelope of an answer to `what`: its result, or an ApiError with its problems. */
+  async function envelopeResult(response: Response, what: string): Promise<unknown> {
     if (response.status === 401 || response.status === 403) {
       throw new ApiError('Not authorised: open the address with the token that the server printed when it started.');
     }
@@ -120,16 +113,37 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
     try {
       body = await response.json();
     } catch {
-      throw new ApiError(`The lab server answered ${method} with HTTP ${response.status} and no JSON.`);
+      throw new ApiError(`The lab server answered ${what} with HTTP ${response.status} and no JSON.`);
     }
     const envelope = apiResponseSchema.safeParse(body);
-    if (!envelope.success) throw new ApiError(`The lab server's answer to ${method} is outside the API contract.`);
-    if (envelope.data.ok) return envelope.data.result as ApiResults[M];
+    if (!envelope.success) throw new ApiError(`The lab server's answer to ${what} is outside the API contract.`);
+    if (envelope.data.ok) return envelope.data.result;
     throw new ApiError(envelope.data.error.message, envelope.data.error.problems ?? []);
+  }
+
+  async function post(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${base}${path}`, { method: 'POST', credentials: 'same-origin', ...init });
+    } catch (error) {
+      throw new ApiError(`The lab server cannot be reached (${(error as Error).message}). Is it still running?`);
+    }
+  }
+
+  async function call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
+    const response = await post(browserRoutes.call, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method, params }) });
+    return (await envelopeResult(response, method)) as ApiResults[M];
+  }
+
+  async function addFile(name: string, bytes: ArrayBuffer): Promise<AddedFile> {
+    if (bytes.byteLength > uploadLimitBytes) throw new ApiError(`${name} is ${(bytes.byteLength / 1024 ** 2).toFixed(0)} MB: the lab takes files up to ${uploadLimitBytes / 1024 ** 2} MB`);
+    const response = await post(`${browserRoutes.files}?name=${encodeURIComponent(name)}`, { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    return (await envelopeResult(response, `the upload of ${name}`)) as AddedFile;
   }
 
   return {
     call,
+    addFile,
+    exportRunsUrl: (ids) => `${base}${exportRunsPath(ids)}`,
     subscribe(listener) {
       listeners.add(listener);
       if (!socket && !timer) connect();

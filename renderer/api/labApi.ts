@@ -4,7 +4,7 @@
  * the root knows which.
  */
 import { inject, type InjectionKey } from 'vue';
-import type { LabApi } from '../../shared/api.ts';
+import type { AddedFile, LabApi } from '../../shared/api.ts';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -16,9 +16,18 @@ export interface LabConnection {
   onReconnect(listener: () => void): () => void;
 }
 
-export const labApiKey: InjectionKey<LabApi & Partial<LabConnection>> = Symbol('LabApi');
+/**
+ * Browser mode's extras (the desktop app has File > Import… and File > Export… instead): upload
+ * a weights file or dataset into the store, and the URL of the runs' export archive.
+ */
+export interface FileTransfer {
+  addFile(name: string, bytes: ArrayBuffer): Promise<AddedFile>;
+  exportRunsUrl(ids: readonly string[]): string;
+}
 
-export function useLabApi(): LabApi & Partial<LabConnection> {
+export const labApiKey: InjectionKey<LabApi & Partial<LabConnection> & Partial<FileTransfer>> = Symbol('LabApi');
+
+export function useLabApi(): LabApi & Partial<LabConnection> & Partial<FileTransfer> {
   const api = inject(labApiKey);
   if (!api) throw new Error('No LabApi provided: mountApp.ts provides one at the root');
   return api;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api.ts';
 import { resolveSparseCoding } from '../../shared/config.ts';
-import { importFile } from '../../main/desktop/engineControl.ts';
+import { addStoreFile as importFile } from '../../main/lab/storeFiles.ts';
 import { encodeSafetensors } from '../../main/lab/formats/safetensors.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { encodeWeights, modelCard } from '../../main/lab/weightsFile.ts';

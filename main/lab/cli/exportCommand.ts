@@ -1,30 +1,25 @@
 /**
  * `lab export ID... --format F --out DIR`: a run's figure set (svg, png, pdf, through the same
  * chart builders as the UI), its metrics as tidy CSV or JSON (one row per run, epoch and metric;
- * `--all` for every run in the store), its weights (safetensors) or its dataset (`data`).
+ * `--all` for every run in the store), its weights (safetensors) or its dataset (`data`). With two
+ * or more runs, the figures include their comparison (comparison/), as the Compare view draws it.
  * File names are sanitised, so nothing is ever written outside DIR.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { sparseCodingOnly } from '../../../shared/config.ts';
 import { figureSet, pictureFigures } from '../../../shared/charts/index.ts';
 import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
-import { exportFigure, exportSvgDocument, sanitizeName, type ExportFormat } from '../export/render.ts';
+import { comparisonFigures } from '../export/comparisonFigures.ts';
+import { exportFigure, exportSvgDocument, type ExportFormat } from '../export/render.ts';
 import { tidyCsv, tidyRows } from '../export/tidyMetrics.ts';
 import { writeDatasetFile } from '../formats/datasetFile.ts';
+import { fileInside as inside, savedWeights } from '../runExport.ts';
 import { openStore, type CliValues } from './options.ts';
 import { UsageError } from './usage.ts';
 
 const formats = ['svg', 'png', 'pdf', 'csv', 'json', 'safetensors', 'data'] as const;
 type Format = (typeof formats)[number];
-
-/** A path inside `dir` for a file called `name` (sanitised; refuses anything that escapes). */
-function inside(dir: string, name: string): string {
-  const root = resolve(dir);
-  const path = join(root, sanitizeName(name));
-  if (!path.startsWith(root + sep)) throw new Error(`refusing to write outside ${root}: ${path}`);
-  return path;
-}
 
 export async function exportCommand(values: CliValues, rest: string[]): Promise<number> {
   const requested = (values.format ?? []).flatMap((f) => f.split(','));
@@ -48,6 +43,11 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
         written.push(path);
         continue;
       }
+      if (format === 'svg' || format === 'png' || format === 'pdf') {
+        // Two or more runs: their comparison figures too, as the Compare view draws them.
+        const compared = comparisonFigures(runs.map((run) => ({ id: run.id, name: run.name, result: store.result(run.id) })));
+        for (const figure of compared) written.push(...(await exportFigure(figure.option, inside(out, 'comparison'), figure.name, [format], 'column')));
+      }
       for (const run of runs) {
         if (format === 'svg' || format === 'png' || format === 'pdf') {
           const result = store.result(run.id);
@@ -59,16 +59,13 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
             written.push(...(await exportSvgDocument(picture.svg, dir, picture.name, [format as ExportFormat], picture.size)));
           }
         } else if (format === 'safetensors') {
-          let any = false;
-          for (const label of ['init', 'after-clean', 'final']) {
-            const source = join(run.folder, `weights-${label}.safetensors`);
-            if (!existsSync(source)) continue;
-            const path = inside(out, `${run.id}-weights-${label}.safetensors`);
-            copyFileSync(source, path);
+          const weights = savedWeights(run);
+          for (const w of weights) {
+            const path = inside(out, `${run.id}-weights-${w.label}.safetensors`);
+            copyFileSync(w.path, path);
             written.push(path);
-            any = true;
           }
-          if (!any) process.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
+          if (weights.length === 0) process.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
         } else if (format === 'data') {
           // The task is deterministic in (config, seed): regenerate it rather than store it.
           const task = sparseCodingTask(sparseCodingOnly(run.config, '--format data').task, run.config.seed, run.config.eval.testSize);

@@ -72,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./exportCommand.ts')).exportCommand(values, rest);
     case 'rm':
       return (await runsVerbs()).removeCommand(values, rest);
+    case 'files':
+      return (await import('./filesCommand.ts')).filesCommand(values, rest);
     case 'store':
       return (await import('./storeCommand.ts')).storeCommand(values, rest);
     case 'rename':

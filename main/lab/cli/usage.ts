@@ -29,6 +29,8 @@ Look at runs
 The store
   store check         check the database against the run folders; lists every problem (exit 1 if any)
   store rebuild       rebuild the database from the run folders (the old file is kept aside)
+  files               list the weights and datasets added to the store
+  files add FILE...   check weights (.safetensors) or datasets (.safetensors, .npz) and copy them into the store
 
 Other
   presets             list the presets

@@ -213,6 +213,7 @@ const paramsShapes: { readonly [M in ApiMethod]: fc.Arbitrary<Record<string, unk
     { ...paper, claim: fc.oneof(fc.constantFrom(...claimIds, 'summary', 'C9', ''), anyValue), format: fc.oneof(fc.constantFrom('svg', 'png', 'pdf', 'csv', 'txt', 'html', 'gif', ''), anyValue) },
     { requiredKeys: ['claim', 'format'] },
   ),
+  'files.list': fc.constant({}),
 };
 
 /** What JSON makes of a value (what the server will see). */

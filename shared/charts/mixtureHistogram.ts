@@ -5,8 +5,8 @@
  * neurons pile up near 0; `axis` and `range` draw another quantity (the coherent share κ).
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
-import { histogram } from '../../shared/distribution.ts';
-import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from '../../shared/charts/index.ts';
+import { histogram } from '../distribution.ts';
+import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './index.ts';
 import { SOLID, type Dash } from './runStyles.ts';
 
 export interface HistogramEntry {

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { LineSeriesOption } from 'echarts';
 import type { Accuracy, Evaluation, InstrumentsEvent, MetricsEvent } from '../../shared/events.ts';
 import { CLEAN, MIXTURE_DIRECTION, ROBUST, RUN_COLORS } from '../../shared/charts/palette.ts';
-import { accuracyOverlay, mixtureMedianOverlay, robustOverlay, type OverlayRun } from '../../renderer/charts/runOverlay.ts';
-import { DASHED, DOTTED, runColor, SOLID } from '../../renderer/charts/runStyles.ts';
+import { accuracyOverlay, mixtureMedianOverlay, robustOverlay, type OverlayRun } from '../../shared/charts/runOverlay.ts';
+import { DASHED, DOTTED, runColor, SOLID } from '../../shared/charts/runStyles.ts';
 
 const acc = (estimate: number): Accuracy => ({ estimate, lower: estimate - 0.01, upper: estimate + 0.01, n: 1000 });
 const metrics = (g: number, phase: MetricsEvent['phase']): MetricsEvent => ({

@@ -8,7 +8,7 @@
  * run's lines) and one per line style, drawn in a neutral colour.
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
-import { meanStd } from '../../shared/aggregate.ts';
+import { meanStd } from '../aggregate.ts';
 import {
   bandSeries,
   BOUNDARY_LABEL_ROOM,
@@ -25,9 +25,9 @@ import {
   yValueAxis,
   type ChartOptions,
   type LegendEntry,
-} from '../../shared/charts/index.ts';
-import type { Theme } from '../../shared/charts/palette.ts';
-import type { Evaluation, InstrumentsEvent, MetricsEvent } from '../../shared/events.ts';
+} from './index.ts';
+import type { Theme } from './palette.ts';
+import type { Evaluation, InstrumentsEvent, MetricsEvent } from '../events.ts';
 import { ACCURACY_DASH, CURVE_DASH, PHASE_DASH, runColor, runWidth, SOLID, type Dash } from './runStyles.ts';
 
 export interface OverlayRun {

@@ -5,7 +5,7 @@
  * every chart of the page, and each chart's legend shows them.
  */
 import type { LineSeriesOption } from 'echarts';
-import { RUN_COLORS } from '../../shared/charts/palette.ts';
+import { RUN_COLORS } from './palette.ts';
 
 export type Dash = NonNullable<NonNullable<LineSeriesOption['lineStyle']>['type']>;
 

@@ -8,9 +8,9 @@
  *                          effective rank marked: a low-rank update is a short, steep spectrum.
  */
 import type { BarSeriesOption, EChartsOption, LineSeriesOption } from 'echarts';
-import { categoryAxis, fmt, fontSizes, frame, grid, num, xValueAxis, yValueAxis, type ChartOptions } from '../../shared/charts/index.ts';
-import { CLEAN, ROBUST } from '../../shared/charts/palette.ts';
-import type { DecompositionSummary, UpdateRankSummary } from '../../shared/events.ts';
+import { categoryAxis, fmt, fontSizes, frame, grid, num, xValueAxis, yValueAxis, type ChartOptions } from './index.ts';
+import { CLEAN, ROBUST } from './palette.ts';
+import type { DecompositionSummary, UpdateRankSummary } from '../events.ts';
 
 /** log₂ bins of width 1/2 from 1/8 to 32; values outside fall into the end bins. */
 const LOG2_MIN = -3;
