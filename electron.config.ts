@@ -41,7 +41,7 @@ const config: Configuration = {
   // package.json and the production node_modules are always added by electron-builder.
   files: ['out/app/**/*', 'out/desktop/**/*', 'renderer/dist/**/*', '!**/*.map', '!out/native-backup/**'],
   // The entry in the package; the checkout's package.json has none (npm start runs the launcher).
-  extraMetadata: { main: 'out/app/main/desktop/main.js' },
+  extraMetadata: { main: 'out/app/main/desktop/mainProcess.js' },
   asar: true,
   asarUnpack: asarUnpackPatterns.map((p) => p.glob),
   npmRebuild: true,

@@ -26,23 +26,23 @@ async function importing(from: string, target: string): Promise<string> {
 describe('the layers', () => {
   it('shared/ imports nothing else of the project, and no Node built-ins', async () => {
     expect(await importing('shared/probe.ts', '../main/engine/random.ts')).toMatch(/shared\/ imports nothing else/);
-    expect(await importing('shared/probe.ts', '../renderer/model/format.ts')).toMatch(/shared\/ imports nothing else/);
+    expect(await importing('shared/probe.ts', '../renderer/viewLogic/format.ts')).toMatch(/shared\/ imports nothing else/);
     expect(await importing('shared/probe.ts', 'node:fs')).toMatch(/runs anywhere/);
     expect(await importing('shared/probe.ts', './presets.ts')).toBe('');
   });
 
   it('renderer/ imports shared/ only, in .ts and .vue files alike', async () => {
-    expect(await importing('renderer/model/probe.ts', '../../main/lab/service.ts')).toMatch(/renderer\/ imports only shared/);
+    expect(await importing('renderer/viewLogic/probe.ts', '../../main/lab/service.ts')).toMatch(/renderer\/ imports only shared/);
     expect(await importing('renderer/components/ProbeList.vue', '../../main/engine/random.ts')).toMatch(/renderer\/ imports only shared/);
     expect(await importing('renderer/components/ProbeList.vue', 'node:fs')).toMatch(/runs in a page/);
-    expect(await importing('renderer/model/probe.ts', '../../shared/config.ts')).toBe('');
+    expect(await importing('renderer/viewLogic/probe.ts', '../../shared/config.ts')).toBe('');
   });
 
   it('main/engine imports shared/ only', async () => {
     expect(await importing('main/engine/probe.ts', '../lab/service.ts')).toMatch(/main\/engine imports only shared/);
     expect(await importing('main/engine/probe.ts', '../web/server.ts')).toMatch(/main\/engine imports only shared/);
     expect(await importing('main/engine/probe.ts', '../desktop/menu.ts')).toMatch(/main\/engine imports only shared/);
-    expect(await importing('main/engine/probe.ts', '../../renderer/model/format.ts')).toMatch(/main\/engine imports only shared/);
+    expect(await importing('main/engine/probe.ts', '../../renderer/viewLogic/format.ts')).toMatch(/main\/engine imports only shared/);
     expect(await importing('main/engine/probe.ts', 'electron')).toMatch(/never import electron/);
     expect(await importing('main/engine/probe.ts', './random.ts')).toBe('');
   });
@@ -51,7 +51,7 @@ describe('the layers', () => {
     expect(await importing('main/lab/probe.ts', '../web/server.ts')).toMatch(/main\/lab imports only/);
     expect(await importing('main/lab/probe.ts', '../desktop/menu.ts')).toMatch(/main\/lab imports only/);
     expect(await importing('main/lab/probe.ts', '../start/launch.ts')).toMatch(/main\/lab imports only/);
-    expect(await importing('main/lab/probe.ts', '../../renderer/model/format.ts')).toMatch(/main\/lab imports only/);
+    expect(await importing('main/lab/probe.ts', '../../renderer/viewLogic/format.ts')).toMatch(/main\/lab imports only/);
     expect(await importing('main/lab/probe.ts', '../engine/random.ts')).toBe('');
   });
 

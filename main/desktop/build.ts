@@ -9,7 +9,7 @@
  * project's (parameter properties need a transform), and a sandboxed preload cannot import
  * anything but electron. So:
  *
- * - main process and engine: every module reachable from main/desktop/main.ts,
+ * - main process and engine: every module reachable from main/desktop/mainProcess.ts,
  *   engineProcess.ts and the job host's worker (main/lab/jobHost/jobWorker.ts, which the engine
  *   starts by its file, not by an import) is transpiled on its own by esbuild (as tsx runs it for the CLI; no type
  *   check: `npm test` does that) into out/app/<same path>.js, with its relative `.ts` imports,
@@ -29,7 +29,7 @@ import ts from 'typescript';
 import { codeIdentity } from '../lab/provenance.ts';
 import { outLayout } from './paths.ts';
 
-export const desktopEntries = ['main/desktop/main.ts', 'main/desktop/engineProcess.ts', 'main/lab/jobHost/jobWorker.ts'] as const;
+export const desktopEntries = ['main/desktop/mainProcess.ts', 'main/desktop/engineProcess.ts', 'main/lab/jobHost/jobWorker.ts'] as const;
 export const preloadEntry = 'main/desktop/preload.ts';
 
 /** The relative modules a file imports at run time (type-only imports and exports excluded). */

@@ -1,6 +1,6 @@
 /**
  * The native menus, and the About box's text. Pure: the template is data whose `click`s call the
- * actions passed in, so the menu is tested without Electron and main.ts builds it with
+ * actions passed in, so the menu is tested without Electron and mainProcess.ts builds it with
  * Menu.buildFromTemplate.
  *
  *   File:  New experiment, Open run folder…, Import weights / data…, Export…, (Quit)

@@ -4,7 +4,7 @@
  * source tree's shape, so every `new URL('…', import.meta.url)` of the engine still finds its
  * file, and bundles the preload into out/desktop.
  *
- *   out/app/main/desktop/main.js            the Electron main process (package.json "main" in the package)
+ *   out/app/main/desktop/mainProcess.js            the Electron main process (package.json "main" in the package)
  *   out/app/main/desktop/engineProcess.js   the engine process
  *   out/app/package.json                    a copy ("type": "module", the version for provenance)
  *   out/app/build-info.json                 the commit the build was made from
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 export const outLayout = {
   app: 'out/app',
   desktop: 'out/desktop',
-  main: 'out/app/main/desktop/main.js',
+  main: 'out/app/main/desktop/mainProcess.js',
   engine: 'out/app/main/desktop/engineProcess.js',
   preload: 'out/desktop/preload.cjs',
   renderer: 'renderer/dist',
@@ -31,7 +31,7 @@ export interface DesktopPaths {
   readonly engineEntry: string;
 }
 
-/** The paths, from the compiled main.js's own URL (out/app/main/desktop/main.js). */
+/** The paths, from the compiled mainProcess.js's own URL (out/app/main/desktop/mainProcess.js). */
 export function desktopPaths(mainModuleUrl: string): DesktopPaths {
   const here = dirname(fileURLToPath(mainModuleUrl));
   const root = resolve(here, '..', '..', '..', '..');

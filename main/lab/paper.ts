@@ -6,7 +6,7 @@
  * missing leaves its claims pending, never failing: a page can show C1 while C5's rank sweep runs.
  *
  * Pure over the store: nothing here starts a run or trains a baseline. The CLI (cli/
- * figuresCommand.ts) and the service (paperDesk.ts) each start the missing work their own way.
+ * figuresCommand.ts) and the service (paperService.ts) each start the missing work their own way.
  */
 import { meanStd, type MeanStd } from '../../shared/aggregate.ts';
 import { configOverrides, cliValue, shellWord } from '../../shared/cliCommand.ts';

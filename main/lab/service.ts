@@ -41,7 +41,7 @@ import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
 import { NotFoundError } from './notFoundError.ts';
-import { PaperDesk } from './paperDesk.ts';
+import { PaperService } from './paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
@@ -167,7 +167,7 @@ export class LabService {
   private readonly waiting = new Set<string>();
   private readonly handlers: Handlers;
   /** The Paper page's methods (paper.*). */
-  private readonly paper: PaperDesk;
+  private readonly paper: PaperService;
 
   constructor(
     readonly store: RunStore,
@@ -176,7 +176,7 @@ export class LabService {
   ) {
     this.batcher = new StreamBatcher(options.flushIntervalMs ?? eventFlushIntervalMs, (message) => this.publish(message));
     this.unsubscribeQueue = queue.subscribe((update) => this.onUpdate(update));
-    this.paper = new PaperDesk({
+    this.paper = new PaperService({
       store,
       queue,
       // A record left "queued" by a server that stopped has nothing to run it: not live.

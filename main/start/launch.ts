@@ -10,9 +10,9 @@
  * 2. Missing, it is downloaded once (the package's own installer, `npx install-electron`), unless
  *    --no-download or PURIFICATION_LAB_NO_DOWNLOAD is given. Where that fails (no internet, as
  *    on the machine this was built on), one sentence says so and how to install it, and browser
- *    mode starts instead (main/web/main.ts, with the same options).
+ *    mode starts instead (main/web/serve.ts, with the same options).
  * 3. Present, the renderer and the desktop code are built if needed (main/desktop/build.ts) and Electron
- *    starts out/app/main/desktop/main.js; the engine runs as a child of this same Node.
+ *    starts out/app/main/desktop/mainProcess.js; the engine runs as a child of this same Node.
  * With the runtime installed but no display to open a window on (Linux without DISPLAY or
  * WAYLAND_DISPLAY), browser mode starts too, and says why.
  */
@@ -168,7 +168,7 @@ async function main(argv: readonly string[]): Promise<void> {
   );
   if (plan.mode === 'browser') {
     if (plan.notice) say(plan.notice);
-    foreground(process.execPath, ['--import', 'tsx', join(root, 'main', 'web', 'main.ts'), ...rest], process.env, root);
+    foreground(process.execPath, ['--import', 'tsx', join(root, 'main', 'web', 'serve.ts'), ...rest], process.env, root);
     return;
   }
   const { prepareRenderer } = await import('../web/rendererBuild.ts');

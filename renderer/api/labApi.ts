@@ -29,6 +29,6 @@ export const labApiKey: InjectionKey<LabApi & Partial<LabConnection> & Partial<F
 
 export function useLabApi(): LabApi & Partial<LabConnection> & Partial<FileTransfer> {
   const api = inject(labApiKey);
-  if (!api) throw new Error('No LabApi provided: main.ts provides one at the root');
+  if (!api) throw new Error('No LabApi provided: mountApp.ts provides one at the root');
   return api;
 }

@@ -6,7 +6,7 @@
 import { echarts } from './echarts.ts';
 import type { ChartBuild } from './chartContext.ts';
 import type { ThemeName } from '../../shared/charts/palette.ts';
-import { saveBlob } from '../model/download.ts';
+import { saveBlob } from '../viewLogic/download.ts';
 import { optionCsv } from '../../shared/charts/optionCsv.ts';
 import { FIGURE_SIZE, pngSizes, type PngSize } from './pngSizes.ts';
 

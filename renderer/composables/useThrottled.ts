@@ -3,7 +3,7 @@
  * streaming events many times a second redraws its charts at most four times a second, and the
  * last change is never lost.
  */
-import { onBeforeUnmount, ref, watch, type Ref } from 'vue';
+import { onScopeDispose, ref, watch, type Ref } from 'vue';
 
 export function useThrottled<T>(source: () => T, ms = 250): Ref<T> {
   const value = ref(source()) as Ref<T>;
@@ -20,7 +20,8 @@ export function useThrottled<T>(source: () => T, ms = 250): Ref<T> {
     if (wait <= 0) flush();
     else timer = setTimeout(flush, wait);
   });
-  onBeforeUnmount(() => {
+  // The component's scope (or any effect scope) ends: a pending trailing update must not fire.
+  onScopeDispose(() => {
     if (timer) clearTimeout(timer);
   });
   return value;

@@ -12,7 +12,7 @@ import { markRaw, reactive } from 'vue';
 import type { JobStreamMessage, RunDetail } from '../../shared/api.ts';
 import type { RunEvent } from '../../shared/events.ts';
 import { useLabApi } from '../api/labApi.ts';
-import { applyRunEvent, emptyRunData, runDataFromResult, type RunData } from '../model/runData.ts';
+import { applyRunEvent, emptyRunData, runDataFromResult, type RunData } from '../viewLogic/runFromEvents.ts';
 
 export interface RunEntry {
   detail: RunDetail | null;

@@ -63,7 +63,7 @@ export const MIXTURE_AXIS_NAME = 'mixture ratio (share of ‖c‖²)';
 export const COHERENT_SHARE_AXIS_NAME = 'coherent mixture share κ';
 
 /** A quantity's per-neuron values at a snapshot, its axis, its series ids and its value range. */
-interface QuantityView {
+export interface QuantityView {
   readonly id: MixtureQuantity;
   readonly axisName: string;
   readonly of: (s: DictionaryInstruments) => NeuronDistribution;
@@ -71,7 +71,8 @@ interface QuantityView {
   readonly range: (snapshots: readonly DictionaryInstruments[]) => readonly [number, number, number];
 }
 
-const quantities: Record<MixtureQuantity, QuantityView> = {
+/** Each quantity's view: how to read it from a snapshot, its axis and its range (the comparison overlays read them too). */
+export const mixtureQuantities: Readonly<Record<MixtureQuantity, QuantityView>> = {
   'mixture-ratio': { id: 'mixture-ratio', axisName: MIXTURE_AXIS_NAME, of: (s) => s.mixtureRatio, range: () => [0, 1, 0.2] },
   'coherent-share': {
     id: 'coherent-share',
@@ -96,7 +97,7 @@ const quantities: Record<MixtureQuantity, QuantityView> = {
 
 /** The snapshots' medians of a quantity, by global epoch (what the chart's median line plots). */
 export function mixtureMedians(data: MixtureData, quantity: MixtureQuantity = 'coherent-share'): { epoch: number; median: number }[] {
-  const view = quantities[quantity];
+  const view = mixtureQuantities[quantity];
   return data.instruments
     .filter(hasDictionaryInstruments)
     .map((s) => ({ epoch: s.globalEpoch, median: view.of(s).summary.median }))
@@ -105,7 +106,7 @@ export function mixtureMedians(data: MixtureData, quantity: MixtureQuantity = 'c
 
 export function mixtureAccumulation(data: MixtureData, options: MixtureOptions = {}): EChartsOption {
   const narrowed: DictionaryData = { metrics: data.metrics, instruments: data.instruments.filter(hasDictionaryInstruments) };
-  const view = quantities[options.quantity ?? 'coherent-share'];
+  const view = mixtureQuantities[options.quantity ?? 'coherent-share'];
   return options.mode === 'heatmap' ? mixtureHeatmap(narrowed, view, options) : mixtureBands(narrowed, view, options);
 }
 

@@ -27,7 +27,8 @@ import {
   type LegendEntry,
 } from './index.ts';
 import type { Theme } from './palette.ts';
-import type { Evaluation, InstrumentsEvent, MetricsEvent } from '../events.ts';
+import { hasDictionaryInstruments, type Evaluation, type InstrumentsEvent, type MetricsEvent } from '../events.ts';
+import { COHERENT_SHARE_AXIS_NAME, mixtureQuantities, type MixtureQuantity } from './mixtureAccumulation.ts';
 import { ACCURACY_DASH, CURVE_DASH, PHASE_DASH, runColor, runWidth, SOLID, type Dash } from './runStyles.ts';
 
 export interface OverlayRun {
@@ -161,14 +162,16 @@ export function accuracyMeanStd(runs: readonly OverlayRun[], kinds: readonly Acc
   };
 }
 
-/** A run's median mixture ratio, split at its boundary into the clean and the adversarial phase. */
-function medianByPhase(run: OverlayRun): { clean: [number, number][]; adversarial: [number, number][] } {
+/** A run's median of a per-neuron quantity (default the mixture ratio), split at its boundary into the clean and the adversarial phase. */
+function medianByPhase(run: OverlayRun, quantity: MixtureQuantity = 'mixture-ratio'): { clean: [number, number][]; adversarial: [number, number][] } {
   const boundary = phaseBoundary(run);
   const clean: [number, number][] = [];
   const adversarial: [number, number][] = [];
   for (const s of run.instruments) {
-    if (!s.mixtureRatio) continue;
-    const p: [number, number] = [s.globalEpoch, s.mixtureRatio.summary.median];
+    // The mixture ratio needs only itself; kappa needs the coherence too (or its own record).
+    const median = quantity === 'mixture-ratio' ? s.mixtureRatio?.summary.median : hasDictionaryInstruments(s) ? mixtureQuantities[quantity].of(s).summary.median : undefined;
+    if (median === undefined) continue;
+    const p: [number, number] = [s.globalEpoch, median];
     const inClean = boundary === null ? s.phase !== 'adversarial' : s.globalEpoch <= boundary;
     const inAdv = boundary === null ? s.phase === 'adversarial' : s.globalEpoch >= boundary;
     if (inClean) clean.push(p);
@@ -177,14 +180,31 @@ function medianByPhase(run: OverlayRun): { clean: [number, number][]; adversaria
   return { clean, adversarial };
 }
 
-/** The median mixture ratio over training for each run: colour = run, line style = phase. */
-export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: ChartOptions = {}): EChartsOption {
+/** The value axis of a median overlay: the mixture ratio on [0, 1]; kappa on the range its medians reach, always showing 0. */
+function medianAxis(t: Theme, quantity: MixtureQuantity, medians: readonly [number, number][][]) {
+  if (quantity === 'mixture-ratio') return yValueAxis(t, `median ${MIXTURE_AXIS_NAME}`, { min: 0, max: 1, interval: 0.2 });
+  const values = medians.flat().map(([, v]) => v).filter((v) => Number.isFinite(v));
+  const lo = Math.floor(Math.min(0, ...values) * 10) / 10;
+  const hi = Math.ceil(Math.max(0.1, ...values) * 10) / 10;
+  return yValueAxis(t, `median ${COHERENT_SHARE_AXIS_NAME}`, { min: lo, max: hi, interval: 0.1 });
+}
+
+/** Which per-neuron quantity a median overlay draws (default the mixture ratio). */
+export interface MedianOverlayOptions extends ChartOptions {
+  readonly quantity?: MixtureQuantity;
+}
+
+/** The median of a per-neuron quantity over training for each run: colour = run, line style = phase. */
+export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: MedianOverlayOptions = {}): EChartsOption {
+  const quantity = options.quantity ?? 'mixture-ratio';
+  const medians: [number, number][][] = [];
   const t = frame(options, []).theme;
   const series: LineSeriesOption[] = [];
   const named: { name: string }[] = [];
   let anyAdversarial = false;
   runs.forEach((run, ri) => {
-    const { clean, adversarial } = medianByPhase(run);
+    const { clean, adversarial } = medianByPhase(run, quantity);
+    medians.push(clean, adversarial);
     // Both phase segments carry the run's name: one legend entry, in the run's colour.
     const name = run.name;
     if (clean.length + adversarial.length === 0) return;
@@ -205,17 +225,18 @@ export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: Chart
     legend: withWideIcons(option),
     grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
     xAxis: epochAxis(t, lastEpoch(runs)),
-    yAxis: yValueAxis(t, `median ${MIXTURE_AXIS_NAME}`, { min: 0, max: 1, interval: 0.2 }),
+    yAxis: medianAxis(t, quantity, medians),
     series,
   };
 }
 
-/** The median mixture ratio as mean ± std over seeds, in one run colour, the phase told by line style. */
-export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: ChartOptions = {}): EChartsOption {
+/** The median of a per-neuron quantity as mean ± std over seeds; line style = phase. */
+export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: MedianOverlayOptions = {}): EChartsOption {
+  const quantity = options.quantity ?? 'mixture-ratio';
   const t = frame(options, []).theme;
   const series: LineSeriesOption[] = [];
   const legend: LegendEntry[] = [];
-  const phases = runs.map(medianByPhase);
+  const phases = runs.map((run) => medianByPhase(run, quantity));
   for (const phase of ['clean', 'adversarial'] as const) {
     const pts = meanStdPoints(phases.map((p) => p[phase]));
     if (pts.length === 0) continue;
@@ -230,7 +251,7 @@ export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: Chart
     ...option,
     grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
     xAxis: epochAxis(t, lastEpoch(runs)),
-    yAxis: yValueAxis(t, `median ${MIXTURE_AXIS_NAME}`, { min: 0, max: 1, interval: 0.2 }),
+    yAxis: medianAxis(t, quantity, phases.flatMap((p) => [p.clean, p.adversarial])),
     series,
   };
 }

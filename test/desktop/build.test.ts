@@ -37,16 +37,16 @@ describe('the desktop build', () => {
   });
 
   it('compiles the main process and the engine in the tree shape, with their files', () => {
-    for (const file of ['app/main/desktop/main.js', 'app/main/desktop/engineProcess.js', 'app/main/lab/jobHost/jobWorker.js', 'app/main/lab/service.js', 'app/shared/api.js', 'app/main/engine/kernels/fused.wasm', 'app/package.json', 'app/build-info.json', 'desktop/preload.cjs']) {
+    for (const file of ['app/main/desktop/mainProcess.js', 'app/main/desktop/engineProcess.js', 'app/main/lab/jobHost/jobWorker.js', 'app/main/lab/service.js', 'app/shared/api.js', 'app/main/engine/kernels/fused.wasm', 'app/package.json', 'app/build-info.json', 'desktop/preload.cjs']) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
-    expect(build.modules).toContain('main/desktop/main.ts');
+    expect(build.modules).toContain('main/desktop/mainProcess.ts');
     expect(build.assets).toEqual(expect.arrayContaining(['main/engine/kernels/fused.wasm', 'package.json']));
     // Nothing of the tests, the CLI or the renderer's Vue code is in it.
     expect(build.modules.some((m) => m.startsWith('test/') || m.includes('/cli/') || m.endsWith('.vue'))).toBe(false);
     for (const file of jsFiles(join(out, 'app'))) expect(readFileSync(file, 'utf8'), relative(out, file)).not.toMatch(/(from\s*|import\s*\(?\s*)["']\.\.?\/[^"']*\.ts["']/);
     // The main process imports electron; the engine never does (it runs under plain Node in development).
-    expect(readFileSync(join(out, 'app/main/desktop/main.js'), 'utf8')).toMatch(/from "electron"/);
+    expect(readFileSync(join(out, 'app/main/desktop/mainProcess.js'), 'utf8')).toMatch(/from "electron"/);
     const engineSide = ['engineProcess.js', 'engineControl.js', 'engineLink.js', 'portProtocol.js'].map((f) => readFileSync(join(out, 'app/main/desktop', f), 'utf8'));
     for (const text of engineSide) expect(text).not.toMatch(/from "electron"|require\("electron"\)/);
   });

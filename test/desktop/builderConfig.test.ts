@@ -44,7 +44,7 @@ describe('electron.config.ts', () => {
   it("type-checks as electron-builder's Configuration, and main/desktop against Electron's own types", () => {
     const file = ts.findConfigFile(root, ts.sys.fileExists, 'tsconfig.desktop.json')!;
     const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(file, ts.sys.readFile).config, ts.sys, root);
-    expect(parsed.fileNames.map((f) => relative(root, f))).toEqual(expect.arrayContaining(['electron.config.ts', 'main/desktop/main.ts', 'main/desktop/preload.ts', 'main/desktop/security.ts']));
+    expect(parsed.fileNames.map((f) => relative(root, f))).toEqual(expect.arrayContaining(['electron.config.ts', 'main/desktop/mainProcess.ts', 'main/desktop/preload.ts', 'main/desktop/security.ts']));
     // Two probes prove the types are real (not `any`): a wrong target and a misspelt web preference fail.
     const probe = join(root, 'main/desktop/__typeProbe.ts');
     const probeText = [

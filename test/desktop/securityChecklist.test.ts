@@ -87,7 +87,7 @@ describe('Electron security checklist', () => {
 
   it('4. the renderer is sandboxed (the window, and app.enableSandbox() for every renderer)', () => {
     expect(prefs.sandbox).toBe(true);
-    const main = code(desktopSources.find((s) => s.file === 'main.ts')!.text);
+    const main = code(desktopSources.find((s) => s.file === 'mainProcess.ts')!.text);
     expect(main).toMatch(/app\.enableSandbox\(\)/);
   });
 

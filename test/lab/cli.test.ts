@@ -14,7 +14,7 @@ const root = new URL('../../', import.meta.url).pathname;
 const store = mkdtempSync(join(tmpdir(), 'lab-cli-store-'));
 
 function lab(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 300_000,

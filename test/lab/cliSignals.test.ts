@@ -24,7 +24,7 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function lab(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env: environment(), timeout: 300_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', env: environment(), timeout: 300_000 });
   return { code: result.status, stderr: result.stderr };
 }
 
@@ -40,7 +40,7 @@ afterEach(() => {
  * `readyAgain` holds; resolves with the exit code and stderr once the process has exited.
  */
 function interruptedRun(store: string, seed: number, env: Record<string, string>, ready: RegExp, readyAgain?: RegExp): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'run', '--store', store, ...config, '--seed', String(seed)], { cwd: root, env: environment(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'run', '--store', store, ...config, '--seed', String(seed)], { cwd: root, env: environment(env), stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   let stderr = '';
   let signals = 0;
@@ -74,7 +74,7 @@ function resumesExactly(dir: string, id: string, seed: number): void {
   const resumed = lab(['resume', '--store', dir, id]);
   expect(resumed.code, resumed.stderr).toBe(0);
   const reference = mkdtempSync(join(tmpdir(), 'lab-signal-ref-'));
-  const whole = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'run', '--store', reference, ...config, '--seed', String(seed)], { cwd: root, encoding: 'utf8', env: environment(), timeout: 300_000 });
+  const whole = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'run', '--store', reference, ...config, '--seed', String(seed)], { cwd: root, encoding: 'utf8', env: environment(), timeout: 300_000 });
   expect(whole.status, whole.stderr).toBe(0);
   const after = onlyRun(dir);
   expect(after.status).toBe('finished');

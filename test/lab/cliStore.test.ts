@@ -16,7 +16,7 @@ const root = new URL('../../', import.meta.url).pathname;
 const store = mkdtempSync(join(tmpdir(), 'lab-cli-store-'));
 
 function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 300_000,
@@ -32,10 +32,10 @@ const terminal = prerequisite("util-linux's `script` (a terminal for `lab rm` to
 
 describe('rm', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-cli-rm-'));
-  const rm = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'rm', ...args, '--store', dir], { cwd: root, encoding: 'utf8', input: '' });
+  const rm = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'rm', ...args, '--store', dir], { cwd: root, encoding: 'utf8', input: '' });
   /** `lab rm` on a terminal (a pseudo-terminal from util-linux's `script`), typing `answer`. */
   const rmOnTerminal = (prefix: string, answer: string) =>
-    spawnSync('script', ['-qec', `${process.execPath} --import tsx main/lab/cli/main.ts rm ${prefix} --store ${dir}`, '/dev/null'], { cwd: root, encoding: 'utf8', input: `${answer}\n` });
+    spawnSync('script', ['-qec', `${process.execPath} --import tsx main/lab/cli/lab.ts rm ${prefix} --store ${dir}`, '/dev/null'], { cwd: root, encoding: 'utf8', input: `${answer}\n` });
   const create = (name: string) => {
     const store = RunStore.open(dir);
     try {

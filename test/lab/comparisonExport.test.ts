@@ -26,13 +26,13 @@ const snapshot = (g: number, median: number): InstrumentsEvent => ({
 });
 
 describe('comparison figures in lab export', () => {
-  it('builds the accuracy and mixture-ratio overlays for two or more runs, none for one', () => {
+  it('builds the accuracy, coherent-share and mixture-ratio overlays for two or more runs, none for one', () => {
     const result = { metrics: [metrics(0, 0.5), metrics(1, 0.8)], instruments: [snapshot(0, 0.9), snapshot(1, 0.4)], evaluations: [] };
     const figures = comparisonFigures([
       { id: 'a', name: 'Run A', result },
       { id: 'b', name: ' ', result: { ...result, instruments: [] } },
     ]);
-    expect(figures.map((f) => f.name)).toEqual(['accuracy-over-training-comparison', 'mixture-ratio-comparison']);
+    expect(figures.map((f) => f.name)).toEqual(['accuracy-over-training-comparison', 'coherent-share-comparison', 'mixture-ratio-comparison']);
     const series = (figures[0]!.option.series as LineSeriesOption[]).filter((s) => s.type === 'line' && Array.isArray(s.data) && s.data.length > 0 && !String(s.id).startsWith('boundary'));
     // Clean and robust for each run, named by the run (its id when it has no name).
     expect(series.map((s) => [s.name, s.data])).toEqual([

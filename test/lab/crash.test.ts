@@ -19,7 +19,7 @@ const root = new URL('../../', import.meta.url).pathname;
 const config = ['--preset', 'quick', '--set', 'task.d=32', '--set', 'model.width=32', '--set', 'task.trainSize=2000', '--set', 'train.cleanEpochs=8', '--set', 'train.adversarialEpochs=8', '--set', 'eval.testSize=300', '--checkpoint-every', '2'];
 
 function lab(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
 }
 
 /** Rows of every run but `except`, to prove a crash touched nothing else. */
@@ -38,7 +38,7 @@ function otherRows(dir: string, except: string): unknown {
 
 /** Start a run in a child process; resolve with its id once it has written `epochs` epochs, then SIGKILL it. */
 async function killMidRun(dir: string, epochs: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'run', '--store', dir, ...config], { cwd: root, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'run', '--store', dir, ...config], { cwd: root, stdio: 'ignore' });
   const deadline = Date.now() + 120_000;
   try {
     for (;;) {

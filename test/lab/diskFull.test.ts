@@ -21,7 +21,7 @@ const config = [
 ];
 
 function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

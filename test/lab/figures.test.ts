@@ -16,7 +16,7 @@ describe('lab figures', () => {
     const store = mkdtempSync(join(tmpdir(), 'lab-figures-store-'));
     const out = mkdtempSync(join(tmpdir(), 'lab-figures-'));
     const args = ['figures', '--out', out, '--seeds', '1', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200'];
-    const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, PURIFICATION_LAB_STORE: store } });
+    const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, PURIFICATION_LAB_STORE: store } });
     const first = run();
     expect(first.status, first.stderr).toBe(0);
     for (const claim of ['C1-mixtures', 'C2-purification', 'C3-principle', 'C4-lower-bound', 'C5-low-rank']) {

@@ -140,7 +140,7 @@ describe('the API', () => {
 
 describe('the CLI', () => {
   const lab = (args: string[]) => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
       cwd: root,
       encoding: 'utf8',
       // Refused at once with the check; without it the run starts allocating 200 GB.

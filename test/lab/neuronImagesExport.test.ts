@@ -36,7 +36,7 @@ beforeAll(() => {
 });
 
 function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,

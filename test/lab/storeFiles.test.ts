@@ -88,7 +88,7 @@ describe('lab files', () => {
   const root = new URL('../../', import.meta.url).pathname;
   it('adds files (exit 2 naming a refused one, the rest still added) and lists them', () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'lab-files-cli-'));
-    const lab = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args, '--store', storeDir], { cwd: root, encoding: 'utf8', timeout: 300_000, input: '' });
+    const lab = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args, '--store', storeDir], { cwd: root, encoding: 'utf8', timeout: 300_000, input: '' });
     const good = join(dir, 'good.safetensors');
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(good, weights);

@@ -24,7 +24,7 @@ const original = mkdtempSync(join(tmpdir(), 'lab-recovery-'));
 const backend: BackendInfo = { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: false };
 
 function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

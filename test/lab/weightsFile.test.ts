@@ -111,7 +111,7 @@ describe('lab eval', () => {
     writeFileSync(weights, encodeWeights(card, nan, b));
     const data = join(dir, 'data.npz');
     writeDatasetFile(data, { x: Float32Array.from({ length: 8 * d }, (_, k) => Math.sin(k)), y: Float32Array.from({ length: 8 }, (_, i) => (i % 2 ? 1 : -1)), n: 8, d, labelKind: 'binary', classes: 2 });
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/main.ts', 'eval', '--weights', weights, '--data', data], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'eval', '--weights', weights, '--data', data], {
       cwd: new URL('../../', import.meta.url).pathname,
       encoding: 'utf8',
       timeout: 120_000,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { Accuracy, Evaluation, MetricsEvent } from '../../shared/events.ts';
-import { comparisonColumns, comparisonCsv } from '../../renderer/model/comparisonCsv.ts';
+import { comparisonColumns, comparisonCsv } from '../../renderer/viewLogic/comparisonCsv.ts';
 import { FIGURE_SIZE, pngSizes } from '../../renderer/charts/pngSizes.ts';
 
 const acc = (estimate: number): Accuracy => ({ estimate, lower: estimate - 0.02, upper: estimate + 0.02, n: 2000 });

@@ -23,8 +23,8 @@ import {
   withLoaded,
   withValue,
   type Draft,
-} from '../../renderer/model/draft.ts';
-import { experimentFields, type FieldSpec } from '../../renderer/model/schemaFields.ts';
+} from '../../renderer/viewLogic/draft.ts';
+import { experimentFields, type FieldSpec } from '../../renderer/viewLogic/schemaFields.ts';
 
 const draftOf = (preset: string): Draft => structuredClone(experimentSchema.parse(presetByName(preset).config)) as Draft;
 

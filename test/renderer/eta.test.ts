@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../shared/config.ts';
 import { experimentWork, NOMINAL_EVAL_UNITS_PER_STEP } from '../../shared/experimentWork.ts';
 import { presetByName } from '../../shared/presets.ts';
-import { remainingSeconds, type EpochTime } from '../../renderer/model/eta.ts';
+import { remainingSeconds, type EpochTime } from '../../renderer/viewLogic/eta.ts';
 
 const quick = resolveExperiment(presetByName('quick').config);
 const work = experimentWork(quick);

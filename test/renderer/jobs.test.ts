@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunListItem } from '../../shared/api.ts';
 import type { ProgressEvent } from '../../shared/events.ts';
-import { activeJobs } from '../../renderer/model/jobs.ts';
+import { activeJobs } from '../../renderer/viewLogic/jobs.ts';
 
 const run = (id: string, status: RunListItem['status'], name = ''): RunListItem => ({
   id, name, notes: '', status, preset: 'quick', seed: 0, sweepId: null, createdAt: '2026-12-05T00:00:00Z', finishedAt: null,

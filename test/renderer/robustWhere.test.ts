@@ -1,6 +1,6 @@
 /** The accuracy chart's caption says where robust accuracy was measured (issue 17: quick's line is straight between phase ends). */
 import { describe, expect, it } from 'vitest';
-import { robustMeasuredText } from '../../renderer/model/robustWhere.ts';
+import { robustMeasuredText } from '../../renderer/viewLogic/robustWhere.ts';
 
 const acc = { estimate: 0.5, lower: 0.4, upper: 0.6, n: 100 };
 const metrics = (robustAt: readonly number[], last: number) =>

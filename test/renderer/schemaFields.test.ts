@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { experimentSchema } from '../../shared/config.ts';
-import { appliesToTask, fieldText, kindText } from '../../renderer/model/fieldText.ts';
-import { chosenVariant, experimentFields, formPaths, type FieldSpec } from '../../renderer/model/schemaFields.ts';
+import { appliesToTask, fieldText, kindText } from '../../renderer/viewLogic/fieldText.ts';
+import { chosenVariant, experimentFields, formPaths, type FieldSpec } from '../../renderer/viewLogic/schemaFields.ts';
 
 type Union = Extract<FieldSpec, { kind: 'union' }>;
 

@@ -8,12 +8,12 @@ import { cliCommand, configOverrides } from '../../shared/cliCommand.ts';
 import type { ConfigError} from '../../shared/config.ts';
 import { experimentSchema, resolveExperiment } from '../../shared/config.ts';
 import { presetByName } from '../../shared/presets.ts';
-import { changedFields } from '../../renderer/model/changedFields.ts';
-import { isRadiusField, listFromText, numberFromText, withValue, type Draft } from '../../renderer/model/draft.ts';
-import { fieldApplies } from '../../renderer/model/fieldApplies.ts';
-import { onListFields, plainMessage } from '../../renderer/model/plainProblem.ts';
-import { experimentFields, listFieldPaths } from '../../renderer/model/schemaFields.ts';
-import { loadSetup, saveSetup, setupStorageKey } from '../../renderer/model/setupStorage.ts';
+import { changedFields } from '../../renderer/viewLogic/changedFields.ts';
+import { isRadiusField, listFromText, numberFromText, withValue, type Draft } from '../../renderer/viewLogic/draft.ts';
+import { fieldApplies } from '../../renderer/viewLogic/fieldApplies.ts';
+import { onListFields, plainMessage } from '../../renderer/viewLogic/plainProblem.ts';
+import { experimentFields, listFieldPaths } from '../../renderer/viewLogic/schemaFields.ts';
+import { loadSetup, saveSetup, setupStorageKey } from '../../renderer/viewLogic/setupStorage.ts';
 
 const draftOf = (preset: string): Draft => structuredClone(experimentSchema.parse(presetByName(preset).config)) as Draft;
 

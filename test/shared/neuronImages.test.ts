@@ -22,7 +22,7 @@ import {
   themes,
 } from '../../shared/charts/index.ts';
 import type { InstrumentsEvent } from '../../shared/events.ts';
-import { applyRunEvent, emptyRunData, runDataFromResult } from '../../renderer/model/runData.ts';
+import { applyRunEvent, emptyRunData, runDataFromResult } from '../../renderer/viewLogic/runFromEvents.ts';
 import { imageRun, roughnessOf } from '../fixtures/imageRun.ts';
 
 const run = imageRun({ units: 16, cleanEpochs: 4, adversarialEpochs: 3, imagesEvery: 3 });

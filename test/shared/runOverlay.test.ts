@@ -59,6 +59,32 @@ describe('the comparison overlays', () => {
     expect(legendNames(option)).toEqual(['A', 'B', 'clean phase', 'adversarial phase']);
   });
 
+  it('draws the median coherent mixture share kappa, read from each snapshot (or derived as coherence x sqrt(ratio)), on an axis that shows 0', () => {
+    const dict = (g: number, phase: InstrumentsEvent['phase'], ratio: number, coherence: number, kappa?: number): InstrumentsEvent => {
+      const dist = (v: number) => ({ values: [v], summary: { median: v, min: v, max: v } as InstrumentsEvent['weightNorm']['summary'] });
+      return {
+        type: 'instruments', phase, epoch: g, globalEpoch: g, mixtureRatio: dist(ratio), participationRatio: dist(2), coherence: dist(coherence),
+        ...(kappa === undefined ? {} : { coherentShare: dist(kappa) }), weightNorm: dist(1), coefficients: null,
+      } as InstrumentsEvent;
+    };
+    const recorded: OverlayRun = { ...run('A'), instruments: [dict(0, 'init', 0.9, 0, 0.01), dict(2, 'clean', 0.5, 0.5, 0.35), dict(4, 'adversarial', 0.25, 0.2, 0.1)] };
+    // A run recorded before kappa was: 0.8 * sqrt(0.25) = 0.4, -0.2 * sqrt(0.81) = -0.18.
+    const derived: OverlayRun = { ...run('B'), instruments: [dict(0, 'init', 0.81, -0.2), dict(2, 'clean', 0.25, 0.8), dict(4, 'adversarial', 0.16, 0.5)] };
+    const option = mixtureMedianOverlay([recorded, derived], { quantity: 'coherent-share' });
+    const drawn = lines(option).map((s) => [s.name, (s.data as [number, number][]).map(([x, v]) => [x, Number(v.toFixed(6))])]);
+    expect(drawn).toEqual([
+      ['A', [[0, 0.01], [2, 0.35]]],
+      ['A', [[2, 0.35], [4, 0.1]]],
+      ['B', [[0, -0.18], [2, 0.4]]],
+      ['B', [[2, 0.4], [4, 0.2]]],
+    ]);
+    const axis = option.yAxis as { name: string; min: number; max: number };
+    expect(axis.name).toMatch(/coherent mixture share/);
+    expect([axis.min, axis.max]).toEqual([-0.2, 0.4]);
+    // The plain mixture ratio stays the default, on [0, 1].
+    expect((mixtureMedianOverlay([recorded]).yAxis as { min: number; max: number }).max).toBe(1);
+  });
+
   it('draws robust vs eps in the run colours: worst case solid, mixture direction dotted', () => {
     const curve = (attack: string, v: number) => ({ attack, eps: [0, 0.3], accuracy: [acc(0.9), acc(v)], zeroGradient: [0, 0] });
     const e: Evaluation = {

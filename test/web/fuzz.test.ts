@@ -48,7 +48,7 @@ const counts = { sent: 0, http: 0, socket: 0, answered2xx: 0, answered4xx: 0, an
 
 beforeAll(async () => {
   const storeDir = mkdtempSync(join(tmpdir(), 'lab-fuzz-store-'));
-  child = spawn(process.execPath, ['--import', 'tsx', 'main/web/main.ts', '--no-open', '--no-build', '--port', '0', '--store', storeDir, '--backend', 'wasm'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'main/web/serve.ts', '--no-open', '--no-build', '--port', '0', '--store', storeDir, '--backend', 'wasm'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (serverOutput += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (serverOutput += c.toString()));
   const url = await new Promise<RegExpExecArray>((resolve, reject) => {

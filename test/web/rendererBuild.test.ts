@@ -13,7 +13,7 @@ import { newestModification, prepareRenderer, rendererLayout, staleness } from '
 /** A project tree with every file at `base` seconds; returns its root. */
 function project(base: number): string {
   const root = mkdtempSync(join(tmpdir(), 'lab-renderer-'));
-  for (const file of ['renderer/main.ts', 'renderer/dist/index.html', 'renderer/node_modules/x/index.js', 'shared/api.ts', 'vite.config.ts']) {
+  for (const file of ['renderer/mountApp.ts', 'renderer/dist/index.html', 'renderer/node_modules/x/index.js', 'shared/api.ts', 'vite.config.ts']) {
     const path = join(root, file);
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, '');
@@ -36,7 +36,7 @@ describe('renderer staleness', () => {
   });
 
   it('is stale when a renderer, shared or config file is newer, or index.html is missing', () => {
-    for (const changed of ['renderer/main.ts', 'shared/api.ts', 'vite.config.ts']) {
+    for (const changed of ['renderer/mountApp.ts', 'shared/api.ts', 'vite.config.ts']) {
       const root = project(1_000_000);
       touch(join(root, changed), 1_000_100);
       expect(staleness(rendererLayout(root)), changed).toMatch(/changed since the last build/);
@@ -57,7 +57,7 @@ describe('prepareRenderer', () => {
 
   it('leaves a stale build alone with --no-build, saying so', async () => {
     const root = project(1_000_000);
-    touch(join(root, 'renderer/main.ts'), 1_000_100);
+    touch(join(root, 'renderer/mountApp.ts'), 1_000_100);
     const log: string[] = [];
     const state = await prepareRenderer(root, { build: false, log: (l) => log.push(l) });
     expect(log[0]).toMatch(/changed since the last build; serving what is there \(--no-build\)/);

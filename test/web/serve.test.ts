@@ -43,7 +43,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined>
 describe('npm run serve', () => {
   it('prints the backend and the URL, and on SIGINT checkpoints the running run, marks it interrupted and exits 0', async () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'lab-serve-store-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main/web/main.ts', '--no-open', '--no-build', '--port', '0', '--store', storeDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/web/serve.ts', '--no-open', '--no-build', '--port', '0', '--store', storeDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stdout = '';
     let stderr = '';
@@ -88,7 +88,7 @@ describe('npm run serve', () => {
   });
 
   it('refuses a bad option, naming it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main/web/main.ts', '--port', 'eighty'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/web/serve.ts', '--port', 'eighty'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));

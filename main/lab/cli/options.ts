@@ -1,7 +1,7 @@
 /**
  * The CLI's options, shared by every verb, and the store they name. A module that runs nothing, so
  * that a verb can be imported (and tested) in-process without starting the CLI: the entry file,
- * main.ts, only parses and dispatches.
+ * lab.ts, only parses and dispatches.
  */
 import type { parseArgs } from 'node:util';
 import { resolveStoreDir } from '../store/location.ts';

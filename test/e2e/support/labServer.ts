@@ -1,6 +1,6 @@
 /**
  * The real browser-mode server as a child process, on a fresh store: `node --import tsx
- * main/web/main.ts --no-open --port 0 --store DIR`, which prints its tokened URL. The server
+ * main/web/serve.ts --no-open --port 0 --store DIR`, which prints its tokened URL. The server
  * builds the renderer itself when renderer/dist is older than its sources.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const serverEntry = join(projectRoot, 'main/web/main.ts');
+const serverEntry = join(projectRoot, 'main/web/serve.ts');
 
 export interface LabServer {
   /** `http://127.0.0.1:PORT/?token=T` */

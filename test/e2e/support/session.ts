@@ -20,7 +20,7 @@ export function workbenchSession(): WorkbenchSession {
   const session = { shots: [] as string[] } as WorkbenchSession;
   beforeAll(async () => {
     // The server is written alongside the UI; wait for it rather than fail on a half-landed tree.
-    if (!(await waitForServerEntry(10 * 60_000))) throw new Error('main/web/main.ts did not appear within 10 minutes');
+    if (!(await waitForServerEntry(10 * 60_000))) throw new Error('main/web/serve.ts did not appear within 10 minutes');
     session.server = await startLabServer({ timeoutMs: 240_000 });
     session.browser = await launchBrowser();
     session.page = await session.browser.context.newPage();

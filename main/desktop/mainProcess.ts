@@ -3,7 +3,7 @@
  * broker between the window and the engine. It does no compute and never opens the run store:
  * the engine process does (engineProcess.ts), and a crash there never takes the window down.
  *
- *   electron out/app/main/desktop/main.js [--store DIR] [--backend NAME]     (npm start does this)
+ *   electron out/app/main/desktop/mainProcess.js [--store DIR] [--backend NAME]     (npm start does this)
  *
  * Every piece of policy lives in a module that is tested without Electron (security.ts,
  * protocol.ts, ipc.ts, engineSupervisor.ts, notices.ts, menu.ts, windowState.ts); this file

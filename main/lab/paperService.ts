@@ -25,7 +25,7 @@ import type { RunStore } from './store/runStore.ts';
 type PaperParams = z.output<(typeof apiParams)['paper.plan']>;
 type ExportParams = z.output<(typeof apiParams)['paper.export']>;
 
-export interface PaperDeskDependencies {
+export interface PaperServiceDependencies {
   readonly store: RunStore;
   readonly queue: JobControl;
   /** Whether a queued or running record is being worked on by this service's queue. */
@@ -37,12 +37,12 @@ export interface PaperDeskDependencies {
 /** Finished results never change: keep the latest few parsed (a flagship result is megabytes of JSON). */
 const resultCacheSize = 64;
 
-export class PaperDesk {
+export class PaperService {
   private readonly cache: BaselineCache;
   private readonly baselineJobs: BaselineJobs;
   private readonly results = new Map<string, RunResult>();
 
-  constructor(private readonly deps: PaperDeskDependencies) {
+  constructor(private readonly deps: PaperServiceDependencies) {
     this.cache = new BaselineCache(deps.store.dir);
     const train = deps.queue.trainBaselines?.bind(deps.queue) ?? (() => Promise.reject(new Error('this service has no workers to train baselines in')));
     this.baselineJobs = new BaselineJobs(this.cache, train);

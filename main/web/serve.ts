@@ -7,7 +7,7 @@
  * 0. A second Ctrl-C (a moment later) exits at once (the store marks the run interrupted at
  * its next open).
  *
- * Run it as `node --import tsx main/web/main.ts`, not through the `tsx` command: tsx relays a
+ * Run it as `node --import tsx main/web/serve.ts`, not through the `tsx` command: tsx relays a
  * signal to its child and SIGKILLs the child when it has not acknowledged within 30 ms, which a
  * process in the middle of a (synchronous) training epoch cannot do; the run would then lose
  * the clean stop.
