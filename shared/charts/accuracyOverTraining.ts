@@ -8,6 +8,9 @@ import type { RunResult } from '../result.ts';
 import {
   accuracyPoint,
   attackShortName,
+  adversarialPhaseLegend,
+  adversarialPhaseSeries,
+  adversarialSpan,
   bandSeries,
   BOUNDARY_LABEL_ROOM,
   boundarySeries,
@@ -16,6 +19,7 @@ import {
   frame,
   grid,
   phaseBoundary,
+  singlePhaseOf,
   yValueAxis,
   type BandPoint,
   type ChartOptions,
@@ -104,10 +108,16 @@ export function accuracyOverTraining(data: AccuracyData, options: ChartOptions =
     metrics.map((m) => ({ x: m.globalEpoch, p: accuracyPoint(m.mixtureDirectionAccuracy) })),
     false,
   );
+  const last = metrics[metrics.length - 1]?.globalEpoch ?? 1;
+  // The phase is shaded, not coloured: blue and vermillion mean clean and robust accuracy only.
+  const span = adversarialSpan(boundary, singlePhaseOf(metrics), metrics[0]?.globalEpoch ?? 0, last);
+  if (span) {
+    series.push(adversarialPhaseSeries(span[0], span[1], t));
+    legend.push(adversarialPhaseLegend(t));
+  }
   if (boundary !== null) series.push(boundarySeries(boundary, t));
 
   const { option, top } = frame(options, legend);
-  const last = metrics[metrics.length - 1]?.globalEpoch ?? 1;
   return {
     ...option,
     grid: grid(top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0)),

@@ -12,7 +12,7 @@
 import type { BarSeriesOption, EChartsOption, LegendComponentOption, LineSeriesOption } from 'echarts';
 import type { MeanStd } from '../aggregate.ts';
 import { bandSeries, boundarySeries, frame, grid, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './common.ts';
-import { CLEAN, MIXTURE_DIRECTION, ROBUST, themes } from './palette.ts';
+import { MIXTURE_DIRECTION, MODEL_LINE, themes } from './palette.ts';
 
 /**
  * The colour of a reference curve drawn in the theme's text colour (black on white, light on
@@ -28,6 +28,8 @@ export interface AggregatedCurve {
   readonly x: readonly number[];
   readonly values: readonly MeanStd[];
   readonly dashed?: boolean;
+  /** Dotted instead (a third line style, where dashed already names something). */
+  readonly dotted?: boolean;
 }
 
 /** A finite number, or null: a MeanStd that crossed JSON carries null where it had NaN (no value). */
@@ -55,7 +57,7 @@ function curveSeries(curve: AggregatedCurve, stack: string, yAxisIndex = 0, xAxi
       name: curve.name,
       data: curve.x.map((x, i) => [x, finite(curve.values[i]?.mean)]),
       color: curve.color,
-      lineStyle: { width: 2, type: curve.dashed ? 'dashed' : 'solid' },
+      lineStyle: { width: 2, type: curve.dotted ? 'dotted' : curve.dashed ? 'dashed' : 'solid' },
       symbol: curve.x.length <= 12 ? 'circle' : 'none',
       symbolSize: 5,
       xAxisIndex,
@@ -68,6 +70,7 @@ function curveSeries(curve: AggregatedCurve, stack: string, yAxisIndex = 0, xAxi
 /** Legend icons drawn as the curve is: a solid or a dashed stroke (two curves may share a colour). */
 const SOLID_ICON = 'path://M0,4h24v2.5h-24z';
 const DASHED_ICON = 'path://M0,4h6v2.5h-6zM9,4h6v2.5h-6zM18,4h6v2.5h-6z';
+const DOTTED_ICON = 'path://M0,4h2.5v2.5h-2.5zM5,4h2.5v2.5h-2.5zM10,4h2.5v2.5h-2.5zM15,4h2.5v2.5h-2.5zM20,4h2.5v2.5h-2.5z';
 
 /** Lines with mean ± std bands over a numeric x, optionally a phase boundary. */
 export function aggregatedLines(
@@ -83,7 +86,7 @@ export function aggregatedLines(
   const frameLegend = option.legend as LegendComponentOption;
   return {
     ...option,
-    legend: { ...frameLegend, data: drawn.map((c) => ({ name: c.name, icon: c.dashed ? DASHED_ICON : SOLID_ICON, itemStyle: { color: c.color } })) },
+    legend: { ...frameLegend, data: drawn.map((c) => ({ name: c.name, icon: c.dotted ? DOTTED_ICON : c.dashed ? DASHED_ICON : SOLID_ICON, itemStyle: { color: c.color } })) },
     grid: [grid(top + (axes.boundary !== undefined ? 14 : 0))],
     xAxis: [xValueAxis(theme, axes.x, { ...(axes.xLog ? { type: 'log', logBase: 2 } : { scale: true }) })],
     yAxis: [yValueAxis(theme, axes.y, { ...(axes.yMin !== undefined ? { min: axes.yMin } : {}), ...(axes.yMax !== undefined ? { max: axes.yMax } : {}) })],
@@ -103,8 +106,9 @@ export function claimMixtures(
   const low = Math.min(0, ...[...data.coherentShare, ...data.coherence].map((m) => m.mean - m.std).filter(Number.isFinite));
   return aggregatedLines(
     [
-      { name: 'coherent mixture share κ (median over neurons)', color: MIXTURE_DIRECTION, x: data.epochs, values: data.coherentShare },
-      { name: 'mixture coherence (median)', color: MIXTURE_DIRECTION, x: data.epochs, values: data.coherence, dashed: true },
+      // No hue: these are neuron distributions, told apart by line style (palette.ts).
+      { name: 'coherent mixture share κ (median over neurons)', color: FOREGROUND, x: data.epochs, values: data.coherentShare },
+      { name: 'mixture coherence (median)', color: FOREGROUND, x: data.epochs, values: data.coherence, dotted: true },
       { name: 'mixture ratio (median)', color: FOREGROUND, x: data.epochs, values: data.mixtureRatio, dashed: true },
     ],
     { x: 'epoch', y: 'share / cosine', yMin: low < 0 ? Math.floor(low * 10) / 10 : 0, yMax: 1, ...(data.boundary !== undefined ? { boundary: data.boundary } : {}) },
@@ -115,11 +119,13 @@ export function claimMixtures(
 /** C2: worst-case robust accuracy vs eps after clean training and after fine-tuning. */
 export function claimPurification(data: { eps: readonly number[]; afterClean: readonly MeanStd[]; final: readonly MeanStd[]; mixtureAfterClean?: readonly MeanStd[]; mixtureFinal?: readonly MeanStd[] }, options: ChartOptions = {}): EChartsOption {
   const curves: AggregatedCurve[] = [
-    { name: 'after clean training (worst case)', color: CLEAN, x: data.eps, values: data.afterClean },
-    { name: 'after adversarial fine-tuning (worst case)', color: ROBUST, x: data.eps, values: data.final },
+    // Colour = the quantity (worst case in the foreground, the mixture-direction attack in its
+    // colour), line style = the model (after clean training dashed, fine-tuned solid): palette.ts.
+    { name: 'after clean training (worst case)', color: FOREGROUND, x: data.eps, values: data.afterClean, dashed: MODEL_LINE.afterClean === 'dashed' },
+    { name: 'after adversarial fine-tuning (worst case)', color: FOREGROUND, x: data.eps, values: data.final },
   ];
-  if (data.mixtureAfterClean) curves.push({ name: 'after clean, mixture direction', color: CLEAN, x: data.eps, values: data.mixtureAfterClean, dashed: true });
-  if (data.mixtureFinal) curves.push({ name: 'after fine-tuning, mixture direction', color: ROBUST, x: data.eps, values: data.mixtureFinal, dashed: true });
+  if (data.mixtureAfterClean) curves.push({ name: 'after clean, mixture direction', color: MIXTURE_DIRECTION, x: data.eps, values: data.mixtureAfterClean, dashed: true });
+  if (data.mixtureFinal) curves.push({ name: 'after fine-tuning, mixture direction', color: MIXTURE_DIRECTION, x: data.eps, values: data.mixtureFinal });
   return aggregatedLines(curves, { x: 'eps (l2 radius)', y: 'robust accuracy', yMin: 0, yMax: 1 }, options);
 }
 
@@ -150,14 +156,19 @@ export function claimPrinciple(data: { logRatio: readonly number[]; cosClean: re
   const cosClean = counts(data.cosClean, -1, 1, bins);
   const cosRobust = counts(data.cosRobust, -1, 1, bins);
   const centres = (lo: number, hi: number) => Array.from({ length: bins }, (_, k) => lo + ((k + 0.5) * (hi - lo)) / bins);
-  const bar = (name: string, color: string, xs: number[], ys: number[], axis: number): BarSeriesOption => ({
+  // One quantity per panel, so no hue; the two models by fill: the model after clean training as
+  // a light bar with a dashed outline, the fine-tuned one solid (MODEL_LINE, palette.ts).
+  const bar = (name: string, color: string, xs: number[], ys: number[], axis: number, model: 'afterClean' | 'fineTuned' = 'fineTuned'): BarSeriesOption => ({
     type: 'bar',
     name,
     data: xs.map((x, k) => [x, ys[k]!]),
     color,
     barWidth: '90%',
     barGap: '-100%',
-    itemStyle: { opacity: 0.65 },
+    itemStyle:
+      model === 'afterClean'
+        ? { color, opacity: 0.3, borderColor: color, borderWidth: 1, borderType: MODEL_LINE.afterClean }
+        : { color, opacity: 0.65 },
     xAxisIndex: axis,
     yAxisIndex: axis,
   });
@@ -170,10 +181,10 @@ export function claimPrinciple(data: { logRatio: readonly number[]; cosClean: re
     ],
     yAxis: [yValueAxis(theme, 'neurons', { gridIndex: 0 }), yValueAxis(theme, 'neurons', { gridIndex: 1 })],
     series: [
-      bar('log10 ||βw′|| / ||v||', theme.worstCase, centres(ratioLo, ratioHi), ratio, 0),
+      bar('log10 ||βw′|| / ||v||', theme.text, centres(ratioLo, ratioHi), ratio, 0),
       { ...boundarySeries(0, theme, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }), markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: theme.axis }, label: { show: false }, data: [{ xAxis: 0 }] } },
-      bar('cos(w, w⁰) after clean', CLEAN, centres(-1, 1), cosClean, 1),
-      bar('cos(w′, w⁰) after fine-tuning', ROBUST, centres(-1, 1), cosRobust, 1),
+      bar('cos(w, w⁰) after clean', theme.text, centres(-1, 1), cosClean, 1, 'afterClean'),
+      bar('cos(w′, w⁰) after fine-tuning', theme.text, centres(-1, 1), cosRobust, 1),
     ],
   };
 }

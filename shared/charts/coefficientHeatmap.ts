@@ -15,7 +15,7 @@
 import type { EChartsOption, HeatmapSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
 import type { InstrumentsEvent } from '../events.ts';
 import { categoryAxis, fmt, FONT_STACK, fontSizes, frame, num, type ChartOptions } from './common.ts';
-import { CLEAN, DIVERGING, ROBUST, type Theme } from './palette.ts';
+import { DIVERGING } from './palette.ts';
 
 export interface CoefficientMatrix {
   readonly rows: number;
@@ -108,10 +108,6 @@ function panelLabel(s: CoefficientSnapshot): string {
   return `after adversarial training (epoch ${s.globalEpoch})`;
 }
 
-function panelColor(s: CoefficientSnapshot, t: Theme): string {
-  return s.phase === 'clean' ? CLEAN : s.phase === 'adversarial' ? ROBUST : t.text;
-}
-
 function cells(c: CoefficientMatrix, order: readonly number[], limit: number): [number, number, number | null, number | null][] {
   const out: [number, number, number | null, number | null][] = [];
   // y = 0 is the bottom row in ECharts: put the first neuron of the order at the top.
@@ -201,7 +197,8 @@ function heatmapPanels(
           left: pct(left + k * (panelWidth + gap) + panelWidth / 2),
           textAlign: 'center',
           top: top - 2,
-          textStyle: { color: panelColor(s, t), fontSize: fontSizes.axisName, fontWeight: 'normal', fontFamily: FONT_STACK },
+          // The title names the phase in words, in the foreground: a phase has no hue (palette.ts).
+          textStyle: { color: t.text, fontSize: fontSizes.axisName, fontWeight: 'normal', fontFamily: FONT_STACK },
         }))
       : [];
   return {

@@ -219,6 +219,14 @@ export function boundarySeries(
 /** Room above the plot for the boundary label (drawn just above the plot's top edge). */
 export const BOUNDARY_LABEL_ROOM = 14;
 
+/**
+ * A legend icon drawn as a line is (solid, or dashed for any other style), with the line's colour:
+ * ECharts' default line icon is always solid, so a legend could not show a line-style channel.
+ */
+export function lineLegendIcon(dash: unknown): string {
+  return dash === 'solid' || dash === undefined ? 'path://M0,4h24v2.5h-24z' : 'path://M0,4h6v2.5h-6zM9,4h6v2.5h-6zM18,4h6v2.5h-6z';
+}
+
 /** An entry of the legend: a series name, and an icon for bands. */
 export interface LegendEntry {
   readonly name: string;
@@ -421,6 +429,8 @@ export function categoryAxis(
 export const PHASE_NAMES = { clean: 'clean phase', adversarial: 'adversarial phase' } as const;
 /** Legend names of the distribution bands. */
 export const BAND_NAMES = { quartiles: 'q1–q3', range: 'min–max' } as const;
+/** Legend name of a distribution's median line. */
+export const MEDIAN_NAME = 'median over neurons';
 
 /** One snapshot of a per-neuron distribution. */
 export interface DistributionPoint {
@@ -429,10 +439,10 @@ export interface DistributionPoint {
 }
 
 /**
- * A per-neuron distribution over training, split at the phase boundary: the median as a line,
- * the quartile band (q1–q3) and, optionally, the faint min–max band, in the clean colour up to
- * the boundary and the robust colour from it (the boundary snapshot belongs to both, so the line
- * is continuous). Without a boundary the whole run takes the colour of its only phase.
+ * A per-neuron distribution over training: the median as a line, the quartile band (q1–q3) and,
+ * optionally, the faint min–max band, all in one colour (the quantity's, by default the theme's
+ * foreground). The phase is not a colour (see palette.ts): the caller adds `adversarialPhaseSeries`
+ * and the boundary. `phases` lists the phases the points cover, for the legend.
  */
 export function phaseDistributionSeries(args: {
   id: string;
@@ -440,82 +450,127 @@ export function phaseDistributionSeries(args: {
   boundary: number | null;
   /** The phase of a run without a boundary. */
   singlePhase: 'clean' | 'adversarial';
-  colors: { clean: string; adversarial: string };
+  /** Default: the theme's foreground. */
+  color?: string;
   theme: Theme;
   range?: boolean;
   xAxisIndex?: number;
   yAxisIndex?: number;
 }): { series: LineSeriesOption[]; phases: ('clean' | 'adversarial')[] } {
   const sorted = [...args.points].sort((a, b) => a.x - b.x);
-  const segments: { phase: 'clean' | 'adversarial'; points: DistributionPoint[] }[] =
-    args.boundary === null
-      ? [{ phase: args.singlePhase, points: sorted }]
-      : [
-          { phase: 'clean', points: sorted.filter((p) => p.x <= (args.boundary as number)) },
-          { phase: 'adversarial', points: sorted.filter((p) => p.x >= (args.boundary as number)) },
-        ];
   const axes = {
     ...(args.xAxisIndex !== undefined ? { xAxisIndex: args.xAxisIndex } : {}),
     ...(args.yAxisIndex !== undefined ? { yAxisIndex: args.yAxisIndex } : {}),
   };
   const series: LineSeriesOption[] = [];
-  const phases: ('clean' | 'adversarial')[] = [];
-  for (const seg of segments) {
-    if (seg.points.length === 0) continue;
-    phases.push(seg.phase);
-    const color = args.colors[seg.phase];
-    series.push({
-      type: 'line',
-      id: `${args.id}-median-${seg.phase}`,
-      name: PHASE_NAMES[seg.phase],
-      data: seg.points.map((p) => [p.x, num(p.summary.median)]),
+  if (sorted.length === 0) return { series, phases: [] };
+  const b = args.boundary;
+  const phases: ('clean' | 'adversarial')[] =
+    b === null ? [args.singlePhase] : (['clean', 'adversarial'] as const).filter((p) => sorted.some((q) => (p === 'clean' ? q.x <= b : q.x >= b)));
+  const color = args.color ?? args.theme.text;
+  series.push({
+    type: 'line',
+    id: `${args.id}-median`,
+    name: MEDIAN_NAME,
+    data: sorted.map((p) => [p.x, num(p.summary.median)]),
+    color,
+    lineStyle: { color, width: 2 },
+    itemStyle: { color },
+    showSymbol: false,
+    symbol: 'circle',
+    symbolSize: 3,
+    z: 4,
+    ...axes,
+  });
+  series.push(
+    ...bandSeries({
+      name: BAND_NAMES.quartiles,
+      points: sorted.map((p) => ({ x: p.x, lo: num(p.summary.q1), hi: num(p.summary.q3) })),
       color,
-      lineStyle: { color, width: 2 },
-      itemStyle: { color },
-      showSymbol: false,
-      symbol: 'circle',
-      symbolSize: 3,
-      z: 4,
+      opacity: args.theme.bandOpacity,
+      stack: `${args.id}-quartiles`,
+      z: 2,
       ...axes,
-    });
+    }),
+  );
+  if (args.range) {
     series.push(
       ...bandSeries({
-        name: BAND_NAMES.quartiles,
-        points: seg.points.map((p) => ({ x: p.x, lo: num(p.summary.q1), hi: num(p.summary.q3) })),
+        name: BAND_NAMES.range,
+        points: sorted.map((p) => ({ x: p.x, lo: num(p.summary.min), hi: num(p.summary.max) })),
         color,
-        opacity: args.theme.bandOpacity * 1.3,
-        stack: `${args.id}-quartiles-${seg.phase}`,
-        z: 2,
+        opacity: args.theme.faintBandOpacity,
+        stack: `${args.id}-range`,
+        z: 1,
         ...axes,
       }),
     );
-    if (args.range) {
-      series.push(
-        ...bandSeries({
-          name: BAND_NAMES.range,
-          points: seg.points.map((p) => ({ x: p.x, lo: num(p.summary.min), hi: num(p.summary.max) })),
-          color,
-          opacity: args.theme.faintBandOpacity,
-          stack: `${args.id}-range-${seg.phase}`,
-          z: 1,
-          ...axes,
-        }),
-      );
-    }
   }
   return { series, phases };
 }
 
-/** The legend of a phase-split distribution chart: the phases' medians, then the band swatches. */
+/** The legend of a distribution chart: the median, the bands, and the adversarial phase's shade if shown. */
 export function distributionLegend(
   phases: readonly ('clean' | 'adversarial')[],
   t: Theme,
   range: boolean,
 ): LegendEntry[] {
-  const entries: LegendEntry[] = phases.map((p) => ({ name: PHASE_NAMES[p] }));
-  entries.push({ name: BAND_NAMES.quartiles, swatch: { color: t.axis, opacity: t.bandOpacity * 1.3 } });
-  if (range) entries.push({ name: BAND_NAMES.range, swatch: { color: t.axis, opacity: t.faintBandOpacity } });
+  const entries: LegendEntry[] = [{ name: MEDIAN_NAME }];
+  entries.push({ name: BAND_NAMES.quartiles, swatch: { color: t.text, opacity: t.bandOpacity } });
+  if (range) entries.push({ name: BAND_NAMES.range, swatch: { color: t.text, opacity: t.faintBandOpacity } });
+  if (phases.includes('adversarial')) entries.push(adversarialPhaseLegend(t));
   return entries;
+}
+
+/** The id of the helper series that shades the adversarial phase (index = grid). */
+export function adversarialPhaseSeriesId(grid = 0): string {
+  return `adversarial-phase-${grid}`;
+}
+
+/**
+ * The phase's channel (palette.ts): a neutral shade over the adversarial phase, from `from` (the
+ * boundary, or the first epoch of a run that trains adversarially throughout) to `to`, as an
+ * empty line series named "adversarial phase" carrying a markArea, so the legend shows its swatch.
+ */
+export function adversarialPhaseSeries(
+  from: number,
+  to: number,
+  t: Theme,
+  opts: { xAxisIndex?: number; yAxisIndex?: number; grid?: number } = {},
+): LineSeriesOption {
+  return {
+    type: 'line',
+    id: adversarialPhaseSeriesId(opts.grid ?? 0),
+    name: PHASE_NAMES.adversarial,
+    data: [],
+    silent: true,
+    tooltip: { show: false },
+    color: t.phaseShade,
+    ...(opts.xAxisIndex !== undefined ? { xAxisIndex: opts.xAxisIndex } : {}),
+    ...(opts.yAxisIndex !== undefined ? { yAxisIndex: opts.yAxisIndex } : {}),
+    markArea: {
+      silent: true,
+      animation: false,
+      itemStyle: { color: t.phaseShade, opacity: t.phaseShadeOpacity },
+      emphasis: { disabled: true },
+      data: [[{ xAxis: from }, { xAxis: to }]],
+    },
+    z: 0,
+  };
+}
+
+/** The legend entry of the adversarial phase's shade. */
+export function adversarialPhaseLegend(t: Theme): LegendEntry {
+  return { name: PHASE_NAMES.adversarial, swatch: { color: t.phaseShade, opacity: t.phaseShadeOpacity * 1.6 } };
+}
+
+/**
+ * Where a run's adversarial phase lies on the epoch axis: from the boundary to the last epoch, or
+ * the whole run when it trains adversarially throughout; null when it has none.
+ */
+export function adversarialSpan(boundary: number | null, singlePhase: 'clean' | 'adversarial', first: number, last: number): [number, number] | null {
+  if (boundary !== null) return boundary < last ? [boundary, last] : null;
+  return singlePhase === 'adversarial' ? [first, last] : null;
 }
 
 /** The phase of a run that has no boundary: adversarial if it trained adversarially at all. */

@@ -3,13 +3,13 @@
  *
  *   normRatioHistogram     per neuron, ‖βᵢ wᵢ'‖ / ‖vᵢ‖ with wᵢ = βᵢ wᵢ' + vᵢ: how much of the clean
  *                          neuron is the robust one. Bins on a log₂ scale; neurons above 1 (the
- *                          robust part dominates) in the robust colour, below 1 in the clean colour.
+ *                          robust part dominates) in the foreground, below 1 in grey: one quantity,
+ *                          split at 1, so no hue (blue and vermillion are accuracies: palette.ts).
  *   singularValueSpectrum  the singular values of the update W' − W, largest first, with its
  *                          effective rank marked: a low-rank update is a short, steep spectrum.
  */
 import type { BarSeriesOption, EChartsOption, LineSeriesOption } from 'echarts';
 import { categoryAxis, fmt, fontSizes, frame, grid, num, xValueAxis, yValueAxis, type ChartOptions } from './index.ts';
-import { CLEAN, ROBUST } from './palette.ts';
 import type { DecompositionSummary, UpdateRankSummary } from '../events.ts';
 
 /** log₂ bins of width 1/2 from 1/8 to 32; values outside fall into the end bins. */
@@ -50,8 +50,8 @@ export function normRatioHistogram(decomposition: DecompositionSummary, options:
     } as EChartsOption['xAxis'],
     yAxis: yValueAxis(t, 'neurons (count)', { minInterval: 1 }),
     series: [
-      bar('above-one', 'robust part dominates (> 1)', above, ROBUST),
-      bar('below-one', 'mixture dominates (< 1)', below, CLEAN),
+      bar('above-one', 'robust part dominates (> 1)', above, t.text),
+      bar('below-one', 'mixture dominates (< 1)', below, t.axis),
       {
         type: 'line',
         id: 'ratio-one',
@@ -97,7 +97,7 @@ export function singularValueSpectrum(update: UpdateRankSummary, options: ChartO
         markLine: {
           silent: true,
           symbol: ['none', 'none'],
-          lineStyle: { color: ROBUST, type: 'dashed', width: 1 },
+          lineStyle: { color: t.boundary, type: 'dashed', width: 1 },
           label: { formatter: `effective rank ${fmt(update.effectiveRank, 3)}`, position: 'end', color: t.subtleText, fontSize: fontSizes.label },
           data: [{ xAxis: update.effectiveRank }],
         },

@@ -12,10 +12,10 @@
  *                  level is marked so the fall reads as such.
  *
  *   mode 'bands'   (default) the median over neurons, the quartile band (q1–q3) and a faint
- *                  min–max band; clean colour in the clean phase, robust colour in the adversarial
- *                  phase; the phase boundary and the init median marked.
+ *                  min–max band, in the foreground; the adversarial phase shaded, the phase
+ *                  boundary and the init median marked (a phase has no hue: palette.ts).
  *   mode 'heatmap' x = snapshot epoch, y = bin of the quantity (20 bins), colour = number of
- *                  neurons in the bin; the median drawn on top in the phase colours.
+ *                  neurons in the bin; the median drawn on top, one neutral line.
  */
 import { coherentShareOf, hasDictionaryInstruments, type DictionaryInstruments, type NeuronDistribution } from '../events.ts';
 import type { EChartsOption, HeatmapSeriesOption, LineSeriesOption, TitleComponentOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
@@ -33,7 +33,9 @@ import {
   grid,
   niceStep,
   num,
-  PHASE_NAMES,
+  adversarialPhaseSeries,
+  adversarialSpan,
+  MEDIAN_NAME,
   phaseBoundary,
   phaseDistributionSeries,
   singlePhaseOf,
@@ -41,7 +43,7 @@ import {
   type ChartOptions,
   type LegendEntry,
 } from './common.ts';
-import { CLEAN, ROBUST, SEQUENTIAL } from './palette.ts';
+import { SEQUENTIAL, themes } from './palette.ts';
 
 export type MixtureData = Pick<RunResult, 'metrics' | 'instruments'>;
 /** The same, narrowed to the snapshots that carry dictionary instruments (sparse-coding runs). */
@@ -142,15 +144,16 @@ function mixtureBands(data: DictionaryData, view: QuantityView, options: Mixture
     points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: view.of(s).summary })),
     boundary,
     singlePhase: singlePhaseOf(data.instruments),
-    colors: { clean: CLEAN, adversarial: ROBUST },
     theme: t0,
     range: true,
   });
+  const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
+  const span = adversarialSpan(boundary, singlePhaseOf(data.instruments), Math.min(...data.instruments.map((s) => s.globalEpoch)), last);
+  if (span) series.push(adversarialPhaseSeries(span[0], span[1], t0));
   if (boundary !== null) series.push(boundarySeries(boundary, t0));
   const initLevel = initLevelSeries(data, view, t0);
   if (initLevel) series.push(initLevel);
-  const { option, top, theme: t } = frame(options, distributionLegend(phases, t0, true));
-  const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
+  const { option, top, theme: t } = frame(options, distributionLegend(span ? phases : phases.filter((p) => p !== 'adversarial'), t0, true));
   const [lo, hi, step] = view.range(data.instruments);
   return {
     ...option,
@@ -179,21 +182,18 @@ function mixtureHeatmap(data: DictionaryData, view: QuantityView, options: Mixtu
   });
   const binLabels = Array.from({ length: bins }, (_, i) => `${num(lo + i * width)}–${num(lo + (i + 1) * width)}`);
 
-  // The median on top, in the phase colours, over a light casing so it reads on any cell.
-  const medianLine = (phase: 'clean' | 'adversarial', keep: (epoch: number) => boolean): LineSeriesOption[] => {
-    const pts = snapshots.filter((s) => keep(s.globalEpoch)).map((s) => [String(s.globalEpoch), num(view.of(s).summary.median)]);
-    if (pts.length === 0) return [];
-    const color = phase === 'clean' ? CLEAN : ROBUST;
-    const common = { type: 'line' as const, data: pts, showSymbol: false, symbol: 'circle', xAxisIndex: 0, yAxisIndex: 1, connectNulls: true };
-    return [
-      { ...common, id: `mixture-median-casing-${phase}`, name: `${PHASE_NAMES[phase]} casing`, silent: true, tooltip: { show: false }, lineStyle: { color: '#FFFFFF', width: 4, opacity: 0.9 }, z: 3 },
-      { ...common, id: `mixture-median-${phase}`, name: `median, ${PHASE_NAMES[phase]}`, color, lineStyle: { color, width: 1.8 }, itemStyle: { color }, z: 4 },
-    ];
-  };
+  // The median on top, over a light casing so it reads on any cell. The cells look the same in
+  // both themes, so it takes the light theme's foreground: a neutral, not a phase's hue (palette.ts).
+  const pts = snapshots.map((s) => [String(s.globalEpoch), num(view.of(s).summary.median)]);
+  const ink = themes.light.text;
+  const common = { type: 'line' as const, data: pts, showSymbol: false, symbol: 'circle', xAxisIndex: 0, yAxisIndex: 1, connectNulls: true };
   const lines: LineSeriesOption[] =
-    boundary === null
-      ? medianLine(singlePhaseOf(snapshots), () => true)
-      : [...medianLine('clean', (e) => e <= boundary), ...medianLine('adversarial', (e) => e >= boundary)];
+    pts.length === 0
+      ? []
+      : [
+          { ...common, id: 'mixture-median-casing', name: `${MEDIAN_NAME} casing`, silent: true, tooltip: { show: false }, lineStyle: { color: '#FFFFFF', width: 4, opacity: 0.9 }, z: 3 },
+          { ...common, id: 'mixture-median', name: MEDIAN_NAME, color: ink, lineStyle: { color: ink, width: 1.8 }, itemStyle: { color: ink }, z: 4 },
+        ];
   const legend: LegendEntry[] = lines.filter((l) => !String(l.id).includes('casing')).map((l) => ({ name: String(l.name) }));
 
   const { option, top, theme: t } = frame(options, legend, { trigger: 'item' });

@@ -6,8 +6,16 @@
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import { histogram } from '../distribution.ts';
-import { frame, grid, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './index.ts';
-import { SOLID, type Dash } from './runStyles.ts';
+import { frame, grid, lineLegendIcon, MIXTURE_AXIS_NAME, num, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './index.ts';
+import { DASHED, SOLID, type Dash } from './runStyles.ts';
+
+/** A histogram drawn in the theme's foreground (resolved where the theme is known). */
+export const MODEL_FOREGROUND = 'foreground';
+/**
+ * The two models of one run (after clean training vs fine-tuned) share the foreground and differ
+ * by line style, dashed then solid (palette.ts's MODEL_LINE): no hue names a model.
+ */
+export const modelDash = { afterClean: DASHED, fineTuned: SOLID } as const;
 
 export interface HistogramEntry {
   readonly name: string;
@@ -30,7 +38,8 @@ export function mixtureHistogramOverlay(
   const legend: LegendEntry[] = [];
   const series: LineSeriesOption[] = [];
   let peak = 0;
-  entries.forEach((e, i) => {
+  entries.forEach((entry, i) => {
+    const e = entry.color === MODEL_FOREGROUND ? { ...entry, color: t.text } : entry;
     const counts = histogram(e.values, lo, hi, bins);
     const n = counts.reduce((a, b) => a + b, 0);
     if (n === 0) return;
@@ -57,9 +66,13 @@ export function mixtureHistogramOverlay(
     });
   });
   const { option, top } = frame(options, legend);
+  // Legend icons drawn as the lines are (solid or dashed), so the legend shows the channel that
+  // tells the models apart (ECharts' default line icon is always solid).
+  const icons = series.map((s) => ({ name: String(s.name), icon: lineLegendIcon(s.lineStyle?.type), itemStyle: { color: s.color as string } }));
   const yMax = Math.min(1, Math.ceil((peak * 1.1) / 0.05) * 0.05 || 0.5);
   return {
     ...option,
+    legend: { ...(option.legend as object), data: icons },
     grid: grid(top),
     xAxis: xValueAxis(t, options.axis ?? MIXTURE_AXIS_NAME, { min: lo, max: hi, interval: hi - lo > 1 ? 0.2 : 0.1 }),
     yAxis: yValueAxis(t, 'share of neurons', { min: 0, max: num(yMax) ?? 1 }),

@@ -223,7 +223,7 @@ export interface NeuronGridPanel {
   readonly images: NeuronImages;
   /** Draw w − w0 with these w0. */
   readonly subtract?: NeuronImages | undefined;
-  /** The title's colour (e.g. the clean or the robust colour; default the text colour). */
+  /** The title's colour (default the text colour; a phase has no hue of its own, see palette.ts). */
   readonly color?: string;
 }
 

@@ -14,7 +14,7 @@
 import type { InstrumentsEvent, NeuronImages } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import { NEURON_LIMIT_QUANTILE, neuronGridDocument, neuronGridLimit, type NeuronGridPanel } from './neuronGrid.ts';
-import { CLEAN, ROBUST } from './palette.ts';
+import { themes } from './palette.ts';
 
 /** A snapshot that carries neuron images. */
 export interface NeuronImageSnapshot {
@@ -64,11 +64,6 @@ export function snapshotLabel(s: Pick<NeuronImageSnapshot, 'phase' | 'globalEpoc
   return `after adversarial training (epoch ${s.globalEpoch})`;
 }
 
-/** The phase's colour (clean, robust), or `text` for the initialisation. */
-export function snapshotColor(s: Pick<NeuronImageSnapshot, 'phase'>, text: string): string {
-  return s.phase === 'clean' ? CLEAN : s.phase === 'adversarial' ? ROBUST : text;
-}
-
 /** The pair the figure shows: the end of the clean phase (else the first snapshot) and the last. */
 export function beforeAfterSnapshots(snapshots: readonly NeuronImageSnapshot[]): { before: NeuronImageSnapshot | null; after: NeuronImageSnapshot } | null {
   const after = snapshots[snapshots.length - 1];
@@ -114,7 +109,8 @@ export function neuronImagesFigure(result: Pick<RunResult, 'instruments'>, optio
     title: snapshotLabel(s),
     images: s.images,
     subtract: w0?.images,
-    color: snapshotColor(s, '#1A1A1A'),
+    // The title names the phase in words, in the foreground: a phase has no hue (palette.ts).
+    color: themes.light.text,
   }));
   const limit = neuronGridLimit(panels, NEURON_LIMIT_QUANTILE);
   const doc = neuronGridDocument(panels, {

@@ -1,10 +1,23 @@
 /**
  * The colours of every Purification Lab figure: the live UI, the comparison page and the
- * headless export all read them from here, so a colour means the same thing everywhere.
+ * headless export all read them from here, so a hue means one thing, app-wide.
  *
- *   CLEAN   the clean model, clean accuracy, the clean phase          (Okabe–Ito blue)
- *   ROBUST  the robust model, robust accuracy, the adversarial phase  (Okabe–Ito vermillion)
- *   RUN_COLORS  one run each, on the comparison page, where colour means only that
+ * Hue = a quantity, never a phase or a model:
+ *   CLEAN              clean accuracy                                  (Okabe–Ito blue)
+ *   ROBUST             robust accuracy (the evaluation attack's)      (Okabe–Ito vermillion)
+ *   MIXTURE_DIRECTION  accuracy under the mixture-direction attack    (Okabe–Ito reddish purple)
+ *   ATTACK_COLORS      one attack kind each on robust-vs-eps curves   (orange PGD, bluish green FGM,
+ *                      sky blue the random-noise check)
+ *   RUN_COLORS         one run each, on the comparison page, where colour means only that
+ * No hue: the theme's foreground (black / near-white) and greys draw the one quantity of a chart
+ * that has no hue of its own (a per-neuron distribution, the worst case over attacks).
+ *
+ * Other channels carry the rest, and the legends show them:
+ *   the phase        a neutral shaded band over the adversarial phase (`Theme.phaseShade`, legend
+ *                    entry "adversarial phase") and the dashed boundary line "clean → adversarial";
+ *                    panel titles say the phase in words
+ *   two models       "after clean training" vs "fine-tuned" (robust curves, before/after
+ *                    histograms, claims C2/C3): line style, `MODEL_LINE` (dashed vs solid)
  *
  * Categorical colours are Okabe & Ito's colour-blind-safe set ("Color Universal Design", 2008);
  * the diverging scale is Paul Tol's PRGn (SRON/EPS/TN/09-002) and the sequential one YlGn, both
@@ -23,9 +36,9 @@ export const okabeIto = {
   reddishPurple: '#CC79A7',
 } as const;
 
-/** The clean model / clean accuracy / clean phase. */
+/** Clean accuracy, and nothing else. */
 export const CLEAN = okabeIto.blue;
-/** The robust model / robust accuracy / adversarial phase. */
+/** Robust accuracy (under the evaluation attack), and nothing else. */
 export const ROBUST = okabeIto.vermillion;
 /** Accuracy under the mixture-direction attack (and that attack's curve). */
 export const MIXTURE_DIRECTION = okabeIto.reddishPurple;
@@ -45,10 +58,30 @@ export const ATTACK_COLORS = {
   pgd: okabeIto.orange,
   fgm: okabeIto.bluishGreen,
   'mixture-direction': MIXTURE_DIRECTION,
+  'random-noise': okabeIto.skyBlue,
 } as const;
 
+/**
+ * The one meaning of each hue a chart series may take (RUN_COLORS aside, on the comparison page);
+ * any other colour a series takes is a neutral (grey, the foreground, the phase's shade).
+ */
+export const HUE_MEANINGS: Readonly<Record<string, string>> = {
+  [CLEAN]: 'clean accuracy',
+  [ROBUST]: 'robust accuracy',
+  [MIXTURE_DIRECTION]: 'mixture-direction attack',
+  [ATTACK_COLORS.pgd]: 'PGD attack',
+  [ATTACK_COLORS.fgm]: 'FGM attack',
+  [ATTACK_COLORS['random-noise']]: 'random-noise check',
+};
+
+/**
+ * The two models of a run that fine-tunes, where a figure compares them: the model after clean
+ * training dashed, the fine-tuned one solid, both in the quantity's colour (never a hue of their own).
+ */
+export const MODEL_LINE = { afterClean: 'dashed', fineTuned: 'solid' } as const;
+
 /** Colours for attacks of other kinds, in order. */
-export const EXTRA_ATTACK_COLORS: readonly string[] = [okabeIto.skyBlue, okabeIto.yellow, '#999999'];
+export const EXTRA_ATTACK_COLORS: readonly string[] = [okabeIto.yellow, '#999999'];
 
 /**
  * The colour of an attack's curve, from its label as the engine writes it ("PGD-20 (l2, ...)",
@@ -59,6 +92,7 @@ export function attackColor(label: string, index = 0): string {
   if (l.startsWith('pgd')) return ATTACK_COLORS.pgd;
   if (l.startsWith('fgm') || l.startsWith('fgsm')) return ATTACK_COLORS.fgm;
   if (l.startsWith('mixture')) return ATTACK_COLORS['mixture-direction'];
+  if (l.startsWith('random')) return ATTACK_COLORS['random-noise'];
   return EXTRA_ATTACK_COLORS[index % EXTRA_ATTACK_COLORS.length] as string;
 }
 
@@ -109,6 +143,9 @@ export interface Theme {
   readonly split: string;
   /** The phase-boundary line and its label. */
   readonly boundary: string;
+  /** The neutral shade over the adversarial phase (the phase's channel: never a hue). */
+  readonly phaseShade: string;
+  readonly phaseShadeOpacity: number;
   /** The worst-case curve (black on light, near-white on dark). */
   readonly worstCase: string;
   /** Opacity of interval bands (95 % intervals, quartile bands). */
@@ -126,6 +163,8 @@ export const themes: Readonly<Record<ThemeName, Theme>> = {
     axis: '#6B6B6B',
     split: '#E6E6E6',
     boundary: '#4D4D4D',
+    phaseShade: '#000000',
+    phaseShadeOpacity: 0.07,
     worstCase: WORST_CASE,
     bandOpacity: 0.22,
     faintBandOpacity: 0.09,
@@ -138,6 +177,8 @@ export const themes: Readonly<Record<ThemeName, Theme>> = {
     axis: '#9A9A9A',
     split: '#3A3B3F',
     boundary: '#C8C8C8',
+    phaseShade: '#FFFFFF',
+    phaseShadeOpacity: 0.08,
     worstCase: '#F2F2F2',
     bandOpacity: 0.3,
     faintBandOpacity: 0.14,

@@ -1,7 +1,7 @@
 /**
  * Participation ratio and mixture coherence over training, in two stacked panels sharing the
- * epoch axis: the median over neurons with its quartile band, clean colour in the clean phase and
- * robust colour in the adversarial phase, the phase boundary marked in both.
+ * epoch axis: the median over neurons with its quartile band in the foreground, the adversarial
+ * phase shaded and the phase boundary marked in both (a phase has no hue: palette.ts).
  *
  *   participation ratio PR_i = (Σ c²)² / Σ c⁴: the effective number of atoms a neuron uses
  *     (1 = pure); drawn on a log scale, since it falls from about D/3 at init to a few.
@@ -13,6 +13,8 @@ import type { RunResult } from '../result.ts';
 import {
   BOUNDARY_LABEL_ROOM,
   boundarySeries,
+  adversarialPhaseSeries,
+  adversarialSpan,
   distributionLegend,
   epochAxis,
   frame,
@@ -23,7 +25,6 @@ import {
   yValueAxis,
   type ChartOptions,
 } from './common.ts';
-import { CLEAN, ROBUST } from './palette.ts';
 
 export type ParticipationCoherenceData = Pick<RunResult, 'metrics' | 'instruments'>;
 
@@ -43,13 +44,11 @@ export function participationCoherence(
   const boundary = phaseBoundary(data);
   const single = singlePhaseOf(data.instruments);
   const t0 = frame(options, []).theme;
-  const colors = { clean: CLEAN, adversarial: ROBUST };
   const pr = phaseDistributionSeries({
     id: 'participation-ratio',
     points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: s.participationRatio.summary })),
     boundary,
     singlePhase: single,
-    colors,
     theme: t0,
     xAxisIndex: 0,
     yAxisIndex: 0,
@@ -59,17 +58,22 @@ export function participationCoherence(
     points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: s.coherence.summary })),
     boundary,
     singlePhase: single,
-    colors,
     theme: t0,
     xAxisIndex: 1,
     yAxisIndex: 1,
   });
   const series: LineSeriesOption[] = [...pr.series, ...coh.series];
+  const lastEpoch = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
+  const span = adversarialSpan(boundary, single, Math.min(...data.instruments.map((s) => s.globalEpoch)), lastEpoch);
+  if (span) {
+    series.push(adversarialPhaseSeries(span[0], span[1], t0, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }));
+    series.push(adversarialPhaseSeries(span[0], span[1], t0, { xAxisIndex: 1, yAxisIndex: 1, grid: 1 }));
+  }
   if (boundary !== null) {
     series.push(boundarySeries(boundary, t0, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }));
     series.push(boundarySeries(boundary, t0, { xAxisIndex: 1, yAxisIndex: 1, grid: 1, label: false }));
   }
-  const { option, top, theme: t } = frame(options, distributionLegend(pr.phases, t0, false));
+  const { option, top, theme: t } = frame(options, distributionLegend(span ? pr.phases : pr.phases.filter((p) => p !== 'adversarial'), t0, false));
   const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
 
   // Participation: log scale from 1 to a power of two above the largest quartile.

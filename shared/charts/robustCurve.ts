@@ -4,9 +4,9 @@
  *   robustCurve            one evaluation: every attack in its own colour, and the per-sample worst
  *                          case over all of them (the tightest upper bound on robust accuracy),
  *                          thicker and dashed in black; each with its 95 % interval band.
- *   robustCurveComparison  two or more evaluations overlaid (after clean training in the clean
- *                          colour, the final model in the robust colour): colour = model, line
- *                          style = attack.
+ *   robustCurveComparison  two or more evaluations overlaid: colour = the attack (the worst case
+ *                          in the foreground), line style = the model (after clean training
+ *                          dashed, the final model solid), so no hue names a model (palette.ts).
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
 import type { Evaluation, RobustCurve } from '../events.ts';
@@ -18,6 +18,7 @@ import {
   fontSizes,
   frame,
   grid,
+  lineLegendIcon,
   normLabel,
   num,
   xValueAxis,
@@ -25,7 +26,7 @@ import {
   type ChartOptions,
   type LegendEntry,
 } from './common.ts';
-import { attackColor, CLEAN, EXTRA_ATTACK_COLORS, ROBUST } from './palette.ts';
+import { attackColor, MODEL_LINE } from './palette.ts';
 
 export interface RobustCurveOptions extends ChartOptions {
   /** Mark this radius with a vertical line (e.g. the experiment's eps). */
@@ -154,11 +155,11 @@ export function robustCurve(evaluation: Evaluation, options: RobustCurveOptions 
 
 /** One evaluation in a comparison. */
 export interface ComparedEvaluation {
-  /** Legend name of the model ("after clean training", "run 3, final"). */
+  /** Legend name of the model ("clean-trained", "fine-tuned"). */
   readonly name: string;
   readonly evaluation: Evaluation;
-  /** Defaults: CLEAN for an 'after-clean' evaluation, ROBUST for a 'final' one. */
-  readonly color?: string;
+  /** Defaults: MODEL_LINE's dash for an 'after-clean' evaluation, its solid for a 'final' one. */
+  readonly dash?: LineDash;
 }
 
 export interface RobustComparisonOptions extends RobustCurveOptions {
@@ -166,7 +167,9 @@ export interface RobustComparisonOptions extends RobustCurveOptions {
   readonly attacks?: 'worst-case' | 'worst-case-and-mixture' | 'all';
 }
 
-const DASHES: readonly ('solid' | 'dashed' | 'dotted' | number[])[] = ['dashed', 'dotted', [8, 3, 2, 3], [2, 2]];
+type LineDash = 'solid' | 'dashed' | 'dotted' | number[];
+/** Dashes for evaluations beyond the two models' (a repeated label). */
+const EXTRA_DASHES: readonly LineDash[] = ['dotted', [8, 3, 2, 3], [2, 2]];
 
 /** The default legend name of an evaluation. */
 export function evaluationName(evaluation: Evaluation, fineTune = true): string {
@@ -175,8 +178,9 @@ export function evaluationName(evaluation: Evaluation, fineTune = true): string 
 }
 
 /**
- * Two or more evaluations overlaid: colour = model (after clean training in the clean colour, final
- * in the robust colour, unless given), line style = attack (worst case solid and thick).
+ * Two or more evaluations overlaid: colour = the quantity (the worst case in the foreground, each
+ * attack in its attack colour, as on the single-model chart), line style = the model (after clean
+ * training dashed, the final model solid: palette.ts's MODEL_LINE), so no hue names a model.
  */
 export function robustCurveComparison(
   evaluations: readonly ComparedEvaluation[],
@@ -189,10 +193,10 @@ export function robustCurveComparison(
   const used = new Set<string>();
   let extra = 0;
   evaluations.forEach((entry, ei) => {
-    // After clean training in the clean colour, final in the robust colour; a repeat takes an extra colour.
-    const byLabel = entry.evaluation.label === 'after-clean' ? CLEAN : ROBUST;
-    const color = entry.color ?? (used.has(byLabel) ? (EXTRA_ATTACK_COLORS[extra++ % EXTRA_ATTACK_COLORS.length] as string) : byLabel);
-    used.add(color);
+    const byLabel: LineDash = entry.evaluation.label === 'after-clean' ? MODEL_LINE.afterClean : MODEL_LINE.fineTuned;
+    const key = JSON.stringify(entry.dash ?? byLabel);
+    const dash = entry.dash ?? (used.has(key) ? (EXTRA_DASHES[extra++ % EXTRA_DASHES.length] as LineDash) : byLabel);
+    used.add(JSON.stringify(dash));
     const name = `${entry.name} · worst case`;
     legend.push({ name });
     series.push(
@@ -200,9 +204,9 @@ export function robustCurveComparison(
         id: `eval-${ei}-worst-case`,
         name,
         curve: entry.evaluation.worstCase,
-        color,
+        color: t.worstCase,
         width: 2.4,
-        dash: 'solid',
+        dash,
         symbol: 'circle',
         bandOpacity: t.bandOpacity,
         z: 4,
@@ -219,9 +223,9 @@ export function robustCurveComparison(
           id: `eval-${ei}-attack-${ci}`,
           name: attackName,
           curve,
-          color,
+          color: attackColor(curve.attack, ci),
           width: 1.4,
-          dash: DASHES[ci % DASHES.length] ?? 'dashed',
+          dash,
           symbol: 'emptyCircle',
           bandOpacity: t.bandOpacity * 0.5,
           z: 3,
@@ -232,8 +236,15 @@ export function robustCurveComparison(
   if (options.markEps !== undefined) series.push(epsMarker(options.markEps, t.boundary));
   const { option, top } = frame(options, legend);
   const norm = evaluations[0]?.evaluation.norm ?? 'l2';
+  // The legend shows the model's line style (the channel that tells the models apart).
+  const lines = series.filter((s) => s.lineStyle && !String(s.id).includes('band'));
+  const icons = legend.map(({ name }) => {
+    const s = lines.find((l) => l.name === name);
+    return { name, icon: lineLegendIcon(s?.lineStyle?.type), itemStyle: { color: s?.color as string } };
+  });
   return {
     ...option,
+    legend: { ...(option.legend as object), data: icons },
     grid: grid(top),
     xAxis: xValueAxis(t, epsAxisName(norm), { min: 0, max: epsRange(evaluations.map((e) => e.evaluation)) }),
     yAxis: yValueAxis(t, ROBUST_AXIS_NAME, { min: 0, max: 1, interval: 0.2 }),

@@ -6,8 +6,8 @@
  *
  * scale-free, so a unit that only grows keeps its R. Dense, blotchy mixtures are rough (high
  * R); clean strokes are smooth (low R). The chart is the mixture ratio's counterpart for
- * images: the median over units and the quartile band (q1–q3), in the clean colour up to the
- * phase boundary and the robust colour after it; clean training roughens the neurons,
+ * images: the median over units and the quartile band (q1–q3) in the foreground, the adversarial
+ * phase shaded after the boundary (a phase has no hue: palette.ts); clean training roughens the neurons,
  * adversarial fine-tuning smooths them.
  */
 import type { EChartsOption } from 'echarts';
@@ -16,6 +16,8 @@ import type { RunResult } from '../result.ts';
 import {
   BOUNDARY_LABEL_ROOM,
   boundarySeries,
+  adversarialPhaseSeries,
+  adversarialSpan,
   distributionLegend,
   epochAxis,
   frame,
@@ -26,7 +28,6 @@ import {
   yValueAxis,
   type ChartOptions,
 } from './common.ts';
-import { CLEAN, ROBUST } from './palette.ts';
 
 export type RoughnessData = Pick<RunResult, 'metrics' | 'instruments'>;
 
@@ -46,13 +47,14 @@ export function roughnessOverTraining(data: RoughnessData, options: ChartOptions
     points: snapshots.map((s) => ({ x: s.globalEpoch, summary: s.roughness.summary })),
     boundary,
     singlePhase: singlePhaseOf(snapshots),
-    colors: { clean: CLEAN, adversarial: ROBUST },
     theme: t0,
     range: false,
   });
-  if (boundary !== null) series.push(boundarySeries(boundary, t0));
-  const { option, top, theme: t } = frame(options, distributionLegend(phases, t0, false));
   const last = Math.max(1, ...snapshots.map((s) => s.globalEpoch));
+  const span = adversarialSpan(boundary, singlePhaseOf(snapshots), Math.min(...snapshots.map((s) => s.globalEpoch)), last);
+  if (span) series.push(adversarialPhaseSeries(span[0], span[1], t0));
+  if (boundary !== null) series.push(boundarySeries(boundary, t0));
+  const { option, top, theme: t } = frame(options, distributionLegend(span ? phases : phases.filter((p) => p !== 'adversarial'), t0, false));
   return {
     ...option,
     grid: grid(top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0)),

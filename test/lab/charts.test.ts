@@ -13,12 +13,16 @@ import {
   accuracySeriesIds,
   BOUNDARY_LABEL,
   boundarySeriesId,
+  adversarialPhaseSeriesId,
+  ATTACK_COLORS,
   CLEAN,
   coefficientHeatmap,
   coefficientHeatmapBeforeAfter,
   colorLimit,
   DIVERGING,
   figureSet,
+  HUE_MEANINGS,
+  lineLegendIcon,
   MIXTURE_DIRECTION,
   mixtureAccumulation,
   mixtureMedians,
@@ -29,10 +33,14 @@ import {
   ROBUST,
   robustCurve,
   robustCurveComparison,
+  roughnessOverTraining,
   themes,
   WORST_CASE_NAME,
   type CoefficientSnapshot,
 } from '../../shared/charts/index.ts';
+import { claimBars, claimMixtures, claimPrinciple, claimPurification } from '../../shared/charts/claims.ts';
+import { normRatioHistogram, singularValueSpectrum } from '../../shared/charts/decomposition.ts';
+import { MODEL_FOREGROUND, modelDash, mixtureHistogramOverlay } from '../../shared/charts/mixtureHistogram.ts';
 
 const CLEAN_EPOCHS = 3;
 const ADVERSARIAL_EPOCHS = 2;
@@ -62,6 +70,10 @@ function byId(option: EChartsOption, id: string): AnySeries {
   const found = seriesOf(option).find((s) => s.id === id);
   if (!found) throw new Error(`no series ${id} in ${seriesOf(option).map((s) => s.id).join(', ')}`);
   return found;
+}
+
+function legendNames(option: EChartsOption): string[] {
+  return asArray(option.legend as { data?: ({ name: string } | string)[] } | undefined).flatMap((l) => (l.data ?? []).map((d) => (typeof d === 'string' ? d : d.name)));
 }
 
 function asArray<T>(value: T | T[] | undefined): T[] {
@@ -128,6 +140,10 @@ describe('accuracyOverTraining', () => {
     for (const e of result.evaluations) expect(robustEpochs).toContain(e.globalEpoch);
     for (const m of result.metrics) if (m.robustAccuracy) expect(robustEpochs).toContain(m.globalEpoch);
     expect(byId(option, accuracySeriesIds.mixture).color).toBe(MIXTURE_DIRECTION);
+    // The phase is a neutral shade from the boundary to the last epoch, not a hue, and in the legend.
+    const shade = byId(option, adversarialPhaseSeriesId(0));
+    expect((shade.markArea as { data: { xAxis: number }[][] }).data).toEqual([[{ xAxis: CLEAN_EPOCHS }, { xAxis: CLEAN_EPOCHS + ADVERSARIAL_EPOCHS }]]);
+    expect((shade.markArea as { itemStyle: { color: string; opacity: number } }).itemStyle).toEqual({ color: themes.light.phaseShade, opacity: themes.light.phaseShadeOpacity });
 
     // Each accuracy has a band (lower edge + width, stacked) carrying its name, so the legend toggles both.
     for (const id of Object.values(accuracySeriesIds)) {
@@ -152,8 +168,7 @@ describe('accuracyOverTraining', () => {
 
     expect((option.xAxis as { name: string }).name).toBe('epoch');
     expect((option.yAxis as { name: string }).name).toMatch(/accuracy \(.+\)/);
-    const legendNames = ((option.legend as { data: { name: string }[] }).data ?? []).map((d) => d.name);
-    expect(legendNames).toEqual([clean.name, robust.name, byId(option, accuracySeriesIds.mixture).name]);
+    expect(legendNames(option)).toEqual([clean.name, robust.name, byId(option, accuracySeriesIds.mixture).name, 'adversarial phase']);
     expect(option.tooltip).toBeTruthy();
   });
 
@@ -166,25 +181,19 @@ describe('accuracyOverTraining', () => {
 describe('mixtureAccumulation', () => {
   it('draws the median with quartile and min–max bands, clean before the boundary and robust after', () => {
     const option = mixtureAccumulation(result, { static: true, quantity: 'mixture-ratio' });
-    const clean = byId(option, 'mixture-ratio-median-clean');
-    const adv = byId(option, 'mixture-ratio-median-adversarial');
-    expect(clean.color).toBe(CLEAN);
-    expect(adv.color).toBe(ROBUST);
-    const cleanX = (clean.data as [number, number][]).map((p) => p[0]);
-    const advX = (adv.data as [number, number][]).map((p) => p[0]);
-    expect(Math.max(...cleanX)).toBe(CLEAN_EPOCHS);
-    expect(Math.min(...advX)).toBe(CLEAN_EPOCHS); // the boundary snapshot joins the two lines
-    expect(Math.max(...advX)).toBe(CLEAN_EPOCHS + ADVERSARIAL_EPOCHS);
+    // One colour for the quantity (the foreground) across both phases; the phase is the shaded band.
+    const median = byId(option, 'mixture-ratio-median');
+    expect(median.color).toBe(themes.light.text);
+    expect((median.data as [number, number][]).map((p) => p[0])).toEqual(result.instruments.map((s) => s.globalEpoch));
     const snapshot = result.instruments.find((s) => s.globalEpoch === CLEAN_EPOCHS)!;
-    expect((clean.data as [number, number][]).at(-1)![1]).toBeCloseTo(snapshot.mixtureRatio!.summary.median, 4);
-    for (const phase of ['clean', 'adversarial']) {
-      const color = phase === 'clean' ? CLEAN : ROBUST;
-      const q = byId(option, `mixture-ratio-quartiles-${phase}-width`);
-      const r = byId(option, `mixture-ratio-range-${phase}-width`);
-      expect((q.areaStyle as { color: string }).color).toBe(color);
-      expect((r.areaStyle as { color: string; opacity: number }).color).toBe(color);
-      expect((r.areaStyle as { opacity: number }).opacity).toBeLessThan((q.areaStyle as { opacity: number }).opacity);
-    }
+    expect((median.data as [number, number][])[result.instruments.indexOf(snapshot)]![1]).toBeCloseTo(snapshot.mixtureRatio!.summary.median, 4);
+    const q = byId(option, 'mixture-ratio-quartiles-width');
+    const r = byId(option, 'mixture-ratio-range-width');
+    expect((q.areaStyle as { color: string }).color).toBe(themes.light.text);
+    expect((r.areaStyle as { color: string }).color).toBe(themes.light.text);
+    expect((r.areaStyle as { opacity: number }).opacity).toBeLessThan((q.areaStyle as { opacity: number }).opacity);
+    expect((byId(option, adversarialPhaseSeriesId(0)).markArea as { data: { xAxis: number }[][] }).data).toEqual([[{ xAxis: CLEAN_EPOCHS }, { xAxis: CLEAN_EPOCHS + ADVERSARIAL_EPOCHS }]]);
+    expect(legendNames(option)).toEqual(['median over neurons', 'q1–q3', 'min–max', 'adversarial phase']);
     expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS]);
     expect((option.yAxis as { name: string; min: number; max: number }).name).toMatch(/mixture ratio \(.+\)/);
     // The init level is marked, so a ratio that falls from it reads as a fall from a fully mixed init.
@@ -196,13 +205,11 @@ describe('mixtureAccumulation', () => {
 
   it('by default draws the coherent mixture share: its medians per snapshot, the init level, the boundary', () => {
     const option = mixtureAccumulation(result, { static: true });
-    const clean = byId(option, 'coherent-share-median-clean');
-    const adv = byId(option, 'coherent-share-median-adversarial');
-    expect(clean.color).toBe(CLEAN);
-    expect(adv.color).toBe(ROBUST);
+    const median = byId(option, 'coherent-share-median');
+    expect(median.color).toBe(themes.light.text);
     const bySnapshot = new Map(result.instruments.map((s) => [s.globalEpoch, s.coherentShare!.summary.median]));
-    for (const [x, y] of [...(clean.data as [number, number][]), ...(adv.data as [number, number][])]) expect(y).toBe(num(bySnapshot.get(x)!));
-    expect((adv.data as [number, number][]).map((p) => p[0])).toEqual([3, 4, 5]);
+    for (const [x, y] of median.data as [number, number][]) expect(y).toBe(num(bySnapshot.get(x)!));
+    expect((median.data as [number, number][]).map((p) => p[0])).toEqual([0, 1, 2, 3, 4, 5]);
     expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS]);
     const axis = option.yAxis as { name: string; min: number; max: number; interval: number };
     expect(axis.name).toBe('coherent mixture share κ');
@@ -255,8 +262,10 @@ describe('mixtureAccumulation', () => {
     expect(boundaryMarks(option)).toEqual([String(CLEAN_EPOCHS)]);
     const visualMap = option.visualMap as { max: number };
     expect(visualMap.max).toBe(Math.max(...cells.map((c) => c[2])));
-    expect(byId(option, 'mixture-median-clean').color).toBe(CLEAN);
-    expect(byId(option, 'mixture-median-adversarial').color).toBe(ROBUST);
+    // One median line over both phases, in a neutral ink: the cells are the same in both themes.
+    const median = byId(option, 'mixture-median');
+    expect(median.color).toBe(themes.light.text);
+    expect((median.data as [string, number][]).map((p) => p[0])).toEqual(xAxis.data);
   });
 });
 
@@ -269,10 +278,12 @@ describe('participationCoherence', () => {
     expect(yAxes[0]!.type).toBe('log');
     expect(yAxes[1]!.name).toMatch(/coherence/);
     for (const [id, axis] of [['participation-ratio', 0], ['coherence', 1]] as const) {
-      expect(byId(option, `${id}-median-clean`).color).toBe(CLEAN);
-      expect(byId(option, `${id}-median-adversarial`).color).toBe(ROBUST);
-      expect(byId(option, `${id}-median-clean`).yAxisIndex).toBe(axis);
-      expect(byId(option, `${id}-quartiles-adversarial-width`)).toBeTruthy();
+      expect(byId(option, `${id}-median`).color).toBe(themes.light.text);
+      expect(byId(option, `${id}-median`).yAxisIndex).toBe(axis);
+      expect((byId(option, `${id}-quartiles-width`).areaStyle as { color: string }).color).toBe(themes.light.text);
+      const shade = byId(option, adversarialPhaseSeriesId(axis));
+      expect(shade.yAxisIndex).toBe(axis);
+      expect((shade.markArea as { data: { xAxis: number }[][] }).data).toEqual([[{ xAxis: CLEAN_EPOCHS }, { xAxis: CLEAN_EPOCHS + ADVERSARIAL_EPOCHS }]]);
     }
     expect(boundaryMarks(option)).toEqual([CLEAN_EPOCHS, CLEAN_EPOCHS]);
   });
@@ -297,15 +308,27 @@ describe('robustCurve', () => {
     expect(mixture.color).toBe(MIXTURE_DIRECTION);
   });
 
-  it('overlays after-clean (clean colour) and final (robust colour)', () => {
+  it('overlays after-clean (dashed) and final (solid): colour is the attack, line style the model', () => {
     const afterClean = result.evaluations.find((e) => e.label === 'after-clean')!;
     const final = result.evaluations.find((e) => e.label === 'final')!;
     const option = robustCurveComparison([
       { name: 'clean-trained', evaluation: afterClean },
       { name: 'fine-tuned', evaluation: final },
     ]);
-    expect(byId(option, 'eval-0-worst-case').color).toBe(CLEAN);
-    expect(byId(option, 'eval-1-worst-case').color).toBe(ROBUST);
+    for (const [i, dash] of [[0, 'dashed'], [1, 'solid']] as const) {
+      const worst = byId(option, `eval-${i}-worst-case`);
+      expect(worst.color).toBe(themes.light.worstCase);
+      expect((worst.lineStyle as { type: string }).type).toBe(dash);
+      const mixture = seriesOf(option).find((s) => String(s.id).startsWith(`eval-${i}-attack-`) && !String(s.id).includes('band'))!;
+      expect(mixture.name).toMatch(/mixture dir\.$/);
+      expect(mixture.color).toBe(MIXTURE_DIRECTION);
+      expect((mixture.lineStyle as { type: string }).type).toBe(dash);
+    }
+    // The legend shows the line style: the clean-trained model's entries dashed, the fine-tuned solid.
+    const icons = (option.legend as { data: { name: string; icon: string }[] }).data;
+    expect(icons.find((d) => d.name === 'clean-trained · worst case')!.icon).toBe(lineLegendIcon('dashed'));
+    expect(icons.find((d) => d.name === 'fine-tuned · worst case')!.icon).toBe(lineLegendIcon('solid'));
+    expect(lineLegendIcon('dashed')).not.toBe(lineLegendIcon('solid'));
     const all = robustCurveComparison(
       [
         { name: 'a', evaluation: afterClean },
@@ -315,6 +338,26 @@ describe('robustCurve', () => {
     );
     const mains = seriesOf(all).filter((s) => !String(s.id).includes('band'));
     expect(mains).toHaveLength(2 * (1 + final.curves.length));
+  });
+});
+
+describe('mixtureHistogramOverlay', () => {
+  it('draws the two models of a run in the foreground, after clean training dashed and fine-tuned solid, and the legend shows it', () => {
+    const option = mixtureHistogramOverlay(
+      [
+        { name: 'after clean training', values: [0.1, 0.2, 0.3], color: MODEL_FOREGROUND, dash: modelDash.afterClean },
+        { name: 'after fine-tuning', values: [0.05, 0.1], color: MODEL_FOREGROUND, dash: modelDash.fineTuned },
+      ],
+      { theme: 'dark' },
+    );
+    const [before, after] = seriesOf(option);
+    expect([before!.color, after!.color]).toEqual([themes.dark.text, themes.dark.text]);
+    expect((before!.lineStyle as { type: unknown }).type).toEqual([7, 4]);
+    expect((after!.lineStyle as { type: unknown }).type).toBe('solid');
+    const icons = (option.legend as { data: { name: string; icon: string }[] }).data;
+    expect(icons.map((d) => d.name)).toEqual(['after clean training (n = 3)', 'after fine-tuning (n = 2)']);
+    expect(icons[0]!.icon).toMatch(/^path:\/\/M0,4h6v2\.5h-6z/);
+    expect(icons[1]!.icon).toBe('path://M0,4h24v2.5h-24z');
   });
 });
 
@@ -361,7 +404,7 @@ describe('coefficientHeatmap', () => {
     const yAxes = option.yAxis as { data: string[] }[];
     expect(yAxes[0]!.data).toEqual(yAxes[1]!.data);
     const titles = (option.title as { text: string; textStyle: { color: string } }[]).slice(-2);
-    expect(titles.map((t) => t.textStyle.color)).toEqual([CLEAN, ROBUST]);
+    expect(titles.map((t) => t.textStyle.color)).toEqual([themes.light.text, themes.light.text]);
   });
 });
 
@@ -394,27 +437,63 @@ describe('figureSet', () => {
     }
   });
 
-  it('keeps the clean and the robust colour in every figure', () => {
+  it('gives every hue one meaning across every builder in shared/charts (palette.ts HUE_MEANINGS)', () => {
+    const ms = (values: number[]) => values.map((mean) => ({ mean, std: 0.01, n: 2 }));
+    const afterClean = result.evaluations.find((e) => e.label === 'after-clean')!;
+    const final = result.evaluations.find((e) => e.label === 'final')!;
+    const options: [string, EChartsOption][] = [
+      ...figureSet(result).map((f) => [f.name, f.option] as [string, EChartsOption]),
+      ['accuracy', accuracyOverTraining(result)],
+      ['mixture ratio', mixtureAccumulation(result, { quantity: 'mixture-ratio' })],
+      ['mixture heatmap', mixtureAccumulation(result, { mode: 'heatmap' })],
+      ['participation', participationCoherence(result)],
+      ['roughness', roughnessOverTraining(result)],
+      ['robust curve', robustCurve(final)],
+      ['robust comparison', robustCurveComparison([{ name: 'clean-trained', evaluation: afterClean }, { name: 'fine-tuned', evaluation: final }], { attacks: 'all' })],
+      ['C1', claimMixtures({ epochs: [0, 1, 2], coherentShare: ms([0, 0.2, 0.1]), mixtureRatio: ms([0.9, 0.5, 0.4]), coherence: ms([0, 0.3, 0.2]), boundary: 1 })],
+      ['C2', claimPurification({ eps: [0, 0.1], afterClean: ms([0.9, 0.5]), final: ms([0.9, 0.7]), mixtureAfterClean: ms([0.9, 0.6]), mixtureFinal: ms([0.9, 0.8]) })],
+      ['C3', claimPrinciple({ logRatio: [0.1, 0.5], cosClean: [0.2, 0.4], cosRobust: [0.3, 0.5] })],
+      ['decomposition', normRatioHistogram(result.summary.decomposition!)],
+      ['update spectrum', singularValueSpectrum(result.summary.update!)],
+      ['before/after histogram', mixtureHistogramOverlay([
+        { name: 'after clean training', values: result.instruments[CLEAN_EPOCHS]!.mixtureRatio!.values, color: MODEL_FOREGROUND, dash: modelDash.afterClean },
+        { name: 'after fine-tuning', values: result.instruments.at(-1)!.mixtureRatio!.values, color: MODEL_FOREGROUND, dash: modelDash.fineTuned },
+      ])],
+      ['C4', claimBars({ categories: ['network'], series: [{ name: 'clean accuracy', color: CLEAN, values: ms([0.9]) }, { name: 'robust accuracy (worst case)', color: ROBUST, values: ms([0.5]) }], y: 'accuracy' })],
+    ];
+    // A series' meaning, from its legend name: quantities first (a model's attack curve is the attack).
+    const meaningOf = (name: string): string => {
+      if (/^clean( accuracy)?$/i.test(name)) return 'clean accuracy';
+      if (/^robust (\(|accuracy)/i.test(name)) return 'robust accuracy';
+      if (/mixture[ -]dir/i.test(name)) return 'mixture-direction attack';
+      if (/PGD/.test(name)) return 'PGD attack';
+      if (/FGM/.test(name)) return 'FGM attack';
+      if (/random noise/i.test(name)) return 'random-noise check';
+      return `other: ${name}`;
+    };
+    const chromatic = (c: string) => /^#[0-9a-f]{6}$/i.test(c) && !(c.slice(1, 3) === c.slice(3, 5) && c.slice(3, 5) === c.slice(5, 7));
+    const meanings = new Map<string, Set<string>>();
     let checked = 0;
-    for (const f of figureSet(result)) {
-      for (const s of seriesOf(f.option)) {
-        const id = String(s.id ?? '');
-        const color = (s.color ?? (s.areaStyle as { color?: string } | undefined)?.color) as string | undefined;
-        if (!color) continue;
-        const isClean = /-clean(-|$)/.test(id) || id === accuracySeriesIds.clean || /^eval-0-/.test(id);
-        const isRobust = /-adversarial(-|$)/.test(id) || id === accuracySeriesIds.robust || /^eval-1-/.test(id);
-        if (isClean) {
-          expect(color, `${f.name}: ${id}`).toBe(CLEAN);
-          checked++;
-        }
-        if (isRobust) {
-          expect(color, `${f.name}: ${id}`).toBe(ROBUST);
+    for (const [figure, option] of options) {
+      for (const s of seriesOf(option)) {
+        const colors = [s.color, (s.lineStyle as { color?: unknown } | undefined)?.color, (s.itemStyle as { color?: unknown } | undefined)?.color, (s.areaStyle as { color?: unknown } | undefined)?.color, ((s.markArea as { itemStyle?: { color?: unknown } } | undefined)?.itemStyle)?.color];
+        for (const c of colors) {
+          if (typeof c !== 'string' || !chromatic(c)) continue;
+          const meaning = meaningOf(String(s.name));
+          expect(HUE_MEANINGS[c.toUpperCase()], `${figure}: series "${s.name}" in ${c}, a hue without a meaning`).toBeDefined();
+          expect(meaning, `${figure}: series "${s.name}" in ${c}`).toBe(HUE_MEANINGS[c.toUpperCase()]);
+          meanings.set(c.toUpperCase(), (meanings.get(c.toUpperCase()) ?? new Set()).add(meaning));
           checked++;
         }
       }
     }
+    for (const [c, m] of meanings) expect([...m], c).toHaveLength(1);
+    // Clean, robust, the mixture-direction attack, PGD, FGM and the noise check each appeared, so the check had teeth.
+    expect([...meanings.keys()].sort()).toEqual([CLEAN, ROBUST, MIXTURE_DIRECTION, ATTACK_COLORS.pgd, ATTACK_COLORS.fgm, ATTACK_COLORS['random-noise']].map((c) => c.toUpperCase()).sort());
     expect(checked).toBeGreaterThan(20);
-    expect(CLEAN).not.toBe(ROBUST);
+    // Phases and models take no hue: the shade is neutral, and the palette names no phase or model.
+    expect(chromatic(themes.light.phaseShade) || chromatic(themes.dark.phaseShade)).toBe(false);
+    for (const m of Object.values(HUE_MEANINGS)) expect(m).not.toMatch(/phase|model|after|fine-tun/);
   });
 
   it('is pure: the same result gives the same options, and the result is not touched', () => {
@@ -436,7 +515,9 @@ describe('figureSet', () => {
     for (const f of figures) expect(boundaryMarks(f.option), f.name).toEqual([]);
     expect(figures.map((f) => f.name)).not.toContain('robust-accuracy-comparison');
     const mixture = figures.find((f) => f.name === 'mixture-accumulation')!.option;
-    expect(byId(mixture, 'coherent-share-median-clean').color).toBe(CLEAN);
-    expect(seriesOf(mixture).some((s) => String(s.id).includes('adversarial'))).toBe(false);
+    expect(byId(mixture, 'coherent-share-median').color).toBe(themes.light.text);
+    // No adversarial phase, so no shade and no legend entry for it.
+    for (const f of figures) expect(seriesOf(f.option).some((s) => String(s.id).includes('adversarial')), f.name).toBe(false);
+    expect(legendNames(mixture)).not.toContain('adversarial phase');
   });
 });

@@ -19,6 +19,7 @@ import {
   roughnessOverTraining,
   CLEAN,
   ROBUST,
+  themes,
 } from '../../shared/charts/index.ts';
 import type { InstrumentsEvent } from '../../shared/events.ts';
 import { applyRunEvent, emptyRunData, runDataFromResult } from '../../renderer/viewLogic/runFromEvents.ts';
@@ -48,11 +49,13 @@ describe('neuron image snapshots', () => {
 });
 
 describe('the neuron-images figure', () => {
-  it('puts after-clean-training and final side by side at one limit, titled in the phase colours', () => {
+  it('puts after-clean-training and final side by side at one limit, titled with the phase in words, in the foreground (a phase has no hue)', () => {
     const figure = neuronImagesFigure(run.result)!;
     expect(figure.name).toBe('neuron-images');
-    expect(figure.svg).toMatch(new RegExp(`fill="${CLEAN}">after clean training \\(epoch 4\\)</text>`));
-    expect(figure.svg).toMatch(new RegExp(`fill="${ROBUST}">after adversarial training \\(epoch 7\\)</text>`));
+    expect(figure.svg).toMatch(new RegExp(`fill="${themes.light.text}">after clean training \\(epoch 4\\)</text>`));
+    expect(figure.svg).toMatch(new RegExp(`fill="${themes.light.text}">after adversarial training \\(epoch 7\\)</text>`));
+    expect(figure.svg).not.toContain(CLEAN);
+    expect(figure.svg).not.toContain(ROBUST);
     expect(figure.svg).toContain('16 hidden units as 28 × 28 images');
     expect(figure.size.width).toBeGreaterThan(300);
     const snapshots = neuronImageSnapshots(run.result.instruments);
@@ -92,21 +95,19 @@ describe('the neuron-images figure', () => {
 });
 
 describe('roughness over training', () => {
-  it('draws the median and quartiles per phase, split at the boundary, from the recorded distributions', () => {
+  it('draws the median and quartiles in one colour, the adversarial phase shaded from the boundary', () => {
     const option = roughnessOverTraining(run.result, { static: true });
-    const series = option.series as { id?: string; data?: unknown[]; color?: string; markLine?: { data: { xAxis: number }[] } }[];
-    const clean = series.find((s) => s.id === 'roughness-median-clean')!;
-    const adversarial = series.find((s) => s.id === 'roughness-median-adversarial')!;
-    expect(clean.color).toBe(CLEAN);
-    expect(adversarial.color).toBe(ROBUST);
-    expect(clean.data).toHaveLength(5); // epochs 0..4
-    expect(adversarial.data).toHaveLength(4); // 4..7: the boundary belongs to both
+    const series = option.series as { id?: string; data?: unknown[]; color?: string; markLine?: { data: { xAxis: number }[] }; markArea?: { data: unknown } }[];
+    const median = series.find((s) => s.id === 'roughness-median')!;
+    expect(median.color).toBe(themes.light.text);
+    expect(median.data).toHaveLength(8); // epochs 0..7
     expect(series.find((s) => s.markLine)?.markLine?.data).toEqual([{ xAxis: 4 }]);
-    expect(series.some((s) => s.id === 'roughness-quartiles-clean-width')).toBe(true);
+    expect(series.find((s) => s.id === 'adversarial-phase-0')?.markArea?.data).toEqual([[{ xAxis: 4 }, { xAxis: 7 }]]);
+    expect(series.some((s) => s.id === 'roughness-quartiles-width')).toBe(true);
     // The fixture's story: noise is rough, strokes are smooth.
-    const median = (e: number) => run.result.instruments[e]!.roughness!.summary.median;
-    expect(median(0)).toBeGreaterThan(median(4));
-    expect(median(4)).toBeGreaterThan(median(7));
+    const medianAt = (e: number) => run.result.instruments[e]!.roughness!.summary.median;
+    expect(medianAt(0)).toBeGreaterThan(medianAt(4));
+    expect(medianAt(4)).toBeGreaterThan(medianAt(7));
   });
 
   it('the fixture’s roughness is total variation over √pixels ‖w‖', () => {
