@@ -155,7 +155,8 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
     await page.goto(`${server.url}#/runs`);
     const cellOf = (id: string) => page.locator(`tr[data-run-id="${id}"] [data-testid="robust-cell"]`);
     await eventually(() => cellOf(a.id).textContent()).toMatch(/^\s*0\.\d{3} @ l2 0\.1, PGD-20\s*$/);
-    expect(await cellOf(b.id).textContent()).toMatch(/^\s*0\.\d{3} @ l2 0\.3, PGD-20\s*$/);
+    // Each row fills in when the list hears its run finished: wait on each, not on the first.
+    await eventually(() => cellOf(b.id).textContent()).toMatch(/^\s*0\.\d{3} @ l2 0\.3, PGD-20\s*$/);
 
     await page.goto(`${server.url}#/compare?runs=${a.id},${b.id}`);
     const table = page.getByTestId('at-eps');
