@@ -106,18 +106,7 @@ export function accuracyOverlay(runs: readonly OverlayRun[], kinds: readonly Acc
     if (any) named.push(run);
   });
   const keys = kinds.filter((k) => shown.has(k)).map((k) => ({ name: `${ACCURACY[k].label} accuracy`, dash: ACCURACY_DASH[k] }));
-  keys.forEach((k, i) => series.push(styleKey(`key-${i}`, k.name, k.dash, t)));
-  const marks = boundaries(runs);
-  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
-  const { option, top } = frame(options, overlayLegend(named, keys));
-  return {
-    ...option,
-    legend: withWideIcons(option),
-    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
-    xAxis: epochAxis(t, lastEpoch(runs)),
-    yAxis: yValueAxis(t, 'accuracy (fraction)', { min: 0, max: 1, interval: 0.2 }),
-    series,
-  };
+  return overlayFrame(runs, series, named, keys, options, yValueAxis(t, 'accuracy (fraction)', { min: 0, max: 1, interval: 0.2 }));
 }
 
 /** Mean ± std over runs at each epoch that every run has (seeds of one experiment). */
@@ -158,6 +147,33 @@ export function accuracyMeanStd(runs: readonly OverlayRun[], kinds: readonly Acc
     grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
     xAxis: epochAxis(t, lastEpoch(runs)),
     yAxis: yValueAxis(t, 'accuracy (fraction)', { min: 0, max: 1, interval: 0.2 }),
+    series,
+  };
+}
+
+/**
+ * The frame every per-run overlay shares: the line-style keys after the runs' series, the phase
+ * boundaries, the legend (runs, then keys, with wide icons so a dash shows), and the epoch axis.
+ */
+function overlayFrame(
+  runs: readonly OverlayRun[],
+  series: LineSeriesOption[],
+  named: readonly { name: string }[],
+  keys: readonly { name: string; dash: Dash }[],
+  options: ChartOptions,
+  yAxis: ReturnType<typeof yValueAxis>,
+): EChartsOption {
+  const t = frame(options, []).theme;
+  keys.forEach((k, i) => series.push(styleKey(`key-${i}`, k.name, k.dash, t)));
+  const marks = boundaries(runs);
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  const { option, top } = frame(options, overlayLegend(named, keys));
+  return {
+    ...option,
+    legend: withWideIcons(option),
+    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
+    xAxis: epochAxis(t, lastEpoch(runs)),
+    yAxis,
     series,
   };
 }
@@ -216,18 +232,7 @@ export function mixtureMedianOverlay(runs: readonly OverlayRun[], options: Media
     }
   });
   const keys = [{ name: 'clean phase', dash: PHASE_DASH.clean }, ...(anyAdversarial ? [{ name: 'adversarial phase', dash: PHASE_DASH.adversarial }] : [])];
-  keys.forEach((k, i) => series.push(styleKey(`key-${i}`, k.name, k.dash, t)));
-  const marks = boundaries(runs);
-  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
-  const { option, top } = frame(options, overlayLegend(named, keys));
-  return {
-    ...option,
-    legend: withWideIcons(option),
-    grid: grid(top + (marks.length > 0 ? BOUNDARY_LABEL_ROOM : 0)),
-    xAxis: epochAxis(t, lastEpoch(runs)),
-    yAxis: medianAxis(t, quantity, medians),
-    series,
-  };
+  return overlayFrame(runs, series, named, keys, options, medianAxis(t, quantity, medians));
 }
 
 /** The median of a per-neuron quantity as mean ± std over seeds; line style = phase. */
