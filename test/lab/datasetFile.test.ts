@@ -8,21 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeDatasetBytes, readDatasetFile, writeDatasetFile, type DatasetFile } from '../../main/lab/formats/datasetFile.ts';
-import { FormatError } from '../../main/lab/formats/formatError.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
 import type { NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
 import { numpy, python } from '../support/numpy.ts';
 
-/** The FormatError `action` throws (failing the test if it throws anything else, or nothing). */
-function formatError(action: () => unknown): FormatError {
+/** The FileFormatError `action` throws (failing the test if it throws anything else, or nothing). */
+function formatError(action: () => unknown): FileFormatError {
   try {
     action();
   } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
+    expect(error).toBeInstanceOf(FileFormatError);
+    return error as FileFormatError;
   }
-  throw new Error('expected a FormatError, but nothing was thrown');
+  throw new Error('expected a FileFormatError, but nothing was thrown');
 }
 
 function tempDir(): string {

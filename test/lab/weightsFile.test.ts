@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { readDatasetFile, writeDatasetFile } from '../../main/lab/formats/datasetFile.ts';
-import { FormatError } from '../../main/lab/formats/formatError.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { readInputFile } from '../../main/lab/formats/inputFile.ts';
 import { encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
 import { decodeWeights, encodeWeights, modelCard, type ModelCard } from '../../main/lab/weightsFile.ts';
@@ -31,10 +31,10 @@ function problem(read: () => unknown): string {
   try {
     read();
   } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
+    expect(error).toBeInstanceOf(FileFormatError);
     return (error as Error).message;
   }
-  throw new Error('expected a FormatError, but nothing was thrown');
+  throw new Error('expected a FileFormatError, but nothing was thrown');
 }
 
 /** A weights file with the given tensors and the model card as this JSON value. */
