@@ -121,7 +121,7 @@ describe('lab run', () => {
     }
   });
 
-  it('as a process: an unknown option or verb gets the usage and exit status 2; a good verb exits 0', () => {
+  it('as a process: an unknown option or verb gets the usage and exit status 2; a good verb exits 0; the store verbs too', () => {
     const option = labProcess(['run', '--epochs', '3']);
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/Unknown option '--epochs'[\s\S]*Usage: npm run lab/);
@@ -132,6 +132,16 @@ describe('lab run', () => {
     const presets = labProcess(['presets']);
     expect(presets.code).toBe(0);
     expect(presets.stdout).toMatch(/^flagship {3}The paper's protocol/);
+    // The store's verbs: a folder with no index checks with exit 1 and the way out; a file that is
+    // not there exits 2 naming it.
+    const empty = mkdtempSync(join(tmpdir(), 'lab-cli-empty-store-'));
+    const check = labProcess(['store', 'check', '--store', empty]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toBe(`store ${empty}: unknown run(s) indexed, 0 run folder(s)\n1 problem(s):\n- ${empty}/runs.sqlite does not exist: \`npm run lab -- store rebuild\` rebuilds it from the run folders\n`);
+    const missing = join(empty, 'absent.safetensors');
+    const added = labProcess(['files', 'add', missing, '--store', empty]);
+    expect(added.code).toBe(2);
+    expect(added.stderr).toContain(missing);
   }, 120_000);
 
   it('lists presets and paths; help, and --help on any verb, print the usage', async () => {
