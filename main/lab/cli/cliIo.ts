@@ -1,7 +1,8 @@
 /**
  * Where a verb reads and writes: the process's own streams for `npm run lab`, or collecting
  * writers when a test runs the CLI in-process (test/support/labCli.ts). Verbs never touch
- * process.stdout, process.stderr, process.stdin or process.env themselves.
+ * process.stdout, process.stderr, process.stdin or process.env themselves; only Ctrl-C, which is
+ * the process's own, is heard (and a second one ends the process) in runDriver.ts.
  */
 
 /** A text sink: what the verbs and the progress display need of a stream. */
