@@ -12,9 +12,6 @@ import { hasDictionaryInstruments } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import {
   BOUNDARY_LABEL_ROOM,
-  boundarySeries,
-  adversarialPhaseSeries,
-  adversarialSpan,
   distributionLegend,
   epochAxis,
   frame,
@@ -25,6 +22,7 @@ import {
   yValueAxis,
   type ChartOptions,
 } from './common.ts';
+import { phaseMarks } from './phaseMarks.ts';
 
 export type ParticipationCoherenceData = Pick<RunResult, 'metrics' | 'instruments'>;
 
@@ -62,19 +60,10 @@ export function participationCoherence(
     xAxisIndex: 1,
     yAxisIndex: 1,
   });
-  const series: LineSeriesOption[] = [...pr.series, ...coh.series];
-  const lastEpoch = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
-  const span = adversarialSpan(boundary, single, Math.min(...data.instruments.map((s) => s.globalEpoch)), lastEpoch);
-  if (span) {
-    series.push(adversarialPhaseSeries(span[0], span[1], t0, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }));
-    series.push(adversarialPhaseSeries(span[0], span[1], t0, { xAxisIndex: 1, yAxisIndex: 1, grid: 1 }));
-  }
-  if (boundary !== null) {
-    series.push(boundarySeries(boundary, t0, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }));
-    series.push(boundarySeries(boundary, t0, { xAxisIndex: 1, yAxisIndex: 1, grid: 1, label: false }));
-  }
-  const { option, top, theme: t } = frame(options, distributionLegend(span ? pr.phases : pr.phases.filter((p) => p !== 'adversarial'), t0, false));
-  const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
+  const marks = phaseMarks(data.instruments, boundary, pr.phases, t0, 2);
+  const series: LineSeriesOption[] = [...pr.series, ...coh.series, ...marks.series];
+  const { option, top, theme: t } = frame(options, distributionLegend(marks.legendPhases, t0, false));
+  const last = marks.last;
 
   // Participation: log scale from 1 to a power of two above the largest quartile.
   const logScale = options.logParticipation ?? true;
