@@ -6,16 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api.ts';
 import { envelopeResult } from '../../renderer/api/apiEnvelope.ts';
+import { thrownBy } from '../support/thrown.ts';
 
-function thrown(read: () => unknown): ApiError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected an ApiError, but nothing was thrown');
-}
+const thrown = (read: () => unknown) => thrownBy(ApiError, read);
 
 describe('an answer envelope', () => {
   it('gives the result of an ok answer', () => {
