@@ -1,6 +1,6 @@
 /** The thrown-error helper fails a test that throws nothing, or the wrong class. */
 import { describe, expect, it } from 'vitest';
-import { thrownBy } from './thrown.ts';
+import { rejectionBy, thrownBy } from './thrown.ts';
 
 class ShapeError extends Error {}
 
@@ -22,5 +22,17 @@ describe('thrownBy', () => {
         throw new TypeError('not a shape');
       }),
     ).toThrow(/instance of ShapeError|ShapeError/);
+  });
+});
+
+describe('rejectionBy', () => {
+  it('returns the rejection of the expected class', async () => {
+    const error = new ShapeError('no such run');
+    expect(await rejectionBy(ShapeError, Promise.reject(error))).toBe(error);
+  });
+
+  it('fails when the promise resolves, or rejects with another class', async () => {
+    await expect(rejectionBy(ShapeError, Promise.resolve(1))).rejects.toThrow('expected a ShapeError, but the promise resolved');
+    await expect(rejectionBy(ShapeError, Promise.reject(new TypeError('not a shape')))).rejects.toThrow(/ShapeError/);
   });
 });
