@@ -8,17 +8,12 @@ import { ConfigError, resolveExperiment, type ExperimentInput } from '../../shar
 import type { RunSummary } from '../../shared/events.ts';
 import type { RunRecord } from '../../main/lab/store/runStore.ts';
 import { expandSweep, parseGrid, sweepName, sweepTable } from '../../main/lab/sweep.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const base: ExperimentInput = { task: { kind: 'sparse-coding', d: 24 }, model: { kind: 'two-layer', width: 12 } };
 
-function thrown(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error, but nothing was thrown');
-}
+/** The ConfigError `act` throws (failing the test on anything else, or nothing). */
+const thrown = (act: () => unknown) => thrownBy(ConfigError, act);
 
 describe('parseGrid', () => {
   it('reads PATH=V1,V2 and PATH=[JSON list], values typed as --set types them', () => {
@@ -32,9 +27,7 @@ describe('parseGrid', () => {
   });
 
   it('refuses a missing "=", an unknown path (naming the closest) and an empty list, as ConfigErrors', () => {
-    const noEquals = thrown(() => parseGrid(['train.attack.eps']));
-    expect(noEquals).toBeInstanceOf(ConfigError);
-    expect(noEquals.message).toBe('--grid "train.attack.eps": expected PATH=V1,V2,..., for example --grid train.attack.eps=0.1,0.2,0.3');
+    expect(thrown(() => parseGrid(['train.attack.eps'])).message).toBe('--grid "train.attack.eps": expected PATH=V1,V2,..., for example --grid train.attack.eps=0.1,0.2,0.3');
     expect(thrown(() => parseGrid(['train.atack.eps=0.1'])).message).toBe('--grid: unknown config path "train.atack.eps": did you mean "train.attack.eps"?');
     expect(thrown(() => parseGrid(['model.width=[]'])).message).toBe('--grid "model.width=[]": expected at least one value');
   });
@@ -72,9 +65,7 @@ describe('expandSweep', () => {
   });
 
   it('a bad value anywhere stops the whole expansion, naming the member and the field', () => {
-    const error = thrown(() => expandSweep(base, [['train.attack.eps', [0.2, 'big']]], 1));
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toMatch(/^Invalid sweep member \{"train\.attack\.eps":"big"\} seed 0:\n {2}train\.attack\.eps = "big": expected a finite number/);
+    expect(thrown(() => expandSweep(base, [['train.attack.eps', [0.2, 'big']]], 1)).message).toMatch(/^Invalid sweep member \{"train\.attack\.eps":"big"\} seed 0:\n {2}train\.attack\.eps = "big": expected a finite number/);
     expect(thrown(() => expandSweep(base, [], 0)).message).toBe('seeds = 0: expected an integer >= 1');
   });
 });
