@@ -22,6 +22,7 @@ import type {
 import { resultSchemaVersion, type RunResult } from '../../shared/result.ts';
 import { cleanAccuracy, cleanMistakes, evaluateModel, headlineRobustAccuracy, robustAccuracies } from './attacks/evaluate.ts';
 import { mixtureDirectionAttack } from './attacks/mixtureDirection.ts';
+import { transferAttackOf, transferTable } from './attacks/transfer.ts';
 import { batchSizes } from './batches.ts';
 import { cleanToRobustDecomposition } from './instruments/decomposition.ts';
 import { deadNetworkMessage, deadNetworkThreshold } from './instruments/deadNetwork.ts';
@@ -30,7 +31,7 @@ import { updateRank } from './instruments/updateRank.ts';
 import type { TwoLayerNet } from './models/twoLayerNet.ts';
 import { phasesOf } from './protocols.ts';
 import type { EngineCheckpoint, ResumeState } from './checkpoint.ts';
-import { epochEvaluationStreamName, evaluationStream, RandomStream } from './random.ts';
+import { epochEvaluationStreamName, evaluationStream, RandomStream, transferStreamName } from './random.ts';
 import { imageSubject } from './subjects/imageSubject.ts';
 import { sparseCodingSubject } from './subjects/sparseCodingSubject.ts';
 import type { ExperimentSubject, ModelWeights } from './subjects/subject.ts';
@@ -179,6 +180,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   const resume = hooks.resume;
   let W0 = subject.weights();
   let Wclean: Float32Array | null = null;
+  let bClean: Float32Array | null = null;
   let afterClean: ModelSummary | undefined;
   let finalSummary: ModelSummary | null = null;
   let trainer: Trainer | null = null;
@@ -201,6 +203,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     b: subject.thresholds(),
     W0,
     Wclean,
+    bClean,
     optimizer: phaseTrainer.exportState(),
     afterClean: afterClean ?? null,
   });
@@ -220,6 +223,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
       epochEvalRng.restore(c.rng.eval);
       W0 = c.W0;
       Wclean = c.Wclean;
+      bClean = c.bClean ?? null;
       afterClean = c.afterClean ?? undefined;
       startPhase = c.phaseIndex;
       startEpoch = c.epochInPhase + 1;
@@ -298,6 +302,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
           const last = instruments[instruments.length - 1]!;
           if (plan.phase === 'clean' && !isLastPhase) {
             Wclean = subject.weights();
+            bClean = subject.thresholds();
             afterClean = modelSummary(evaluation, last, config.eval.eps);
             hooks.onWeights?.('after-clean', subject.modelWeights());
           }
@@ -321,6 +326,28 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   }
 
   const summary: RunSummary = { ...(afterClean ? { afterClean } : {}), final: finalSummary! };
+  /**
+   * Inputs crafted on the model after clean training fed to the final one, and the other way
+   * round, with the evaluation's first gradient attack at its radius (attacks/transfer.ts). Null
+   * when no gradient attack is configured. The final weights are loaded again afterwards.
+   */
+  const transferBetween = (clean: Float32Array, cleanThresholds: Float32Array | null) => {
+    const attack = transferAttackOf(config.eval.attacks);
+    if (!attack) return null;
+    const Wfinal = subject.weights();
+    const bFinal = subject.thresholds();
+    // A checkpoint written before bClean was kept: learned thresholds after clean training are lost.
+    const learned = config.model.kind === 'two-layer' && config.model.threshold.mode === 'learned';
+    if (learned && !cleanThresholds) return null;
+    const models = [
+      { label: 'after clean', activate: () => subject.restore(clean, cleanThresholds) },
+      { label: config.train.protocol === 'fine-tune' ? 'after fine-tuning' : 'final', activate: () => subject.restore(Wfinal, bFinal) },
+    ];
+    const context = { eps: config.eval.eps, norm: config.eval.norm, clip, rng: RandomStream.derive(config.seed, transferStreamName) };
+    const table = transferTable(model, models, test, attack, context);
+    subject.restore(Wfinal, bFinal);
+    return table;
+  };
   if (Wclean) {
     const Wfinal = subject.weights();
     const first = [Wclean, Wfinal, W0].map((W) => subject.firstLayer(W)) as [WeightLayer, WeightLayer, WeightLayer];
@@ -353,6 +380,8 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
         ...unavailable(upd, first[0].layer),
       },
     });
+    const transfer = transferBetween(Wclean, bClean);
+    if (transfer) Object.assign(summary, { transfer });
     if (isImageExperiment(config)) {
       const cleanLayers = subject.weightLayers(Wclean);
       const finalLayers = subject.weightLayers(Wfinal);
