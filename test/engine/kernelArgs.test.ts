@@ -37,8 +37,8 @@ const table: KernelTable<Toy> = {
     call: ['param', 'grad', 'n', 'lr', 'half'],
     derived: ['half'],
     prepare(v, fail) {
-      if (!Number.isInteger(v['t'])) fail(`t must be an integer, got ${v['t']}`);
-      v['half'] = (v['t'] as number) / 2;
+      if (!Number.isInteger(v.get('t'))) fail(`t must be an integer, got ${v.get('t')}`);
+      v.set('half', v.get('t') / 2);
     },
   },
   activate: {
@@ -71,8 +71,8 @@ function fakeContext(offsets: Map<tf.Tensor, number>): { ctx: KernelContext; inv
       if (off === undefined) throw new Error(`${fn}: ${name} has no wasm memory`);
       return { name, off, bytes: t.size * 4, id: off, registeredSize: t.size };
     },
-    invalidate(outputs) {
-      for (const o of outputs) invalidated.push(o.name);
+    invalidate(output) {
+      invalidated.push(output.name);
     },
   };
   return { ctx, invalidated };

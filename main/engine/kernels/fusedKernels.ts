@@ -210,11 +210,9 @@ function bind(backend: tf.KernelBackend, mod: WasmModule): FusedKernels {
      * and memory: dispose_data runs the disposal callbacks and forgets the id, register_tensor
      * restores it. The memory itself is untouched (the JS side frees it, not dispose_data).
      */
-    invalidate(outputs: readonly ResolvedTensor[]) {
-      for (const o of outputs) {
-        (disposeData as (id: number) => void)(o.id);
-        (registerTensor as (id: number, size: number, offset: number) => void)(o.id, o.registeredSize, o.off);
-      }
+    invalidate(o: ResolvedTensor) {
+      (disposeData as (id: number) => void)(o.id);
+      (registerTensor as (id: number, size: number, offset: number) => void)(o.id, o.registeredSize, o.off);
     },
   };
 
@@ -223,7 +221,7 @@ function bind(backend: tf.KernelBackend, mod: WasmModule): FusedKernels {
     offsetOf: (t) => ctx.resolve('offsetOf', 't', t).off,
     invalidateMatMulCache(t) {
       ctx.checkBackend('invalidateMatMulCache');
-      ctx.invalidate([ctx.resolve('invalidateMatMulCache', 't', t)]);
+      ctx.invalidate(ctx.resolve('invalidateMatMulCache', 't', t));
     },
     ...bindKernelTable(twoLayerTable, raw, ctx),
     ...bindKernelTable(mlpTable, raw, ctx),

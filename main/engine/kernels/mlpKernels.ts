@@ -110,14 +110,14 @@ export const mlpTable: KernelTable<MlpKernels> = {
     args: [output(matrix('Z', 'N', 'C')), vector('y', 'N'), vector('scale', 'N')],
     call: ['Z', 'y', 'scale', 'N', 'C'],
     prepare(v, fail) {
-      if ((v['C'] as number) < 1) fail('Z needs at least one class');
+      if (v.get('C') < 1) fail('Z needs at least one class');
     },
   },
   multiclassMarginGradient: {
     args: [output(matrix('Z', 'N', 'C')), vector('y', 'N'), output(vector('margin', 'N'))],
     call: ['Z', 'y', 'N', 'C', 'margin'],
     prepare(v, fail) {
-      if ((v['C'] as number) < 2) fail(`the margin needs at least two classes, Z has ${v['C']}`);
+      if (v.get('C') < 2) fail(`the margin needs at least two classes, Z has ${v.get('C')}`);
     },
   },
   outputLayerGradients: {

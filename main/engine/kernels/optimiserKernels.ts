@@ -39,13 +39,13 @@ export const optimiserTable: KernelTable<OptimiserKernels> = {
     call: ['param', 'grad', 'm1', 'm2', 'n', 'lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2'],
     derived: ['bc1', 'bc2'],
     prepare(v, fail) {
-      const { beta1, beta2, t } = v as { beta1: number; beta2: number; t: number };
+      const [beta1, beta2, t] = [v.get('beta1'), v.get('beta2'), v.get('t')];
       if (!(beta1 >= 0 && beta1 < 1)) fail(`beta1 must be in [0, 1), got ${beta1}`);
       if (!(beta2 >= 0 && beta2 < 1)) fail(`beta2 must be in [0, 1), got ${beta2}`);
       if (!Number.isInteger(t) || t < 1) fail(`t must be an integer >= 1, got ${t}`);
       // The bias corrections in float64 here; the kernel applies them in float32.
-      v['bc1'] = 1 - Math.pow(beta1, t);
-      v['bc2'] = 1 - Math.pow(beta2, t);
+      v.set('bc1', 1 - Math.pow(beta1, t));
+      v.set('bc2', 1 - Math.pow(beta2, t));
     },
   },
 };

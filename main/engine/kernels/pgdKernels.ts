@@ -36,15 +36,16 @@ const pgdStep: KernelSpec<PgdKernels['pgdL2Step']> = {
   ],
   call: ['Xadv', 'X', 'grad', 'alpha', 'eps', 'N', 'd', 'clipLo', 'clipHi', 'clip'],
   prepare(v, fail) {
-    if (!v['clip']) {
-      v['clipLo'] = 0;
-      v['clipHi'] = 0;
+    if (!v.get('clip')) {
+      v.set('clipLo', 0);
+      v.set('clipHi', 0);
       return;
     }
-    for (const name of ['clipLo', 'clipHi']) {
-      if (!Number.isFinite(v[name])) fail(`${name} must be a finite number, got ${v[name]}`);
-    }
-    if (!((v['clipLo'] as number) <= (v['clipHi'] as number))) fail(`clipLo (${v['clipLo']}) must be <= clipHi (${v['clipHi']})`);
+    const lo = v.get('clipLo');
+    const hi = v.get('clipHi');
+    if (!Number.isFinite(lo)) fail(`clipLo must be a finite number, got ${lo}`);
+    if (!Number.isFinite(hi)) fail(`clipHi must be a finite number, got ${hi}`);
+    if (!(lo <= hi)) fail(`clipLo (${lo}) must be <= clipHi (${hi})`);
   },
 };
 
