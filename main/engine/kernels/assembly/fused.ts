@@ -22,10 +22,13 @@
 // import must be env.memory, and it must have no data section (id 11), no data-count section
 // (id 12) and no start section (id 8); otherwise it refuses to load.
 //
-// THREADS. Every kernel works on row ranges of its operands through pointers and counts, and
-// writes its cross-row sums (dbl, column sums, dV, de) to an output pointer, so a threaded caller
-// can run a kernel over a slice of rows (offset pointers, a smaller row count) on shared memory
-// and add per-thread partial outputs in a fixed order. Nothing here holds state between calls.
+// THREADS (for a later threaded caller on shared memory). The kernels hold no state between
+// calls and own no memory. The per-sample ones (marginGradient, the PGD steps, biasActivation,
+// outputLogits, softmaxCrossEntropy, multiclassMarginGradient, hiddenGradient) run on a slice of
+// rows given offset pointers and a smaller row count. The cross-row sums (dbl, column sums, dV,
+// de, norms) are written to an output pointer, so per-thread partial outputs can be added in a
+// fixed order. logisticStepT reads UT [m, B] with its row stride taken from B: splitting its
+// batch needs a stride parameter. The wrapper tables name each kernel's sample axis (B or N).
 //
 // LAYOUT. float32, row-major. d = input dimension, m = neurons, B or N = rows (samples), C =
 // classes. Each family's file says which axis its weights and activations use.
