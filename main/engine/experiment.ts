@@ -45,6 +45,12 @@ export class RunCancelledError extends Error {
   override name = 'RunCancelledError';
 }
 
+/** Weights to start from instead of the seeded init: the subject's flat layout (checkpoints' W) and b. */
+export interface InitialWeights {
+  readonly W: Float32Array;
+  readonly b: Float32Array | null;
+}
+
 export interface ExperimentHooks {
   /** Receives every event, in order. */
   readonly onEvent?: (event: RunEvent) => void;
@@ -58,6 +64,8 @@ export interface ExperimentHooks {
   readonly onCheckpoint?: (checkpoint: EngineCheckpoint) => void;
   /** Receives the model's weights at initialisation, after clean training, and at the end. */
   readonly onWeights?: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => void;
+  /** Start from these weights (`model.init.file`, read by the lab) instead of the seeded init; ignored on resume. */
+  readonly initialWeights?: InitialWeights;
   /** Continue a run from a checkpoint instead of starting afresh. */
   readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
@@ -178,6 +186,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   };
 
   const resume = hooks.resume;
+  if (hooks.initialWeights && !resume) subject.restore(hooks.initialWeights.W, hooks.initialWeights.b);
   let W0 = subject.weights();
   let Wclean: Float32Array | null = null;
   let bClean: Float32Array | null = null;

@@ -9,6 +9,7 @@ import { assertKernels, chooseBackend, type BackendChoice, type BackendLoaders, 
 import { runExperiment, type ExperimentHooks } from '../engine/experiment.ts';
 import { twoLayerKernels } from '../engine/models/twoLayerNet.ts';
 import { fusedInputGradientProvider, fusedTrainerFactory } from '../engine/fusedTrainer.ts';
+import { initialWeightsOf } from './initialWeights.ts';
 
 export interface HeadlessOptions {
   readonly backend?: BackendRequest | undefined;
@@ -40,8 +41,10 @@ export async function prepareBackend(options: Pick<HeadlessOptions, 'backend' | 
 export async function runHeadless(config: ResolvedExperiment, options: HeadlessOptions = {}): Promise<RunResult> {
   const { info, hooks } = await prepareBackend(options);
   options.onBackend?.(info);
+  const initialWeights = initialWeightsOf(config);
   return runExperiment(config, info, {
     ...hooks,
+    ...(initialWeights ? { initialWeights } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -35,6 +35,7 @@ export const cliOptions = {
   data: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'checkpoint-every': { type: 'string' },
+  'init-weights': { type: 'string' },
   'no-fused': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -13,6 +13,7 @@ import { UsageError } from '../usage.ts';
 
 export const sweepVerb: Verb = async (values, rest, io) => {
   if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
+  if (values['init-weights'] !== undefined) throw new UsageError('--init-weights is an option of run; a sweep takes model.init.file in its --config');
   checkBackendAndPreset(values);
   let grid: SweepGrid;
   try {
