@@ -22,19 +22,20 @@ import type {
 import { resultSchemaVersion, type RunResult } from '../../shared/result.ts';
 import { cleanAccuracy, cleanMistakes, evaluateModel, headlineRobustAccuracy, robustAccuracies } from './attacks/evaluate.ts';
 import { mixtureDirectionAttack } from './attacks/mixtureDirection.ts';
-import { batchSizes } from './batches.ts';
+import { batchSizes } from './training/batches.ts';
 import { cleanToRobustDecomposition } from './instruments/decomposition.ts';
 import { deadNetworkMessage, deadNetworkThreshold } from './instruments/deadNetwork.ts';
 import { distribution } from './instruments/snapshot.ts';
 import { updateRank } from './instruments/updateRank.ts';
 import type { TwoLayerNet } from './models/twoLayerNet.ts';
-import { phasesOf } from './protocols.ts';
-import type { EngineCheckpoint, ResumeState } from './checkpoint.ts';
+import { phasesOf } from './training/protocols.ts';
+import type { EngineCheckpoint, ResumeState } from './training/checkpoint.ts';
 import { epochEvaluationStreamName, evaluationStream, RandomStream } from './random.ts';
-import { imageSubject } from './subjects/imageSubject.ts';
-import { sparseCodingSubject } from './subjects/sparseCodingSubject.ts';
-import type { ExperimentSubject, ModelWeights } from './subjects/subject.ts';
-import { trainPhase, type Trainer } from './train.ts';
+import { imageTestbed } from './testbeds/imageTestbed.ts';
+import { sparseCodingTestbed } from './testbeds/sparseCodingTestbed.ts';
+import type { Testbed, ModelWeights } from './testbeds/testbed.ts';
+import { trainEpoch } from './training/trainEpoch.ts';
+import type { Trainer } from './training/trainer.ts';
 
 export class DeadNetworkError extends Error {
   override name = 'DeadNetworkError';
@@ -105,9 +106,9 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
   let trainSeconds = 0;
   let steps = 0;
 
-  const subject: ExperimentSubject = isImageExperiment(config)
-    ? imageSubject(config, backend)
-    : sparseCodingSubject(sparseCodingOnly(config, 'The two-layer network'), { makeTrainer: hooks.makeTrainer, inputGradientProvider: hooks.inputGradientProvider });
+  const subject: Testbed = isImageExperiment(config)
+    ? imageTestbed(config, backend)
+    : sparseCodingTestbed(sparseCodingOnly(config, 'The two-layer network'), { makeTrainer: hooks.makeTrainer, inputGradientProvider: hooks.inputGradientProvider });
   const { model, test, direction, clip } = subject;
   const phases = phasesOf(config);
   const stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
@@ -258,7 +259,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
           throw new RunCancelledError('The run was cancelled');
         }
         const t0 = performance.now();
-        const { loss, lr } = trainPhase(trainer, subject.train, config, {
+        const { loss, lr } = trainEpoch(trainer, subject.train, config, {
           phase: plan.phase,
           epoch,
           epochs: plan.epochs,

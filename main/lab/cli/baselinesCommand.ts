@@ -11,7 +11,7 @@ import { meanStd } from '../../../shared/aggregate.ts';
 import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
 import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
-import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
+import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend/chooseBackend.ts';
 import type { BaselineResult } from '../../engine/baselines.ts';
 import { lowerBoundCheck } from '../lowerBound.ts';
 import { resolveSources } from '../experimentInput.ts';

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { paperDefaults, type ReadyClaim } from '../../../shared/paper.ts';
 import { presetByName } from '../../../shared/presets.ts';
-import { describeBackend } from '../../engine/backend.ts';
+import { describeBackend } from '../../engine/backend/chooseBackend.ts';
 import { cachedBaselines } from '../baselineJobs.ts';
 import { paperSummaryHtml, writeClaimFiles } from '../export/claimFiles.ts';
 import { experimentInput } from '../experimentInput.ts';

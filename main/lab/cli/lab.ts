@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../shared/config.ts';
 import { allConfigPaths } from '../../../shared/configPath.ts';
 import { presets } from '../../../shared/presets.ts';
-import { BackendError } from '../../engine/backend.ts';
+import { BackendError } from '../../engine/backend/chooseBackend.ts';
 import { DeadNetworkError } from '../../engine/experiment.ts';
 import { FormatError } from '../formats/formatError.ts';
 import { DiskFullError, StoreError } from '../store/runStore.ts';

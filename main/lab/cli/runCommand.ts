@@ -11,7 +11,7 @@ import type { RunSummary } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { resolveExperiment } from '../../../shared/config.ts';
 import { checkRunFits } from '../memoryCheck.ts';
-import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
+import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend/chooseBackend.ts';
 import { experimentInput } from '../experimentInput.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';

@@ -2,7 +2,8 @@
  * The two-layer network's hot path on tfjs-wasm with the fused kernels of ./kernels: the same
  * maths as TwoLayerNet.gradients + Optimizer (and tested against them), in 2 matMuls and 4
  * kernel calls per training step and 2 matMuls and 2 calls per PGD step, instead of ~25 tfjs
- * kernel launches of ~8 µs each.
+ * kernel launches of ~8 µs each. Its training attack is the one PGD loop (../attacks/pgd.ts) on a
+ * fused session over the working weights (../models/twoLayerFusedGradient.ts).
  *
  * Layout: the trainer works on W [m, d] (rows are neurons) so that the forward pass is
  * U^T = W X^T and the weight gradient is dW = G^T X: both matMuls take the batch as their
@@ -14,13 +15,14 @@
  * use the generic trainer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../shared/config.ts';
-import type { InputGradientSession } from './models/classifier.ts';
-import type { TwoLayerNet } from './models/twoLayerNet.ts';
-import { loadFusedKernels, type FusedKernels } from './kernels/fusedKernels.ts';
-import { createGenericTrainer, type Trainer, type TrainingAttack } from './train.ts';
-import { randomStart, stepSizeFor } from './attacks/pgd.ts';
-import { readBack } from './readBack.ts';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { TwoLayerNet } from '../models/twoLayerNet.ts';
+import { loadFusedKernels, type FusedKernels } from '../kernels/fusedKernels.ts';
+import { createGenericTrainer } from './genericTrainer.ts';
+import type { Trainer } from './trainer.ts';
+import { pgdPerturb } from '../attacks/pgd.ts';
+import { twoLayerFusedSession } from '../models/twoLayerFusedGradient.ts';
+import { readBack } from '../backend/readBack.ts';
 
 /** A tensor of the same values that owns its own memory (tf.clone shares memory on wasm). */
 function ownedCopy<T extends tf.Tensor>(t: T): T {
@@ -45,70 +47,6 @@ class Workspace {
   }
 }
 
-/**
- * T PGD steps with the fused step kernels, on rows that carry their own radius and step size:
- * x0 [R, d], y [R], eps and alpha [R], from x0 (or from `start`, a point in the ball that the
- * caller drew). W [m, d], Wt = W^T and b [m] are only read. Returns the adversarial points (a
- * fresh tensor the kernels updated in place) and the zero-gradient rows of the first step.
- */
-function fusedPgd(
-  kernels: FusedKernels,
-  weights: { W: tf.Tensor2D; Wt: tf.Tensor2D; b: tf.Tensor1D; a: number },
-  x0: tf.Tensor2D,
-  y: tf.Tensor1D,
-  eps: Float32Array,
-  alpha: Float32Array,
-  options: { norm: 'l2' | 'linf'; steps: number; clip: readonly [number, number] | null | undefined; start: tf.Tensor2D | null },
-): { x: tf.Tensor2D; zeroGradient: number } {
-  const rows = x0.shape[0];
-  const m = weights.W.shape[0];
-  const Gx = tf.zeros([rows, m]);
-  const margin = tf.zeros([rows]);
-  const alphaT = tf.tensor1d(alpha);
-  const epsT = tf.tensor1d(eps);
-  const Xadv = options.start ? ownedCopy(options.start) : ownedCopy(x0);
-  const [lo, hi] = options.clip ?? [0, 0];
-  const clip = options.clip ? 1 : 0;
-  let zeroGradient = 0;
-  for (let step = 0; step < options.steps; step++) {
-    const U = tf.matMul(Xadv, weights.Wt);
-    kernels.marginGradient(U, weights.b, y, weights.a, Gx, margin);
-    const grad = tf.matMul(Gx, weights.W);
-    const zero = options.norm === 'l2' ? kernels.pgdL2Step(Xadv, x0, grad, alphaT, epsT, lo, hi, clip) : kernels.pgdLinfStep(Xadv, x0, grad, alphaT, epsT, lo, hi, clip);
-    if (step === 0) zeroGradient = zero;
-    tf.dispose([U, grad]);
-  }
-  tf.dispose([Gx, margin, alphaT, epsT]);
-  return { x: Xadv, zeroGradient };
-}
-
-/** x plus a random start in the eps-ball (pgd.ts's draw), clipped to the data range. */
-function randomStartPoint(x: tf.Tensor2D, eps: number, norm: 'l2' | 'linf', clip: readonly [number, number] | null, rng: TrainingAttack['rng']): tf.Tensor2D {
-  const [rows, d] = x.shape;
-  return tf.tidy(() => {
-    const s = tf.add(x, randomStart(rows, d, new Float32Array(rows).fill(eps), norm, rng));
-    return (clip ? tf.clipByValue(s, clip[0], clip[1]) : s) as tf.Tensor2D;
-  });
-}
-
-/** One training batch's adversarial version under the trainer's current weights. */
-function fusedPerturb(kernels: FusedKernels, W: tf.Tensor2D, b: tf.Tensor1D, a: number, x: tf.Tensor2D, y: tf.Tensor1D, attack: TrainingAttack): tf.Tensor2D {
-  const rows = x.shape[0];
-  const Wt = tf.transpose(W) as tf.Tensor2D; // packed once per attack as the forward's right operand
-  const start = attack.randomStart ? randomStartPoint(x, attack.eps, attack.norm, attack.clip, attack.rng) : null;
-  const { x: xAdv } = fusedPgd(
-    kernels,
-    { W, Wt, b, a },
-    x,
-    y,
-    new Float32Array(rows).fill(attack.eps),
-    new Float32Array(rows).fill(stepSizeFor(attack.eps, attack.steps, attack.stepSize, attack.stepScale)),
-    { norm: attack.norm, steps: attack.steps, clip: attack.clip, start },
-  );
-  tf.dispose([Wt, ...(start ? [start] : [])]);
-  return xAdv;
-}
-
 /** The fused trainer of one phase, or null when the network's mode has no fused path. */
 export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, config: ResolvedExperiment): Trainer | null {
   if (net.thresholdMode === 'learned') return null;
@@ -131,6 +69,13 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
   const refreshThresholds = () => {
     if (relative) kernels.thresholdFromRowNorms(W, rho, b, invNorm);
   };
+  /** The training attack sees the working weights, through a fused session opened per batch. */
+  const attackedWeights = {
+    openInputGradient() {
+      const Wt = tf.transpose(W) as tf.Tensor2D; // packed once per attack as the forward's right operand
+      return twoLayerFusedSession(kernels, { W, Wt, b, a }, () => Wt.dispose());
+    },
+  };
 
   return {
     step(x, xT, y, scale, lr) {
@@ -149,7 +94,7 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
     },
     perturb(x, y, attack) {
       refreshThresholds();
-      return fusedPerturb(kernels, W, b, a, x, y, attack);
+      return pgdPerturb(attackedWeights, x, y, attack);
     },
     takeLoss() {
       const value = lossSum;
@@ -197,40 +142,4 @@ export async function fusedTrainerFactory(): Promise<((net: TwoLayerNet, config:
   const kernels = await loadFusedKernels();
   if (!kernels) return null;
   return (net, config) => createFusedTrainer(kernels, net, config) ?? createGenericTrainer(net, config);
-}
-
-/**
- * A fused input-gradient session on `net` as it is now, for evaluation attacks: margins and
- * gradients through the fused margin kernel, and whole PGD runs through the fused step kernels.
- */
-export function fusedInputGradient(kernels: FusedKernels, net: TwoLayerNet): InputGradientSession {
-  const W = tf.tidy(() => ownedCopy(tf.transpose(net.Wt))) as tf.Tensor2D;
-  const Wt = ownedCopy(net.Wt);
-  const b = net.thresholds();
-  const a = net.outputWeight;
-  const m = net.width;
-  return {
-    marginGradient(x, y) {
-      const n = x.shape[0];
-      const U = tf.matMul(x, Wt);
-      const Gx = tf.zeros([n, m]);
-      const margin = tf.zeros([n]) as tf.Tensor1D;
-      kernels.marginGradient(U, b, y, a, Gx, margin);
-      const gradient = tf.matMul(Gx, W) as tf.Tensor2D;
-      tf.dispose([U, Gx]);
-      return { margin, gradient };
-    },
-    runPgd(x0, y, eps, alpha, options) {
-      return fusedPgd(kernels, { W, Wt, b, a }, x0, y, eps, alpha, options);
-    },
-    dispose() {
-      tf.dispose([W, Wt, b]);
-    },
-  };
-}
-
-/** Route a network's input gradients (evaluation attacks) through the fused kernels. */
-export async function fusedInputGradientProvider(): Promise<((net: TwoLayerNet) => InputGradientSession) | null> {
-  const kernels = await loadFusedKernels();
-  return kernels ? (net) => fusedInputGradient(kernels, net) : null;
 }
