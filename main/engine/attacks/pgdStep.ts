@@ -13,9 +13,9 @@
  *   fusedPgdStep       the fused wasm kernels (../kernels/): step, projection and clipping in one
  *                      sweep over memory, in place on the adversarial points (its state).
  *
- * They differ in one place only: from a random start, the tensor step keeps the drawn offset and
- * clips the points it evaluates, while the fused step starts from the clipped point. After the
- * first step both hold clipped iterates; the tests compare the two to 1e-4.
+ * A random start is clipped to the data range before the first gradient, as in Madry et al.'s
+ * reference implementation: both steps start from clip(x0 + start). The tests compare the two to
+ * 1e-4.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../shared/config.ts';
@@ -55,7 +55,7 @@ export const tensorPgdStep: PgdStep = {
     const [rows, d] = x0.shape;
     const epsCol = tf.tensor2d(eps, [rows, 1]);
     const alphaCol = tf.tensor2d(alpha, [rows, 1]);
-    let delta: tf.Tensor2D = start ?? tf.zeros([rows, d]);
+    let delta: tf.Tensor2D = start ? (clip ? (tf.sub(clipTo(tf.add(x0, start), clip), x0) as tf.Tensor2D) : start) : tf.zeros([rows, d]);
     let moved = start !== null;
     let zeroGradient: tf.Scalar = tf.scalar(0);
     return {
