@@ -1,9 +1,9 @@
 /**
- * Evaluation of a binary classifier on a test set: clean accuracy, every configured attack over
- * the eps grid, and the per-sample worst case over all attacks that ran. Every attack's robust
- * accuracy is only an upper bound on the true robust accuracy; the worst case is the tightest
- * bound we have, and the result lists the attacks behind it. Accuracies carry 95 % Wilson
- * intervals (about +-0.01 at n = 2000).
+ * Evaluation of a margin model (../models/marginModel.ts) on a test set: clean accuracy, every
+ * configured attack over the eps grid, and the per-sample worst case over all attacks that ran.
+ * Every attack's robust accuracy is only an upper bound on the true robust accuracy; the worst
+ * case is the tightest bound we have, and the result lists the attacks behind it. Accuracies
+ * carry 95 % Wilson intervals (about +-0.01 at n = 2000).
  *
  * A sample counts as robust only if it is classified correctly both clean and under the attack
  * (RobustBench's convention), in every curve: an attack that happens to move a misclassified
