@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedExperiment } from '../../../shared/config.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
-import { loadFusedKernels, type FusedKernels } from '../kernels/fusedKernels.ts';
+import { KernelWorkspace, loadFusedKernels, type FusedKernels } from '../kernels/fusedKernels.ts';
 import { createGenericTrainer } from './genericTrainer.ts';
 import type { Trainer } from './trainer.ts';
 import { pgdPerturb } from '../attacks/pgd.ts';
@@ -29,24 +29,6 @@ function ownedCopy<T extends tf.Tensor>(t: T): T {
   return tf.add(t, 0) as T;
 }
 
-/** Workspace tensors keyed by shape, allocated once and overwritten by the kernels. */
-class Workspace {
-  private readonly tensors = new Map<string, tf.Tensor>();
-  get(name: string, shape: number[]): tf.Tensor {
-    const key = `${name}:${shape.join('x')}`;
-    let t = this.tensors.get(key);
-    if (!t) {
-      t = tf.zeros(shape);
-      this.tensors.set(key, t);
-    }
-    return t;
-  }
-  dispose(): void {
-    for (const t of this.tensors.values()) t.dispose();
-    this.tensors.clear();
-  }
-}
-
 /** The fused trainer of one phase, or null when the network's mode has no fused path. */
 export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, config: ResolvedExperiment): Trainer | null {
   if (net.thresholdMode === 'learned') return null;
@@ -56,7 +38,7 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
   const a = net.outputWeight;
   const rho = net.thresholdRatio;
   const relative = net.thresholdMode === 'relative';
-  const workspace = new Workspace();
+  const workspace = new KernelWorkspace();
   const W = tf.tidy(() => ownedCopy(tf.transpose(net.Wt))) as tf.Tensor2D; // [m, d], ours to update in place
   const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
   const invNorm = tf.zeros([m]);
