@@ -13,17 +13,10 @@ import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
 import type { NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
 import { numpy, python } from '../support/numpy.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 /** The FormatError `action` throws (failing the test if it throws anything else, or nothing). */
-function formatError(action: () => unknown): FormatError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+const formatError = (action: () => unknown) => thrownBy(FormatError, action);
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'lab-dataset-'));

@@ -12,20 +12,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../main/lab/formats/formatError.ts';
 import { decodeNpy, encodeNpy, type NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
+import { bytesOf } from '../support/bytes.ts';
 import { numpy, python } from '../support/numpy.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const file = 'arrays.npy';
 
 /** The FormatError `read` throws (failing the test if it throws anything else, or nothing). */
-function formatError(read: () => unknown): FormatError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+const formatError = (read: () => unknown) => thrownBy(FormatError, read);
 
 /** An .npy file built by hand: any header text, version and data bytes. */
 function npyBytes(header: string, data: Uint8Array, version = 1, align = 64): Uint8Array {
@@ -40,10 +34,6 @@ function npyBytes(header: string, data: Uint8Array, version = 1, align = 64): Ui
   out.set(text, prelude);
   out.set(data, prelude + text.length);
   return out;
-}
-
-function bytesOf(data: ArrayBufferView): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Big-endian bytes of float64 values. */

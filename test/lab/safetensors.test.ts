@@ -10,20 +10,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../main/lab/formats/formatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
+import { bytesOf } from '../support/bytes.ts';
 import { numpy, python } from '../support/numpy.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const file = 'weights.safetensors';
 
 /** The FormatError `read` throws (failing the test if it throws anything else, or nothing). */
-function formatError(read: () => unknown): FormatError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+const formatError = (read: () => unknown) => thrownBy(FormatError, read);
 
 /** A file built by hand from header text and data bytes, padded like the reference writer. */
 function rawFile(header: string, data: Uint8Array = new Uint8Array(0), pad = true): Uint8Array {
@@ -34,10 +28,6 @@ function rawFile(header: string, data: Uint8Array = new Uint8Array(0), pad = tru
   out.set(json, 8);
   out.set(data, 8 + size);
   return out;
-}
-
-function bytesOf(data: ArrayBufferView): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function headerOf(bytes: Uint8Array): { size: number; text: string } {
