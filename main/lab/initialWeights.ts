@@ -7,7 +7,7 @@
  */
 import type { ResolvedExperiment } from '../../shared/config.ts';
 import { classCount, inputDim } from '../../shared/modelSize.ts';
-import type { InitialWeights } from '../engine/experiment.ts';
+import type { InitialWeights } from '../engine/experiment/hooks.ts';
 import { FileFormatError } from '../engine/fileFormatError.ts';
 import { readInputFile } from './formats/inputFile.ts';
 import { decodePytorchMlp, readWeightTensors, weightsKind } from './formats/pytorchMlp.ts';

@@ -15,9 +15,9 @@ import { transferAttackOf, transferTable } from '../../main/engine/attacks/trans
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../main/lab/store/checkpointFile.ts';
-import type { EngineCheckpoint } from '../../main/engine/checkpoint.ts';
+import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import { useWasm } from '../support/backend.ts';
 
 const d = 12;

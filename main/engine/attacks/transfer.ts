@@ -1,7 +1,7 @@
 /**
  * Transfer attacks between the models of one run (Papernot et al. 2016; Tramèr et al. 2017):
  * adversarial inputs crafted white-box on a source model, then fed to a target model. The
- * run's two models (after clean training, after fine-tuning) share one BinaryClassifier whose
+ * run's two models (after clean training, after fine-tuning) share one MarginModel whose
  * weights are swapped in by `activate`, so the table is a square: entry [s][t] is the target t's
  * robust accuracy on the inputs crafted on s, and the diagonal is the white-box number.
  *
@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalAttack, Norm } from '../../../shared/config.ts';
 import type { TransferSummary } from '../../../shared/events.ts';
-import type { BinaryClassifier } from '../models/classifier.ts';
+import type { MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
 import { accuracyOf, cleanMistakes, describeAttack, type TestSet } from './evaluate.ts';
 import { pgdRows, stepSizeFor } from './pgd.ts';
@@ -38,7 +38,7 @@ export function transferAttackOf(attacks: readonly EvalAttack[]): TransferAttack
  * with the attack's own steps, step size, random start, restarts and clipping. With restarts, each
  * sample keeps the restart with the lowest margin on the source, as pgdAttack does.
  */
-export function craftAdversarial(model: BinaryClassifier, test: TestSet, attack: TransferAttack, context: TransferContext): tf.Tensor2D {
+export function craftAdversarial(model: MarginModel, test: TestSet, attack: TransferAttack, context: TransferContext): tf.Tensor2D {
   const pgd =
     attack.kind === 'pgd'
       ? { steps: attack.steps, stepSize: attack.stepSize, stepScale: undefined, randomStart: attack.randomStart, restarts: attack.restarts }
@@ -86,7 +86,7 @@ export interface TransferModel {
  * `activate` loads; it is left holding the last model's weights, so a caller that needs another
  * one loaded afterwards activates it itself.
  */
-export function transferTable(model: BinaryClassifier, models: readonly TransferModel[], test: TestSet, attack: TransferAttack, context: TransferContext): TransferSummary {
+export function transferTable(model: MarginModel, models: readonly TransferModel[], test: TestSet, attack: TransferAttack, context: TransferContext): TransferSummary {
   const crafted: tf.Tensor2D[] = [];
   try {
     for (const source of models) {
