@@ -20,7 +20,8 @@ import { JobQueue } from '../jobs.ts';
 import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../paper.ts';
 import { codeVersion } from '../provenance.ts';
 import { BaselineCache } from '../store/baselineCache.ts';
-import { openStore, type CliValues } from './options.ts';
+import { atMostAtOnce } from '../atMostAtOnce.ts';
+import { jobsOption, openStore, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { UsageError } from './usage.ts';
 
@@ -41,11 +42,12 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
   const input = experimentInput({ preset, configFile: values.config, sets: values.set });
   const specs = planPaper({ preset, presetConfig: presetByName(preset).config, input, seeds, ranks: parseRanks(values.ranks) });
   const out = resolve(values.out);
+  const jobs = jobsOption(values);
   const started = performance.now();
 
   const store = openStore(values);
   try {
-    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'] });
+    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'], concurrency: jobs });
     const info = await queue.backendInfo();
     process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
     const view = progressView(process.stderr);
@@ -67,7 +69,8 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
 
     const missingBaselines = specs.baselines.filter((spec) => !baselineCache.has(spec.configHash, codeVersion()));
     process.stderr.write(`figures: the lower-bound baselines (C4): ${specs.baselines.length - missingBaselines.length} of ${specs.baselines.length} seeds reused from the store${missingBaselines.length ? ', training the rest...' : ''}\n`);
-    for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options));
+    // The seeds' baseline sets train `jobs` at a time, each in a worker of its own.
+    await atMostAtOnce(missingBaselines, jobs, (spec) => cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options)));
 
     const claims = buildClaims(specs, paperItems(specs, { store, baselines: baselineCache }), {
       result: (_spec, runId) => store.result(runId),

@@ -4,8 +4,10 @@
  * lab.ts, only parses and dispatches.
  */
 import type { parseArgs } from 'node:util';
+import { defaultJobs, parseJobs } from '../jobCount.ts';
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore } from '../store/runStore.ts';
+import { UsageError } from './usage.ts';
 
 export const cliOptions = {
   preset: { type: 'string' },
@@ -30,6 +32,7 @@ export const cliOptions = {
   data: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'checkpoint-every': { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
   'no-fused': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -41,4 +44,14 @@ export function openStore(values: CliValues): RunStore {
   const store = RunStore.open(resolveStoreDir({ flag: values.store }));
   for (const notice of store.notices) process.stderr.write(`note: ${notice}\n`);
   return store;
+}
+
+/** `--jobs N`: runs (or baseline sets) computing at once; by default one per physical core (../jobCount.ts). */
+export function jobsOption(values: CliValues): number {
+  if (values.jobs === undefined) return defaultJobs({ uiOpen: false });
+  try {
+    return parseJobs(values.jobs);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

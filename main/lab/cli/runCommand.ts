@@ -15,7 +15,7 @@ import { backendRequests, describeBackend, type BackendRequest } from '../../eng
 import { experimentInput } from '../experimentInput.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';
-import { openStore, type CliValues } from './options.ts';
+import { jobsOption, openStore, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { summaryTable } from './summaryTable.ts';
 import { UsageError } from './usage.ts';
@@ -41,6 +41,7 @@ function makeQueue(store: RunStore, values: CliValues): JobQueue {
     backend: values.backend as BackendRequest | undefined,
     fused: !values['no-fused'],
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 0) ?? 5,
+    concurrency: jobsOption(values),
   });
 }
 

@@ -212,11 +212,22 @@ export class JobHost {
   private readonly reserved = new Set<JobWorker>();
   private backend: Promise<BackendInfo> | null = null;
 
-  constructor(private readonly options: JobHostOptions = {}) {}
+  private warm: number;
+
+  constructor(private readonly options: JobHostOptions = {}) {
+    this.warm = Math.max(1, options.concurrency ?? 1);
+  }
 
   /** Idle workers kept warm for the next task (the job queue runs this many at a time). */
   get concurrency(): number {
-    return Math.max(1, this.options.concurrency ?? 1);
+    return this.warm;
+  }
+
+  /** Keep this many idle workers warm from now on; idle ones beyond it are stopped now. */
+  setConcurrency(warm: number): void {
+    this.warm = Math.max(1, warm);
+    const idle = [...this.workers].filter((w) => w.alive && !w.busy && !this.reserved.has(w));
+    for (const worker of idle.slice(this.warm)) worker.terminate(new WorkerStoppedError('lost its worker, an idle one beyond the warm ones', 'closed'));
   }
 
   /** The backend the workers load (the first worker's report; loading it starts that worker). */
