@@ -1,0 +1,89 @@
+/**
+ * A kill -9 of a whole process running several runs at once (`lab sweep --jobs 2`): the store
+ * opens with every run that was running marked interrupted, and each resumes to the numbers of an
+ * uninterrupted run. Also `--jobs` refused with a clear message when it is no count.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { maxJobs } from '../../shared/jobSettings.ts';
+import { JobQueue } from '../../main/lab/jobs.ts';
+import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { RunStore } from '../../main/lab/store/runStore.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const small = ['--preset', 'quick', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=10', '--set', 'train.adversarialEpochs=4', '--set', 'eval.testSize=200', '--checkpoint-every', '1'];
+
+function lab(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+}
+
+/** Runs in the store that are running and have recorded at least `epochs` epochs each (read-only, while another process writes). */
+function runningPastEpoch(dir: string, epochs: number): string[] {
+  let db: Database.Database;
+  try {
+    db = new Database(join(dir, 'runs.sqlite'), { readonly: true, fileMustExist: true });
+  } catch {
+    return [];
+  }
+  try {
+    const rows = db.prepare(`SELECT r.id AS id, MAX(m.global_epoch) AS epoch FROM runs r JOIN metrics m ON m.run_id = r.id WHERE r.status = 'running' GROUP BY r.id`).all() as { id: string; epoch: number }[];
+    return rows.filter((r) => r.epoch >= epochs).map((r) => r.id);
+  } catch {
+    return []; // tables not there yet
+  } finally {
+    db.close();
+  }
+}
+
+describe('kill -9 of a process running two runs at once', () => {
+  it('marks both interrupted; each resumes to the numbers of an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-crash-jobs-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'sweep', '--store', dir, '--jobs', '2', '--seeds', '2', ...small], { cwd: root, stdio: 'ignore' });
+    let killed: string[] = [];
+    try {
+      const deadline = Date.now() + 240_000;
+      while (killed.length < 2) {
+        if (Date.now() > deadline) throw new Error('the two runs never ran at once');
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        killed = runningPastEpoch(dir, 2);
+      }
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+
+    const store = RunStore.open(dir); // marks the dead owner's runs interrupted
+    for (const id of killed) expect(store.get(id)).toMatchObject({ status: 'interrupted' });
+    expect(store.list({ status: 'running' })).toEqual([]);
+    const seeds = killed.map((id) => store.get(id).config.seed).sort();
+    store.close();
+    expect(seeds).toEqual([0, 1]);
+
+    // Both resume at once (a fresh queue, as a restarted server's), each to the numbers of the same run uninterrupted.
+    const resumeStore = RunStore.open(dir);
+    const queue = new JobQueue(resumeStore, { backend: 'wasm', concurrency: 2 });
+    for (const id of killed) queue.resume(id);
+    await queue.idle();
+    await queue.shutdown();
+    for (const id of killed) {
+      const run = resumeStore.get(id);
+      expect(run.status).toBe('finished');
+      const uninterrupted = await runHeadless(run.config, { backend: 'wasm' });
+      expect(run.summary, `seed ${run.config.seed}`).toEqual(JSON.parse(JSON.stringify(uninterrupted.summary)));
+    }
+    resumeStore.close();
+  }, 600_000);
+});
+
+describe('--jobs', () => {
+  it.each(['0', String(maxJobs + 1)])('"%s" is refused before anything runs, naming the option and the range', (jobs) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-jobs-flag-'));
+    const result = lab(['sweep', '--store', dir, '--jobs', jobs, '--seeds', '2', ...small]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`--jobs "${jobs}": expected an integer from 1 to ${maxJobs}`);
+  });
+});
