@@ -15,7 +15,11 @@ import { runHeadless } from '../../main/lab/runHeadless.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-const small = ['--preset', 'quick', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=10', '--set', 'train.adversarialEpochs=4', '--set', 'eval.testSize=200', '--checkpoint-every', '1'];
+/**
+ * Long enough (seconds an epoch under load, 40 epochs) that the second worker, which starts a
+ * while after the first, is still computing beside it.
+ */
+const small = ['--preset', 'quick', '--set', 'train.cleanEpochs=30', '--set', 'train.adversarialEpochs=10', '--set', 'eval.testSize=300', '--checkpoint-every', '1'];
 
 function lab(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
@@ -52,8 +56,11 @@ describe('kill -9 of a process running two runs at once', () => {
         killed = runningPastEpoch(dir, 2);
       }
     } finally {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
 
     const store = RunStore.open(dir); // marks the dead owner's runs interrupted

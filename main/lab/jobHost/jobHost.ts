@@ -245,8 +245,8 @@ export class JobHost {
 
   /**
    * Run a task in a worker of its own: an idle one, else a new one. The host sets no limit of
-   * its own: the job queue runs `concurrency` runs at a time, the Paper page's baselines one set
-   * at a time, so a measurement or a baseline set never waits behind a run (stuck or not).
+   * its own: the job queue runs `concurrency` runs at a time, the Paper page's baselines as many
+   * sets beside them, so a measurement or a baseline set never waits behind a run (stuck or not).
    */
   start<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, handlers: TaskHandlers = {}, transfer: ArrayBuffer[] = []): HostedTask<K> {
     const worker = this.acquire();
