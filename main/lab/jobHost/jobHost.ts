@@ -12,7 +12,8 @@
  * - Worker.terminate() stops a thread even in a synchronous loop (V8 interrupts JS and wasm
  *   loops), so a stuck task ends as surely as with SIGKILL, and only its thread goes;
  * - a thread starts faster and costs less memory than a second Node process (one tfjs instance
- *   each either way), and typed arrays (checkpoints, weights) are transferred, not copied.
+ *   each either way), and typed arrays (checkpoints, weights) are transferred, not copied; two
+ *   runs at once finish in the same time as two processes (bench/workerKinds.ts).
  * What a thread cannot do is survive a native crash of its own (a segfault in an addon takes the
  * process): the store marks such runs interrupted at its next open, as after any crash.
  *
