@@ -1,10 +1,11 @@
 /**
  * A kill -9 of a whole process running several runs at once (`lab sweep --jobs 2`): the store
  * opens with every run that was running marked interrupted, and each resumes to the numbers of an
- * uninterrupted run. Also `--jobs` refused with a clear message when it is no count.
+ * uninterrupted run. Also `--jobs` refused, by every verb that takes it, with a clear message when
+ * it is no count.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,6 +14,7 @@ import { maxJobs } from '../../shared/jobSettings.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { runHeadless } from '../../main/lab/runHeadless.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { labInProcess } from '../support/labCli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 /**
@@ -20,10 +22,6 @@ const root = new URL('../../', import.meta.url).pathname;
  * while after the first, is still computing beside it.
  */
 const small = ['--preset', 'quick', '--set', 'train.cleanEpochs=30', '--set', 'train.adversarialEpochs=10', '--set', 'eval.testSize=300', '--checkpoint-every', '1'];
-
-function lab(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-}
 
 /** Runs in the store that are running and have recorded at least `epochs` epochs each (read-only, while another process writes). */
 function runningPastEpoch(dir: string, epochs: number): string[] {
@@ -87,10 +85,20 @@ describe('kill -9 of a process running two runs at once', () => {
 });
 
 describe('--jobs', () => {
-  it.each(['0', String(maxJobs + 1)])('"%s" is refused before anything runs, naming the option and the range', (jobs) => {
-    const dir = mkdtempSync(join(tmpdir(), 'lab-jobs-flag-'));
-    const result = lab(['sweep', '--store', dir, '--jobs', jobs, '--seeds', '2', ...small]);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`--jobs "${jobs}": expected an integer from 1 to ${maxJobs}`);
-  });
+  const verbs: [string, string[]][] = [
+    ['sweep', ['sweep', '--seeds', '2', '--preset', 'quick']],
+    ['run', ['run', '--preset', 'quick']],
+    ['figures', ['figures', '--out', join(tmpdir(), 'lab-jobs-figures-never')]],
+    ['baselines', ['baselines', '--preset', 'quick']],
+  ];
+  it.each(verbs.flatMap(([verb, args]) => ['0', '1.5', String(maxJobs + 1)].map((jobs) => [verb, jobs, args] as const)))(
+    '%s --jobs %s is refused before any work, naming the option and the range',
+    async (_verb, jobs, args) => {
+      const store = mkdtempSync(join(tmpdir(), 'lab-jobs-flag-'));
+      const result = await labInProcess([...args, '--jobs', jobs], store);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--jobs "${jobs}": expected an integer from 1 to ${maxJobs}`);
+      expect(existsSync(join(store, 'runs.sqlite')) ? RunStore.open(store).list({}) : []).toEqual([]);
+    },
+  );
 });
