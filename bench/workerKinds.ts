@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { resolveExperiment } from '../shared/config.ts';
 import { presetByName } from '../shared/presets.ts';
 import { JobHost } from '../main/lab/jobHost/jobHost.ts';
-import { runHeadless } from '../main/lab/runHeadless.ts';
+import { runInProcess } from '../main/lab/runInProcess.ts';
 
 const input = {
   task: { kind: 'sparse-coding' as const, d: 64, k: 3, trainSize: 600 },
@@ -37,7 +37,7 @@ if (process.argv[2] === 'child') {
   // The child-process kind: load everything, say ready, run the job, report.
   const t0 = performance.now();
   const config = process.argv[3] === 'quick' ? quickRun(Number(process.argv[4])) : resolveExperiment(input);
-  await runHeadless(config, { backend: 'wasm', onBackend: () => process.send!({ ready: performance.now() - t0 }) });
+  await runInProcess(config, { backend: 'wasm', onBackend: () => process.send!({ ready: performance.now() - t0 }) });
   process.send!({ done: performance.now() - t0, peakRss: peakRssMiB() });
   process.disconnect();
 } else {

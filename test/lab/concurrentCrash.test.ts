@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
-import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { runInProcess } from '../../main/lab/runInProcess.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { labInProcess } from '../support/labCli.ts';
 
@@ -77,7 +77,7 @@ describe('kill -9 of a process running two runs at once', () => {
     for (const id of killed) {
       const run = resumeStore.get(id);
       expect(run.status).toBe('finished');
-      const uninterrupted = await runHeadless(run.config, { backend: 'wasm' });
+      const uninterrupted = await runInProcess(run.config, { backend: 'wasm' });
       expect(run.summary, `seed ${run.config.seed}`).toEqual(JSON.parse(JSON.stringify(uninterrupted.summary)));
     }
     resumeStore.close();

@@ -14,7 +14,7 @@ import { maxJobs } from '../../shared/jobSettings.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { workerExitSeedVariable } from '../../main/lab/jobHost/messages.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
-import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { runInProcess } from '../../main/lab/runInProcess.ts';
 import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
 
 const tiny: ExperimentInput = {
@@ -89,7 +89,7 @@ describe('four runs at once, for real', () => {
 
     // The same four alone, in-process: the numbers are the same to the last bit.
     for (const [seed, run] of runs.entries()) {
-      const alone = await runHeadless(resolveExperiment(seeded(seed)), { backend: 'wasm' });
+      const alone = await runInProcess(resolveExperiment(seeded(seed)), { backend: 'wasm' });
       expect(numbers(store.result(run.id)), `seed ${seed}`).toEqual(numbers(alone));
       // The other handle reads the same finished run, events and all.
       expect(reader.get(run.id).status).toBe('finished');
@@ -115,7 +115,7 @@ describe('cancel with two running', () => {
     expect(store.get(cancelled.id)).toMatchObject({ status: 'cancelled', error: null });
     expect(store.get(cancelled.id).checkpointEpoch).toBeGreaterThanOrEqual(1);
     expect(store.get(long.id).status).toBe('finished');
-    expect(numbers(store.result(long.id))).toEqual(numbers(await runHeadless(resolveExperiment(seeded(1, 12)), { backend: 'wasm' })));
+    expect(numbers(store.result(long.id))).toEqual(numbers(await runInProcess(resolveExperiment(seeded(1, 12)), { backend: 'wasm' })));
     await queue.shutdown();
     store.close();
   });
@@ -137,7 +137,7 @@ describe('a worker that dies with two running', () => {
       checkpointEpoch: 1,
     });
     expect(store.get(other.id).status).toBe('finished');
-    expect(numbers(store.result(other.id))).toEqual(numbers(await runHeadless(resolveExperiment(seeded(3, 6)), { backend: 'wasm' })));
+    expect(numbers(store.result(other.id))).toEqual(numbers(await runInProcess(resolveExperiment(seeded(3, 6)), { backend: 'wasm' })));
 
     delete process.env[workerExitSeedVariable];
     try {
@@ -149,7 +149,7 @@ describe('a worker that dies with two running', () => {
       process.env[workerExitSeedVariable] = String(exitSeed);
     }
     expect(store.get(dying.id).status).toBe('finished');
-    const reference = await runHeadless(resolveExperiment(seeded(exitSeed)), { backend: 'wasm' });
+    const reference = await runInProcess(resolveExperiment(seeded(exitSeed)), { backend: 'wasm' });
     expect(store.get(dying.id).summary).toEqual(JSON.parse(JSON.stringify(reference.summary)));
     await queue.shutdown();
     store.close();
