@@ -41,7 +41,7 @@ import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
 import { NotFoundError } from './notFoundError.ts';
-import { PaperService } from './paperService.ts';
+import { PaperService } from './paper/paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';

@@ -16,7 +16,7 @@ import { cachedBaselines } from '../../baselineJobs.ts';
 import { paperSummaryHtml, writeClaimFiles } from '../../export/claimFiles.ts';
 import { experimentInput } from '../../experimentInput.ts';
 import { JobQueue } from '../../jobs.ts';
-import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../../paper.ts';
+import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../../paper/plan.ts';
 import { codeVersion } from '../../provenance.ts';
 import { BaselineCache } from '../../store/baselineCache.ts';
 import { backendLine, openStore, type Verb } from '../options.ts';

@@ -8,12 +8,12 @@
  * Pure over the store: nothing here starts a run or trains a baseline. The CLI (cli/
  * figuresCommand.ts) and the service (paperService.ts) each start the missing work their own way.
  */
-import { meanStd, type MeanStd } from '../../shared/aggregate.ts';
-import { configOverrides, cliValue, shellWord } from '../../shared/cliCommand.ts';
-import { FOREGROUND, type ClaimChart } from '../../shared/charts/claims.ts';
-import { CLEAN, ROBUST } from '../../shared/charts/palette.ts';
-import { ConfigError, isSparseCoding, resolveExperiment, type ExperimentInput, type ResolvedExperiment, type SparseCodingExperiment } from '../../shared/config.ts';
-import { setConfigPath } from '../../shared/configPath.ts';
+import { meanStd, type MeanStd } from '../../../shared/aggregate.ts';
+import { configOverrides, cliValue, shellWord } from '../../../shared/cliCommand.ts';
+import { FOREGROUND, type ClaimChart } from '../../../shared/charts/claims.ts';
+import { CLEAN, ROBUST } from '../../../shared/charts/palette.ts';
+import { ConfigError, isSparseCoding, resolveExperiment, type ExperimentInput, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
+import { setConfigPath } from '../../../shared/configPath.ts';
 import {
   claimIds,
   claimMeta,
@@ -26,14 +26,14 @@ import {
   type PaperItemStatus,
   type PaperRunItem,
   type ReadyClaim,
-} from '../../shared/paper.ts';
-import { coherentShareOf, hasDictionaryInstruments } from '../../shared/events.ts';
-import type { RunResult } from '../../shared/result.ts';
-import type { BaselineResult } from '../engine/baselines.ts';
-import { baselineDescriptions, learnedTolerance, lowerBoundCheck } from './lowerBound.ts';
-import { codeVersion, configHash } from './provenance.ts';
-import type { BaselineCache } from './store/baselineCache.ts';
-import type { RunRecord, RunStore } from './store/runStore.ts';
+} from '../../../shared/paper.ts';
+import { coherentShareOf, hasDictionaryInstruments } from '../../../shared/events.ts';
+import type { RunResult } from '../../../shared/result.ts';
+import type { BaselineResult } from '../../engine/baselines.ts';
+import { baselineDescriptions, learnedTolerance, lowerBoundCheck } from '../lowerBound.ts';
+import { codeVersion, configHash } from '../provenance.ts';
+import type { BaselineCache } from '../store/baselineCache.ts';
+import type { RunRecord, RunStore } from '../store/runStore.ts';
 
 /** What the figures are of: a preset's experiment (with any changes), seeds 0..seeds-1, the rank sweep. */
 export interface PaperRequest {
