@@ -10,7 +10,7 @@
  */
 import type { SparseCodingExperiment } from '../../shared/config.ts';
 import { baselineKinds, baselineTrainings, type BaselineOptions, type BaselineResult } from '../engine/baselines.ts';
-import type { BaselineProgress } from './paper.ts';
+import type { BaselineProgress } from './paper/runMatching.ts';
 import { codeVersion, configHash } from './provenance.ts';
 import type { BaselineCache } from './store/baselineCache.ts';
 

@@ -4,7 +4,7 @@
  * PNG and PDF plus the CSV behind it, and a one-page HTML summary that holds all five.
  *
  * The Paper page's twin without a window: the runs the claims need, the reuse of finished runs by
- * config hash and code version, and the claims themselves all come from ../paper.ts; this file
+ * config hash and code version, and the claims themselves all come from ../../paper/; this file
  * only starts what is missing on its own job queue, waits, and writes the files. C4's baselines
  * are kept in the store too (store/baselineCache.ts), so a second call reuses everything.
  */
@@ -17,7 +17,9 @@ import { cachedBaselines } from '../../baselineJobs.ts';
 import { paperSummaryHtml, writeClaimFiles } from '../../export/claimFiles.ts';
 import { experimentInput } from '../../experimentInput.ts';
 import { JobQueue } from '../../jobs.ts';
-import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../../paper.ts';
+import { buildClaims } from '../../paper/claims/buildClaims.ts';
+import { paperRunPreset, planPaper } from '../../paper/plan.ts';
+import { matchRun, paperItems } from '../../paper/runMatching.ts';
 import { codeVersion } from '../../provenance.ts';
 import { BaselineCache } from '../../store/baselineCache.ts';
 import { backendLine, jobsOption, openStore, type Verb } from '../options.ts';
