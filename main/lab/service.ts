@@ -38,6 +38,8 @@ import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
+import { maxJobs, type JobSettings } from '../../shared/jobSettings.ts';
+import { defaultJobs, physicalCores } from './jobCount.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
 import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paper/paperService.ts';
@@ -159,6 +161,12 @@ export class LabService {
       'paper.figures': (p) => this.paper.figures(p),
       'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
       'files.list': () => listStoreFiles(this.store).map(({ name, bytes, modified }) => ({ name, bytes, modified })),
+      'jobs.settings': () => this.jobSettings(),
+      'jobs.set': (p) => {
+        if (!this.queue.setConcurrency) throw new ApiError('This engine runs a fixed number of jobs at once', [{ path: 'jobs', message: 'cannot be changed here' }]);
+        this.queue.setConcurrency(p.jobs);
+        return this.jobSettings();
+      },
     };
   }
 
@@ -272,6 +280,12 @@ export class LabService {
   }
 
   /** Stop listening to the queue, and stop the Paper page's baselines in training (the queue and store stay open: their owner closes them). */
+  /** The queue's jobs at once, beside the default a UI session gets (one core left to the UI). */
+  private jobSettings(): JobSettings {
+    const cores = physicalCores();
+    return { jobs: this.queue.concurrency ?? 1, defaultJobs: defaultJobs({ uiOpen: true, cores }), physicalCores: cores, maxJobs };
+  }
+
   close(): void {
     this.paper.close();
     this.unsubscribeQueue();

@@ -47,7 +47,7 @@ export class PaperService {
   constructor(private readonly deps: PaperServiceDependencies) {
     this.cache = new BaselineCache(deps.store.dir);
     const train = deps.queue.trainBaselines?.bind(deps.queue) ?? (() => Promise.reject(new Error('this service has no workers to train baselines in')));
-    this.baselineJobs = new BaselineJobs(this.cache, train);
+    this.baselineJobs = new BaselineJobs(this.cache, train, () => deps.queue.concurrency ?? 1);
   }
 
   /** The plan's specs; problems name `preset`, `seeds`, `ranks.N` or an experiment field. */
