@@ -25,6 +25,8 @@ export interface JobRequest {
   readonly name?: string | undefined;
   readonly notes?: string | undefined;
   readonly sweepId?: string | undefined;
+  /** A run id fixed beforehand (a Slurm job folder's member); else the store makes one. */
+  readonly id?: string | undefined;
 }
 
 /** What a queue reports: each run's events, and its status changes. */
@@ -41,6 +43,13 @@ export interface JobQueueOptions {
   readonly concurrency?: number;
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
+  /**
+   * Test hook (as PURIFICATION_LAB_TEST_KILL_IN_CHECKPOINT is for checkpoints): once the checkpoint
+   * of this global epoch is stored, the run is held there (its worker is never told to start the
+   * next epoch) and `onHeld` is called, so a test can stop it mid-run at a known epoch without
+   * relying on timing. Cancel, shutdown and abandon still work on a held run.
+   */
+  readonly testHold?: { readonly atCheckpoint: number; readonly onHeld: (runId: string) => void } | undefined;
 }
 
 /** Heartbeats (and progress in the store) at most this often. */
@@ -118,6 +127,7 @@ export class JobQueue {
       notes: request.notes,
       preset: request.preset,
       sweepId: request.sweepId,
+      id: request.id,
     });
     this.pending.push({ runId: run.id, resume: false });
     this.publish({ kind: 'status', runId: run.id, status: 'queued' });
@@ -241,7 +251,14 @@ export class JobQueue {
           ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
         },
         {
-          onCheckpoint: (checkpoint) => this.store.writeCheckpoint(run.id, checkpoint),
+          onCheckpoint: (checkpoint) => {
+            this.store.writeCheckpoint(run.id, checkpoint);
+            const hold = this.options.testHold;
+            if (hold && checkpoint.globalEpoch === hold.atCheckpoint) {
+              job.task?.hold();
+              hold.onHeld(run.id);
+            }
+          },
           onWeights: (label, bytes) => writeFileAtomic(join(run.folder, `weights-${label}.safetensors`), bytes),
           onEvent: (event) => {
             this.store.appendEvent(run.id, event);

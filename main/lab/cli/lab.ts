@@ -53,7 +53,10 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return (await runVerbs()).runCommand(values, rest);
     case 'sweep':
+      if (rest.length > 0) return (await import('./slurmCommand.ts')).slurmSweepVerb(values, rest);
       return (await runVerbs()).sweepCommand(values, rest);
+    case 'import':
+      return (await import('./slurmCommand.ts')).importVerb(values, rest);
     case 'resume':
       return (await runVerbs()).resumeCommand(values, rest);
     case 'eval':
@@ -100,6 +103,10 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    if (['JobFolderError', 'SlurmSetupError', 'SubmitError', 'ImportError'].includes((error as Error | null)?.name ?? '')) {
+      process.stderr.write(`${(error as Error).message}\n`);
       process.exit(2);
     }
     if (error instanceof ConfigError || error instanceof BackendError || error instanceof StoreError || error instanceof FormatError || error instanceof DeadNetworkError) {

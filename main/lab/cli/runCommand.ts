@@ -219,10 +219,23 @@ export async function sweepCommand(values: CliValues, rest: string[]): Promise<n
       input = { ...input, seed: firstSeed + s };
       const source = `sweep member ${JSON.stringify(point)} seed ${firstSeed + s}`;
       const config = resolveExperiment(input, source);
-      checkRunFits(config, undefined, source);
+      // A Slurm sweep runs on the cluster's nodes, whose memory --mem asks for: this machine's is beside the point.
+      if (values.slurm === undefined) checkRunFits(config, undefined, source);
       members.push({ point: index, input, config });
     }
   });
+  if (values.slurm !== undefined) {
+    const name = values.name ?? `sweep ${grid.map(([p, v]) => `${p}=${v.join(',')}`).join(' ')} x ${seeds} seeds`;
+    const expanded = members.map((m) => ({
+      point: points[m.point]!,
+      pointIndex: m.point,
+      seed: m.config.seed,
+      input: m.input,
+      config: m.config,
+      name: `${Object.entries(points[m.point]!).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')} · seed ${m.config.seed}`,
+    }));
+    return (await import('./slurmCommand.ts')).writeSlurmSweep(values, { name, preset: values.preset ?? 'flagship', grid: Object.fromEntries(grid), seeds, base, members: expanded });
+  }
   const store = openStore(values);
   try {
     const queue = makeQueue(store, values);
