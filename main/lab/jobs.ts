@@ -72,6 +72,8 @@ export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
   private readonly running = new Map<string, { task: HostedTask<'experiment'> | null; cancelled: boolean }>();
   private readonly stopReason = new Map<string, 'cancelled' | 'interrupted'>();
+  /** Why abandon() stopped a run: kept as its error when its worker's end is reported. */
+  private readonly abandoned = new Map<string, string>();
   private readonly listeners = new Set<(update: JobUpdate) => void>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly host: JobHost;
@@ -194,6 +196,7 @@ export class JobQueue {
     const ids = [...this.running.keys()];
     for (const id of ids) {
       this.stopReason.set(id, 'interrupted');
+      this.abandoned.set(id, reason);
       this.store.end(id, 'interrupted', reason);
     }
     this.pending.length = 0;
@@ -226,6 +229,7 @@ export class JobQueue {
       void this.execute(next.runId, next.resume, job).finally(() => {
         this.running.delete(next.runId);
         this.stopReason.delete(next.runId);
+        this.abandoned.delete(next.runId);
         this.pump();
         if (this.running.size === 0 && this.pending.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
@@ -284,7 +288,7 @@ export class JobQueue {
         // Cancelled or shut down (checkpointed at the epoch's end, or stopped without one when
         // it did not stop in time), or its worker died: the run can resume from its checkpoint.
         const status = error instanceof WorkerStoppedError && error.reason === 'crashed' ? 'interrupted' : (this.stopReason.get(run.id) ?? 'cancelled');
-        const reason = error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined;
+        const reason = this.abandoned.get(run.id) ?? (error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined);
         this.store.end(run.id, status, reason);
         this.publish({ kind: 'status', runId: run.id, status, ...(reason ? { error: reason } : {}) });
       } else {
