@@ -29,7 +29,7 @@ import type { ResolvedExperiment } from '../../shared/config.ts';
 import { decodeCheckpoint } from './store/checkpointFile.ts';
 import { temporaryFileOwner } from './store/atomicFile.ts';
 import { EventIndexWriter } from './store/indexRows.ts';
-import { currentStream, eventLogName, readEventLog, readRunFile, readSweepFile, runFileName, sweepFileFormat, writeRunFile, writeSweepFile, type RunFile, type SweepFile } from './store/runFolder.ts';
+import { currentStream, eventLogName, readEventLog, readRunFile, readSweepFile, runFileName, sweepFileFormat, writeRunFile, writeSweepFile, type EventLog, type RunFile, type SweepFile } from './store/runFolder.ts';
 import { indexRunFolder } from './store/storeIndex.ts';
 import type { RunStore } from './store/runStore.ts';
 import { StoreError } from './store/storeError.ts';
@@ -61,6 +61,8 @@ interface CheckedRun {
   readonly record: RunFile;
   /** The files to copy (leftover temporary files are not). */
   readonly files: string[];
+  /** Its event log, read and checked (indexed from this, not read again). */
+  readonly log: EventLog;
 }
 
 /** Check every file of one run folder; throws ImportError naming the file. */
@@ -116,7 +118,7 @@ export function checkRunFolder(folder: string): CheckedRun {
       fail((error as Error).message);
     }
   }
-  return { id, folder, record, files };
+  return { id, folder, record, files, log };
 }
 
 /** The run folders and sweep files a source holds (a folder, not an archive). */
@@ -227,7 +229,7 @@ function importFolder(store: RunStore, source: string, now: Date): ImportReport 
     db.transaction(() => {
       const writer = new EventIndexWriter(db);
       for (const run of updated) db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
-      for (const run of incoming) indexRunFolder(db, writer, store.folderOf(run.id), run.id);
+      for (const run of incoming) indexRunFolder(db, writer, store.folderOf(run.id), run.id, run.log);
       for (const s of newSweeps) {
         db.prepare('INSERT INTO sweeps (id, name, grid_json, seeds, input_json, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(s.id, s.name, JSON.stringify(s.grid), s.seeds, JSON.stringify(s.input), s.createdAt);
       }

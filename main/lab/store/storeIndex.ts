@@ -11,7 +11,7 @@ import { temporaryFileOwner } from './atomicFile.ts';
 import { decodeCheckpoint } from './checkpointFile.ts';
 import { EventIndexWriter } from './indexRows.ts';
 import { processAlive } from './liveness.ts';
-import { currentStream, eventGlobalEpoch, readEventLog, readRunFile, readSweepFile, runFileName, type RunFile } from './runFolder.ts';
+import { currentStream, eventGlobalEpoch, readEventLog, readRunFile, readSweepFile, runFileName, type EventLog, type RunFile } from './runFolder.ts';
 import { migrations } from './schema.ts';
 import { StoreError, isCorrupt } from './storeError.ts';
 
@@ -40,7 +40,7 @@ function readJson<T>(file: string): T | null {
  * its events and metrics from its log, replayed as they were written. Throws naming the file
  * when the folder cannot be read; returns the problems it read past (a torn log line).
  */
-export function indexRunFolder(db: Database.Database, writer: EventIndexWriter, folder: string, id: string): string[] {
+export function indexRunFolder(db: Database.Database, writer: EventIndexWriter, folder: string, id: string, readLog: EventLog | null = null): string[] {
   const record = readRunFile(folder);
   if (record.id !== id) throw new Error(`${join(folder, runFileName)}: says it is run "${record.id}", but its folder is ${id}`);
   const configFile = join(folder, 'config.json');
@@ -84,7 +84,8 @@ export function indexRunFolder(db: Database.Database, writer: EventIndexWriter, 
     record.owner?.host ?? null,
     checkpointEpoch,
   );
-  const log = readEventLog(folder);
+  // An import has read (and checked) the log already: it passes it in rather than have it parsed twice.
+  const log = readLog ?? readEventLog(folder);
   for (const event of log.events) writer.add(id, event);
   return [...problems, ...log.problems];
 }
