@@ -45,7 +45,7 @@ try {
       console.log(`import (${label} run folders, ${(bytes / 1024).toFixed(0)} KiB in ${readdirSync(template).length} files each): ${report.added.length} in ${seconds.toFixed(2)} s = ${(report.added.length / seconds).toFixed(0)} runs/s (goal >= 100 runs/s)`);
       const t1 = performance.now();
       const again = importRuns(store, importDir);
-      console.log(`  again (nothing to do, every file still checked): ${again.unchanged.length} runs in ${((performance.now() - t1) / 1000).toFixed(2)} s`);
+      console.log(`  again (nothing to do: each run identified by its run.json, not copied): ${again.unchanged.length} runs in ${((performance.now() - t1) / 1000).toFixed(2)} s`);
     } finally {
       store.close();
     }

@@ -171,24 +171,36 @@ export function importRuns(store: RunStore, source: string, now = new Date()): I
 
 function importFolder(store: RunStore, source: string, now: Date): ImportReport {
   const { runFolders, sweeps } = collect(source);
-  // 1. Check everything; refuse the whole import on the first bad folder.
-  const checked = runFolders.map(checkRunFolder);
-  const seen = new Set<string>();
-  for (const run of checked) {
-    if (seen.has(run.id)) throw new ImportError(`The run ${run.id} is in ${source} twice: nothing was imported`);
-    seen.add(run.id);
-  }
   const db = store.db;
   const existing = db.prepare('SELECT status, config_hash FROM runs WHERE id = ?');
   const added: CheckedRun[] = [];
   const updated: CheckedRun[] = [];
   const unchanged: string[] = [];
-  for (const run of checked) {
-    const row = existing.get(run.id) as { status: string; config_hash: string } | undefined;
-    if (!row) added.push(run);
-    else if (row.config_hash !== run.record.configHash) throw new ImportError(`The run ${run.id} in ${run.folder} has another config hash than the store's run with that id: it is not the same run, and nothing was imported`);
-    else if (run.record.status === 'finished' && row.status !== 'finished' && row.status !== 'running' && row.status !== 'queued') updated.push(run);
-    else unchanged.push(run.id);
+  const seen = new Set<string>();
+  // 1. Check everything that will come in; refuse the whole import on the first bad folder. A run
+  //    the store already has (same id and config hash) and keeps is only identified, not copied.
+  for (const folder of runFolders) {
+    const id = basename(folder);
+    if (seen.has(id)) throw new ImportError(`The run ${id} is in ${source} twice: nothing was imported`);
+    seen.add(id);
+    const row = existing.get(id) as { status: string; config_hash: string } | undefined;
+    if (row) {
+      let record: RunFile;
+      try {
+        record = readRunFile(folder);
+      } catch (error) {
+        throw new ImportError(`${(error as Error).message}: the run folder ${folder} is refused`);
+      }
+      if (row.config_hash !== record.configHash) throw new ImportError(`The run ${id} in ${folder} has another config hash than the store's run with that id: it is not the same run, and nothing was imported`);
+      const replaces = record.status === 'finished' && row.status !== 'finished' && row.status !== 'running' && row.status !== 'queued';
+      if (!replaces) {
+        unchanged.push(id);
+        continue;
+      }
+      updated.push(checkRunFolder(folder));
+    } else {
+      added.push(checkRunFolder(folder));
+    }
   }
   const newSweeps = sweeps.filter((s) => !db.prepare('SELECT 1 FROM sweeps WHERE id = ?').get(s.id));
   // 2. Copy into a staging folder beside runs/ (same file system, so the renames are atomic).
