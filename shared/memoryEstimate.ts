@@ -16,7 +16,7 @@
  * - the update spectrum: W' - W and its Jacobi copy in float64.
  */
 import type { ResolvedExperiment } from './config.ts';
-import { classCount, imageShape, inputDim } from './modelSize.ts';
+import { imageShape, inputDim, weightCount } from './modelSize.ts';
 
 export interface MemoryPart {
   /** What the bytes are for, in words. */
@@ -46,23 +46,6 @@ function activationsPerSample(config: ResolvedExperiment): number {
   return model.kind === 'cnn' ? 0 : model.width;
 }
 
-function parameterCount(config: ResolvedExperiment): number {
-  const d = inputDim(config);
-  const model = config.model;
-  if (model.kind === 'two-layer') return d * model.width;
-  if (model.kind === 'mlp') return d * model.width + model.width * classCount(config);
-  if (config.task.kind === 'sparse-coding') return d;
-  let { height, width, channels } = imageShape(config.task);
-  let total = 0;
-  for (const out of model.channels) {
-    total += model.kernelSize * model.kernelSize * channels * out;
-    channels = out;
-    height = Math.floor(height / 2);
-    width = Math.floor(width / 2);
-  }
-  return total + height * width * channels * classCount(config);
-}
-
 /** The run's peak memory, by parts. */
 export function memoryEstimate(config: ResolvedExperiment): MemoryEstimate {
   const d = inputDim(config);
@@ -73,7 +56,7 @@ export function memoryEstimate(config: ResolvedExperiment): MemoryEstimate {
   const hidden = activationsPerSample(config);
   const radii = new Set([...config.eval.epsGrid, config.eval.eps]).size;
   const rows = Math.min(config.eval.testSize * radii, attackRows);
-  const parameters = parameterCount(config);
+  const parameters = weightCount(config);
   const firstLayer = config.model.kind === 'cnn' ? 0 : config.model.width * d;
   const parts: MemoryPart[] = [
     {

@@ -23,21 +23,47 @@ export function classCount(config: ResolvedExperiment): number {
   return config.task.classes?.length ?? 10;
 }
 
-/** Multiply-adds of one forward pass for one sample. */
-export function multiplyAddsPerSample(config: ResolvedExperiment): number {
+/**
+ * One layer's weights (biases left out: one a unit, too few to count) and the multiply-adds one
+ * sample costs in it.
+ */
+export interface LayerSize {
+  readonly weights: number;
+  readonly multiplyAdds: number;
+}
+
+/**
+ * The model's layers, input first: the one walk over the architecture that both the weight count
+ * (memory) and the multiply-adds (time) are sums over. Dense layers cost one multiply-add a
+ * weight. A CNN's 'same' k × k convolution holds k² C_in C_out weights and costs H W k² C_in C_out,
+ * then 2 × 2 pooling halves H and W; the dense layer reads the last feature map.
+ */
+export function layerSizes(config: ResolvedExperiment): LayerSize[] {
   const d = inputDim(config);
   const model = config.model;
-  if (model.kind === 'two-layer') return d * model.width;
-  if (model.kind === 'mlp') return d * model.width + model.width * classCount(config);
-  // CNN: each 'same' k x k convolution costs H W k^2 C_in C_out, then 2 x 2 pooling halves H and W.
-  if (config.task.kind === 'sparse-coding') return d;
+  const dense = (inputs: number, outputs: number): LayerSize => ({ weights: inputs * outputs, multiplyAdds: inputs * outputs });
+  if (model.kind === 'two-layer') return [dense(d, model.width)];
+  if (model.kind === 'mlp') return [dense(d, model.width), dense(model.width, classCount(config))];
+  // The config refuses a CNN on the sparse-coding task (no picture to convolve); count it as one unit.
+  if (config.task.kind === 'sparse-coding') return [dense(d, 1)];
   let { height, width, channels } = imageShape(config.task);
-  let total = 0;
+  const layers: LayerSize[] = [];
   for (const out of model.channels) {
-    total += height * width * model.kernelSize * model.kernelSize * channels * out;
+    const weights = model.kernelSize * model.kernelSize * channels * out;
+    layers.push({ weights, multiplyAdds: height * width * weights });
     channels = out;
     height = Math.floor(height / 2);
     width = Math.floor(width / 2);
   }
-  return total + height * width * channels * classCount(config);
+  return [...layers, dense(height * width * channels, classCount(config))];
+}
+
+/** The model's weights (the layers' sum; biases left out). */
+export function weightCount(config: ResolvedExperiment): number {
+  return layerSizes(config).reduce((sum, layer) => sum + layer.weights, 0);
+}
+
+/** Multiply-adds of one forward pass for one sample. */
+export function multiplyAddsPerSample(config: ResolvedExperiment): number {
+  return layerSizes(config).reduce((sum, layer) => sum + layer.multiplyAdds, 0);
 }

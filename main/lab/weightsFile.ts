@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { limits, type ImageExperiment, type ImageModelSpec, type TwoLayerModel } from '../../shared/config.ts';
 import { requireFinite } from './formats/finiteValues.ts';
-import { FormatError } from './formats/formatError.ts';
+import { FileFormatError } from '../engine/fileFormatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './formats/safetensors.ts';
 
 export interface ModelCard {
@@ -57,12 +57,12 @@ function parseModelCard(text: string, file: string): ModelCard {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new FormatError(file, `the model card is not valid JSON (${(error as Error).message})`);
+    throw new FileFormatError(file, `the model card is not valid JSON (${(error as Error).message})`);
   }
   const record = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   // Another model's card (an image model's, say) is named as such, not as a list of field problems.
   if (record.architecture !== undefined && record.architecture !== 'two-layer') {
-    throw new FormatError(file, `the model card describes a "${String(record.architecture)}" model: expected two-layer`);
+    throw new FileFormatError(file, `the model card describes a "${String(record.architecture)}" model: expected two-layer`);
   }
   const parsed = modelCardSchema.safeParse(value);
   if (parsed.success) return parsed.data;
@@ -80,7 +80,7 @@ function parseModelCard(text: string, file: string): ModelCard {
     unknown.length > 0 ? `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : '',
     ...wrong,
   ].filter(Boolean);
-  throw new FormatError(file, `the model card is not valid: ${parts.join('; ')}`);
+  throw new FileFormatError(file, `the model card is not valid: ${parts.join('; ')}`);
 }
 
 export interface TwoLayerWeights {
@@ -126,38 +126,38 @@ export function encodeWeights(card: ModelCard, W: Float32Array, b: Float32Array 
 function toFloat32(t: NamedTensor, name: string, file: string): Float32Array {
   if (t.data instanceof Float32Array) return t.data;
   if (t.data instanceof Float64Array) return Float32Array.from(t.data);
-  throw new FormatError(file, `tensor "${name}" is ${t.dtype}: expected F32 or F64`);
+  throw new FileFormatError(file, `tensor "${name}" is ${t.dtype}: expected F32 or F64`);
 }
 
 /** Read two-layer weights; every problem names the file and the tensor. */
 export function decodeWeights(bytes: Uint8Array, file: string): TwoLayerWeights {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const Wt = tensors.W;
-  if (!Wt) throw new FormatError(file, `no tensor "W" (first-layer weights [m, d]); found ${Object.keys(tensors).join(', ') || 'none'}`);
-  if (Wt.shape.length !== 2) throw new FormatError(file, `tensor "W" has shape [${Wt.shape}]: expected [m, d]`);
+  if (!Wt) throw new FileFormatError(file, `no tensor "W" (first-layer weights [m, d]); found ${Object.keys(tensors).join(', ') || 'none'}`);
+  if (Wt.shape.length !== 2) throw new FileFormatError(file, `tensor "W" has shape [${Wt.shape}]: expected [m, d]`);
   const [m, d] = Wt.shape as [number, number];
   if (m < 1 || m > limits.width || d < 1 || d > limits.dimension) {
-    throw new FormatError(file, `tensor "W" has shape [${Wt.shape}]: expected 1 to ${limits.width} neurons of 1 to ${limits.dimension} inputs`);
+    throw new FileFormatError(file, `tensor "W" has shape [${Wt.shape}]: expected 1 to ${limits.width} neurons of 1 to ${limits.dimension} inputs`);
   }
   let card: ModelCard | null = null;
   if (metadata.model_card) {
     card = parseModelCard(metadata.model_card, file);
-    if (card.width !== m || card.inputDim !== d) throw new FormatError(file, `the model card says ${card.width} x ${card.inputDim} but W is [${Wt.shape}]`);
+    if (card.width !== m || card.inputDim !== d) throw new FileFormatError(file, `the model card says ${card.width} x ${card.inputDim} but W is [${Wt.shape}]`);
   }
   const W = toFloat32(Wt, 'W', file);
   requireFinite('W', W, Wt.shape, file, Wt.data);
   const a = tensors.a ? toFloat32(tensors.a, 'a', file) : null;
-  if (a && a.length !== m) throw new FormatError(file, `tensor "a" has ${a.length} values: expected m = ${m}`);
+  if (a && a.length !== m) throw new FileFormatError(file, `tensor "a" has ${a.length} values: expected m = ${m}`);
   if (a && tensors.a) requireFinite('a', a, tensors.a.shape, file, tensors.a.data);
   const b = tensors.b ? toFloat32(tensors.b, 'b', file) : null;
-  if (b && b.length !== m) throw new FormatError(file, `tensor "b" has ${b.length} values: expected m = ${m}`);
+  if (b && b.length !== m) throw new FileFormatError(file, `tensor "b" has ${b.length} values: expected m = ${m}`);
   if (b && tensors.b) {
     requireFinite('b', b, tensors.b.shape, file, tensors.b.data);
     const negative = b.findIndex((v) => v < 0);
-    if (negative >= 0) throw new FormatError(file, `b[${negative}] = ${b[negative]}: a threshold must be >= 0`);
+    if (negative >= 0) throw new FileFormatError(file, `b[${negative}] = ${b[negative]}: a threshold must be >= 0`);
   }
-  if (card && card.thresholdMode !== 'relative' && !b) throw new FormatError(file, `the model card says thresholds are ${card.thresholdMode} but there is no tensor "b"`);
-  if (a && a.some((v) => v !== a[0])) throw new FormatError(file, 'tensor "a" has different values per neuron: the two-layer model here has one output weight for all neurons');
+  if (card && card.thresholdMode !== 'relative' && !b) throw new FileFormatError(file, `the model card says thresholds are ${card.thresholdMode} but there is no tensor "b"`);
+  if (a && a.some((v) => v !== a[0])) throw new FileFormatError(file, 'tensor "a" has different values per neuron: the two-layer model here has one output weight for all neurons');
   return { W, a: a ?? new Float32Array(m).fill(1), b, width: m, inputDim: d, card };
 }
 

@@ -9,7 +9,6 @@
  */
 import {
   ApiError,
-  apiResponseSchema,
   browserRoutes,
   exportPath,
   exportRunsPath,
@@ -22,7 +21,9 @@ import {
   type JobStreamMessage,
   type LabApi,
 } from '../../shared/api.ts';
-import type { FileTransfer, LabConnection, StreamState } from './labApi.ts';
+import { envelopeResult } from './apiEnvelope.ts';
+import type { FileTransfer, LabConnection } from './labApi.ts';
+import { streamConnection } from './streamConnection.ts';
 
 export interface BrowserClientOptions {
   /** Origin and path prefix of the server (default: this page's origin). */
@@ -39,19 +40,11 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
   const maxDelay = options.maxReconnectMs ?? 8000;
 
   const listeners = new Set<(message: JobStreamMessage) => void>();
-  const stateListeners = new Set<(state: StreamState) => void>();
-  const reconnectListeners = new Set<() => void>();
+  const connection = streamConnection('closed');
   let socket: WebSocket | null = null;
-  let state: StreamState = 'closed';
   let delay = firstDelay;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let everOpened = false;
-
-  const setState = (next: StreamState) => {
-    if (next === state) return;
-    state = next;
-    for (const l of stateListeners) l(next);
-  };
 
   const streamUrl = () => {
     const url = new URL(`${base}${browserRoutes.events}`);
@@ -62,14 +55,13 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
   const connect = () => {
     timer = null;
     if (listeners.size === 0 || socket) return;
-    setState('connecting');
+    connection.set('connecting');
     const ws = new WebSocket(streamUrl());
     socket = ws;
     ws.onopen = () => {
       delay = firstDelay;
-      setState('open');
-      // Events sent while the stream was down are lost: tell the views to re-read what they show.
-      if (everOpened) for (const l of reconnectListeners) l();
+      connection.set('open');
+      if (everOpened) connection.reconnected();
       everOpened = true;
     };
     ws.onmessage = (event) => {
@@ -91,11 +83,11 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
     ws.onclose = () => {
       socket = null;
       if (listeners.size === 0) {
-        setState('closed');
+        connection.set('closed');
         return;
       }
       // Reconnect with exponential backoff while anyone is listening (a server restart, a sleep).
-      setState('reconnecting');
+      connection.set('reconnecting');
       timer = setTimeout(connect, delay);
       delay = Math.min(maxDelay, delay * 2);
     };
@@ -104,8 +96,8 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
     };
   };
 
-  /** The contract's envelope of an answer to `what`: its result, or an ApiError with its problems. */
-  async function envelopeResult(response: Response, what: string): Promise<unknown> {
+  /** The result of the server's answer to `what`, or an ApiError with its problems. */
+  async function answer<T>(response: Response, what: string): Promise<T> {
     if (response.status === 401 || response.status === 403) {
       throw new ApiError('Not authorised: open the address with the token that the server printed when it started.');
     }
@@ -115,10 +107,7 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
     } catch {
       throw new ApiError(`The lab server answered ${what} with HTTP ${response.status} and no JSON.`);
     }
-    const envelope = apiResponseSchema.safeParse(body);
-    if (!envelope.success) throw new ApiError(`The lab server's answer to ${what} is outside the API contract.`);
-    if (envelope.data.ok) return envelope.data.result;
-    throw new ApiError(envelope.data.error.message, envelope.data.error.problems ?? []);
+    return envelopeResult<T>(body, 'The lab server', what);
   }
 
   async function post(path: string, init: RequestInit): Promise<Response> {
@@ -131,13 +120,13 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
 
   async function call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResults[M]> {
     const response = await post(browserRoutes.call, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method, params }) });
-    return (await envelopeResult(response, method)) as ApiResults[M];
+    return answer<ApiResults[M]>(response, method);
   }
 
   async function addFile(name: string, bytes: ArrayBuffer): Promise<AddedFile> {
     if (bytes.byteLength > uploadLimitBytes) throw new ApiError(`${name} is ${(bytes.byteLength / 1024 ** 2).toFixed(0)} MB: the lab takes files up to ${uploadLimitBytes / 1024 ** 2} MB`);
     const response = await post(`${browserRoutes.files}?name=${encodeURIComponent(name)}`, { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
-    return (await envelopeResult(response, `the upload of ${name}`)) as AddedFile;
+    return answer<AddedFile>(response, `the upload of ${name}`);
   }
 
   return {
@@ -159,14 +148,6 @@ export function createBrowserClient(options: BrowserClientOptions = {}): LabApi 
     exportUrl(runId, target, format) {
       return `${base}${exportPath(runId, target, target === 'metrics' ? 'csv' : format)}`;
     },
-    streamState: () => state,
-    onStreamState(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
-    },
-    onReconnect(listener) {
-      reconnectListeners.add(listener);
-      return () => reconnectListeners.delete(listener);
-    },
+    ...connection.members,
   };
 }

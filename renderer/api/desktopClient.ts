@@ -16,7 +16,6 @@
  */
 import {
   ApiError,
-  apiResponseSchema,
   exportPath,
   jobStreamMessageSchema,
   type ApiMethod,
@@ -26,7 +25,9 @@ import {
   type LabApi,
 } from '../../shared/api.ts';
 import { desktopBridgeFunctions, desktopOrigin, type DesktopBridge, type ExportSummary, type ImportSummary, type ShellEvent } from '../../shared/desktopBridge.ts';
+import { envelopeResult } from './apiEnvelope.ts';
 import type { LabConnection, StreamState } from './labApi.ts';
+import { streamConnection } from './streamConnection.ts';
 
 /** How each member of the LabApi contract is carried in the desktop app: over the bridge, or computed here. */
 export const labApiTransport: { readonly [K in keyof Required<LabApi>]: 'bridge' | 'local' } = {
@@ -55,31 +56,22 @@ export interface DesktopClientOptions {
   readonly warn?: (message: string, detail?: unknown) => void;
 }
 
-function unwrap<T>(envelope: unknown, what: string): T {
-  const checked = apiResponseSchema.safeParse(envelope);
-  if (!checked.success) throw new ApiError(`The engine's answer to ${what} is outside the API contract.`);
-  if (checked.data.ok) return checked.data.result as T;
-  throw new ApiError(checked.data.error.message, checked.data.error.problems ?? []);
-}
+const unwrap = <T>(envelope: unknown, what: string): T => envelopeResult<T>(envelope, 'The engine', what);
 
 /** The desktop app's LabApi (plus the stream's state and the shell's extras). */
 export function createDesktopClient(bridge: DesktopBridge, options: DesktopClientOptions = {}): LabApi & LabConnection & DesktopExtras {
   const warn = options.warn ?? ((message: string, detail?: unknown) => console.error(message, detail));
 
   const listeners = new Set<(message: JobStreamMessage) => void>();
-  const stateListeners = new Set<(state: StreamState) => void>();
-  const reconnectListeners = new Set<() => void>();
+  const connection = streamConnection('connecting');
   const shellListeners = new Set<(event: ShellEvent) => void>();
   let unsubscribeBridge: (() => void) | null = null;
-  let state: StreamState = 'connecting';
   let crashMessage = '';
 
   const setState = (next: StreamState) => {
-    if (next === state) return;
-    const previous = state;
-    state = next;
-    for (const l of [...stateListeners]) l(next);
-    if (next === 'open' && previous === 'reconnecting') for (const l of [...reconnectListeners]) l();
+    const previous = connection.state;
+    connection.set(next);
+    if (next === 'open' && previous === 'reconnecting') connection.reconnected();
   };
 
   const deliver = (message: JobStreamMessage) => {
@@ -98,7 +90,7 @@ export function createDesktopClient(bridge: DesktopBridge, options: DesktopClien
       // Runs a crash interrupted: tell the views as the engine would have, had it lived.
       for (const runId of event.interrupted ?? []) deliver({ type: 'status', runId, status: 'interrupted', error: crashMessage || 'the engine stopped unexpectedly' });
     }
-    setState(event.state === 'ready' ? 'open' : event.state === 'restarting' ? 'reconnecting' : event.state === 'failed' ? 'closed' : state === 'open' ? 'reconnecting' : 'connecting');
+    setState(event.state === 'ready' ? 'open' : event.state === 'restarting' ? 'reconnecting' : event.state === 'failed' ? 'closed' : connection.state === 'open' ? 'reconnecting' : 'connecting');
   };
 
   const exportRuns = async (runIds: readonly string[]) => unwrap<ExportSummary | null>(await bridge.exportRuns([...runIds]), 'the export');
@@ -138,15 +130,7 @@ export function createDesktopClient(bridge: DesktopBridge, options: DesktopClien
     exportUrl(runId, figure, format) {
       return `${desktopOrigin}${exportPath(runId, figure, format)}`;
     },
-    streamState: () => state,
-    onStreamState(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
-    },
-    onReconnect(listener) {
-      reconnectListeners.add(listener);
-      return () => reconnectListeners.delete(listener);
-    },
+    ...connection.members,
     desktop: {
       async openRunFolder(runId) {
         unwrap<null>(await bridge.openRunFolder(runId), 'show the run folder');

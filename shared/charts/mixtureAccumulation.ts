@@ -33,8 +33,6 @@ import {
   grid,
   niceStep,
   num,
-  adversarialPhaseSeries,
-  adversarialSpan,
   MEDIAN_NAME,
   phaseBoundary,
   phaseDistributionSeries,
@@ -43,6 +41,7 @@ import {
   type ChartOptions,
   type LegendEntry,
 } from './common.ts';
+import { phaseMarks } from './phaseMarks.ts';
 import { SEQUENTIAL, themes } from './palette.ts';
 
 export type MixtureData = Pick<RunResult, 'metrics' | 'instruments'>;
@@ -147,18 +146,16 @@ function mixtureBands(data: DictionaryData, view: QuantityView, options: Mixture
     theme: t0,
     range: true,
   });
-  const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
-  const span = adversarialSpan(boundary, singlePhaseOf(data.instruments), Math.min(...data.instruments.map((s) => s.globalEpoch)), last);
-  if (span) series.push(adversarialPhaseSeries(span[0], span[1], t0));
-  if (boundary !== null) series.push(boundarySeries(boundary, t0));
+  const marks = phaseMarks(data.instruments, boundary, phases, t0);
+  series.push(...marks.series);
   const initLevel = initLevelSeries(data, view, t0);
   if (initLevel) series.push(initLevel);
-  const { option, top, theme: t } = frame(options, distributionLegend(span ? phases : phases.filter((p) => p !== 'adversarial'), t0, true));
+  const { option, top, theme: t } = frame(options, distributionLegend(marks.legendPhases, t0, true));
   const [lo, hi, step] = view.range(data.instruments);
   return {
     ...option,
     grid: grid(top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0)),
-    xAxis: epochAxis(t, last),
+    xAxis: epochAxis(t, marks.last),
     yAxis: yValueAxis(t, view.axisName, { min: lo, max: hi, interval: step }),
     series,
   };

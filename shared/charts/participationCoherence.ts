@@ -8,13 +8,10 @@
  *   coherence: the signed cosine between a neuron's mixture and the label direction.
  */
 import type { EChartsOption, LineSeriesOption } from 'echarts';
-import { hasDictionaryInstruments } from '../events.ts';
+import { hasDictionaryInstruments, type DictionaryInstruments } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import {
   BOUNDARY_LABEL_ROOM,
-  boundarySeries,
-  adversarialPhaseSeries,
-  adversarialSpan,
   distributionLegend,
   epochAxis,
   frame,
@@ -24,7 +21,9 @@ import {
   singlePhaseOf,
   yValueAxis,
   type ChartOptions,
+  type DistributionPoint,
 } from './common.ts';
+import { phaseMarks } from './phaseMarks.ts';
 
 export type ParticipationCoherenceData = Pick<RunResult, 'metrics' | 'instruments'>;
 
@@ -44,37 +43,23 @@ export function participationCoherence(
   const boundary = phaseBoundary(data);
   const single = singlePhaseOf(data.instruments);
   const t0 = frame(options, []).theme;
-  const pr = phaseDistributionSeries({
-    id: 'participation-ratio',
-    points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: s.participationRatio.summary })),
-    boundary,
-    singlePhase: single,
-    theme: t0,
-    xAxisIndex: 0,
-    yAxisIndex: 0,
-  });
-  const coh = phaseDistributionSeries({
-    id: 'coherence',
-    points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: s.coherence.summary })),
-    boundary,
-    singlePhase: single,
-    theme: t0,
-    xAxisIndex: 1,
-    yAxisIndex: 1,
-  });
-  const series: LineSeriesOption[] = [...pr.series, ...coh.series];
-  const lastEpoch = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
-  const span = adversarialSpan(boundary, single, Math.min(...data.instruments.map((s) => s.globalEpoch)), lastEpoch);
-  if (span) {
-    series.push(adversarialPhaseSeries(span[0], span[1], t0, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }));
-    series.push(adversarialPhaseSeries(span[0], span[1], t0, { xAxisIndex: 1, yAxisIndex: 1, grid: 1 }));
-  }
-  if (boundary !== null) {
-    series.push(boundarySeries(boundary, t0, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }));
-    series.push(boundarySeries(boundary, t0, { xAxisIndex: 1, yAxisIndex: 1, grid: 1, label: false }));
-  }
-  const { option, top, theme: t } = frame(options, distributionLegend(span ? pr.phases : pr.phases.filter((p) => p !== 'adversarial'), t0, false));
-  const last = Math.max(1, ...data.instruments.map((s) => s.globalEpoch));
+  /** One quantity's distribution over training, in panel `index`. */
+  const panel = (id: string, summaryOf: (s: DictionaryInstruments) => DistributionPoint['summary'], index: number) =>
+    phaseDistributionSeries({
+      id,
+      points: data.instruments.map((s) => ({ x: s.globalEpoch, summary: summaryOf(s) })),
+      boundary,
+      singlePhase: single,
+      theme: t0,
+      xAxisIndex: index,
+      yAxisIndex: index,
+    });
+  const pr = panel('participation-ratio', (s) => s.participationRatio.summary, 0);
+  const coh = panel('coherence', (s) => s.coherence.summary, 1);
+  const marks = phaseMarks(data.instruments, boundary, pr.phases, t0, 2);
+  const series: LineSeriesOption[] = [...pr.series, ...coh.series, ...marks.series];
+  const { option, top, theme: t } = frame(options, distributionLegend(marks.legendPhases, t0, false));
+  const last = marks.last;
 
   // Participation: log scale from 1 to a power of two above the largest quartile.
   const logScale = options.logParticipation ?? true;

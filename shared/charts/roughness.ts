@@ -15,9 +15,6 @@ import type { InstrumentsEvent } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import {
   BOUNDARY_LABEL_ROOM,
-  boundarySeries,
-  adversarialPhaseSeries,
-  adversarialSpan,
   distributionLegend,
   epochAxis,
   frame,
@@ -28,6 +25,7 @@ import {
   yValueAxis,
   type ChartOptions,
 } from './common.ts';
+import { phaseMarks } from './phaseMarks.ts';
 
 export type RoughnessData = Pick<RunResult, 'metrics' | 'instruments'>;
 
@@ -50,15 +48,13 @@ export function roughnessOverTraining(data: RoughnessData, options: ChartOptions
     theme: t0,
     range: false,
   });
-  const last = Math.max(1, ...snapshots.map((s) => s.globalEpoch));
-  const span = adversarialSpan(boundary, singlePhaseOf(snapshots), Math.min(...snapshots.map((s) => s.globalEpoch)), last);
-  if (span) series.push(adversarialPhaseSeries(span[0], span[1], t0));
-  if (boundary !== null) series.push(boundarySeries(boundary, t0));
-  const { option, top, theme: t } = frame(options, distributionLegend(span ? phases : phases.filter((p) => p !== 'adversarial'), t0, false));
+  const marks = phaseMarks(snapshots, boundary, phases, t0);
+  series.push(...marks.series);
+  const { option, top, theme: t } = frame(options, distributionLegend(marks.legendPhases, t0, false));
   return {
     ...option,
     grid: grid(top + (boundary !== null ? BOUNDARY_LABEL_ROOM : 0)),
-    xAxis: epochAxis(t, last),
+    xAxis: epochAxis(t, marks.last),
     yAxis: yValueAxis(t, ROUGHNESS_AXIS_NAME, { min: 0, scale: false }),
     series,
   };

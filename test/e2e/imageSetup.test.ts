@@ -11,17 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall } from './support/labCall.ts';
-import type { LabServer } from './support/labServer.ts';
 import { workbenchSession } from './support/session.ts';
+import { eventually } from './support/eventually.ts';
+import { field } from './support/setupForm.ts';
 import { shootBothThemes } from './support/screenshots.ts';
 
-const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout, interval: 100 });
-
-/** The setup form's input for a config path. */
-const field = (page: Page, path: string) => page.locator(`[name="${path}"]`);
 /** The radio button of a kind of task or model. */
 const kind = (page: Page, section: 'task' | 'model', value: string) => page.locator(`[name="${section}.kind"][value="${value}"]`);
 
@@ -29,16 +26,10 @@ const kind = (page: Page, section: 'task' | 'model', value: string) => page.loca
 const tinyMnist = { 'task.trainSize': '500', 'model.width': '32', 'train.cleanEpochs': '2', 'train.adversarialEpochs': '1', 'eval.testSize': '200' };
 
 describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () => {
-  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
-  const shots = session.shots;
-  let server: LabServer;
-  let page: Page;
-  beforeAll(() => {
-    ({ server, page } = session);
-  });
 
   it('switches the model with the task and brings the sparse-coding values back', async () => {
+    const { server, page } = session;
     await page.goto(`${server.url}#/setup`);
     await eventually(() => page.locator('[data-preset="flagship"]').getAttribute('aria-pressed'), 30_000).toBe('true');
     await field(page, 'task.d').fill('96');
@@ -60,6 +51,7 @@ describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () 
   }, 60_000);
 
   it('names task.files for cifar-cnn without its batches, and starts nothing', async () => {
+    const { server, page } = session;
     await page.locator('[data-preset="cifar-cnn"]').click();
     expect(await kind(page, 'task', 'cifar10').isChecked()).toBe(true);
     expect(await kind(page, 'model', 'cnn').isChecked()).toBe(true);
@@ -70,6 +62,7 @@ describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () 
   }, 60_000);
 
   it('starts mnist-mlp, shrunk through the form, and the run view shows it finished', async () => {
+    const { server, page, shots } = session;
     await page.locator('[data-preset="mnist-mlp"]').click();
     expect(await kind(page, 'task', 'mnist').isChecked()).toBe(true);
     expect(await kind(page, 'model', 'mlp').isChecked()).toBe(true);

@@ -11,14 +11,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall } from './support/labCall.ts';
-import type { LabServer } from './support/labServer.ts';
 import { workbenchSession } from './support/session.ts';
+import { eventually } from './support/eventually.ts';
 import { shootBothThemes } from './support/screenshots.ts';
-
-const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout, interval: 100 });
 
 /** Sizes that train in about a second each (this checks the page, not the science), in the schema's order, as the CLI command lists them. */
 const tinyChanges = ['task.d=24', 'task.trainSize=600', 'model.width=16', 'train.cleanEpochs=3', 'train.adversarialEpochs=2', 'eval.testSize=200'];
@@ -26,16 +24,10 @@ const tinyChanges = ['task.d=24', 'task.trainSize=600', 'model.width=16', 'train
 const card = (page: Page, claim: string) => page.locator(`[data-claim="${claim}"]`);
 
 describe.skipIf(chromiumBrowser.skip)('the Paper page in a browser', () => {
-  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
-  const shots = session.shots;
-  let server: LabServer;
-  let page: Page;
-  beforeAll(() => {
-    ({ server, page } = session);
-  });
 
   it('opens from the header on the flagship, takes a tiny experiment in its form, and names a bad change', async () => {
+    const { server, page } = session;
     await page.goto(server.url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Paper' }).click();
     await page.waitForURL(/#\/paper$/);
@@ -59,6 +51,7 @@ describe.skipIf(chromiumBrowser.skip)('the Paper page in a browser', () => {
   }, 120_000);
 
   it('runs what is missing on the job queue and shows the five claims with their checks', async () => {
+    const { server, page, shots } = session;
     const started = Date.now();
     await page.getByTestId('paper-start').click();
     // The runs are ordinary queued runs: the runs list has them.
@@ -80,6 +73,7 @@ describe.skipIf(chromiumBrowser.skip)('the Paper page in a browser', () => {
   }, 120_000);
 
   it('downloads a claim’s figure and the one-page summary', async () => {
+    const { page } = session;
     const c2 = card(page, 'C2');
     await c2.locator('summary', { hasText: 'Export' }).click();
     const [png] = await Promise.all([page.waitForEvent('download'), c2.locator('button[data-format="png"]').click()]);
@@ -94,6 +88,7 @@ describe.skipIf(chromiumBrowser.skip)('the Paper page in a browser', () => {
   }, 60_000);
 
   it('keeps its settings across a reload, and reuses the finished runs', async () => {
+    const { server, page } = session;
     await page.reload();
     await eventually(() => page.locator('[data-claim][data-status="ready"]').count(), 30_000).toBe(5);
     expect(await page.locator('[data-preset="quick"]').getAttribute('aria-pressed')).toBe('true');

@@ -11,18 +11,16 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { writeDatasetFile } from '../../main/lab/formats/datasetFile.ts';
 import { encodeWeights, modelCard } from '../../main/lab/weightsFile.ts';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
 import { workbenchSession } from './support/session.ts';
-
-const eventually = <T>(read: () => Promise<T> | T, timeout = 30_000) => expect.poll(read, { timeout, interval: 100 });
+import { eventually } from './support/eventually.ts';
 
 describe.skipIf(chromiumBrowser.skip)('store files and run export in browser mode', () => {
-  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
   const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-files-'));
 

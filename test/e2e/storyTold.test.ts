@@ -13,15 +13,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
-import type { LabServer } from './support/labServer.ts';
 import { shootBothThemes } from './support/screenshots.ts';
 import { workbenchSession } from './support/session.ts';
+import { eventually } from './support/eventually.ts';
+import { field } from './support/setupForm.ts';
 
-const eventually = <T>(read: () => Promise<T> | T, timeout = 30_000) => expect.poll(read, { timeout, interval: 100 });
-const field = (page: Page, path: string) => page.locator(`[name="${path}"]`);
 const fieldBox = (page: Page, path: string) => page.locator(`.field[data-path="${path}"]`);
 /** "1.2 s", "14 s", "2 min" as seconds. */
 const seconds = (text: string | null): number => {
@@ -31,16 +30,10 @@ const seconds = (text: string | null): number => {
 };
 
 describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
-  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
-  const shots = session.shots;
-  let server: LabServer;
-  let page: Page;
-  beforeAll(() => {
-    ({ server, page } = session);
-  });
 
   it('helps with the form: plain words at the field, a linked summary, no command line while invalid', async () => {
+    const { server, page, shots } = session;
     await page.goto(`${server.url}#/setup`);
     await page.locator('[data-preset="flagship"]').click();
     await field(page, 'seed').fill('-1');
@@ -63,6 +56,7 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
   }, 180_000);
 
   it('counts one edit as one change, marks it, resets it, and keeps the draft across a reload', async () => {
+    const { page } = session;
     await page.locator('[data-preset="flagship"]').click();
     await eventually(() => page.locator('.changes').textContent()).toMatch(/No changes to the preset/);
     await field(page, 'train.attack.eps').fill('0.1');
@@ -85,6 +79,7 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
   }, 120_000);
 
   it('hides fields that do not apply and shows image radii as fractions of 255', async () => {
+    const { page } = session;
     await page.locator('[data-preset="flagship"]').click();
     // SGD: no Adam moments; relative thresholds: no value b.
     await eventually(() => field(page, 'train.optimizer.momentum').count()).toBe(1);
@@ -107,6 +102,7 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
   }, 120_000);
 
   it('starts with Ctrl+Enter from a field; the top bar, the wall time and the time left follow the run', async () => {
+    const { server, page, shots } = session;
     await page.goto(`${server.url}#/setup`);
     await page.locator('[data-preset="quick"]').click();
     // Long enough to be watched on two loaded cores; it is cancelled once seen.
@@ -142,6 +138,7 @@ describe.skipIf(chromiumBrowser.skip)('issue 17: the story told right', () => {
   }, 300_000);
 
   it('compares runs set up at different ε at one radius, and says where a run has none', async () => {
+    const { server, page, shots } = session;
     // Run A evaluates at ε 0.1 on a grid up to 0.2; run B at ε 0.3 on the default grid.
     const short = { train: { cleanEpochs: 6, adversarialEpochs: 3 } };
     const a = await labCall(server, 'runs.start', { preset: 'quick', name: 'A at 0.1', input: { ...short, eval: { eps: 0.1, epsGrid: [0, 0.1, 0.2] } } });

@@ -10,13 +10,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../shared/api.ts';
 import { chromiumBrowser } from './support/browser.ts';
 import { formatFrameTimes, recordFrameTimes } from './support/frameTime.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
-import type { LabServer } from './support/labServer.ts';
 import { workbenchSession } from './support/session.ts';
+import { eventually } from './support/eventually.ts';
+import { field } from './support/setupForm.ts';
 import { setTheme, shootBothThemes } from './support/screenshots.ts';
 import { longRun } from './support/syntheticRun.ts';
 
@@ -27,27 +28,12 @@ async function pointsOf(page: Page, title: string): Promise<number> {
   return Number((await panel(page, title).getAttribute('data-points')) ?? 0);
 }
 
-/**
- * Poll until the expectation holds. Generous by default: the suite shares two cores with training
- * runs and the rest of the test suite, and a chart may take seconds to paint there.
- */
-const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout, interval: 100 });
-
-/** The setup form's input for a config path. */
-const field = (page: Page, path: string) => page.locator(`[name="${path}"]`);
-
 describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
-  beforeAll(() => chromiumBrowser.require());
   const session = workbenchSession();
-  const shots = session.shots;
-  let server: LabServer;
-  let page: Page;
   let liveRunId = '';
-  beforeAll(() => {
-    ({ server, page } = session);
-  });
 
   it('refuses requests without the token (401)', async () => {
+    const { server } = session;
     const call = await fetch(`${server.origin}/api/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'runs.list', params: {} }) });
     expect(call.status).toBe(401);
     const pageWithoutToken = await fetch(`${server.origin}/`);
@@ -59,6 +45,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   });
 
   it('opens at the tokened URL: header with the backend, the store and the theme toggle', async () => {
+    const { server, page, shots } = session;
     await page.goto(server.url);
     const header = page.locator('header.app-header');
     await eventually(() => header.locator('.backend summary').textContent(), 30_000).toMatch(/wasm|cpu|tensorflow/i);
@@ -78,6 +65,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 120_000);
 
   it('names a bad field next to its input, refuses to start, and nothing runs', async () => {
+    const { server, page, shots } = session;
     await page.goto(`${server.url}#/setup`);
     await page.locator('[data-preset="quick"]').click();
     const before = (await labCall(server, 'runs.list', {})).length;
@@ -112,6 +100,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 120_000);
 
   it('starts a small experiment from the form and its charts fill in live', async () => {
+    const { server, page, shots } = session;
     await page.goto(`${server.url}#/setup`);
     await page.locator('[data-preset="quick"]').click();
     await field(page, 'train.cleanEpochs').fill('5');
@@ -155,6 +144,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 240_000);
 
   it('the signature chart shows the coherent mixture share rising in clean training; the mixture ratio is a second view', async () => {
+    const { page } = session;
     const signature = panel(page, 'Mixture accumulation: coherent mixture share κ');
     expect(await signature.getAttribute('data-quantity')).toBe('coherent-share');
     // The medians as plotted (read from the drawn option): κ at the phase boundary (epoch 5) is above its init value.
@@ -173,6 +163,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 60_000);
 
   it('shows after clean training vs after fine-tuning on the run page itself, not behind a button', async () => {
+    const { page } = session;
     const section = page.getByTestId('clean-vs-final');
     await eventually(() => section.isVisible()).toBe(true);
     expect(await section.locator('h2').textContent()).toBe('After clean training vs after fine-tuning');
@@ -185,6 +176,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 60_000);
 
   it('opens the glossary at a term from a chart caption, with its formula', async () => {
+    const { page, shots } = session;
     const runUrl = page.url();
     await panel(page, 'Mixture accumulation: coherent mixture share κ').locator('.glossary-links a[data-term="coherent-share"]').click();
     await page.waitForURL(/#\/glossary\/coherent-share$/);
@@ -201,6 +193,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 60_000);
 
   it('shows the mixture heatmap and every coefficient snapshot, keyboard first', async () => {
+    const { page, shots } = session;
     const mixture = panel(page, 'Mixture accumulation: coherent mixture share κ');
     await mixture.getByRole('button', { name: 'heatmap of counts' }).click();
     expect(await mixture.getByRole('button', { name: 'heatmap of counts' }).getAttribute('aria-pressed')).toBe('true');
@@ -215,6 +208,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 120_000);
 
   it('exports a chart as SVG, rendered by the engine side with the same builder', async () => {
+    const { page } = session;
     const accuracy = panel(page, 'Accuracy over training');
     await accuracy.locator('summary', { hasText: 'Export' }).click();
     const [download] = await Promise.all([page.waitForEvent('download'), accuracy.locator('a[data-format="svg"]').click()]);
@@ -231,6 +225,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 60_000);
 
   it('compares a fine-tuning run with itself after clean training, and two runs side by side', async () => {
+    const { server, page, shots } = session;
     await page.goto(`${server.url}#/compare?runs=${liveRunId}`);
     await eventually(() => page.locator('h1').textContent(), 30_000).toMatch(/after clean training vs after fine-tuning/);
     await eventually(() => pointsOf(page, 'Robust accuracy vs ε')).toBeGreaterThan(0);
@@ -258,6 +253,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 300_000);
 
   it('stays responsive with 10^5 metric points (frame times printed)', async () => {
+    const { server, page } = session;
     const base = await labCall(server, 'runs.get', { id: liveRunId });
     const synthetic: RunDetail = longRun(base, 100_000, 'synthetic-100k');
     const body = JSON.stringify({ ok: true, result: synthetic });
@@ -291,6 +287,7 @@ describe.skipIf(chromiumBrowser.skip)('the workbench in a browser', () => {
   }, 180_000);
 
   it('deletes a run only after a confirmation', async () => {
+    const { server, page } = session;
     await page.goto(`${server.url}#/runs`);
     const rows = page.locator('tr[data-run-id]');
     await eventually(() => rows.count()).toBe(2);

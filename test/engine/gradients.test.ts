@@ -19,23 +19,31 @@ function modelSpec(mode: TwoLayerModel['threshold']['mode'], outputWeight: TwoLa
   return resolveSparseCoding({ model: { kind: 'two-layer', width: m, outputWeight, threshold: { mode, ratio: 0.3, value: 0.2 } } }).model;
 }
 
+/** Neuron i's pre-activation u = ⟨w_i, x_s⟩ and its threshold b_i: learned or fixed, else ρ‖w_i‖. */
+function preActivation(W: Float64Array, b: Float64Array | null, rho: number, x: Float64Array, s: number, i: number): { u: number; bi: number } {
+  let u = 0;
+  let norm2 = 0;
+  for (let j = 0; j < d; j++) {
+    u += W[i * d + j]! * x[s * d + j]!;
+    norm2 += W[i * d + j]! ** 2;
+  }
+  return { u, bi: b ? b[i]! : rho * Math.sqrt(norm2) };
+}
+
+/** float64 f(x_s) = sum_i a s_b(u_i), with s_b(u) = relu(u - b) - relu(-u - b), straight from the definition. */
+function referenceOutput(W: Float64Array, b: Float64Array | null, rho: number, a: number, x: Float64Array, s: number): number {
+  let f = 0;
+  for (let i = 0; i < m; i++) {
+    const { u, bi } = preActivation(W, b, rho, x, s, i);
+    f += a * (Math.max(u - bi, 0) - Math.max(-u - bi, 0));
+  }
+  return f;
+}
+
 /** float64 loss sum_n s_n log(1 + exp(-y_n f_n)) straight from the definition. */
 function referenceLoss(W: Float64Array, b: Float64Array | null, rho: number, a: number, x: Float64Array, y: Float64Array): number {
   let loss = 0;
-  for (let s = 0; s < n; s++) {
-    let f = 0;
-    for (let i = 0; i < m; i++) {
-      let u = 0;
-      let norm2 = 0;
-      for (let j = 0; j < d; j++) {
-        u += W[i * d + j]! * x[s * d + j]!;
-        norm2 += W[i * d + j]! ** 2;
-      }
-      const bi = b ? b[i]! : rho * Math.sqrt(norm2);
-      f += a * (Math.max(u - bi, 0) - Math.max(-u - bi, 0));
-    }
-    loss += Math.log1p(Math.exp(-y[s]! * f)) / n;
-  }
+  for (let s = 0; s < n; s++) loss += Math.log1p(Math.exp(-y[s]! * referenceOutput(W, b, rho, a, x, s))) / n;
   return loss;
 }
 
@@ -44,16 +52,19 @@ function kinkDistance(W: Float64Array, b: Float64Array | null, rho: number, x: F
   let smallest = Infinity;
   for (let s = 0; s < n; s++)
     for (let i = 0; i < m; i++) {
-      let u = 0;
-      let norm2 = 0;
-      for (let j = 0; j < d; j++) {
-        u += W[i * d + j]! * x[s * d + j]!;
-        norm2 += W[i * d + j]! ** 2;
-      }
-      const bi = b ? b[i]! : rho * Math.sqrt(norm2);
+      const { u, bi } = preActivation(W, b, rho, x, s, i);
       smallest = Math.min(smallest, Math.abs(Math.abs(u) - bi));
     }
   return smallest;
+}
+
+/** The central finite difference (L(θ + h e_k) - L(θ - h e_k)) / 2h of L along coordinate k of θ. */
+function centralDifference(theta: Float64Array, k: number, L: (theta: Float64Array) => number, h = 1e-6): number {
+  const plus = Float64Array.from(theta);
+  const minus = Float64Array.from(theta);
+  plus[k]! += h;
+  minus[k]! -= h;
+  return (L(plus) - L(minus)) / (2 * h);
 }
 
 function drawPoint(seed: number, model: TwoLayerModel) {
@@ -90,22 +101,13 @@ describe.each(['relative', 'fixed', 'learned'] as const)('two-layer gradients, %
       const loss = grads.loss.dataSync()[0]!;
       const rho = model.threshold.ratio;
       expect(relativeError(loss, referenceLoss(W, b, rho, a, x, y))).toBeLessThan(1e-5);
-      const h = 1e-6;
       for (let k = 0; k < m * d; k++) {
-        const plus = Float64Array.from(W);
-        const minus = Float64Array.from(W);
-        plus[k]! += h;
-        minus[k]! -= h;
-        const numeric = (referenceLoss(plus, b, rho, a, x, y) - referenceLoss(minus, b, rho, a, x, y)) / (2 * h);
+        const numeric = centralDifference(W, k, (w) => referenceLoss(w, b, rho, a, x, y));
         expect(Math.abs(dW[k]! - numeric)).toBeLessThan(2e-4 + 1e-3 * Math.abs(numeric));
       }
       if (mode === 'learned') {
         for (let i = 0; i < m; i++) {
-          const plus = Float64Array.from(b!);
-          const minus = Float64Array.from(b!);
-          plus[i]! += h;
-          minus[i]! -= h;
-          const numeric = (referenceLoss(W, plus, rho, a, x, y) - referenceLoss(W, minus, rho, a, x, y)) / (2 * h);
+          const numeric = centralDifference(b!, i, (thresholds) => referenceLoss(W, thresholds, rho, a, x, y));
           expect(Math.abs(db[i]! - numeric)).toBeLessThan(2e-4 + 1e-3 * Math.abs(numeric));
           expect(Math.abs(numeric)).toBeGreaterThan(0); // the check is not vacuous
         }
@@ -123,30 +125,12 @@ describe.each(['relative', 'fixed', 'learned'] as const)('two-layer gradients, %
     const { gradient, margin } = tf.tidy(() => session.marginGradient(tf.tensor2d(Float32Array.from(x), [n, d]), tf.tensor1d(Float32Array.from(y))));
     const g = gradient.dataSync();
     const margins = margin.dataSync();
-    const negMargin = (xs: Float64Array, s: number) => {
-      let f = 0;
-      for (let i = 0; i < m; i++) {
-        let u = 0;
-        let norm2 = 0;
-        for (let j = 0; j < d; j++) {
-          u += W[i * d + j]! * xs[s * d + j]!;
-          norm2 += W[i * d + j]! ** 2;
-        }
-        const bi = b ? b[i]! : model.threshold.ratio * Math.sqrt(norm2);
-        f += Math.max(u - bi, 0) - Math.max(-u - bi, 0);
-      }
-      return -y[s]! * f;
-    };
-    const h = 1e-6;
+    const negMargin = (xs: Float64Array, s: number) => -y[s]! * referenceOutput(W, b, model.threshold.ratio, net.outputWeight, xs, s);
     let nonZero = 0;
     for (let s = 0; s < n; s++) {
       expect(Math.abs(-margins[s]! - negMargin(x, s))).toBeLessThan(1e-4);
       for (let j = 0; j < d; j++) {
-        const plus = Float64Array.from(x);
-        const minus = Float64Array.from(x);
-        plus[s * d + j]! += h;
-        minus[s * d + j]! -= h;
-        const numeric = (negMargin(plus, s) - negMargin(minus, s)) / (2 * h);
+        const numeric = centralDifference(x, s * d + j, (xs) => negMargin(xs, s));
         expect(Math.abs(g[s * d + j]! - numeric)).toBeLessThan(1e-4 + 1e-4 * Math.abs(numeric));
         if (numeric !== 0) nonZero++;
       }

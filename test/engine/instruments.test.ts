@@ -125,15 +125,23 @@ describe('mixtureStats', () => {
     expect(mixtureStats(C, 1, D, wstar).participationRatio[0]).toBeCloseTo(900 / 354, 12);
   });
 
+  /**
+   * The statistics of three neurons with `principal` on atom j and a 0.1 mixture off it: along
+   * s*wstar (s the sign of principal * wstar_j), against it, and orthogonal to it (+wstar on
+   * atom 0, -wstar on atom 5, so the dot product cancels).
+   */
+  function alignedNegatedOrthogonal(principal: number) {
+    const sign = Math.sign(principal * (wstar[j] as number));
+    const aligned = wstar.map((w, k) => (k === j ? principal : 0.1 * sign * w));
+    const negated = wstar.map((w, k) => (k === j ? principal : -0.1 * sign * w));
+    const orthogonal = wstar.map((w, k) => (k === j ? principal : k === 0 ? 0.1 * w : k === 5 ? -0.1 * w : 0));
+    const C = dictionaryCoefficients(weightsFromCoefficients([aligned, negated, orthogonal], M, d, D), 3, d, M, D);
+    return mixtureStats(C, 3, D, wstar);
+  }
+
   it('coherence is +1 for a mixture along s*wstar, -1 when negated, 0 when orthogonal', () => {
     for (const principal of [3, -3]) {
-      const sign = Math.sign(principal * (wstar[j] as number));
-      const aligned = wstar.map((w, k) => (k === j ? principal : 0.1 * sign * w));
-      const negated = wstar.map((w, k) => (k === j ? principal : -0.1 * sign * w));
-      // Orthogonal to wstar off atom j: +wstar on atom 0, -wstar on atom 5, so the dot product cancels.
-      const orthogonal = wstar.map((w, k) => (k === j ? principal : k === 0 ? 0.1 * w : k === 5 ? -0.1 * w : 0));
-      const C = dictionaryCoefficients(weightsFromCoefficients([aligned, negated, orthogonal], M, d, D), 3, d, M, D);
-      const s = mixtureStats(C, 3, D, wstar);
+      const s = alignedNegatedOrthogonal(principal);
       expect(Array.from(s.principalAtom)).toEqual([j, j, j]);
       expect(s.coherence[0]).toBeCloseTo(1, 12);
       expect(s.coherence[1]).toBeCloseTo(-1, 12);
@@ -169,12 +177,7 @@ describe('mixtureStats', () => {
       // 7 off-principal entries of 0.1: ||c_off||^2 = 0.07, ||c||^2 = 9.07; aligned, <c_off, u> = ||c_off||.
       const kappa = Math.sqrt(0.07 / 9.07);
       for (const principal of [3, -3]) {
-        const sign = Math.sign(principal * (wstar[j] as number));
-        const aligned = wstar.map((w, k) => (k === j ? principal : 0.1 * sign * w));
-        const negated = wstar.map((w, k) => (k === j ? principal : -0.1 * sign * w));
-        const orthogonal = wstar.map((w, k) => (k === j ? principal : k === 0 ? 0.1 * w : k === 5 ? -0.1 * w : 0));
-        const C = dictionaryCoefficients(weightsFromCoefficients([aligned, negated, orthogonal], M, d, D), 3, d, M, D);
-        const s = mixtureStats(C, 3, D, wstar);
+        const s = alignedNegatedOrthogonal(principal);
         expect(s.coherentShare[0]).toBeCloseTo(kappa, 12);
         expect(s.coherentShare[1]).toBeCloseTo(-kappa, 12);
         expect(s.coherentShare[2]).toBeCloseTo(0, 12);

@@ -1,6 +1,7 @@
 /**
- * The CLI as a user runs it: a child process, plain lines when not on a terminal, the backend on
- * the first line, a summary table, the JSON result, and clear errors with exit code 2.
+ * The CLI as a user runs it: plain lines when not on a terminal, the backend on the first line, a
+ * summary table, the JSON result, and clear errors with exit code 2. The verbs run in-process
+ * (runCli, test/support/labCli.ts); one test runs the real process, for its argv and exit status.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -8,12 +9,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { usage } from '../../main/lab/cli/usage.ts';
+import { allConfigPaths } from '../../shared/configPath.ts';
+import { presets } from '../../shared/presets.ts';
+import { labInProcess } from '../support/labCli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 // Every CLI test writes to its own store, never to the user's.
 const store = mkdtempSync(join(tmpdir(), 'lab-cli-store-'));
 
-function lab(args: string[]) {
+const lab = (args: string[]) => labInProcess(args, store);
+
+/** `lab` as its own process, as `npm run lab` starts it. */
+function labProcess(args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
@@ -36,10 +44,10 @@ const nativePackageInstalled = (() => {
 const tiny = ['--preset', 'quick', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200'];
 
 describe('lab run', () => {
-  it('prints the backend first, epoch lines, the side-by-side table, and writes the JSON result', () => {
+  it('prints the backend first, epoch lines, the side-by-side table, and writes the JSON result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
     const json = join(dir, 'result.json');
-    const { code, stdout, stderr } = lab(['run', ...tiny, '--seed', '3', '--json', json]);
+    const { code, stdout, stderr } = await lab(['run', ...tiny, '--seed', '3', '--json', json]);
     expect(code, stderr).toBe(0);
     expect(stdout.split('\n')[0]).toMatch(/^backend: (wasm|tensorflow \((GPU|CPU)\)|cpu)/);
     expect(stderr).toMatch(/\[clean 1 +\] loss/); // not a TTY: plain lines
@@ -81,24 +89,24 @@ describe('lab run', () => {
     expect(result.instruments[0].mixtureRatio.values).toHaveLength(16);
   }, 300_000);
 
-  it('reads a config file, and names a bad field in it', () => {
+  it('reads a config file, and names a bad field in it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ train: { attack: { eps: 'big' } } }));
-    const { code, stderr } = lab(['run', '--config', file]);
+    const { code, stderr } = await lab(['run', '--config', file]);
     expect(code).toBe(2);
     expect(stderr).toContain(file);
     expect(stderr).toMatch(/train\.attack\.eps = "big": expected a finite number/);
   });
 
-  it('an invalid --set path names the closest valid one', () => {
-    const { code, stderr } = lab(['run', '--set', 'train.atack.eps=0.2']);
+  it('an invalid --set path names the closest valid one', async () => {
+    const { code, stderr } = await lab(['run', '--set', 'train.atack.eps=0.2']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Unknown config path "train\.atack\.eps": did you mean "train\.attack\.eps"\?/);
   });
 
-  it('a forced backend runs on it, or, where it cannot load, fails clearly before any work', () => {
-    const { code, stderr, stdout } = lab(['run', ...tiny, '--backend', 'tensorflow']);
+  it('a forced backend runs on it, or, where it cannot load, fails clearly before any work', async () => {
+    const { code, stderr, stdout } = await lab(['run', ...tiny, '--backend', 'tensorflow']);
     if (nativePackageInstalled && code === 0) {
       // A machine with the native package, and it loads: the run is on it.
       expect(stdout.split('\n')[0]).toMatch(/^backend: tensorflow \((GPU|CPU)\)/);
@@ -113,13 +121,38 @@ describe('lab run', () => {
     }
   });
 
-  it('an unknown option or verb gets the usage', () => {
-    expect(lab(['run', '--epochs', '3']).stderr).toMatch(/Unknown option '--epochs'[\s\S]*Usage: npm run lab/);
-    expect(lab(['train']).code).toBe(2);
-  });
+  it('as a process: an unknown option or verb gets the usage and exit status 2; a good verb exits 0; the store verbs too', () => {
+    const option = labProcess(['run', '--epochs', '3']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toMatch(/Unknown option '--epochs'[\s\S]*Usage: npm run lab/);
+    expect(option.stdout).toBe('');
+    const verb = labProcess(['train']);
+    expect(verb.code).toBe(2);
+    expect(verb.stderr).toMatch(/^Unknown verb "train": see the list below\n\nUsage: npm run lab/);
+    const presets = labProcess(['presets']);
+    expect(presets.code).toBe(0);
+    expect(presets.stdout).toMatch(/^flagship {3}The paper's protocol/);
+    // The store's verbs: a folder with no index checks with exit 1 and the way out; a file that is
+    // not there exits 2 naming it.
+    const empty = mkdtempSync(join(tmpdir(), 'lab-cli-empty-store-'));
+    const check = labProcess(['store', 'check', '--store', empty]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toBe(`store ${empty}: unknown run(s) indexed, 0 run folder(s)\n1 problem(s):\n- ${empty}/runs.sqlite does not exist: \`npm run lab -- store rebuild\` rebuilds it from the run folders\n`);
+    const missing = join(empty, 'absent.safetensors');
+    const added = labProcess(['files', 'add', missing, '--store', empty]);
+    expect(added.code).toBe(2);
+    expect(added.stderr).toContain(missing);
+  }, 120_000);
 
-  it('lists presets and paths', () => {
-    expect(lab(['presets']).stdout).toMatch(/^flagship/m);
-    expect(lab(['paths']).stdout).toMatch(/^train\.attack\.eps$/m);
+  it('lists presets and paths; help, and --help on any verb, print the usage', async () => {
+    expect((await lab(['presets'])).stdout.split('\n').map((line) => line.split(' ')[0])).toEqual([...presets.map((p) => p.name), '']);
+    const paths = await lab(['paths']);
+    expect(paths.stdout).toBe(allConfigPaths().join('\n') + '\n');
+    expect(paths.stdout).toMatch(/^train\.attack\.eps$/m);
+    for (const args of [['help'], ['--help'], ['figures', '--help']]) {
+      const help = await lab(args);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toBe(usage);
+    }
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The run store from the command line, as a new user would try it: run, list, show, export the
  * figure set and the data, evaluate the exported weights on the exported dataset (which must
- * reproduce the run's own final numbers), compare, sweep with mean ± std, and delete.
+ * reproduce the run's own final numbers), compare, rename, notes, sweep with mean ± std, and
+ * delete. The verbs run in-process (runCli); `rm` on a terminal runs as a real process, for the
+ * argv, the terminal it asks on and its exit status.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -10,21 +12,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../shared/config.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { labInProcess } from '../support/labCli.ts';
 import { prerequisite } from '../support/prerequisite.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const store = mkdtempSync(join(tmpdir(), 'lab-cli-store-'));
 
-function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, PURIFICATION_LAB_STORE: store },
-    input: '',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = (args: string[]) => labInProcess(args, store);
 
 const tiny = ['--preset', 'quick', '--set', 'task.d=24', '--set', 'model.width=16', '--set', 'task.trainSize=600', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200'];
 
@@ -32,7 +26,7 @@ const terminal = prerequisite("util-linux's `script` (a terminal for `lab rm` to
 
 describe('rm', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-cli-rm-'));
-  const rm = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'rm', ...args, '--store', dir], { cwd: root, encoding: 'utf8', input: '' });
+  const rm = (args: string[]) => labInProcess(['rm', ...args, '--store', dir], dir);
   /** `lab rm` on a terminal (a pseudo-terminal from util-linux's `script`), typing `answer`. */
   const rmOnTerminal = (prefix: string, answer: string) =>
     spawnSync('script', ['-qec', `${process.execPath} --import tsx main/lab/cli/lab.ts rm ${prefix} --store ${dir}`, '/dev/null'], { cwd: root, encoding: 'utf8', input: `${answer}\n` });
@@ -54,14 +48,14 @@ describe('rm', () => {
     }
   };
 
-  it('takes a prefix; with no terminal it refuses without --yes, naming the whole ids, and --yes deletes', () => {
+  it('takes a prefix; with no terminal it refuses without --yes, naming the whole ids, and --yes deletes', async () => {
     const id = create('to delete');
     const prefix = id.slice(0, 15);
-    const refused = rm([prefix]);
-    expect(refused.status).toBe(2);
+    const refused = await rm([prefix]);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`rm would delete ${id} (to delete): add --yes to confirm (there is no terminal to ask on)`);
     expect(exists(id)).toBe(true);
-    const yes = rm([prefix, '--yes']);
+    const yes = await rm([prefix, '--yes']);
     expect(yes.stdout).toBe(`deleted ${id}\n`);
     expect(exists(id)).toBe(false);
     expect(existsSync(join(dir, 'runs', id))).toBe(false);
@@ -70,12 +64,13 @@ describe('rm', () => {
   describe.skipIf(terminal.skip)('on a terminal', () => {
     beforeAll(() => terminal.require());
 
-    it('asks first, naming the whole id a prefix matched: "n" keeps the run, "y" deletes it', () => {
+    it('as a process: asks first, naming the whole id a prefix matched: "n" keeps the run (exit 0), "y" deletes it', () => {
       const id = create('asked about');
       const prefix = id.slice(0, 15);
       const declined = rmOnTerminal(prefix, 'n');
       expect(declined.stdout).toContain(`Delete ${id} (asked about) and their folders? [y/N]`);
       expect(declined.stdout).toContain('nothing deleted');
+      expect(declined.status).toBe(0);
       expect(exists(id)).toBe(true);
       const accepted = rmOnTerminal(prefix, 'y');
       expect(accepted.stdout).toContain(`deleted ${id}`);
@@ -85,17 +80,17 @@ describe('rm', () => {
 });
 
 describe('the store from the CLI', () => {
-  it('run, runs, show, export, eval, compare, sweep, rm', () => {
-    const first = lab(['run', ...tiny, '--name', 'first tiny', '--notes', 'a note']);
+  it('run, runs, show, export, eval, compare, rename, notes, sweep, rm', async () => {
+    const first = await lab(['run', ...tiny, '--name', 'first tiny', '--notes', 'a note']);
     expect(first.code, first.stderr).toBe(0);
     const id = /run (\d{8}-\d{6}-[0-9a-f]{4}):/.exec(first.stdout)![1]!;
 
-    const list = lab(['runs']);
+    const list = await lab(['runs']);
     expect(list.stdout).toMatch(new RegExp(`${id}\\s+finished\\s+first tiny`));
-    expect(lab(['show', id.slice(0, 15)]).stdout).toMatch(/notes\s+a note[\s\S]*config hash\s+[0-9a-f]{64}[\s\S]*"codeVersion"/);
+    expect((await lab(['show', id.slice(0, 15)])).stdout).toMatch(/notes\s+a note[\s\S]*config hash\s+[0-9a-f]{64}[\s\S]*"codeVersion"/);
 
     const out = mkdtempSync(join(tmpdir(), 'lab-export-'));
-    const exported = lab(['export', id, '--format', 'svg,png,csv,safetensors,data', '--out', out]);
+    const exported = await lab(['export', id, '--format', 'svg,png,csv,safetensors,data', '--out', out]);
     expect(exported.code, exported.stderr).toBe(0);
     const figures = readdirSync(join(out, id));
     for (const name of ['mixture-accumulation', 'mixture-ratio', 'accuracy-over-training', 'robust-accuracy-final', 'coefficient-heatmap', 'participation-coherence']) {
@@ -110,36 +105,58 @@ describe('the store from the CLI', () => {
 
     // The exported weights on the exported test set reproduce the run's own final evaluation.
     const json = join(out, 'eval.json');
-    const evaluated = lab(['eval', '--weights', join(out, `${id}-weights-final.safetensors`), '--data', join(out, `${id}-data-test.safetensors`), '--json', json]);
+    const evaluated = await lab(['eval', '--weights', join(out, `${id}-weights-final.safetensors`), '--data', join(out, `${id}-data-test.safetensors`), '--json', json]);
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    const runResult = JSON.parse(lab(['export', id, '--format', 'json', '--out', out]).code === 0 ? readFileSync(join(out, `${id}-metrics.json`), 'utf8') : '{}');
+    const runResult = JSON.parse((await lab(['export', id, '--format', 'json', '--out', out])).code === 0 ? readFileSync(join(out, `${id}-metrics.json`), 'utf8') : '{}');
     const evalResult = JSON.parse(readFileSync(json, 'utf8'));
     for (const key of ['cleanAccuracy', 'robustAccuracy', 'mixtureDirectionAccuracy', 'mixtureRatioMedian', 'participationRatioMedian']) {
       expect(evalResult.summary.final[key]).toBeCloseTo(runResult.runs[0].summary.final[key], 6);
     }
 
-    const second = lab(['run', ...tiny, '--seed', '1']);
+    const second = await lab(['run', ...tiny, '--seed', '1']);
     const id2 = /run (\d{8}-\d{6}-[0-9a-f]{4}):/.exec(second.stdout)![1]!;
-    const compared = lab(['compare', id, id2]);
+    const compared = await lab(['compare', id, id2]);
     expect(compared.stdout).toMatch(/config field[\s\S]*^seed\s+0\s+1$/m);
     expect(compared.stdout).not.toMatch(/^task\.d/m); // only the fields that differ
     expect(compared.stdout).toMatch(/robust accuracy, final/);
 
-    const sweep = lab(['sweep', ...tiny, '--grid', 'train.attack.eps=0.2,0.3', '--seeds', '2']);
+    // rename and notes take an id prefix and the words after it; show and runs see the change.
+    const renamed = await lab(['rename', id2.slice(0, 15), 'second', 'tiny']);
+    expect([renamed.code, renamed.stdout]).toEqual([0, `${id2}: renamed\n`]);
+    const noted = await lab(['notes', id2, 'seed', 'one']);
+    expect([noted.code, noted.stdout]).toEqual([0, `${id2}: notes saved\n`]);
+    expect((await lab(['show', id2])).stdout).toMatch(new RegExp(`^${id2}  second tiny\nstatus +finished\nnotes +seed one\n`));
+    expect((await lab(['runs', '--grep', 'second'])).stdout.split('\n').slice(1)).toEqual([expect.stringMatching(new RegExp(`^${id2}  finished  second tiny `)), '']);
+    expect((await lab(['rename', id2])).code).toBe(2);
+
+    // files add checks a weights file and copies it into the store; files lists it.
+    const added = await lab(['files', 'add', join(out, `${id}-weights-final.safetensors`)]);
+    expect(added.code, added.stderr).toBe(0);
+    const copied = added.stdout.split('\n')[0]!;
+    expect(copied.startsWith(join(store, 'imports'))).toBe(true);
+    expect(existsSync(copied)).toBe(true);
+    const files = await lab(['files']);
+    expect(files.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(` kB  ${copied.replaceAll('.', '\\.')}$`))]);
+
+    const sweep = await lab(['sweep', ...tiny, '--grid', 'train.attack.eps=0.2,0.3', '--seeds', '2']);
     expect(sweep.code, sweep.stderr).toBe(0);
     expect(sweep.stdout).toMatch(/^0\.2\s+2\s+\d\.\d{3} ± \d\.\d{3}/m);
     expect(sweep.stdout).toMatch(/^0\.3\s+2\s+/m);
 
-    const refused = lab(['rm', id2]);
+    const refused = await lab(['rm', id2]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--yes/);
-    expect(lab(['rm', id2, '--yes']).stdout).toContain(`deleted ${id2}`);
-    expect(lab(['show', id2]).stderr).toMatch(/No run/);
+    expect((await lab(['rm', id2, '--yes'])).stdout).toContain(`deleted ${id2}`);
+    expect((await lab(['show', id2])).stderr).toMatch(/No run/);
     expect(existsSync(join(store, 'runs', id))).toBe(true);
+
+    // The index agrees with the run folders: first, the sweep's four; the second was deleted.
+    const check = await lab(['store', 'check']);
+    expect([check.code, check.stdout]).toEqual([0, `store ${store}: 5 run(s) indexed, 5 run folder(s)\nno problems found\n`]);
   }, 300_000);
 
-  it('export refuses an unknown format and a missing --out, naming them', () => {
-    expect(lab(['export', 'x', '--format', 'gif', '--out', '/tmp']).stderr).toMatch(/--format "gif": expected one of svg, png, pdf/);
-    expect(lab(['export', 'x', '--format', 'svg']).stderr).toMatch(/--out DIR/);
+  it('export refuses an unknown format and a missing --out, naming them', async () => {
+    expect((await lab(['export', 'x', '--format', 'gif', '--out', '/tmp'])).stderr).toMatch(/--format "gif": expected one of svg, png, pdf/);
+    expect((await lab(['export', 'x', '--format', 'svg'])).stderr).toMatch(/--out DIR/);
   });
 });

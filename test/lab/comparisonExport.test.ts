@@ -9,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 import type { LineSeriesOption } from 'echarts';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { Accuracy, InstrumentsEvent, MetricsEvent } from '../../shared/events.ts';
-import { exportCommand } from '../../main/lab/cli/exportCommand.ts';
 import { comparisonFigures } from '../../main/lab/export/comparisonFigures.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { labInProcess } from '../support/labCli.ts';
 
 const acc = (estimate: number): Accuracy => ({ estimate, lower: estimate - 0.01, upper: estimate + 0.01, n: 1000 });
 const metrics = (g: number, clean: number): MetricsEvent => ({
@@ -56,14 +56,14 @@ describe('comparison figures in lab export', () => {
     });
     store.close();
     const out = mkdtempSync(join(tmpdir(), 'lab-comparison-out-'));
-    expect(await exportCommand({ store: dir, format: ['svg'], out }, ids)).toBe(0);
+    expect((await labInProcess(['export', ...ids, '--format', 'svg', '--out', out], dir)).code).toBe(0);
     const svg = readFileSync(join(out, 'comparison', 'accuracy-over-training-comparison.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('Alpha run');
     expect(svg).toContain('Beta run');
     expect(existsSync(join(out, 'comparison', 'mixture-ratio-comparison.svg'))).toBe(false); // no mixture ratios recorded
     const single = mkdtempSync(join(tmpdir(), 'lab-comparison-single-'));
-    expect(await exportCommand({ store: dir, format: ['svg'], out: single }, [ids[0]!])).toBe(0);
+    expect((await labInProcess(['export', ids[0]!, '--format', 'svg', '--out', single], dir)).code).toBe(0);
     expect(existsSync(join(single, 'comparison'))).toBe(false);
   }, 120_000);
 });

@@ -8,22 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeDatasetBytes, readDatasetFile, writeDatasetFile, type DatasetFile } from '../../main/lab/formats/datasetFile.ts';
-import { FormatError } from '../../main/lab/formats/formatError.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
 import type { NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
 import { numpy, python } from '../support/numpy.ts';
+import { thrownBy } from '../support/thrown.ts';
 
-/** The FormatError `action` throws (failing the test if it throws anything else, or nothing). */
-function formatError(action: () => unknown): FormatError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+/** The FileFormatError `action` throws (failing the test if it throws anything else, or nothing). */
+const formatError = (action: () => unknown) => thrownBy(FileFormatError, action);
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'lab-dataset-'));

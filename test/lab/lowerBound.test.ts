@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BaselineKind, BaselineResult, BaselineTraining } from '../../main/engine/baselines.ts';
-import { baselinesTable } from '../../main/lab/cli/baselinesCommand.ts';
+import { baselinesTable } from '../../main/lab/cli/verbs/baselines.ts';
 import { baselineDescriptions, learnedTolerance } from '../../main/lab/lowerBound.ts';
 import { claimC4, planPaper, type ClaimContext } from '../../main/lab/paper.ts';
 import type { Accuracy, Evaluation, ModelSummary, RunSummary } from '../../shared/events.ts';

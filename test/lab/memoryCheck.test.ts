@@ -3,7 +3,6 @@
  * the fields that make it big (the API's config.validate and runs.start, the CLI's run and
  * sweep); `__proto__` in an API input is refused by name, not dropped.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +17,8 @@ import { availableMemory, checkRunFits } from '../../main/lab/memoryCheck.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { LabService, type JobControl } from '../../main/lab/service.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { labInProcess } from '../support/labCli.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 /** Every size at its bound: 10^6 training and 10^6 test samples of d = 8192 alone are 131 GB; about 208 GB in all. */
 const huge = { task: { kind: 'sparse-coding', d: 8192, trainSize: 1_000_000 }, model: { kind: 'two-layer', width: 65536 }, eval: { testSize: 1_000_000 } };
 const hugeSets = ['--set', 'task.d=8192', '--set', 'task.trainSize=1000000', '--set', 'eval.testSize=1000000', '--set', 'model.width=65536'];
@@ -139,31 +138,23 @@ describe('the API', () => {
 });
 
 describe('the CLI', () => {
-  const lab = (args: string[]) => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      // Refused at once with the check; without it the run starts allocating 200 GB.
-      timeout: 120_000,
-      env: { ...process.env, PURIFICATION_LAB_STORE: mkdtempSync(join(tmpdir(), 'lab-memory-cli-')) },
-    });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
+  // In-process: refused at once with the check, before any worker starts allocating 200 GB.
+  const lab = (args: string[]) => labInProcess(args, mkdtempSync(join(tmpdir(), 'lab-memory-cli-')));
 
-  it('run and sweep refuse a run that cannot fit before starting anything, with exit code 2', () => {
-    const run = lab(['run', ...hugeSets]);
+  it('run and sweep refuse a run that cannot fit before starting anything, with exit code 2', async () => {
+    const run = await lab(['run', ...hugeSets]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/the run needs about 208\.5 GB of memory, more than the .* free\. Shrink what makes it big:\n {2}the training set \(host and tensor copies\): 65\.5 GB, from task\.trainSize = 1000000, task\.d = 8192\n/);
     expect(run.stdout).not.toMatch(/^backend:/m);
-    const sweep = lab(['sweep', '--grid', 'task.trainSize=1000000,100', ...hugeSets.slice(0, 2), ...hugeSets.slice(4)]);
+    const sweep = await lab(['sweep', '--grid', 'task.trainSize=1000000,100', ...hugeSets.slice(0, 2), ...hugeSets.slice(4)]);
     expect(sweep.code, sweep.stderr).toBe(2);
     expect(sweep.stderr).toMatch(/Invalid sweep member \{"task.trainSize":1000000\} seed 0: the run needs about 208\.5 GB/);
   });
 
-  it('run --config refuses a __proto__ key by name (the merge over the preset dropped it)', () => {
+  it('run --config refuses a __proto__ key by name (the merge over the preset dropped it)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lab-proto-')), 'config.json');
     writeFileSync(file, '{"train": {"__proto__": {"cleanEpochs": 1}}}');
-    const run = lab(['run', '--preset', 'quick', '--config', file]);
+    const run = await lab(['run', '--preset', 'quick', '--config', file]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/train\.__proto__ = unknown field \(not part of the schema; "__proto__" would set an object's prototype\)/);
   });

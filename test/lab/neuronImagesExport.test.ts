@@ -4,7 +4,6 @@
  * drawn by resvg and a PDF; the service's export route (browser mode, desktop) sends the same
  * figure, and refuses it, saying why, for a sparse-coding run.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +16,8 @@ import { neuronImagesFigure } from '../../shared/charts/index.ts';
 import { resolveExperiment } from '../../shared/config.ts';
 import { imageRun } from '../fixtures/imageRun.ts';
 import { storeRun } from '../fixtures/storeRun.ts';
+import { labInProcess } from '../support/labCli.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const storeDir = mkdtempSync(join(tmpdir(), 'lab-neuron-images-'));
 const run = imageRun({ units: 36, cleanEpochs: 4, adversarialEpochs: 3 });
 let imageId: string;
@@ -35,21 +34,12 @@ beforeAll(() => {
   }
 });
 
-function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, PURIFICATION_LAB_STORE: storeDir },
-    input: '',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = (args: string[]) => labInProcess(args, storeDir);
 
 describe('lab export of an image run', () => {
-  it('writes neuron-images as SVG with the pictures embedded, PNG and PDF, beside the roughness chart', () => {
+  it('writes neuron-images as SVG with the pictures embedded, PNG and PDF, beside the roughness chart', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lab-neuron-images-out-'));
-    const exported = lab(['export', imageId, '--format', 'svg,png,pdf', '--out', out]);
+    const exported = await lab(['export', imageId, '--format', 'svg,png,pdf', '--out', out]);
     expect(exported.code, exported.stderr).toBe(0);
     const files = readdirSync(join(out, imageId));
     for (const ext of ['svg', 'png', 'pdf']) {
@@ -76,9 +66,9 @@ describe('lab export of an image run', () => {
     expect(pdf.toString('latin1').match(/\/Subtype \/Image/g)).toHaveLength(2);
   });
 
-  it('writes no neuron-images for a run without them', () => {
+  it('writes no neuron-images for a run without them', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lab-neuron-images-none-'));
-    const exported = lab(['export', sparseId, '--format', 'svg', '--out', out]);
+    const exported = await lab(['export', sparseId, '--format', 'svg', '--out', out]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).not.toMatch(/neuron-images/);
   });

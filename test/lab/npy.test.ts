@@ -1,7 +1,7 @@
 /**
  * The .npy and .npz codecs: the header as numpy.save writes it, round trips of every dtype,
  * big-endian and Fortran-order files, versions 1.0 to 3.0, corrupt files refused with a
- * FormatError naming the file (and the .npz entry), and (with the Python that has NumPy: test/support/numpy.ts) files
+ * FileFormatError naming the file (and the .npz entry), and (with the Python that has NumPy: test/support/numpy.ts) files
  * exchanged with numpy.save, numpy.savez, numpy.savez_compressed and numpy.load.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,23 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FormatError } from '../../main/lab/formats/formatError.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { decodeNpy, encodeNpy, type NdArray } from '../../main/lab/formats/npy.ts';
 import { decodeNpz, encodeNpz } from '../../main/lab/formats/npz.ts';
+import { bytesOf } from '../support/bytes.ts';
 import { numpy, python } from '../support/numpy.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const file = 'arrays.npy';
 
-/** The FormatError `read` throws (failing the test if it throws anything else, or nothing). */
-function formatError(read: () => unknown): FormatError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+/** The FileFormatError `read` throws (failing the test if it throws anything else, or nothing). */
+const formatError = (read: () => unknown) => thrownBy(FileFormatError, read);
 
 /** An .npy file built by hand: any header text, version and data bytes. */
 function npyBytes(header: string, data: Uint8Array, version = 1, align = 64): Uint8Array {
@@ -40,10 +34,6 @@ function npyBytes(header: string, data: Uint8Array, version = 1, align = 64): Ui
   out.set(text, prelude);
   out.set(data, prelude + text.length);
   return out;
-}
-
-function bytesOf(data: ArrayBufferView): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Big-endian bytes of float64 values. */
@@ -215,7 +205,7 @@ describe('npy corruption', () => {
     expect(withHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", new Uint8Array([0, 5]))).toMatch(/holds the byte 5 at element 1: expected 0 or 1/);
   });
 
-  it('never throws anything but a FormatError, whatever the damage', () => {
+  it('never throws anything but a FileFormatError, whatever the damage', () => {
     let seed = 99;
     const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
     let refused = 0;
@@ -228,7 +218,7 @@ describe('npy corruption', () => {
       try {
         decodeNpy(bytes, file);
       } catch (error) {
-        expect(error).toBeInstanceOf(FormatError);
+        expect(error).toBeInstanceOf(FileFormatError);
         refused++;
       }
     }
@@ -291,7 +281,7 @@ describe('npz', () => {
     expect(error.message).toMatch(/^data\.npz: (not a valid \.npz \(zip\) archive: .*the last entry reached was "x\.npy"|entry "x\.npy": )/);
   });
 
-  it('never throws anything but a FormatError, whatever the damage', () => {
+  it('never throws anything but a FileFormatError, whatever the damage', () => {
     const valid = encodeNpz(arrays);
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -303,7 +293,7 @@ describe('npz', () => {
       try {
         decodeNpz(bytes, npz);
       } catch (error) {
-        expect(error).toBeInstanceOf(FormatError);
+        expect(error).toBeInstanceOf(FileFormatError);
       }
     }
   });

@@ -14,6 +14,7 @@ import type { PaperRunItem } from '../../shared/paper.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { LabService } from '../../main/lab/service.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { rejectionBy } from '../support/thrown.ts';
 
 const tiny = {
   preset: 'quick',
@@ -46,14 +47,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const rejection = async (promise: Promise<unknown>) => {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-};
+const rejection = (promise: Promise<unknown>) => rejectionBy(ApiError, promise);
 
 /** Until every run and baseline set of the plan is finished (the baselines train beside the queue). */
 async function settled(params: ApiParams<'paper.plan'>, timeoutMs = 90_000) {

@@ -1,6 +1,6 @@
 /**
  * The safetensors codec against the format: the byte layout read back by hand, round trips of
- * every writable dtype, every kind of corruption refused with a FormatError that names the file
+ * every writable dtype, every kind of corruption refused with a FileFormatError that names the file
  * and the problem, and (with the Python that has NumPy) files exchanged with an independent reader and
  * writer made of struct + json + numpy.
  */
@@ -8,22 +8,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FormatError } from '../../main/lab/formats/formatError.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
+import { bytesOf } from '../support/bytes.ts';
 import { numpy, python } from '../support/numpy.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const file = 'weights.safetensors';
 
-/** The FormatError `read` throws (failing the test if it throws anything else, or nothing). */
-function formatError(read: () => unknown): FormatError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return error as FormatError;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+/** The FileFormatError `read` throws (failing the test if it throws anything else, or nothing). */
+const formatError = (read: () => unknown) => thrownBy(FileFormatError, read);
 
 /** A file built by hand from header text and data bytes, padded like the reference writer. */
 function rawFile(header: string, data: Uint8Array = new Uint8Array(0), pad = true): Uint8Array {
@@ -34,10 +28,6 @@ function rawFile(header: string, data: Uint8Array = new Uint8Array(0), pad = tru
   out.set(json, 8);
   out.set(data, 8 + size);
   return out;
-}
-
-function bytesOf(data: ArrayBufferView): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function headerOf(bytes: Uint8Array): { size: number; text: string } {
@@ -297,7 +287,7 @@ describe('safetensors corruption', () => {
     );
   });
 
-  it('never throws anything but a FormatError, whatever the damage', () => {
+  it('never throws anything but a FileFormatError, whatever the damage', () => {
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
     let refused = 0;
@@ -311,8 +301,8 @@ describe('safetensors corruption', () => {
       try {
         decodeSafetensors(bytes, file);
       } catch (error) {
-        expect(error).toBeInstanceOf(FormatError);
-        expect((error as FormatError).file).toBe(file);
+        expect(error).toBeInstanceOf(FileFormatError);
+        expect((error as FileFormatError).file).toBe(file);
         refused++;
       }
     }

@@ -62,6 +62,8 @@ describe.skipIf(slurm.skip)('Slurm sweeps on a real one-node cluster', () => {
   let localStore = '';
   let local: Map<string, RunRecord>;
   let localMetricRows: Map<string, number>;
+  /** The local sweep's table, as `lab sweep` printed it. */
+  let localTable: string[];
 
   beforeAll(async () => {
     slurm.require();
@@ -73,6 +75,8 @@ describe.skipIf(slurm.skip)('Slurm sweeps on a real one-node cluster', () => {
     localStore = join(work, 'local');
     const run = lab(['sweep', ...sweep, '--store', localStore]);
     expect(run.status, run.output).toBe(0);
+    localTable = run.stdout.split('\n').filter((l) => /^(train\.attack\.eps|0\.[23]) /.test(l));
+    expect(localTable).toHaveLength(3);
     const store = RunStore.open(localStore);
     try {
       local = new Map(store.list().map((r) => [r.configHash, r]));
@@ -141,6 +145,10 @@ describe.skipIf(slurm.skip)('Slurm sweeps on a real one-node cluster', () => {
     } finally {
       store.close();
     }
+    // The CLI's sweep table of the imported sweep is the local sweep's, line for line.
+    const listed = lab(['runs', '--sweep', readJobFile(job).sweepId, '--store', home]);
+    expect(listed.status, listed.output).toBe(0);
+    for (const line of localTable) expect(listed.stdout).toContain(line);
     const check = lab(['store', 'check', '--store', home]);
     expect(check.status, check.output).toBe(0);
   }, 3 * generous);

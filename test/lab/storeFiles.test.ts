@@ -5,7 +5,6 @@
  * names the file and keeps nothing. `lab files` lists what was added; the CLI runs as a child
  * process once, for the real argv and exit codes.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { writeDatasetFile } from '../../main/lab/formats/datasetFile.ts';
 import { addStoreFile, addStoreFileBytes, checkStoreFile, listStoreFiles } from '../../main/lab/storeFiles.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { encodeWeights, modelCard } from '../../main/lab/weightsFile.ts';
+import { labInProcess } from '../support/labCli.ts';
 
 const card = modelCard(resolveSparseCoding({ model: { kind: 'two-layer', width: 2 } }).model, 3, { configHash: 'h', codeVersion: 'v', checkpoint: 'final' });
 const W = Float32Array.from([0.1, -0.2, 0.3, 0.4, 0.5, -0.6]);
@@ -85,25 +85,24 @@ describe('storeFiles', () => {
 });
 
 describe('lab files', () => {
-  const root = new URL('../../', import.meta.url).pathname;
-  it('adds files (exit 2 naming a refused one, the rest still added) and lists them', () => {
+  it('adds files (exit 2 naming a refused one, the rest still added) and lists them', async () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'lab-files-cli-'));
-    const lab = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args, '--store', storeDir], { cwd: root, encoding: 'utf8', timeout: 300_000, input: '' });
+    const lab = (args: string[]) => labInProcess(args, storeDir);
     const good = join(dir, 'good.safetensors');
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(good, weights);
     writeFileSync(bad, nanWeights);
-    const add = lab(['files', 'add', good, bad]);
+    const add = await lab(['files', 'add', good, bad]);
     expect(add.stderr).toContain(`bad.safetensors is neither two-layer weights nor a dataset. As weights: ${bad}: W[1, 1] is NaN`);
-    expect(add.status).toBe(2);
+    expect(add.code).toBe(2);
     const [name] = readdirSync(join(storeDir, 'imports'));
     expect(name).toMatch(/^\d{8}-\d{6}-good\.safetensors$/);
     expect(add.stdout).toContain(`${join(storeDir, 'imports', name!)}\n  two-layer weights: W [2, 3]`);
-    const list = lab(['files']);
-    expect(list.status).toBe(0);
+    const list = await lab(['files']);
+    expect(list.code).toBe(0);
     expect(list.stdout).toBe(`${name}  ${(weights.byteLength / 1024).toFixed(1)} kB  ${join(storeDir, 'imports', name!)}\n`);
-    const wrong = lab(['files', 'remove']);
-    expect(wrong.status).toBe(2);
+    const wrong = await lab(['files', 'remove']);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('files remove: expected "files" (list) or "files add FILE..."');
   }, 300_000);
 });

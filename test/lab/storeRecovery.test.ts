@@ -4,7 +4,7 @@
  * problem, and the index rebuilt from the folders gives back every run exactly: statuses, names,
  * notes, sweep tags, metrics, events and results.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -18,15 +18,14 @@ import { RunStore, StoreDamagedError } from '../../main/lab/store/runStore.ts';
 import { checkStore, rebuildStore } from '../../main/lab/store/storeIndex.ts';
 import { imageRun } from '../fixtures/imageRun.ts';
 import { storeRun } from '../fixtures/storeRun.ts';
+import { labInProcess } from '../support/labCli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const original = mkdtempSync(join(tmpdir(), 'lab-recovery-'));
 const backend: BackendInfo = { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: false };
 
-function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** The CLI in-process; every call names its store with --store. */
+const lab = (args: string[]) => labInProcess(args, original);
 
 /** Everything a user sees of the store's runs (progress, a live heartbeat's copy, left out; folders relative to the store). */
 function snapshot(dir: string) {
@@ -101,28 +100,28 @@ describe('a damaged or lost database', () => {
     expect(checkStore(dir).problems).toEqual([]);
   });
 
-  it('a truncated database: opening refuses with the way out, `lab store check` names it, `lab store rebuild` restores every run', () => {
+  it('a truncated database: opening refuses with the way out, `lab store check` names it, `lab store rebuild` restores every run', async () => {
     const dir = damagedCopy((file) => truncateSync(file, Math.floor(statSync(file).size / 2)));
     expect(() => RunStore.open(dir)).toThrow(StoreDamagedError);
     expect(() => RunStore.open(dir)).toThrow(/runs\.sqlite is damaged .*store rebuild/);
-    const listed = lab(['runs', '--store', dir]);
+    const listed = await lab(['runs', '--store', dir]);
     expect(listed.code).toBe(2);
     expect(listed.stderr).toMatch(/is damaged/);
     expect(listed.stderr).not.toMatch(/\n\s+at /); // a sentence, not a stack
 
-    const check = lab(['store', 'check', '--store', dir]);
+    const check = await lab(['store', 'check', '--store', dir]);
     expect(check.code, check.stderr).toBe(1);
     expect(check.stdout).toMatch(/runs\.sqlite (fails its integrity check|cannot be read)/);
 
     const before = readFileSync(join(dir, 'runs.sqlite'));
-    const rebuilt = lab(['store', 'rebuild', '--store', dir]);
+    const rebuilt = await lab(['store', 'rebuild', '--store', dir]);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     expect(rebuilt.stdout).toMatch(/rebuilt the index .* from 5 run folder\(s\) and 1 sweep\(s\)/);
     const aside = readdirSync(dir).filter((f) => /^runs\.sqlite\.damaged-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/.test(f));
     expect(aside).toHaveLength(1);
     expect(readFileSync(join(dir, aside[0]!)).equals(before)).toBe(true); // kept as it was
     expect(snapshot(dir)).toEqual(expected);
-    expect(lab(['store', 'check', '--store', dir]).stdout).toMatch(/no problems found/);
+    expect((await lab(['store', 'check', '--store', dir])).stdout).toMatch(/no problems found/);
   });
 
   it('200 kB of garbage in the middle of the database: detected at open, rebuilt exactly', () => {

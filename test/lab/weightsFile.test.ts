@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { readDatasetFile, writeDatasetFile } from '../../main/lab/formats/datasetFile.ts';
-import { FormatError } from '../../main/lab/formats/formatError.ts';
+import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { readInputFile } from '../../main/lab/formats/inputFile.ts';
 import { encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
 import { decodeWeights, encodeWeights, modelCard, type ModelCard } from '../../main/lab/weightsFile.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const file = 'model.safetensors';
 const m = 3;
@@ -27,15 +28,8 @@ const card = modelCard(resolveSparseCoding({ model: { kind: 'two-layer', width: 
 const W = Float32Array.from({ length: m * d }, (_, k) => 0.1 * (k - 5));
 const b = new Float32Array(m).fill(0.1);
 
-function problem(read: () => unknown): string {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FormatError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a FormatError, but nothing was thrown');
-}
+/** The message of the FileFormatError `read` throws (failing the test if it throws anything else, or nothing). */
+const problem = (read: () => unknown): string => thrownBy(FileFormatError, read).message;
 
 /** A weights file with the given tensors and the model card as this JSON value. */
 function withCard(cardValue: unknown, tensors: Record<string, NamedTensor> = { W: { dtype: 'F32', shape: [m, d], data: W }, b: { dtype: 'F32', shape: [m], data: b } }): Uint8Array {

@@ -15,6 +15,7 @@ import type { JobRequest, JobUpdate } from '../../main/lab/jobs.ts';
 import { LabService, NotFoundError, type JobControl } from '../../main/lab/service.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
+import { rejectionBy } from '../support/thrown.ts';
 
 const backend: BackendInfo = { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: true };
 
@@ -66,14 +67,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const rejection = async (promise: Promise<unknown>) => {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-};
+const rejection = (promise: Promise<unknown>) => rejectionBy(ApiError, promise);
 
 describe('params', () => {
   it('are checked with the contract: each problem names its field', async () => {

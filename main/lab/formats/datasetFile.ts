@@ -7,7 +7,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { ElementArray } from './elements.ts';
-import { FormatError } from './formatError.ts';
+import { FileFormatError } from '../../engine/fileFormatError.ts';
 import { requireFinite } from './finiteValues.ts';
 import { readInputFile } from './inputFile.ts';
 import { decodeNpz, encodeNpz } from './npz.ts';
@@ -42,7 +42,7 @@ function containerOf(path: string): Container {
   const lower = path.toLowerCase();
   if (lower.endsWith('.safetensors')) return 'safetensors';
   if (lower.endsWith('.npz')) return 'npz';
-  throw new FormatError(path, 'a dataset file must be named *.safetensors or *.npz (the extension chooses the format)');
+  throw new FileFormatError(path, 'a dataset file must be named *.safetensors or *.npz (the extension chooses the format)');
 }
 
 /** A tensor as either container gives it: its shape, its elements, and its dtype's name for messages. */
@@ -87,15 +87,15 @@ function readLabels(y: Float64Array, file: string): { labelKind: 'binary' | 'cla
       continue;
     }
     if (!Number.isInteger(value) || value < 0) {
-      throw new FormatError(file, `y[${i}] = ${value}: a label must be -1 or +1 (binary) or a class index 0, 1, 2, ...`);
+      throw new FileFormatError(file, `y[${i}] = ${value}: a label must be -1 or +1 (binary) or a class index 0, 1, 2, ...`);
     }
-    if (value > maxClassIndex) throw new FormatError(file, `y[${i}] = ${value}: class indices above ${maxClassIndex} cannot be held exactly`);
+    if (value > maxClassIndex) throw new FileFormatError(file, `y[${i}] = ${value}: class indices above ${maxClassIndex} cannot be held exactly`);
     if (value !== 1 && firstNotPlusMinusOne < 0) firstNotPlusMinusOne = i;
     largest = Math.max(largest, value);
   }
   if (firstNotPlusMinusOne < 0) return { labelKind: 'binary', classes: 2 };
   if (firstMinusOne >= 0) {
-    throw new FormatError(
+    throw new FileFormatError(
       file,
       `y[${firstNotPlusMinusOne}] = ${y[firstNotPlusMinusOne]} but y[${firstMinusOne}] = -1: labels are either all -1/+1 (binary) or all class indices 0..C-1, not a mix`,
     );
@@ -115,7 +115,7 @@ function storedTensors(bytes: Uint8Array, file: string): Map<string, StoredTenso
 
 /** A tensor's elements must be numbers: bool is a flag, not a feature or a label. */
 function requireNumeric(name: string, tensor: StoredTensor, file: string): void {
-  if (tensor.dtype === 'BOOL' || tensor.dtype === '|b1') throw new FormatError(file, `${name} is a bool tensor: expected a float or integer dtype`);
+  if (tensor.dtype === 'BOOL' || tensor.dtype === '|b1') throw new FileFormatError(file, `${name} is a bool tensor: expected a float or integer dtype`);
 }
 
 /**
@@ -133,14 +133,14 @@ export function decodeDatasetBytes(bytes: Uint8Array, file: string): DatasetFile
   const found = names.length === 0 ? 'it has no tensors' : `it has ${names.slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`;
   const x = tensors.get('x');
   const y = tensors.get('y');
-  if (!x || !y) throw new FormatError(file, `no tensor "${x ? 'y' : 'x'}": a dataset needs x [n, d] and y [n] (${found})`);
+  if (!x || !y) throw new FileFormatError(file, `no tensor "${x ? 'y' : 'x'}": a dataset needs x [n, d] and y [n] (${found})`);
   requireNumeric('x', x, file);
   requireNumeric('y', y, file);
 
   const [n, d] = x.shape;
-  if (x.shape.length !== 2 || n === undefined || d === undefined) throw new FormatError(file, `x has shape ${shapeText(x.shape)}: expected [n, d], two dimensions`);
-  if (n < 1 || d < 1) throw new FormatError(file, `x has shape ${shapeText(x.shape)}: a dataset needs at least one example (n) and one feature (d)`);
-  if (y.shape.length !== 1 || y.shape[0] !== n) throw new FormatError(file, `y has shape ${shapeText(y.shape)}: expected [${n}] to match x`);
+  if (x.shape.length !== 2 || n === undefined || d === undefined) throw new FileFormatError(file, `x has shape ${shapeText(x.shape)}: expected [n, d], two dimensions`);
+  if (n < 1 || d < 1) throw new FileFormatError(file, `x has shape ${shapeText(x.shape)}: a dataset needs at least one example (n) and one feature (d)`);
+  if (y.shape.length !== 1 || y.shape[0] !== n) throw new FileFormatError(file, `y has shape ${shapeText(y.shape)}: expected [${n}] to match x`);
 
   const xs = asFloat32(x.data);
   requireFinite('x', xs, x.shape, file, x.data);
@@ -152,17 +152,17 @@ export function decodeDatasetBytes(bytes: Uint8Array, file: string): DatasetFile
   const teacher = tensors.get('wstar');
   if (!dictionary !== !teacher) {
     const [has, lacks] = dictionary ? ['M', 'wstar'] : ['wstar', 'M'];
-    throw new FormatError(file, `the file has ${has} but no ${lacks}: the synthetic-data dictionary M and teacher wstar come together (both or neither)`);
+    throw new FileFormatError(file, `the file has ${has} but no ${lacks}: the synthetic-data dictionary M and teacher wstar come together (both or neither)`);
   }
   if (dictionary && teacher) {
     requireNumeric('M', dictionary, file);
     requireNumeric('wstar', teacher, file);
     const [rows, atoms] = dictionary.shape;
     if (dictionary.shape.length !== 2 || rows !== d || atoms === undefined) {
-      throw new FormatError(file, `M has shape ${shapeText(dictionary.shape)}: expected [${d}, D] to match x (d = ${d})`);
+      throw new FileFormatError(file, `M has shape ${shapeText(dictionary.shape)}: expected [${d}, D] to match x (d = ${d})`);
     }
-    if (atoms < 1 || atoms > d) throw new FormatError(file, `M has shape ${shapeText(dictionary.shape)}: the number of atoms D = ${atoms} must be between 1 and d = ${d}`);
-    if (teacher.shape.length !== 1 || teacher.shape[0] !== atoms) throw new FormatError(file, `wstar has shape ${shapeText(teacher.shape)}: expected [${atoms}] to match M`);
+    if (atoms < 1 || atoms > d) throw new FileFormatError(file, `M has shape ${shapeText(dictionary.shape)}: the number of atoms D = ${atoms} must be between 1 and d = ${d}`);
+    if (teacher.shape.length !== 1 || teacher.shape[0] !== atoms) throw new FileFormatError(file, `wstar has shape ${shapeText(teacher.shape)}: expected [${atoms}] to match M`);
     const m = asFloat64(dictionary.data);
     requireFinite('M', m, dictionary.shape, file);
     const w = asFloat32(teacher.data);
@@ -187,29 +187,29 @@ export function readDatasetFile(path: string): DatasetFile {
 /** Check a dataset before writing it, so a file is never written that reading would refuse. */
 function checkDataset(data: DatasetFile, path: string): void {
   const { n, d } = data;
-  if (!Number.isSafeInteger(n) || !Number.isSafeInteger(d) || n < 1 || d < 1) throw new FormatError(path, `n = ${n} and d = ${d}: both must be positive integers`);
-  if (data.x.length !== n * d) throw new FormatError(path, `x holds ${data.x.length} values: expected n × d = ${n} × ${d} = ${n * d}`);
-  if (data.y.length !== n) throw new FormatError(path, `y holds ${data.y.length} labels: expected n = ${n}`);
+  if (!Number.isSafeInteger(n) || !Number.isSafeInteger(d) || n < 1 || d < 1) throw new FileFormatError(path, `n = ${n} and d = ${d}: both must be positive integers`);
+  if (data.x.length !== n * d) throw new FileFormatError(path, `x holds ${data.x.length} values: expected n × d = ${n} × ${d} = ${n * d}`);
+  if (data.y.length !== n) throw new FileFormatError(path, `y holds ${data.y.length} labels: expected n = ${n}`);
   requireFinite('x', data.x, [n, d], path);
   for (let i = 0; i < n; i++) {
     const label = data.y[i]!;
     const ok = data.labelKind === 'binary' ? label === 1 || label === -1 : Number.isInteger(label) && label >= 0 && label < data.classes;
     if (!ok) {
       const expected = data.labelKind === 'binary' ? '-1 or +1 (labelKind is binary)' : `a class index 0..${data.classes - 1} (labelKind is classes, classes = ${data.classes})`;
-      throw new FormatError(path, `y[${i}] = ${label}: expected ${expected}`);
+      throw new FileFormatError(path, `y[${i}] = ${label}: expected ${expected}`);
     }
   }
   if (data.labelKind === 'classes' && !(Number.isSafeInteger(data.classes) && data.classes >= 1 && data.classes <= maxClassIndex + 1)) {
-    throw new FormatError(path, `classes = ${data.classes}: expected an integer from 1 to ${maxClassIndex + 1}`);
+    throw new FileFormatError(path, `classes = ${data.classes}: expected an integer from 1 to ${maxClassIndex + 1}`);
   }
   if (!data.dictionary !== !data.teacher) {
-    throw new FormatError(path, `the dataset has ${data.dictionary ? 'a dictionary but no teacher' : 'a teacher but no dictionary'}: M and wstar are written together or not at all`);
+    throw new FileFormatError(path, `the dataset has ${data.dictionary ? 'a dictionary but no teacher' : 'a teacher but no dictionary'}: M and wstar are written together or not at all`);
   }
   if (data.dictionary && data.teacher) {
     const atoms = data.atoms ?? data.teacher.length;
-    if (data.teacher.length !== atoms) throw new FormatError(path, `the teacher holds ${data.teacher.length} values but atoms = ${atoms}`);
-    if (atoms < 1 || atoms > d) throw new FormatError(path, `atoms = ${atoms}: the number of atoms D must be between 1 and d = ${d}`);
-    if (data.dictionary.length !== d * atoms) throw new FormatError(path, `the dictionary holds ${data.dictionary.length} values: expected d × D = ${d} × ${atoms} = ${d * atoms}`);
+    if (data.teacher.length !== atoms) throw new FileFormatError(path, `the teacher holds ${data.teacher.length} values but atoms = ${atoms}`);
+    if (atoms < 1 || atoms > d) throw new FileFormatError(path, `atoms = ${atoms}: the number of atoms D must be between 1 and d = ${d}`);
+    if (data.dictionary.length !== d * atoms) throw new FileFormatError(path, `the dictionary holds ${data.dictionary.length} values: expected d × D = ${d} × ${atoms} = ${d * atoms}`);
     requireFinite('M', data.dictionary, [d, atoms], path);
     requireFinite('wstar', data.teacher, [atoms], path);
   }
@@ -277,6 +277,6 @@ export function writeDatasetFile(path: string, data: DatasetFile): void {
     } catch {
       // Never created, or not ours to remove (a directory in the way): either way nothing to undo.
     }
-    throw new FormatError(path, `cannot write the dataset: ${(error as Error).message}; any previous file at this path is unchanged`);
+    throw new FileFormatError(path, `cannot write the dataset: ${(error as Error).message}; any previous file at this path is unchanged`);
   }
 }

@@ -4,7 +4,7 @@
  * reads as "0 clean, 1 robust"). The first bad value is named by its index in the tensor.
  */
 import type { ElementArray } from './elements.ts';
-import { FormatError } from './formatError.ts';
+import { FileFormatError } from '../../engine/fileFormatError.ts';
 
 /**
  * Check that every value is finite, naming the first that is not by its index in the tensor.
@@ -18,8 +18,8 @@ export function requireFinite(name: string, values: Float32Array | Float64Array,
     const stored = original?.[k];
     const before = stored === undefined ? undefined : Number(stored);
     if (before !== undefined && Number.isFinite(before)) {
-      throw new FormatError(file, `${name}[${index}] = ${before} does not fit in float32 (largest about 3.4e38)`);
+      throw new FileFormatError(file, `${name}[${index}] = ${before} does not fit in float32 (largest about 3.4e38)`);
     }
-    throw new FormatError(file, `${name}[${index}] is ${value}: every entry of ${name} must be a finite number`);
+    throw new FileFormatError(file, `${name}[${index}] is ${value}: every entry of ${name} must be a finite number`);
   }
 }

@@ -5,7 +5,7 @@
  * '\n' so the data starts aligned (64 bytes today, 16 in old files: any is accepted), then the
  * elements. Fortran-order files are accepted and transposed into C (row-major) order on reading.
  */
-import { FormatError } from './formatError.ts';
+import { FileFormatError } from '../../engine/fileFormatError.ts';
 import { elementCount, elementSize, elementsFromBytes, holdsKind, writeLittleEndian, type ElementArray, type ElementKind } from './elements.ts';
 
 /** The dtypes this module reads, as NumPy descr strings normalised to little-endian ('|' for one-byte types). */
@@ -73,7 +73,7 @@ class PyLiteralReader {
 
   private fail(what: string): never {
     const shown = this.text.length > 120 ? `${this.text.slice(0, 117)}...` : this.text;
-    throw new FormatError(this.file, `the header ${JSON.stringify(shown.trimEnd())} is not a Python dict literal: ${what} at character ${this.at}`);
+    throw new FileFormatError(this.file, `the header ${JSON.stringify(shown.trimEnd())} is not a Python dict literal: ${what} at character ${this.at}`);
   }
 
   private skipSpace(): void {
@@ -181,15 +181,15 @@ class PyLiteralReader {
 
 /** Read an .npy 'descr' into its normalised name and byte order. */
 function readDescr(descr: PyValue, file: string): { descr: NpyDescr; littleEndian: boolean } {
-  if (Array.isArray(descr)) throw new FormatError(file, `the dtype is a list of fields (a structured array): only plain numeric arrays are supported (${supported})`);
-  if (typeof descr !== 'string') throw new FormatError(file, `'descr' is ${JSON.stringify(descr)}: expected a dtype string such as '<f4'`);
-  if (/^[<>=|]?O/.test(descr)) throw new FormatError(file, `the dtype '${descr}' is an object array (pickled Python objects): only numeric arrays are supported (${supported})`);
+  if (Array.isArray(descr)) throw new FileFormatError(file, `the dtype is a list of fields (a structured array): only plain numeric arrays are supported (${supported})`);
+  if (typeof descr !== 'string') throw new FileFormatError(file, `'descr' is ${JSON.stringify(descr)}: expected a dtype string such as '<f4'`);
+  if (/^[<>=|]?O/.test(descr)) throw new FileFormatError(file, `the dtype '${descr}' is an object array (pickled Python objects): only numeric arrays are supported (${supported})`);
   const parts = /^([<>=|]?)([fiub])(\d+)$/.exec(descr);
   const order = parts?.[1] ?? '';
   const code = parts ? `${parts[2]}${parts[3]}` : '';
   const normalised = code.endsWith('1') && code.length === 2 ? `|${code}` : `<${code}`;
-  if (!parts || !isDescr(normalised)) throw new FormatError(file, `the dtype '${descr}' is not supported: expected one of ${supported} (or their '>' big-endian forms)`);
-  if (order === '|' && normalised.startsWith('<')) throw new FormatError(file, `the dtype '${descr}' has no byte order, but ${code} has more than one byte: expected '<${code}' or '>${code}'`);
+  if (!parts || !isDescr(normalised)) throw new FileFormatError(file, `the dtype '${descr}' is not supported: expected one of ${supported} (or their '>' big-endian forms)`);
+  if (order === '|' && normalised.startsWith('<')) throw new FileFormatError(file, `the dtype '${descr}' has no byte order, but ${code} has more than one byte: expected '<${code}' or '>${code}'`);
   return { descr: normalised, littleEndian: order !== '>' };
 }
 
@@ -234,26 +234,26 @@ function tupleText(shape: readonly number[]): string {
  * @returns the array, its dtype normalised to little-endian ('>i4' reads as '<i4')
  */
 export function decodeNpy(bytes: Uint8Array, file: string): NdArray {
-  if (bytes.length < 10) throw new FormatError(file, `the file has ${bytes.length} bytes, too few for an .npy header (at least 10; truncated or empty?)`);
-  if (!magic.every((byte, i) => bytes[i] === byte)) throw new FormatError(file, 'the file does not start with the .npy magic "\\x93NUMPY" (not an .npy file?)');
+  if (bytes.length < 10) throw new FileFormatError(file, `the file has ${bytes.length} bytes, too few for an .npy header (at least 10; truncated or empty?)`);
+  if (!magic.every((byte, i) => bytes[i] === byte)) throw new FileFormatError(file, 'the file does not start with the .npy magic "\\x93NUMPY" (not an .npy file?)');
   const major = bytes[6]!;
   const minor = bytes[7]!;
-  if (![1, 2, 3].includes(major) || minor !== 0) throw new FormatError(file, `.npy format version ${major}.${minor} is not supported: expected 1.0, 2.0 or 3.0`);
+  if (![1, 2, 3].includes(major) || minor !== 0) throw new FileFormatError(file, `.npy format version ${major}.${minor} is not supported: expected 1.0, 2.0 or 3.0`);
   const prelude = major === 1 ? 10 : 12;
-  if (bytes.length < prelude) throw new FormatError(file, `the file has ${bytes.length} bytes, too few for a version ${major}.0 .npy header (${prelude}; truncated?)`);
+  if (bytes.length < prelude) throw new FileFormatError(file, `the file has ${bytes.length} bytes, too few for a version ${major}.0 .npy header (${prelude}; truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (prelude + headerLength > bytes.length) {
-    throw new FormatError(file, `the header length field says ${headerLength} bytes but only ${bytes.length - prelude} bytes follow it (truncated?)`);
+    throw new FileFormatError(file, `the header length field says ${headerLength} bytes but only ${bytes.length - prelude} bytes follow it (truncated?)`);
   }
-  if (headerLength > maxHeaderLength) throw new FormatError(file, `the header length field says ${headerLength} bytes: more than the ${maxHeaderLength} any real header needs (corrupt?)`);
+  if (headerLength > maxHeaderLength) throw new FileFormatError(file, `the header length field says ${headerLength} bytes: more than the ${maxHeaderLength} any real header needs (corrupt?)`);
   const headerBytes = bytes.subarray(prelude, prelude + headerLength);
   let text: string;
   if (major === 3) {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
     } catch {
-      throw new FormatError(file, 'the version 3.0 header is not valid UTF-8');
+      throw new FileFormatError(file, 'the version 3.0 header is not valid UTF-8');
     }
   } else {
     // Versions 1.0 and 2.0 are latin-1: one byte, one character.
@@ -261,21 +261,21 @@ export function decodeNpy(bytes: Uint8Array, file: string): NdArray {
   }
 
   const header = new PyLiteralReader(text, file).whole();
-  if (!(header instanceof Map)) throw new FormatError(file, `the header is ${JSON.stringify(text.trim())}: expected a dict with 'descr', 'fortran_order' and 'shape'`);
+  if (!(header instanceof Map)) throw new FileFormatError(file, `the header is ${JSON.stringify(text.trim())}: expected a dict with 'descr', 'fortran_order' and 'shape'`);
   const keys = [...header.keys()];
   const missing = ['descr', 'fortran_order', 'shape'].filter((key) => !header.has(key));
   const extra = keys.filter((key) => !['descr', 'fortran_order', 'shape'].includes(key));
   if (missing.length > 0 || extra.length > 0) {
     const problems = [missing.length > 0 ? `lacks ${missing.map((k) => `'${k}'`).join(', ')}` : '', extra.length > 0 ? `has unexpected ${extra.map((k) => `'${k}'`).join(', ')}` : ''];
-    throw new FormatError(file, `the header dict ${problems.filter(Boolean).join(' and ')}: expected exactly 'descr', 'fortran_order' and 'shape'`);
+    throw new FileFormatError(file, `the header dict ${problems.filter(Boolean).join(' and ')}: expected exactly 'descr', 'fortran_order' and 'shape'`);
   }
   const { descr, littleEndian } = readDescr(header.get('descr')!, file);
   const fortranOrder = header.get('fortran_order');
-  if (typeof fortranOrder !== 'boolean') throw new FormatError(file, `'fortran_order' is ${JSON.stringify(fortranOrder)}: expected True or False`);
+  if (typeof fortranOrder !== 'boolean') throw new FileFormatError(file, `'fortran_order' is ${JSON.stringify(fortranOrder)}: expected True or False`);
   const shapeValue = header.get('shape');
   const count = Array.isArray(shapeValue) ? elementCount(shapeValue) : undefined;
   if (!Array.isArray(shapeValue) || count === undefined) {
-    throw new FormatError(file, `'shape' is ${JSON.stringify(shapeValue)}: expected a tuple of non-negative integers whose product is at most 2^53`);
+    throw new FileFormatError(file, `'shape' is ${JSON.stringify(shapeValue)}: expected a tuple of non-negative integers whose product is at most 2^53`);
   }
   const shape = shapeValue as number[];
   const kind = kindOf[descr];
@@ -284,13 +284,13 @@ export function decodeNpy(bytes: Uint8Array, file: string): NdArray {
   const dataStart = prelude + headerLength;
   const available = bytes.length - dataStart;
   if (!Number.isSafeInteger(dataBytes) || available < dataBytes) {
-    throw new FormatError(
+    throw new FileFormatError(
       file,
       `the header says ${descr} with shape ${tupleText(shape)}, so ${count} × ${size} = ${dataBytes} bytes of data, but the file has ${available} bytes after the header (truncated?)`,
     );
   }
   if (available > dataBytes) {
-    throw new FormatError(file, `the file has ${available - dataBytes} bytes after the ${dataBytes} bytes of data that shape ${tupleText(shape)} needs (several arrays saved into one file?)`);
+    throw new FileFormatError(file, `the file has ${available - dataBytes} bytes after the ${dataBytes} bytes of data that shape ${tupleText(shape)} needs (several arrays saved into one file?)`);
   }
 
   let source = bytes;
@@ -302,7 +302,7 @@ export function decodeNpy(bytes: Uint8Array, file: string): NdArray {
   const data = elementsFromBytes(source, begin, count, kind, littleEndian);
   if (descr === '|b1') {
     const bad = (data as Uint8Array).findIndex((byte) => byte > 1);
-    if (bad >= 0) throw new FormatError(file, `the bool array holds the byte ${data[bad]} at element ${bad}: expected 0 or 1`);
+    if (bad >= 0) throw new FileFormatError(file, `the bool array holds the byte ${data[bad]} at element ${bad}: expected 0 or 1`);
   }
   return { dtype: descr, shape: [...shape], data };
 }
@@ -317,22 +317,22 @@ export function decodeNpy(bytes: Uint8Array, file: string): NdArray {
  * @param file names the output in errors (the path it is for, when there is one)
  */
 export function encodeNpy(array: NdArray, file = 'npy output'): Uint8Array {
-  if (!isDescr(array.dtype)) throw new FormatError(file, `the dtype ${JSON.stringify(array.dtype)} cannot be written: expected one of ${supported}`);
+  if (!isDescr(array.dtype)) throw new FileFormatError(file, `the dtype ${JSON.stringify(array.dtype)} cannot be written: expected one of ${supported}`);
   const kind = kindOf[array.dtype];
   if (!holdsKind(array.data, kind)) {
-    throw new FormatError(file, `the dtype is '${array.dtype}' but the data is a ${array.data.constructor.name}, which holds a different element type`);
+    throw new FileFormatError(file, `the dtype is '${array.dtype}' but the data is a ${array.data.constructor.name}, which holds a different element type`);
   }
   const count = elementCount(array.shape);
-  if (count === undefined) throw new FormatError(file, `the shape ${JSON.stringify(array.shape)} is not a list of non-negative integers`);
-  if (count !== array.data.length) throw new FormatError(file, `the shape ${tupleText(array.shape)} has ${count} elements but the data holds ${array.data.length}`);
+  if (count === undefined) throw new FileFormatError(file, `the shape ${JSON.stringify(array.shape)} is not a list of non-negative integers`);
+  if (count !== array.data.length) throw new FileFormatError(file, `the shape ${tupleText(array.shape)} has ${count} elements but the data holds ${array.data.length}`);
   if (array.dtype === '|b1') {
     const bad = (array.data as Uint8Array).findIndex((byte) => byte > 1);
-    if (bad >= 0) throw new FormatError(file, `the bool array holds ${array.data[bad]} at element ${bad}: expected 0 or 1`);
+    if (bad >= 0) throw new FileFormatError(file, `the bool array holds ${array.data[bad]} at element ${bad}: expected 0 or 1`);
   }
   const dict = `{'descr': '${array.dtype}', 'fortran_order': False, 'shape': ${tupleText(array.shape)}, }`;
   const unpadded = 10 + dict.length + 1;
   const header = `${dict}${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
-  if (header.length > 0xffff) throw new FormatError(file, `the header would be ${header.length} bytes: more than a version 1.0 file can hold (65535)`);
+  if (header.length > 0xffff) throw new FileFormatError(file, `the header would be ${header.length} bytes: more than a version 1.0 file can hold (65535)`);
 
   const out = new Uint8Array(10 + header.length + array.data.byteLength);
   out.set(magic, 0);

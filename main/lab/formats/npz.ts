@@ -3,7 +3,7 @@
  * (numpy.savez) or deflated (numpy.savez_compressed).
  */
 import { unzipSync, zipSync, type UnzipFileInfo } from 'fflate';
-import { FormatError } from './formatError.ts';
+import { FileFormatError } from '../../engine/fileFormatError.ts';
 import { decodeNpy, encodeNpy, type NdArray } from './npy.ts';
 
 /** An entry name for a message: quoted and escaped (a corrupt directory yields names with control characters), and clipped. */
@@ -31,9 +31,9 @@ export function decodeNpz(bytes: Uint8Array, file: string): Record<string, NdArr
   const filter = (entry: UnzipFileInfo): boolean => {
     current = entry.name;
     if (entry.name.endsWith('/')) return false;
-    if (!entry.name.endsWith('.npy')) throw new FormatError(file, `entry ${quoted(entry.name)} is not an array: an .npz archive holds only <name>.npy entries`);
+    if (!entry.name.endsWith('.npy')) throw new FileFormatError(file, `entry ${quoted(entry.name)} is not an array: an .npz archive holds only <name>.npy entries`);
     if (entry.compression !== 0 && entry.compression !== 8) {
-      throw new FormatError(file, `entry ${quoted(entry.name)} uses zip compression method ${entry.compression}: expected 0 (stored) or 8 (deflated)`);
+      throw new FileFormatError(file, `entry ${quoted(entry.name)} uses zip compression method ${entry.compression}: expected 0 (stored) or 8 (deflated)`);
     }
     const sizesOk =
       Number.isSafeInteger(entry.size) &&
@@ -42,7 +42,7 @@ export function decodeNpz(bytes: Uint8Array, file: string): Record<string, NdArr
       entry.size <= bytes.length &&
       (entry.compression === 0 ? entry.originalSize === entry.size : entry.originalSize <= entry.size * maxDeflateRatio + 1024);
     if (!sizesOk) {
-      throw new FormatError(file, `entry ${quoted(entry.name)} claims ${entry.size} bytes in the archive and ${entry.originalSize} unpacked, which cannot be right for a ${bytes.length}-byte file (corrupt zip?)`);
+      throw new FileFormatError(file, `entry ${quoted(entry.name)} claims ${entry.size} bytes in the archive and ${entry.originalSize} unpacked, which cannot be right for a ${bytes.length}-byte file (corrupt zip?)`);
     }
     expected.set(entry.name, entry);
     return true;
@@ -52,22 +52,22 @@ export function decodeNpz(bytes: Uint8Array, file: string): Record<string, NdArr
   try {
     entries = unzipSync(bytes, { filter });
   } catch (error) {
-    if (error instanceof FormatError) throw error;
+    if (error instanceof FileFormatError) throw error;
     const where = current === undefined ? 'before any entry was reached' : `the last entry reached was ${quoted(current)}`;
-    throw new FormatError(file, `not a valid .npz (zip) archive: ${(error as Error).message}; ${where} (truncated or corrupt?)`);
+    throw new FileFormatError(file, `not a valid .npz (zip) archive: ${(error as Error).message}; ${where} (truncated or corrupt?)`);
   }
 
   const arrays: [string, NdArray][] = [];
   for (const [entryName, info] of expected) {
     const content = entries[entryName];
     if (content === undefined || content.length !== info.originalSize) {
-      throw new FormatError(file, `entry ${quoted(entryName)} should unpack to ${info.originalSize} bytes but gave ${content?.length ?? 0} (truncated?)`);
+      throw new FileFormatError(file, `entry ${quoted(entryName)} should unpack to ${info.originalSize} bytes but gave ${content?.length ?? 0} (truncated?)`);
     }
     try {
       arrays.push([entryName.slice(0, -'.npy'.length), decodeNpy(content, file)]);
     } catch (error) {
-      if (!(error instanceof FormatError)) throw error;
-      throw new FormatError(file, `entry ${quoted(entryName)}: ${error.problem}`);
+      if (!(error instanceof FileFormatError)) throw error;
+      throw new FileFormatError(file, `entry ${quoted(entryName)}: ${error.problem}`);
     }
   }
   // fromEntries defines own properties, so an array named "__proto__" stays an array.
@@ -85,13 +85,13 @@ export function encodeNpz(arrays: Record<string, NdArray>, file = 'npz output'):
   const entries: Record<string, [Uint8Array, { level: 0; mtime: Date }]> = {};
   const mtime = new Date(1980, 0, 1);
   for (const [name, array] of Object.entries(arrays)) {
-    if (name === '') throw new FormatError(file, 'an array has an empty name: every .npz entry needs a name');
+    if (name === '') throw new FileFormatError(file, 'an array has an empty name: every .npz entry needs a name');
     let npy: Uint8Array;
     try {
       npy = encodeNpy(array, file);
     } catch (error) {
-      if (!(error instanceof FormatError)) throw error;
-      throw new FormatError(file, `array "${name}": ${error.problem}`);
+      if (!(error instanceof FileFormatError)) throw error;
+      throw new FileFormatError(file, `array "${name}": ${error.problem}`);
     }
     entries[`${name}.npy`] = [npy, { level: 0, mtime }];
   }

@@ -5,7 +5,7 @@
  * the header; the tensors tile the buffer exactly (no overlap, no gap, nothing after), and every
  * tensor is stored little-endian in C (row-major) order.
  */
-import { FormatError } from './formatError.ts';
+import { FileFormatError } from '../../engine/fileFormatError.ts';
 import { elementCount, elementsFromBytes, holdsKind, writeLittleEndian, type ElementKind } from './elements.ts';
 
 /** The element types this module knows. The format has more (U16, U32, U64, F8_*): they are refused by name. */
@@ -166,21 +166,21 @@ function compareUtf8(a: Uint8Array, b: Uint8Array): number {
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata?: Record<string, string>, file = 'safetensors output'): Uint8Array {
   const encoder = new TextEncoder();
   const entries = Object.entries(tensors).map(([name, tensor]) => {
-    if (name === '__metadata__') throw new FormatError(file, 'a tensor cannot be named "__metadata__": the header keeps that key for the metadata');
+    if (name === '__metadata__') throw new FileFormatError(file, 'a tensor cannot be named "__metadata__": the header keeps that key for the metadata');
     const info = isDtype(tensor.dtype) ? dtypeInfo[tensor.dtype] : undefined;
-    if (!info) throw new FormatError(file, `tensor ${quote(name)} has dtype ${String(tensor.dtype)}: expected one of ${knownDtypes}`);
-    if (info.kind === undefined) throw new FormatError(file, `tensor ${quote(name)} is ${tensor.dtype}: 16-bit floats are read but not written here; convert to F32`);
+    if (!info) throw new FileFormatError(file, `tensor ${quote(name)} has dtype ${String(tensor.dtype)}: expected one of ${knownDtypes}`);
+    if (info.kind === undefined) throw new FileFormatError(file, `tensor ${quote(name)} is ${tensor.dtype}: 16-bit floats are read but not written here; convert to F32`);
     if (!holdsKind(tensor.data, info.kind)) {
-      throw new FormatError(file, `tensor ${quote(name)} is ${tensor.dtype} but its data is a ${tensor.data.constructor.name}: ${tensor.dtype} needs a ${tensorArrayName[tensor.dtype]}`);
+      throw new FileFormatError(file, `tensor ${quote(name)} is ${tensor.dtype} but its data is a ${tensor.data.constructor.name}: ${tensor.dtype} needs a ${tensorArrayName[tensor.dtype]}`);
     }
     const count = elementCount(tensor.shape);
-    if (count === undefined) throw new FormatError(file, `tensor ${quote(name)} has shape ${preview(tensor.shape)}: expected a list of non-negative integers`);
+    if (count === undefined) throw new FileFormatError(file, `tensor ${quote(name)} has shape ${preview(tensor.shape)}: expected a list of non-negative integers`);
     if (count !== tensor.data.length) {
-      throw new FormatError(file, `tensor ${quote(name)} has shape ${shapeText(tensor.shape)} = ${count} elements but its data holds ${tensor.data.length}`);
+      throw new FileFormatError(file, `tensor ${quote(name)} has shape ${shapeText(tensor.shape)} = ${count} elements but its data holds ${tensor.data.length}`);
     }
     if (tensor.dtype === 'BOOL') {
       const bad = firstNonBoolean(tensor.data as Uint8Array);
-      if (bad >= 0) throw new FormatError(file, `BOOL tensor ${quote(name)} holds ${tensor.data[bad]} at element ${bad}: expected 0 or 1`);
+      if (bad >= 0) throw new FileFormatError(file, `BOOL tensor ${quote(name)} holds ${tensor.data[bad]} at element ${bad}: expected 0 or 1`);
     }
     return { name, utf8: encoder.encode(name), tensor, info };
   });
@@ -192,7 +192,7 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   const metadataKeys = Object.keys(metadata ?? {}).sort();
   if (metadata && metadataKeys.length > 0) {
     for (const key of metadataKeys) {
-      if (typeof metadata[key] !== 'string') throw new FormatError(file, `metadata ${quote(key)} is ${describe(metadata[key])}: metadata values must be strings`);
+      if (typeof metadata[key] !== 'string') throw new FileFormatError(file, `metadata ${quote(key)} is ${describe(metadata[key])}: metadata values must be strings`);
     }
     parts.push(`"__metadata__":{${metadataKeys.map((key) => `${JSON.stringify(key)}:${JSON.stringify(metadata[key])}`).join(',')}}`);
   }
@@ -229,36 +229,36 @@ interface HeaderEntry {
 /** Check one header entry against the format; `dataBytes` is the size of the data buffer. */
 function readHeaderEntry(name: string, value: unknown, dataBytes: number, file: string): HeaderEntry {
   const where = `tensor ${quote(name)}`;
-  if (!isRecord(value)) throw new FormatError(file, `the header entry for ${where} is ${describe(value)}: expected {"dtype": ..., "shape": [...], "data_offsets": [begin, end]}`);
+  if (!isRecord(value)) throw new FileFormatError(file, `the header entry for ${where} is ${describe(value)}: expected {"dtype": ..., "shape": [...], "data_offsets": [begin, end]}`);
   const missing = ['dtype', 'shape', 'data_offsets'].filter((key) => !Object.hasOwn(value, key));
-  if (missing.length > 0) throw new FormatError(file, `${where} lacks ${missing.map((key) => `${quote(key)}`).join(' and ')}: each tensor needs "dtype", "shape" and "data_offsets"`);
+  if (missing.length > 0) throw new FileFormatError(file, `${where} lacks ${missing.map((key) => `${quote(key)}`).join(' and ')}: each tensor needs "dtype", "shape" and "data_offsets"`);
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string') throw new FormatError(file, `${where} has dtype ${describe(dtype)}: expected a string such as "F32"`);
+  if (typeof dtype !== 'string') throw new FileFormatError(file, `${where} has dtype ${describe(dtype)}: expected a string such as "F32"`);
   if (!isDtype(dtype)) {
     const why = otherFormatDtypes.has(dtype) ? 'is a safetensors dtype this reader does not support' : 'is not a safetensors dtype';
-    throw new FormatError(file, `${where} has dtype ${quote(dtype)}, which ${why}: expected one of ${knownDtypes}`);
+    throw new FileFormatError(file, `${where} has dtype ${quote(dtype)}, which ${why}: expected one of ${knownDtypes}`);
   }
-  if (!Array.isArray(shape)) throw new FormatError(file, `${where} has shape ${describe(shape)}: expected a list of non-negative integers`);
+  if (!Array.isArray(shape)) throw new FileFormatError(file, `${where} has shape ${describe(shape)}: expected a list of non-negative integers`);
   const count = elementCount(shape);
   if (count === undefined) {
-    throw new FormatError(file, `${where} has shape ${preview(shape)}: expected a list of non-negative integers whose product is at most 2^53`);
+    throw new FileFormatError(file, `${where} has shape ${preview(shape)}: expected a list of non-negative integers whose product is at most 2^53`);
   }
   const valid = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !valid(offsets[0]) || !valid(offsets[1])) {
-    throw new FormatError(file, `${where} has data_offsets ${describe(offsets)}: expected [begin, end], two non-negative integers`);
+    throw new FileFormatError(file, `${where} has data_offsets ${describe(offsets)}: expected [begin, end], two non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end < begin) throw new FormatError(file, `${where} has data_offsets [${begin}, ${end}]: the end is before the begin`);
+  if (end < begin) throw new FileFormatError(file, `${where} has data_offsets [${begin}, ${end}]: the end is before the begin`);
   const size = dtypeInfo[dtype].size;
   const bytes = count * size;
   if (bytes !== end - begin) {
-    throw new FormatError(
+    throw new FileFormatError(
       file,
       `${where} is ${dtype} with shape ${shapeText(shape as number[])}, so it needs ${count} × ${size} = ${bytes} bytes, but its data_offsets [${begin}, ${end}] span ${end - begin} bytes`,
     );
   }
   if (end > dataBytes) {
-    throw new FormatError(file, `the header says ${where} ends at byte ${end} but the file has ${dataBytes} bytes of data (truncated?)`);
+    throw new FileFormatError(file, `the header says ${where} ends at byte ${end} but the file has ${dataBytes} bytes of data (truncated?)`);
   }
   return { name, dtype, shape: [...(shape as number[])], count, begin, end };
 }
@@ -266,9 +266,9 @@ function readHeaderEntry(name: string, value: unknown, dataBytes: number, file: 
 /** Read `__metadata__`: null (as the reference allows) or an object of strings. */
 function readMetadata(value: unknown, file: string): Record<string, string> {
   if (value === null) return {};
-  if (!isRecord(value)) throw new FormatError(file, `__metadata__ is ${describe(value)}: expected an object of string values`);
+  if (!isRecord(value)) throw new FileFormatError(file, `__metadata__ is ${describe(value)}: expected an object of string values`);
   for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== 'string') throw new FormatError(file, `__metadata__ ${quote(key)} is ${describe(entry)}: metadata values must be strings`);
+    if (typeof entry !== 'string') throw new FileFormatError(file, `__metadata__ ${quote(key)} is ${describe(entry)}: metadata values must be strings`);
   }
   return Object.fromEntries(Object.entries(value)) as Record<string, string>;
 }
@@ -285,29 +285,29 @@ function readMetadata(value: unknown, file: string): Record<string, string> {
  */
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
   if (bytes.length < 8) {
-    throw new FormatError(file, `the file has ${bytes.length} bytes, fewer than the 8-byte header length that starts every safetensors file (truncated or empty?)`);
+    throw new FileFormatError(file, `the file has ${bytes.length} bytes, fewer than the 8-byte header length that starts every safetensors file (truncated or empty?)`);
   }
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   const available = bytes.length - 8;
   if (declared > BigInt(available)) {
-    throw new FormatError(file, `the first 8 bytes say the JSON header is ${declared} bytes long but only ${available} bytes follow them (truncated, or not a safetensors file?)`);
+    throw new FileFormatError(file, `the first 8 bytes say the JSON header is ${declared} bytes long but only ${available} bytes follow them (truncated, or not a safetensors file?)`);
   }
   const headerSize = Number(declared);
-  if (headerSize > maxHeaderBytes) throw new FormatError(file, `the header is ${headerSize} bytes long: more than the ${maxHeaderBytes}-byte limit of safetensors readers`);
+  if (headerSize > maxHeaderBytes) throw new FileFormatError(file, `the header is ${headerSize} bytes long: more than the ${maxHeaderBytes}-byte limit of safetensors readers`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerSize));
   } catch {
-    throw new FormatError(file, `the ${headerSize}-byte header is not valid UTF-8 (not a safetensors file?)`);
+    throw new FileFormatError(file, `the ${headerSize}-byte header is not valid UTF-8 (not a safetensors file?)`);
   }
-  if (!text.startsWith('{')) throw new FormatError(file, `the header starts with ${quote(text.slice(0, 16))}: expected a JSON object, "{...}" (not a safetensors file?)`);
+  if (!text.startsWith('{')) throw new FileFormatError(file, `the header starts with ${quote(text.slice(0, 16))}: expected a JSON object, "{...}" (not a safetensors file?)`);
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (error) {
-    throw new FormatError(file, `the header is not valid JSON: ${(error as Error).message}`);
+    throw new FileFormatError(file, `the header is not valid JSON: ${(error as Error).message}`);
   }
-  if (!isRecord(header)) throw new FormatError(file, `the header is ${describe(header)}: expected a JSON object`);
+  if (!isRecord(header)) throw new FileFormatError(file, `the header is ${describe(header)}: expected a JSON object`);
 
   const dataStart = 8 + headerSize;
   const dataBytes = bytes.length - dataStart;
@@ -325,19 +325,19 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
   let previous: HeaderEntry | undefined;
   for (const entry of entries) {
     if (entry.begin < covered && previous) {
-      throw new FormatError(
+      throw new FileFormatError(
         file,
         `tensors ${quote(previous.name)} (bytes ${previous.begin}..${previous.end}) and ${quote(entry.name)} (bytes ${entry.begin}..${entry.end}) overlap: tensors must not share bytes`,
       );
     }
     if (entry.begin > covered) {
-      throw new FormatError(file, `no tensor covers data bytes ${covered}..${entry.begin} (a gap before ${quote(entry.name)}): the tensors must fill the data buffer contiguously`);
+      throw new FileFormatError(file, `no tensor covers data bytes ${covered}..${entry.begin} (a gap before ${quote(entry.name)}): the tensors must fill the data buffer contiguously`);
     }
     covered = entry.end;
     previous = entry;
   }
   if (covered !== dataBytes) {
-    throw new FormatError(file, `the tensors cover ${covered} bytes of data but ${dataBytes} bytes follow the header: ${dataBytes - covered} trailing bytes that belong to no tensor`);
+    throw new FileFormatError(file, `the tensors cover ${covered} bytes of data but ${dataBytes} bytes follow the header: ${dataBytes - covered} trailing bytes that belong to no tensor`);
   }
 
   const tensors = entries.map((entry): [string, NamedTensor] => {
@@ -348,7 +348,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     const data = elementsFromBytes(bytes, begin, entry.count, dtypeInfo[entry.dtype].kind!, true) as SafetensorsData;
     if (entry.dtype === 'BOOL') {
       const bad = firstNonBoolean(data as Uint8Array);
-      if (bad >= 0) throw new FormatError(file, `BOOL tensor ${quote(entry.name)} holds the byte ${data[bad]} at element ${bad}: expected 0 or 1`);
+      if (bad >= 0) throw new FileFormatError(file, `BOOL tensor ${quote(entry.name)} holds the byte ${data[bad]} at element ${bad}: expected 0 or 1`);
     }
     return [entry.name, { dtype: entry.dtype, shape: entry.shape, data }];
   });

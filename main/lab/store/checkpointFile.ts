@@ -5,7 +5,7 @@
  * and names the file when something is wrong.
  */
 import type { EngineCheckpoint } from '../../engine/checkpoint.ts';
-import { FormatError } from '../formats/formatError.ts';
+import { FileFormatError } from '../../engine/fileFormatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../formats/safetensors.ts';
 
 const f32 = (data: Float32Array): NamedTensor => ({ dtype: 'F32', shape: [data.length], data });
@@ -32,35 +32,35 @@ export function encodeCheckpoint(c: EngineCheckpoint): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, file: string): EngineCheckpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const text = metadata.checkpoint;
-  if (!text) throw new FormatError(file, `not a checkpoint (no "checkpoint" entry in its metadata)`);
+  if (!text) throw new FileFormatError(file, `not a checkpoint (no "checkpoint" entry in its metadata)`);
   let state: Record<string, unknown>;
   try {
     state = JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
-    throw new FormatError(file, `the checkpoint state is not valid JSON (${(error as Error).message})`);
+    throw new FileFormatError(file, `the checkpoint state is not valid JSON (${(error as Error).message})`);
   }
-  if (state.version !== 1) throw new FormatError(file, `checkpoint version ${String(state.version)} is not one this version of Purification Lab reads (1)`);
+  if (state.version !== 1) throw new FileFormatError(file, `checkpoint version ${String(state.version)} is not one this version of Purification Lab reads (1)`);
   for (const key of ['phaseIndex', 'epochInPhase', 'globalEpoch', 'steps', 'trainSeconds', 'optimizerStep'] as const) {
-    if (typeof state[key] !== 'number' || !Number.isFinite(state[key])) throw new FormatError(file, `the checkpoint's ${key} is missing or not a number`);
+    if (typeof state[key] !== 'number' || !Number.isFinite(state[key])) throw new FileFormatError(file, `the checkpoint's ${key} is missing or not a number`);
   }
   const array = (name: string, required: boolean): Float32Array | null => {
     const t = tensors[name];
     if (!t) {
-      if (required) throw new FormatError(file, `the checkpoint has no tensor "${name}"`);
+      if (required) throw new FileFormatError(file, `the checkpoint has no tensor "${name}"`);
       return null;
     }
-    if (!(t.data instanceof Float32Array)) throw new FormatError(file, `tensor "${name}" is ${t.dtype}: expected F32`);
+    if (!(t.data instanceof Float32Array)) throw new FileFormatError(file, `tensor "${name}" is ${t.dtype}: expected F32`);
     return t.data;
   };
   const W = array('W', true)!;
   const W0 = array('W0', true)!;
-  if (W0.length !== W.length) throw new FormatError(file, `W0 has ${W0.length} values but W has ${W.length}`);
+  if (W0.length !== W.length) throw new FileFormatError(file, `W0 has ${W0.length} values but W has ${W.length}`);
   const optimizerTensors: Record<string, Float32Array> = {};
   for (const name of Object.keys(tensors)) if (name.startsWith('optimizer.')) optimizerTensors[name.slice('optimizer.'.length)] = array(name, true)!;
   const rng = state.rng as EngineCheckpoint['rng'];
   for (const stream of ['shuffle', 'attack', 'eval'] as const) {
     const words = rng?.[stream]?.words;
-    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w))) throw new FormatError(file, `the checkpoint's random stream "${stream}" is malformed`);
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w))) throw new FileFormatError(file, `the checkpoint's random stream "${stream}" is malformed`);
   }
   return {
     version: 1,

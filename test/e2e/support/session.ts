@@ -1,11 +1,13 @@
 /**
  * One describe block's browser session: the real server on a fresh store and Debian's Chromium,
  * started before its tests and stopped after them, with the screenshots it took listed at the end.
- * Call it inside `describe`; read the fields inside tests (they are set by the `beforeAll` it adds).
+ * Call it inside `describe.skipIf(chromiumBrowser.skip)`: without Chromium the block is skipped on
+ * a developer's machine, and in CI its `beforeAll` fails with the reason. Read the fields inside
+ * tests (`const { server, page } = session;`): they are set by that `beforeAll`.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { launchBrowser, type Browser } from './browser.ts';
+import { chromiumBrowser, launchBrowser, type Browser } from './browser.ts';
 import { startLabServer, waitForServerEntry, type LabServer } from './labServer.ts';
 
 export interface WorkbenchSession {
@@ -19,6 +21,7 @@ export interface WorkbenchSession {
 export function workbenchSession(): WorkbenchSession {
   const session = { shots: [] as string[] } as WorkbenchSession;
   beforeAll(async () => {
+    chromiumBrowser.require();
     // The server is written alongside the UI; wait for it rather than fail on a half-landed tree.
     if (!(await waitForServerEntry(10 * 60_000))) throw new Error('main/web/serve.ts did not appear within 10 minutes');
     session.server = await startLabServer({ timeoutMs: 240_000 });

@@ -4,31 +4,31 @@
  * browser mode check it) and copy it into the store; a refused file is named with the reason, and
  * the others are still added (exit 2 when any was refused).
  */
-import { ApiError } from '../../../shared/api.ts';
-import { addStoreFile, listStoreFiles } from '../storeFiles.ts';
-import { openStore, type CliValues } from './options.ts';
-import { UsageError } from './usage.ts';
+import { ApiError } from '../../../../shared/api.ts';
+import { addStoreFile, listStoreFiles } from '../../storeFiles.ts';
+import { openStore, type Verb } from '../options.ts';
+import { UsageError } from '../usage.ts';
 
-export function filesCommand(values: CliValues, rest: string[]): number {
+export const filesVerb: Verb = (values, rest, io) => {
   const [sub, ...paths] = rest;
   if (sub !== undefined && sub !== 'add') throw new UsageError(`files ${sub}: expected "files" (list) or "files add FILE..."`);
   if (sub === 'add' && paths.length === 0) throw new UsageError('files add needs at least one FILE (.safetensors or .npz)');
-  const store = openStore(values);
+  const store = openStore(values, io);
   try {
     if (sub === undefined) {
       const files = listStoreFiles(store);
-      if (files.length === 0) process.stdout.write(`No files in ${store.dir}/imports yet: add one with "lab files add FILE"\n`);
-      for (const f of files) process.stdout.write(`${f.name}  ${(f.bytes / 1024).toFixed(1)} kB  ${f.file}\n`);
+      if (files.length === 0) io.stdout.write(`No files in ${store.dir}/imports yet: add one with "lab files add FILE"\n`);
+      for (const f of files) io.stdout.write(`${f.name}  ${(f.bytes / 1024).toFixed(1)} kB  ${f.file}\n`);
       return 0;
     }
     let refused = 0;
     for (const path of paths) {
       try {
         const added = addStoreFile(store, path);
-        process.stdout.write(`${added.file}\n  ${added.summary}\n`);
+        io.stdout.write(`${added.file}\n  ${added.summary}\n`);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        process.stderr.write(`${error.message}\n`);
+        io.stderr.write(`${error.message}\n`);
         refused++;
       }
     }
@@ -36,4 +36,4 @@ export function filesCommand(values: CliValues, rest: string[]): number {
   } finally {
     store.close();
   }
-}
+};

@@ -1,31 +1,25 @@
 /**
- * The cluster verbs, thin over lab/slurm/ and lab/runImport.ts:
+ * The cluster verbs, thin over ../../slurm/ and ../../runImport.ts:
  *   sweep ... --slurm DIR [--submit]   write a sweep as a Slurm job folder (and submit it)
  *   sweep status DIR                   each member's state, with one squeue call
  *   sweep resubmit DIR                 submit again only the failed and interrupted members
  *   sweep member DIR N                 what an array task runs (the script calls it)
  *   import DIR|RUNFOLDER|FILE.tar.gz   bring finished runs into the store
  */
-import { formatMeanStd, meanStd } from '../../../shared/aggregate.ts';
-import type { ExperimentInput, ResolvedExperiment } from '../../../shared/config.ts';
-import type { RunSummary } from '../../../shared/events.ts';
-import type { BackendRequest } from '../../engine/backend.ts';
-import { importRuns } from '../runImport.ts';
-import { writeJobFolder } from '../slurm/jobFolder.ts';
-import { runMemberTask } from '../slurm/memberTask.ts';
-import { checkResources, mergeResources, readProfile, scriptName, type SlurmResources } from '../slurm/sbatchScript.ts';
-import { submitJobFolder } from '../slurm/submit.ts';
-import { sweepStatus, type MemberStatus, type SweepStatus } from '../slurm/sweepStatus.ts';
-import { openStore, type CliValues } from './options.ts';
-import { progressView } from './progressBar.ts';
-import { UsageError } from './usage.ts';
-
-function integer(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} "${value}": expected an integer >= ${min}`);
-  return n;
-}
+import { formatMeanStd, meanStd } from '../../../../shared/aggregate.ts';
+import type { RunSummary } from '../../../../shared/events.ts';
+import type { BackendRequest } from '../../../engine/backend.ts';
+import { importRuns } from '../../runImport.ts';
+import { writeJobFolder, type JobMemberSpec } from '../../slurm/jobFolder.ts';
+import { runMemberTask } from '../../slurm/memberTask.ts';
+import { checkResources, mergeResources, readProfile, scriptName, type SlurmResources } from '../../slurm/sbatchScript.ts';
+import { submitJobFolder } from '../../slurm/submit.ts';
+import { sweepStatus, type MemberStatus, type SweepStatus } from '../../slurm/sweepStatus.ts';
+import { textTable } from '../../textTable.ts';
+import type { CliWriter } from '../cliIo.ts';
+import { integerOption as integer, openStore, type CliValues, type Verb } from '../options.ts';
+import { progressView } from '../progressBar.ts';
+import { UsageError } from '../usage.ts';
 
 /** The resources: a --profile file, with the command line's options on top. */
 export function resourcesFrom(values: CliValues): SlurmResources {
@@ -50,26 +44,27 @@ export function resourcesFrom(values: CliValues): SlurmResources {
 }
 
 /** The project root of this checkout: what --submit on this machine's cluster runs. */
-const thisProject = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+const thisProject = new URL('../../../../', import.meta.url).pathname.replace(/\/$/, '');
 
 /** `lab sweep ... --slurm DIR [--submit]`, given the sweep's expansion. */
 export function writeSlurmSweep(
   values: CliValues,
-  sweep: { name: string; preset: string; grid: Record<string, readonly unknown[]>; seeds: number; base: ExperimentInput; members: readonly { point: Record<string, unknown>; pointIndex: number; seed: number; input: ExperimentInput; config: ResolvedExperiment; name: string }[] },
+  sweep: { name: string; preset: string; grid: Record<string, readonly unknown[]>; seeds: number; base: Record<string, unknown>; members: readonly JobMemberSpec[] },
+  out: CliWriter,
 ): number {
   const dir = values.slurm!;
   let resources = resourcesFrom(values);
   // Submitting from here runs this checkout; a folder to copy elsewhere needs --project or the variable.
   if (values.submit && resources.project === undefined) resources = { ...resources, project: thisProject };
   const job = writeJobFolder(dir, { ...sweep, resources });
-  process.stdout.write(`${job.sweepId}: ${job.members.length} members written to ${dir} (${scriptName}, members/N.json, sweep.json)\n`);
+  out.write(`${job.sweepId}: ${job.members.length} members written to ${dir} (${scriptName}, members/N.json, sweep.json)\n`);
   if (!values.submit) {
-    process.stdout.write(`copy the folder to the cluster, then: cd FOLDER && sbatch ${scriptName}\n`);
-    if (resources.project === undefined) process.stdout.write('the script needs PURIFICATION_LAB_PROJECT (the checkout on the cluster) set at submission, or write it with --project\n');
+    out.write(`copy the folder to the cluster, then: cd FOLDER && sbatch ${scriptName}\n`);
+    if (resources.project === undefined) out.write('the script needs PURIFICATION_LAB_PROJECT (the checkout on the cluster) set at submission, or write it with --project\n');
     return 0;
   }
   const submission = submitJobFolder(dir);
-  process.stdout.write(`submitted: job ${submission.jobId}, array ${submission.tasks}\nstatus: npm run lab -- sweep status ${dir}\n`);
+  out.write(`submitted: job ${submission.jobId}, array ${submission.tasks}\nstatus: npm run lab -- sweep status ${dir}\n`);
   return 0;
 }
 
@@ -81,10 +76,7 @@ function detail(m: MemberStatus): string {
   return m.why[0] ?? '';
 }
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
-}
+const table = (rows: readonly (readonly string[])[]) => textTable(rows, { leftAligned: Infinity, gap: '  ' });
 
 const sweepMetrics: [string, (s: RunSummary) => number | undefined][] = [
   ['clean', (s) => s.final.cleanAccuracy],
@@ -106,7 +98,7 @@ function finishedTable(status: SweepStatus): string {
   return table(rows);
 }
 
-export function printStatus(status: SweepStatus, out: NodeJS.WritableStream): void {
+export function printStatus(status: SweepStatus, out: CliWriter): void {
   const { job, counts } = status;
   out.write(`${job.name} (${job.sweepId}): ${job.members.length} members; ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}\n`);
   out.write(status.squeue.reachable ? `squeue: one call for job(s) ${status.jobIds.join(', ') || '(none submitted)'}\n` : `squeue not reachable (${status.squeue.why}): states from the run folders only\n`);
@@ -125,56 +117,60 @@ export function printStatus(status: SweepStatus, out: NodeJS.WritableStream): vo
   if (counts.finished > 0) out.write(`\n${finishedTable(status)}\n(final model metrics of the finished members, mean ± std over seeds)\n`);
 }
 
-export async function slurmSweepVerb(values: CliValues, rest: string[]): Promise<number> {
+/** `sweep status|resubmit|member DIR [N]`. */
+export const slurmSweepVerb: Verb = async (values, rest, io) => {
+  const out = io.stdout;
   const [sub, dir, index] = rest;
   if (!dir) throw new UsageError(`sweep ${sub} needs the job folder: sweep ${sub} DIR`);
   switch (sub) {
     case 'status':
-      printStatus(sweepStatus(dir), process.stdout);
+      printStatus(sweepStatus(dir), out);
       return 0;
     case 'resubmit': {
       const status = sweepStatus(dir);
       if (!status.squeue.reachable) throw new UsageError(`sweep resubmit needs squeue, to be sure no member is still running (${status.squeue.why})`);
       const again = status.members.filter((m) => m.state === 'failed' || m.state === 'interrupted').map((m) => m.member.index);
       if (again.length === 0) {
-        process.stdout.write(`nothing to resubmit: ${Object.entries(status.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}\n`);
+        out.write(`nothing to resubmit: ${Object.entries(status.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}\n`);
         return 0;
       }
       const submission = submitJobFolder(dir, { tasks: again, maxParallel: integer(values['max-parallel'], 'max-parallel', 1) });
-      process.stdout.write(`resubmitted ${again.length} member(s) (${submission.tasks}) as job ${submission.jobId}; each continues from its last checkpoint\n`);
+      out.write(`resubmitted ${again.length} member(s) (${submission.tasks}) as job ${submission.jobId}; each continues from its last checkpoint\n`);
       return 0;
     }
     case 'member': {
       const n = integer(index, 'member index', 0);
       if (n === undefined) throw new UsageError('sweep member needs the job folder and the member index: sweep member DIR N');
-      const view = progressView(process.stderr);
+      const view = progressView(io.stderr);
       const result = await runMemberTask(dir, n, {
         backend: values.backend as BackendRequest | undefined,
         fused: !values['no-fused'],
         checkpointEvery: integer(values['checkpoint-every'], 'checkpoint-every', 0),
         onEvent: (event) => view.onEvent(event),
-        log: (line) => process.stderr.write(`${line}\n`),
+        log: (line) => io.stderr.write(`${line}\n`),
       });
       view.clear();
-      process.stderr.write(`member ${n}: run ${result.runId} ${result.status}${result.error ? ` (${result.error})` : ''}\n`);
+      io.stderr.write(`member ${n}: run ${result.runId} ${result.status}${result.error ? ` (${result.error})` : ''}\n`);
       return result.status === 'finished' ? 0 : result.status === 'interrupted' ? 143 : 1;
     }
     default:
       throw new UsageError(`Unknown sweep sub-verb "${sub}": expected status, resubmit or member`);
   }
-}
+};
 
-export async function importVerb(values: CliValues, rest: string[]): Promise<number> {
+/** `import DIR|RUNFOLDER|FILE.tar.gz`. */
+export const importVerb: Verb = (values, rest, io) => {
   if (rest.length !== 1) throw new UsageError('import needs one source: a job folder, a run folder, a store folder, or a .tar.gz of one');
-  const store = openStore(values);
+  const out = io.stdout;
+  const store = openStore(values, io);
   try {
     const report = importRuns(store, rest[0]!);
     const parts = [`${report.added.length} added`, `${report.updated.length} updated`, `${report.unchanged.length} already there`];
-    process.stdout.write(`imported from ${rest[0]} into ${store.dir}: ${parts.join(', ')}${report.sweeps.length ? `; sweep ${report.sweeps.join(', ')}` : ''}\n`);
-    if (report.interrupted.length > 0) process.stdout.write(`interrupted where they ran (resume continues them): ${report.interrupted.join(', ')}\n`);
-    if (report.sweeps.length > 0) process.stdout.write(`the sweep's runs: npm run lab -- runs --sweep ${report.sweeps[0]}\n`);
+    out.write(`imported from ${rest[0]} into ${store.dir}: ${parts.join(', ')}${report.sweeps.length ? `; sweep ${report.sweeps.join(', ')}` : ''}\n`);
+    if (report.interrupted.length > 0) out.write(`interrupted where they ran (resume continues them): ${report.interrupted.join(', ')}\n`);
+    if (report.sweeps.length > 0) out.write(`the sweep's runs: npm run lab -- runs --sweep ${report.sweeps[0]}\n`);
     return 0;
   } finally {
     store.close();
   }
-}
+};

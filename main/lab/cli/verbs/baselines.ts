@@ -3,28 +3,23 @@
  * classifier, a quadratic one, random features on the network's frozen init, the network's
  * tangent model), each trained clean and adversarially on the experiment's data at its eps,
  * printed beside the network after clean training and after clean -> adversarial fine-tuning,
- * with C4's verdict (../lowerBound.ts). Without an ID the network is trained here (not recorded
+ * with C4's verdict (../../lowerBound.ts). Without an ID the network is trained here (not recorded
  * in the store); with a stored run's ID its config and summary are used.
  */
 import { writeFileSync } from 'node:fs';
-import { meanStd } from '../../../shared/aggregate.ts';
-import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
-import type { ModelSummary, RunSummary } from '../../../shared/events.ts';
-import { presets } from '../../../shared/presets.ts';
-import { backendRequests, describeBackend, type BackendRequest } from '../../engine/backend.ts';
-import type { BaselineResult } from '../../engine/baselines.ts';
-import { lowerBoundCheck } from '../lowerBound.ts';
-import { resolveSources } from '../experimentInput.ts';
-import { JobHost } from '../jobHost/jobHost.ts';
-import { openStore, type CliValues } from './options.ts';
-import { UsageError } from './usage.ts';
+import { meanStd } from '../../../../shared/aggregate.ts';
+import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../../shared/config.ts';
+import type { ModelSummary, RunSummary } from '../../../../shared/events.ts';
+import type { BackendRequest } from '../../../engine/backend.ts';
+import type { BaselineResult } from '../../../engine/baselines.ts';
+import { lowerBoundCheck } from '../../lowerBound.ts';
+import { textTable as table } from '../../textTable.ts';
+import { resolveSources } from '../../experimentInput.ts';
+import { JobHost } from '../../jobHost/jobHost.ts';
+import { backendLine, checkBackendAndPreset, integerOption, openStore, type Verb } from '../options.ts';
+import { UsageError } from '../usage.ts';
 
 const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')).join('\n');
-}
 
 /** The C4 table: each model's clean, robust and worst-case accuracy at the config's eps. */
 export function baselinesTable(config: ResolvedExperiment, network: RunSummary, baselines: readonly BaselineResult[]): string {
@@ -54,14 +49,9 @@ export function baselinesTable(config: ResolvedExperiment, network: RunSummary, 
   return `${table(rows)}\n\n${verdict}: ${check.text}.`;
 }
 
-export async function baselinesCommand(values: CliValues, rest: string[]): Promise<number> {
+export const baselinesVerb: Verb = async (values, rest, io) => {
   if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}"`);
-  if (values.backend !== undefined && !(backendRequests as readonly string[]).includes(values.backend)) {
-    throw new UsageError(`--backend "${values.backend}": expected one of ${backendRequests.join(', ')}`);
-  }
-  if (values.preset !== undefined && !presets.some((p) => p.name === values.preset)) {
-    throw new UsageError(`--preset "${values.preset}": expected one of ${presets.map((p) => p.name).join(', ')}`);
-  }
+  checkBackendAndPreset(values);
   const fromRun = rest[0];
   if (fromRun && (values.preset || values.config || values.set || values.seed)) {
     throw new UsageError('baselines ID takes the stored run\'s config: --preset, --config, --set and --seed do not apply');
@@ -69,37 +59,33 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
   let config: SparseCodingExperiment;
   let network: RunSummary | null = null;
   if (fromRun) {
-    const store = openStore(values);
+    const store = openStore(values, io);
     try {
       const run = store.get(fromRun);
       const result = store.result(run.id);
       if (!result.summary?.final) throw new UsageError(`Run ${run.id} has not finished: it has no final summary to compare with`);
       config = sparseCodingOnly(result.config, 'lab baselines');
       network = result.summary;
-      process.stdout.write(`network: stored run ${run.id}\n`);
+      io.stdout.write(`network: stored run ${run.id}\n`);
     } finally {
       store.close();
     }
   } else {
-    let seed: number | undefined;
-    if (values.seed !== undefined) {
-      seed = Number(values.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${values.seed}": expected an integer >= 0`);
-    }
+    const seed = integerOption(values.seed, 'seed', 0);
     config = sparseCodingOnly(resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed }), 'lab baselines');
   }
 
   // The training runs in a worker (as every verb that trains): Ctrl-C ends it, stuck or not.
   const host = new JobHost({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
   const info = await host.backendInfo();
-  process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
+  io.stdout.write(backendLine(info));
   if (!network) {
-    process.stderr.write(`network: ${config.train.protocol}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} adversarial epochs...\n`);
+    io.stderr.write(`network: ${config.train.protocol}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} adversarial epochs...\n`);
     const result = await host.start(
       { kind: 'experiment', config, checkpointEvery: 0 },
       {
         onEvent: (event) => {
-          if (event.type === 'phase-changed') process.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
+          if (event.type === 'phase-changed') io.stderr.write(`network: ${event.phase} phase, ${event.epochs} epochs\n`);
         },
       },
     ).result;
@@ -109,15 +95,15 @@ export async function baselinesCommand(values: CliValues, rest: string[]): Promi
     { kind: 'baselines', config },
     {
       onBaselineEpoch: (e) => {
-        if (e.epoch === e.epochs) process.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+        if (e.epoch === e.epochs) io.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
       },
     },
   ).result;
   await host.close();
-  process.stdout.write(`\n${baselinesTable(config, network, baselines)}\n`);
+  io.stdout.write(`\n${baselinesTable(config, network, baselines)}\n`);
   if (values.json) {
     writeFileSync(values.json, JSON.stringify({ config, backend: info, ...(fromRun ? { runId: fromRun } : {}), network, baselines }));
-    process.stdout.write(`result written to ${values.json}\n`);
+    io.stdout.write(`result written to ${values.json}\n`);
   }
   return 0;
-}
+};

@@ -10,19 +10,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { paperDefaults, type ReadyClaim } from '../../../shared/paper.ts';
-import { presetByName } from '../../../shared/presets.ts';
-import { describeBackend } from '../../engine/backend.ts';
-import { cachedBaselines } from '../baselineJobs.ts';
-import { paperSummaryHtml, writeClaimFiles } from '../export/claimFiles.ts';
-import { experimentInput } from '../experimentInput.ts';
-import { JobQueue } from '../jobs.ts';
-import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../paper.ts';
-import { codeVersion } from '../provenance.ts';
-import { BaselineCache } from '../store/baselineCache.ts';
-import { openStore, type CliValues } from './options.ts';
-import { progressView } from './progressBar.ts';
-import { UsageError } from './usage.ts';
+import { paperDefaults, type ReadyClaim } from '../../../../shared/paper.ts';
+import { presetByName } from '../../../../shared/presets.ts';
+import { cachedBaselines } from '../../baselineJobs.ts';
+import { paperSummaryHtml, writeClaimFiles } from '../../export/claimFiles.ts';
+import { experimentInput } from '../../experimentInput.ts';
+import { JobQueue } from '../../jobs.ts';
+import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../../paper.ts';
+import { codeVersion } from '../../provenance.ts';
+import { BaselineCache } from '../../store/baselineCache.ts';
+import { backendLine, openStore, type Verb } from '../options.ts';
+import { progressView } from '../progressBar.ts';
+import { UsageError } from '../usage.ts';
 
 /** `--ranks 1,2,4,8` */
 function parseRanks(text: string | undefined): readonly number[] {
@@ -32,7 +31,7 @@ function parseRanks(text: string | undefined): readonly number[] {
   return ranks;
 }
 
-export async function figuresCommand(values: CliValues, rest: string[]): Promise<number> {
+export const figuresVerb: Verb = async (values, rest, io) => {
   if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
   if (!values.out) throw new UsageError('figures needs --out DIR');
   const seeds = values.seeds === undefined ? paperDefaults.seeds : Number(values.seeds);
@@ -43,19 +42,19 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
   const out = resolve(values.out);
   const started = performance.now();
 
-  const store = openStore(values);
+  const store = openStore(values, io);
   try {
     const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'] });
     const info = await queue.backendInfo();
-    process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
-    const view = progressView(process.stderr);
+    io.stdout.write(backendLine(info));
+    const view = progressView(io.stderr);
     const unsubscribe = queue.subscribe((u) => u.kind === 'event' && view.onEvent(u.event));
     let reused = 0;
     for (const spec of specs.runs) {
       if (matchRun(store, spec).finished) reused += 1;
       else queue.submit({ input: spec.input, config: spec.config, name: spec.name, preset: paperRunPreset });
     }
-    process.stderr.write(`figures: ${specs.runs.length} runs (${reused} reused from the store, ${specs.runs.length - reused} to compute), ${seeds} seeds, preset ${preset}\n`);
+    io.stderr.write(`figures: ${specs.runs.length} runs (${reused} reused from the store, ${specs.runs.length - reused} to compute), ${seeds} seeds, preset ${preset}\n`);
     await queue.idle();
     unsubscribe();
     view.clear();
@@ -66,7 +65,7 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
     }
 
     const missingBaselines = specs.baselines.filter((spec) => !baselineCache.has(spec.configHash, codeVersion()));
-    process.stderr.write(`figures: the lower-bound baselines (C4): ${specs.baselines.length - missingBaselines.length} of ${specs.baselines.length} seeds reused from the store${missingBaselines.length ? ', training the rest...' : ''}\n`);
+    io.stderr.write(`figures: the lower-bound baselines (C4): ${specs.baselines.length - missingBaselines.length} of ${specs.baselines.length} seeds reused from the store${missingBaselines.length ? ', training the rest...' : ''}\n`);
     for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options));
 
     const claims = buildClaims(specs, paperItems(specs, { store, baselines: baselineCache }), {
@@ -76,13 +75,13 @@ export async function figuresCommand(values: CliValues, rest: string[]): Promise
     const ready = claims.filter((c): c is ReadyClaim => c.status === 'ready');
     if (ready.length < claims.length) throw new Error(`claims still pending: ${claims.filter((c) => c.status === 'pending').map((c) => c.id).join(', ')}`);
     const pngs = await writeClaimFiles(out, ready);
-    for (const claim of ready) process.stdout.write(`${claim.fileStem}: ${join(out, claim.fileStem)}.{svg,png,pdf,csv}\n`);
+    for (const claim of ready) io.stdout.write(`${claim.fileStem}: ${join(out, claim.fileStem)}.{svg,png,pdf,csv}\n`);
     const seconds = (performance.now() - started) / 1000;
     const html = await paperSummaryHtml(claims, { settings: specs.settings, codeVersion: codeVersion(), backend: info.label, seconds, filesBeside: true }, async (claim) => pngs.get(claim.id)!);
     writeFileSync(join(out, 'summary.html'), html);
-    process.stdout.write(`summary: ${join(out, 'summary.html')} (${seconds.toFixed(0)} s)\n`);
+    io.stdout.write(`summary: ${join(out, 'summary.html')} (${seconds.toFixed(0)} s)\n`);
     return 0;
   } finally {
     store.close();
   }
-}
+};

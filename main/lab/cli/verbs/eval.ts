@@ -6,31 +6,31 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveSparseCoding, type ExperimentInput, type TwoLayerModel } from '../../../shared/config.ts';
-import type { ModelSummary } from '../../../shared/events.ts';
-import { describeBackend, type BackendRequest } from '../../engine/backend.ts';
-import { evaluateModel } from '../../engine/attacks/evaluate.ts';
-import { instrumentSnapshot } from '../../engine/instruments/snapshot.ts';
-import { TwoLayerNet } from '../../engine/models/twoLayerNet.ts';
-import { RandomStream } from '../../engine/random.ts';
-import { mixtureDirection } from '../../engine/tasks/sparseCoding.ts';
-import { experimentInput } from '../experimentInput.ts';
-import { FormatError } from '../formats/formatError.ts';
-import { readDatasetFile } from '../formats/datasetFile.ts';
-import { readInputFile } from '../formats/inputFile.ts';
-import { prepareBackend } from '../runHeadless.ts';
-import { decodeWeights } from '../weightsFile.ts';
-import type { CliValues } from './options.ts';
-import { summaryTable } from './summaryTable.ts';
-import { UsageError } from './usage.ts';
+import { resolveSparseCoding, type ExperimentInput, type TwoLayerModel } from '../../../../shared/config.ts';
+import type { ModelSummary } from '../../../../shared/events.ts';
+import type { BackendRequest } from '../../../engine/backend.ts';
+import { evaluateModel } from '../../../engine/attacks/evaluate.ts';
+import { instrumentSnapshot } from '../../../engine/instruments/snapshot.ts';
+import { TwoLayerNet } from '../../../engine/models/twoLayerNet.ts';
+import { RandomStream } from '../../../engine/random.ts';
+import { mixtureDirection } from '../../../engine/tasks/sparseCoding.ts';
+import { experimentInput } from '../../experimentInput.ts';
+import { FileFormatError } from '../../../engine/fileFormatError.ts';
+import { readDatasetFile } from '../../formats/datasetFile.ts';
+import { readInputFile } from '../../formats/inputFile.ts';
+import { prepareBackend } from '../../runHeadless.ts';
+import { decodeWeights } from '../../weightsFile.ts';
+import { backendLine, type Verb } from '../options.ts';
+import { summaryTable } from '../summaryTable.ts';
+import { UsageError } from '../usage.ts';
 
-export async function evalCommand(values: CliValues, rest: string[]): Promise<number> {
+export const evalVerb: Verb = async (values, rest, io) => {
   if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
   if (!values.weights || !values.data) throw new UsageError('eval needs --weights FILE and --data FILE');
   const weights = decodeWeights(readInputFile(values.weights, 'the weights'), values.weights);
   const data = readDatasetFile(values.data);
-  if (data.d !== weights.inputDim) throw new FormatError(values.data, `x has d = ${data.d} columns but the weights in ${values.weights} expect d = ${weights.inputDim}`);
-  if (data.labelKind !== 'binary') throw new FormatError(values.data, `y holds ${data.classes} classes: the two-layer model is a binary classifier and needs labels -1/+1`);
+  if (data.d !== weights.inputDim) throw new FileFormatError(values.data, `x has d = ${data.d} columns but the weights in ${values.weights} expect d = ${weights.inputDim}`);
+  if (data.labelKind !== 'binary') throw new FileFormatError(values.data, `y holds ${data.classes} classes: the two-layer model is a binary classifier and needs labels -1/+1`);
 
   // The model as the card describes it; --set may fill in what a card-less file cannot say.
   const card = weights.card;
@@ -41,11 +41,11 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
   input = { ...input, model, task: { ...(input.task ?? { kind: 'sparse-coding' }), kind: 'sparse-coding', d: data.d, trainSize: Math.max(input.train?.batchSize ?? 100, 100) }, eval: { ...input.eval, testSize: data.n } };
   const config = resolveSparseCoding(input, 'eval config');
   if (!card && weights.a[0] !== (config.model.outputWeight === 'one' ? 1 : 1 / Math.sqrt(weights.width))) {
-    process.stderr.write(`note: ${values.weights} has no model card; its output weight a = ${weights.a[0]} does not match model.outputWeight = ${config.model.outputWeight}\n`);
+    io.stderr.write(`note: ${values.weights} has no model card; its output weight a = ${weights.a[0]} does not match model.outputWeight = ${config.model.outputWeight}\n`);
   }
 
   const { info, hooks } = await prepareBackend({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
-  process.stdout.write(`${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`);
+  io.stdout.write(backendLine(info));
   const net = TwoLayerNet.fromWeights(config.model as TwoLayerModel, data.d, weights.W, weights.b);
   net.inputGradientProvider = hooks.inputGradientProvider ?? null;
   const test = { x: tf.tensor2d(data.x, [data.n, data.d]), y: tf.tensor1d(data.y), n: data.n };
@@ -76,15 +76,15 @@ export async function evalCommand(values: CliValues, rest: string[]): Promise<nu
       intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
       testSize: data.n,
     };
-    process.stdout.write(`\n${summaryTable(config, { final }, evaluation, 'model')}\n`);
-    for (const u of unavailable) process.stdout.write(`unavailable: ${u}\n`);
+    io.stdout.write(`\n${summaryTable(config, { final }, evaluation, 'model')}\n`);
+    for (const u of unavailable) io.stdout.write(`unavailable: ${u}\n`);
     if (values.json) {
       writeFileSync(values.json, JSON.stringify({ weights: values.weights, data: values.data, modelCard: card, config, backend: info, evaluations: [evaluation], instruments: instruments ? [instruments] : [], unavailable, summary: { final } }));
-      process.stdout.write(`result written to ${values.json}\n`);
+      io.stdout.write(`result written to ${values.json}\n`);
     }
     return 0;
   } finally {
     tf.dispose([test.x, test.y]);
     net.dispose();
   }
-}
+};

@@ -7,21 +7,21 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sparseCodingOnly } from '../../../shared/config.ts';
-import { figureSet, pictureFigures } from '../../../shared/charts/index.ts';
-import { sparseCodingTask } from '../../engine/tasks/sparseCoding.ts';
-import { comparisonFigures } from '../export/comparisonFigures.ts';
-import { exportFigure, exportSvgDocument, type ExportFormat } from '../export/render.ts';
-import { tidyCsv, tidyRows } from '../export/tidyMetrics.ts';
-import { writeDatasetFile } from '../formats/datasetFile.ts';
-import { fileInside as inside, savedWeights } from '../runExport.ts';
-import { openStore, type CliValues } from './options.ts';
-import { UsageError } from './usage.ts';
+import { sparseCodingOnly } from '../../../../shared/config.ts';
+import { figureSet, pictureFigures } from '../../../../shared/charts/index.ts';
+import { sparseCodingTask } from '../../../engine/tasks/sparseCoding.ts';
+import { comparisonFigures } from '../../export/comparisonFigures.ts';
+import { exportFigure, exportSvgDocument, type ExportFormat } from '../../export/render.ts';
+import { tidyCsv, tidyRows } from '../../export/tidyMetrics.ts';
+import { writeDatasetFile } from '../../formats/datasetFile.ts';
+import { fileInside as inside, savedWeights } from '../../runExport.ts';
+import { openStore, type Verb } from '../options.ts';
+import { UsageError } from '../usage.ts';
 
 const formats = ['svg', 'png', 'pdf', 'csv', 'json', 'safetensors', 'data'] as const;
 type Format = (typeof formats)[number];
 
-export async function exportCommand(values: CliValues, rest: string[]): Promise<number> {
+export const exportVerb: Verb = async (values, rest, io) => {
   const requested = (values.format ?? []).flatMap((f) => f.split(','));
   if (requested.length === 0) throw new UsageError(`export needs --format (${formats.join(', ')})`);
   for (const f of requested) if (!(formats as readonly string[]).includes(f)) throw new UsageError(`--format "${f}": expected one of ${formats.join(', ')}`);
@@ -29,7 +29,7 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
   if (rest.length === 0 && !values.all) throw new UsageError('export needs run ids, or --all');
   const out = resolve(values.out);
   mkdirSync(out, { recursive: true });
-  const store = openStore(values);
+  const store = openStore(values, io);
   try {
     const runs = values.all ? store.list() : rest.map((id) => store.get(id));
     const written: string[] = [];
@@ -65,7 +65,7 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
             copyFileSync(w.path, path);
             written.push(path);
           }
-          if (weights.length === 0) process.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
+          if (weights.length === 0) io.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
         } else if (format === 'data') {
           // The task is deterministic in (config, seed): regenerate it rather than store it.
           const task = sparseCodingTask(sparseCodingOnly(run.config, '--format data').task, run.config.seed, run.config.eval.testSize);
@@ -77,9 +77,9 @@ export async function exportCommand(values: CliValues, rest: string[]): Promise<
         }
       }
     }
-    for (const path of written) process.stdout.write(`${path}\n`);
+    for (const path of written) io.stdout.write(`${path}\n`);
     return 0;
   } finally {
     store.close();
   }
-}
+};
