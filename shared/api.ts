@@ -98,6 +98,30 @@ export const apiParams = {
   'paper.export': z.strictObject({ ...paperRequest, claim: z.enum([...claimIds, 'summary']), format: z.enum(['svg', 'png', 'pdf', 'csv', 'txt', 'html']) }),
   /** The weights and datasets added to the store (its imports/ folder), oldest first. */
   'files.list': z.strictObject({}),
+  /** The store's sweeps (run here or imported from a cluster), newest first, each grid point's mean ± std over its finished seeds. */
+  'sweeps.list': z.strictObject({}),
+  /**
+   * The sbatch script of a sweep written as a Slurm job array (`lab sweep ... --slurm DIR`): the
+   * grid over fields (each path with its values) x seeds, laid over the preset as runs.start does,
+   * and the cluster's resources. Nothing is written: the setup form shows the script and the
+   * command. Problems name `grid.N.path`, a field of the experiment, or a resource.
+   */
+  'sweeps.slurmScript': z.strictObject({
+    preset: z.string().max(40).optional(),
+    input: experimentInput,
+    grid: z.array(z.strictObject({ path: z.string().min(1).max(200), values: z.array(z.union([z.number(), z.string().max(200), z.boolean(), z.null()])).min(1).max(100) })).min(1).max(8),
+    seeds: z.number().int().min(1).max(1000),
+    resources: z.strictObject({
+      partition: z.string().max(100).optional(),
+      time: z.string().max(40).optional(),
+      cpusPerTask: z.number().int().min(1).max(4096).optional(),
+      mem: z.string().max(40).optional(),
+      gres: z.string().max(100).optional(),
+      maxParallel: z.number().int().min(1).max(100_000).optional(),
+      setup: z.array(z.string().max(500)).max(20).optional(),
+      project: z.string().max(1000).optional(),
+    }),
+  }),
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
@@ -173,6 +197,40 @@ export interface ApiResults {
   'paper.figures': PaperFigures;
   'paper.export': PaperFile;
   'files.list': readonly StoreFileItem[];
+  'sweeps.list': readonly SweepItem[];
+  'sweeps.slurmScript': SlurmScriptPreview;
+}
+
+/** Mean and sample standard deviation over a grid point's finished seeds (n of them). */
+export interface SeedMeanStd {
+  readonly mean: number | null;
+  readonly std: number | null;
+  readonly n: number;
+}
+
+/** A sweep of the store, as the runs list's sweep view shows it. */
+export interface SweepItem {
+  readonly id: string;
+  readonly name: string;
+  readonly grid: Readonly<Record<string, readonly unknown[]>>;
+  readonly seeds: number;
+  readonly createdAt: string;
+  /** Each grid point: its runs by status, and the final model's clean and robust accuracy over its finished seeds. */
+  readonly points: readonly {
+    readonly point: Readonly<Record<string, unknown>>;
+    readonly runs: number;
+    readonly finished: number;
+    readonly clean: SeedMeanStd;
+    readonly robust: SeedMeanStd;
+  }[];
+}
+
+export interface SlurmScriptPreview {
+  readonly members: number;
+  /** The sweep.sbatch the job folder would hold. */
+  readonly script: string;
+  /** The command that writes the folder (and submits it with --submit). */
+  readonly command: string;
 }
 
 /** A weights file or dataset in the store, as `lab files` lists it. */

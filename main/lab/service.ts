@@ -44,6 +44,7 @@ import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
+import { slurmScriptPreview, sweepList } from './sweepService.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
@@ -211,6 +212,8 @@ export class LabService {
       'paper.figures': (p) => this.paper.figures(p),
       'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
       'files.list': () => listStoreFiles(this.store).map(({ name, bytes, modified }) => ({ name, bytes, modified })),
+      'sweeps.list': () => sweepList(this.store),
+      'sweeps.slurmScript': (p) => slurmScriptPreview(p),
     };
   }
 
