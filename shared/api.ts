@@ -57,6 +57,14 @@ const paperRequest = {
   ranks: z.array(z.number().int().min(1).max(65536)).min(1).max(paperDefaults.maxRanks).optional(),
 };
 
+/** A sweep as the setup form states it: the preset and its changes, the grid over fields, the seeds. */
+const sweepRequest = {
+  preset: z.string().max(40).optional(),
+  input: experimentInput,
+  grid: z.array(z.strictObject({ path: z.string().min(1).max(200), values: z.array(z.union([z.number(), z.string().max(200), z.boolean(), z.null()])).min(1).max(100) })).min(1).max(8),
+  seeds: z.number().int().min(1).max(1000),
+};
+
 /** Every method: its params schema. Results are typed in `ApiResults`. */
 export const apiParams = {
   /** Versions, backend, store location, presets, the flagship's resolved config. */
@@ -98,6 +106,12 @@ export const apiParams = {
   'paper.export': z.strictObject({ ...paperRequest, claim: z.enum([...claimIds, 'summary']), format: z.enum(['svg', 'png', 'pdf', 'csv', 'txt', 'html']) }),
   /** The weights and datasets added to the store (its imports/ folder), oldest first. */
   'files.list': z.strictObject({}),
+  /**
+   * Run a sweep here: the grid over fields (each path with its values) x seeds, laid over the
+   * preset as runs.start does, recorded as a sweep and queued member by member. Problems name
+   * `grid.N.path`, a field of the experiment (the member is named in the message), or `grid` (size).
+   */
+  'sweeps.start': z.strictObject({ ...sweepRequest, name: runName.optional() }),
   /** The store's sweeps (run here or imported from a cluster), newest first, each grid point's mean ± std over its finished seeds. */
   'sweeps.list': z.strictObject({}),
   /**
@@ -107,10 +121,7 @@ export const apiParams = {
    * command. Problems name `grid.N.path`, a field of the experiment, or a resource.
    */
   'sweeps.slurmScript': z.strictObject({
-    preset: z.string().max(40).optional(),
-    input: experimentInput,
-    grid: z.array(z.strictObject({ path: z.string().min(1).max(200), values: z.array(z.union([z.number(), z.string().max(200), z.boolean(), z.null()])).min(1).max(100) })).min(1).max(8),
-    seeds: z.number().int().min(1).max(1000),
+    ...sweepRequest,
     resources: z.strictObject({
       partition: z.string().max(100).optional(),
       time: z.string().max(40).optional(),
@@ -197,6 +208,7 @@ export interface ApiResults {
   'paper.figures': PaperFigures;
   'paper.export': PaperFile;
   'files.list': readonly StoreFileItem[];
+  'sweeps.start': { readonly sweepId: string; readonly runIds: readonly string[] };
   'sweeps.list': readonly SweepItem[];
   'sweeps.slurmScript': SlurmScriptPreview;
 }

@@ -12,7 +12,7 @@ import { presetByName } from '../../shared/presets.ts';
 import { canonicalJson } from './provenance.ts';
 import { checkResources, SlurmSetupError, sbatchScript } from './slurm/sbatchScript.ts';
 import type { RunStore } from './store/runStore.ts';
-import { expandSweep, sweepName } from './sweep.ts';
+import { expandSweep, sweepName, type SweepGrid, type SweepMember } from './sweep.ts';
 
 const seedStat = (values: number[]) => {
   const m = meanStd(values);
@@ -41,13 +41,13 @@ export function sweepList(store: RunStore): SweepItem[] {
 }
 
 /** The most members the setup form writes in one array (the design's scale: 10,000 members). */
-const maxMembers = 10_000;
+export const maxSlurmMembers = 10_000;
 
 /** Shell-quote one word of the printed command. */
 const quote = (word: string) => (/^[\w.,=/:@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
-/** The sbatch script and the command of a sweep as a Slurm job array (nothing is written). */
-export function slurmScriptPreview(params: ApiParams<'sweeps.slurmScript'>): SlurmScriptPreview {
+/** A sweep's grid, base and members from the setup form's params; ApiErrors name the field. */
+export function sweepFromParams(params: ApiParams<'sweeps.start'>, maxMembers: number): { preset: string; base: ExperimentInput; grid: SweepGrid; members: SweepMember[] } {
   const grid = params.grid.map((g, i) => {
     if (!isConfigPath(g.path)) {
       const message = `unknown config path "${g.path}": did you mean "${closestConfigPath(g.path)}"?`;
@@ -58,20 +58,24 @@ export function slurmScriptPreview(params: ApiParams<'sweeps.slurmScript'>): Slu
   // Checked before expanding: 8 fields of 100 values would be 10^16 members.
   const count = grid.reduce((n, [, values]) => n * values.length, params.seeds);
   if (count > maxMembers) {
-    const message = `${count} members (grid points x seeds): at most ${maxMembers} in one job array here`;
+    const message = `${count} members (grid points x seeds): at most ${maxMembers} in one sweep here`;
     throw new ApiError(`grid: ${message}`, [{ path: 'grid', message }]);
   }
   const preset = params.preset ?? 'flagship';
   const presetConfig = presetByName(preset)?.config;
   if (!presetConfig) throw new ApiError(`preset: no preset "${preset}"`, [{ path: 'preset', message: `no preset "${preset}"` }]);
   const base = mergeConfig(structuredClone(presetConfig), params.input) as ExperimentInput;
-  let members;
   try {
-    members = expandSweep(base, grid, params.seeds);
+    return { preset, base, grid, members: expandSweep(base, grid, params.seeds) };
   } catch (error) {
     if (error instanceof ConfigError) throw new ApiError(error.message, error.problems.map((p) => ({ path: p.path, message: p.message })));
     throw error;
   }
+}
+
+/** The sbatch script and the command of a sweep as a Slurm job array (nothing is written). */
+export function slurmScriptPreview(params: ApiParams<'sweeps.slurmScript'>): SlurmScriptPreview {
+  const { preset, grid, members } = sweepFromParams(params, maxSlurmMembers);
   let resources;
   try {
     resources = checkResources(params.resources, 'resources');

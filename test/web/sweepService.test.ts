@@ -10,15 +10,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api.ts';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { RunResult } from '../../shared/result.ts';
-import type { JobControl } from '../../main/lab/jobs.ts';
+import type { JobControl, JobRequest } from '../../main/lab/jobs.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { LabService } from '../../main/lab/service.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { rejectionBy } from '../support/thrown.ts';
 
+const submitted: JobRequest[] = [];
 const idleQueue: JobControl = {
-  submit: () => {
-    throw new Error('not here');
+  submit: (request) => {
+    submitted.push(request);
+    return store.createRun({ ...request, configHash: configHash(request.config), codeVersion: codeVersion() });
   },
   resume: () => {
     throw new Error('not here');
@@ -68,6 +70,24 @@ describe('sweeps.list', () => {
   });
 });
 
+describe('sweeps.start', () => {
+  it('records the sweep and queues each member, the grid laid over the preset', async () => {
+    submitted.length = 0;
+    const started = await service.call('sweeps.start', { preset: 'quick', input: { task: { noise: 0.2 } }, grid: [{ path: 'train.attack.eps', values: [0.2, 0.3] }], seeds: 2 });
+    expect(started.runIds).toHaveLength(4);
+    expect(submitted.map((r) => [r.config.train.attack.eps, r.config.seed, r.config.task.kind === 'sparse-coding' && r.config.task.noise, r.config.task.kind === 'sparse-coding' && r.config.task.d, r.sweepId, r.name])).toEqual([
+      [0.2, 0, 0.2, 64, started.sweepId, 'train.attack.eps=0.2 · seed 0'],
+      [0.2, 1, 0.2, 64, started.sweepId, 'train.attack.eps=0.2 · seed 1'],
+      [0.3, 0, 0.2, 64, started.sweepId, 'train.attack.eps=0.3 · seed 0'],
+      [0.3, 1, 0.2, 64, started.sweepId, 'train.attack.eps=0.3 · seed 1'],
+    ]);
+    const [listed] = await service.call('sweeps.list', {});
+    expect(listed!.points.map((p) => [p.runs, p.finished])).toEqual([[2, 0], [2, 0]]);
+    const refused = await rejectionBy(ApiError, service.call('sweeps.start', { input: {}, grid: [{ path: 'seed', values: Array.from({ length: 100 }, (_, i) => i) }], seeds: 11 }));
+    expect(refused.problems).toEqual([{ path: 'grid', message: '1100 members (grid points x seeds): at most 1000 in one sweep here' }]);
+  });
+});
+
 describe('sweeps.slurmScript', () => {
   it('writes the job array of the grid x seeds with the resources, and the command that makes the folder', async () => {
     const preview = await service.call('sweeps.slurmScript', {
@@ -90,6 +110,6 @@ describe('sweeps.slurmScript', () => {
     expect((await call({ grid: [{ path: 'task.d', values: [0] }] })).problems[0]!.path).toBe('task.d');
     expect((await call({ resources: { partition: 'a\n#SBATCH --uid=0' } })).problems[0]!.message).toContain('partition: expected a partition name');
     const many = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect((await call({ grid: [{ path: 'task.d', values: many }, { path: 'model.width', values: many }], seeds: 2 })).problems).toEqual([{ path: 'grid', message: '20000 members (grid points x seeds): at most 10000 in one job array here' }]);
+    expect((await call({ grid: [{ path: 'task.d', values: many }, { path: 'model.width', values: many }], seeds: 2 })).problems).toEqual([{ path: 'grid', message: '20000 members (grid points x seeds): at most 10000 in one sweep here' }]);
   });
 });
