@@ -9,9 +9,7 @@
 import { formatMeanStd, meanStd } from '../../../../shared/aggregate.ts';
 import type { RunSummary } from '../../../../shared/events.ts';
 import type { BackendRequest } from '../../../engine/backend.ts';
-import { importRuns } from '../../runImport.ts';
 import { writeJobFolder, type JobMemberSpec } from '../../slurm/jobFolder.ts';
-import { runMemberTask } from '../../slurm/memberTask.ts';
 import { checkResources, mergeResources, readProfile, scriptName, type SlurmResources } from '../../slurm/sbatchScript.ts';
 import { submitJobFolder } from '../../slurm/submit.ts';
 import { sweepStatus, type MemberStatus, type SweepStatus } from '../../slurm/sweepStatus.ts';
@@ -142,6 +140,8 @@ export const slurmSweepVerb: Verb = async (values, rest, io) => {
       const n = integer(index, 'member index', 0);
       if (n === undefined) throw new UsageError('sweep member needs the job folder and the member index: sweep member DIR N');
       const view = progressView(io.stderr);
+      // Loaded here: status and import should not pay for the job queue and the engine.
+      const { runMemberTask } = await import('../../slurm/memberTask.ts');
       const result = await runMemberTask(dir, n, {
         backend: values.backend as BackendRequest | undefined,
         fused: !values['no-fused'],
@@ -159,11 +159,12 @@ export const slurmSweepVerb: Verb = async (values, rest, io) => {
 };
 
 /** `import DIR|RUNFOLDER|FILE.tar.gz`. */
-export const importVerb: Verb = (values, rest, io) => {
+export const importVerb: Verb = async (values, rest, io) => {
   if (rest.length !== 1) throw new UsageError('import needs one source: a job folder, a run folder, a store folder, or a .tar.gz of one');
   const out = io.stdout;
   const store = openStore(values, io);
   try {
+    const { importRuns } = await import('../../runImport.ts');
     const report = importRuns(store, rest[0]!);
     const parts = [`${report.added.length} added`, `${report.updated.length} updated`, `${report.unchanged.length} already there`];
     out.write(`imported from ${rest[0]} into ${store.dir}: ${parts.join(', ')}${report.sweeps.length ? `; sweep ${report.sweeps.join(', ')}` : ''}\n`);

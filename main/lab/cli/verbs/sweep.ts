@@ -10,7 +10,6 @@ import { experimentInput } from '../../experimentInput.ts';
 import { checkRunFits } from '../../memoryCheck.ts';
 import { expandSweep, parseGrid, startSweep, sweepName, sweepRunsByPoint, sweepTable, type SweepGrid } from '../../sweep.ts';
 import { backendLine, checkBackendAndPreset, integerOption, openStore, type Verb } from '../options.ts';
-import { drive, makeQueue } from '../runDriver.ts';
 import { UsageError } from '../usage.ts';
 
 export const sweepVerb: Verb = async (values, rest, io) => {
@@ -35,6 +34,8 @@ export const sweepVerb: Verb = async (values, rest, io) => {
   }
   // Every member must fit this machine's memory before any of them starts.
   for (const m of members) checkRunFits(m.config, undefined, `sweep member ${JSON.stringify(m.point)} seed ${m.seed}`);
+  // The job queue (and with it the engine) loads only for a sweep run here.
+  const { drive, makeQueue } = await import('../runDriver.ts');
   const store = openStore(values, io);
   try {
     const queue = makeQueue(store, values);
