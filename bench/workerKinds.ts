@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolveExperiment } from '../shared/config.ts';
 import { JobHost } from '../main/lab/jobHost/jobHost.ts';
-import { runHeadless } from '../main/lab/runHeadless.ts';
+import { runInProcess } from '../main/lab/runInProcess.ts';
 
 const input = {
   task: { kind: 'sparse-coding' as const, d: 64, k: 3, trainSize: 600 },
@@ -30,7 +30,7 @@ if (process.argv[2] === 'child') {
   // The child-process kind: load everything, say ready, run the job, report.
   const t0 = performance.now();
   const config = resolveExperiment(input);
-  await runHeadless(config, { backend: 'wasm', onBackend: () => process.send!({ ready: performance.now() - t0 }) });
+  await runInProcess(config, { backend: 'wasm', onBackend: () => process.send!({ ready: performance.now() - t0 }) });
   process.send!({ done: performance.now() - t0, peakRss: peakRssMiB() });
   process.disconnect();
 } else {

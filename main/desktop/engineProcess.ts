@@ -17,7 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { backendRequests, type BackendRequest } from '../engine/backend.ts';
+import { backendRequests, type BackendRequest } from '../engine/backend/chooseBackend.ts';
 import { JobQueue } from '../lab/jobs.ts';
 import { LabService } from '../lab/service.ts';
 import { resolveStoreDir } from '../lab/store/location.ts';

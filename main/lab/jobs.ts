@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
-import type { BackendRequest } from '../engine/backend.ts';
+import type { BackendRequest } from '../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
 import { RunCancelledError } from '../engine/experiment.ts';
 import type { Throughput } from './costEstimate.ts';

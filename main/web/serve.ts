@@ -16,7 +16,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backendRequests, BackendError, describeBackend, type BackendRequest } from '../engine/backend.ts';
+import { backendRequests, BackendError, describeBackend, type BackendRequest } from '../engine/backend/chooseBackend.ts';
 import { JobQueue } from '../lab/jobs.ts';
 import { LabService } from '../lab/service.ts';
 import { resolveStoreDir } from '../lab/store/location.ts';

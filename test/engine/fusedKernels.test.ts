@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FUSED_WASM_URL,
   inspectFusedWasm,
+  KERNEL_NAMES,
   loadFusedKernels,
   loadFusedKernelsSync,
   type FusedKernels,
@@ -94,7 +95,8 @@ function refThreshold(Wt: Float32Array, d: number, m: number, rho: number): { b:
 }
 
 /**
- * Float64 reference of logisticStep. The kernel computes act_ni in float32 (one rounding, as any
+ * Float64 reference of the two-layer logistic step (G [B, m]; logisticStepT writes its transpose).
+ * The kernel computes act_ni in float32 (one rounding, as any
  * float32 implementation must) and sums it in float32 partial sums of <= 4 terms, so f_n carries
  * an absolute error up to ~2^-22 |a| sum_i |act_ni|; g_n = -y_n sigmoid(-z_n) and loss_n have a
  * relative (resp. absolute) condition number <= 1 in z_n, so that error passes to c_n and loss_n.
@@ -249,6 +251,15 @@ describe('fused.wasm binary', () => {
     expect(report.imports).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
+  it('exports exactly the kernels the wrapper tables describe (one two-layer layout: rows)', () => {
+    const { exports } = inspectFusedWasm(readFileSync(FUSED_WASM_URL));
+    expect([...exports].sort()).toEqual([...KERNEL_NAMES].sort());
+    expect(new Set(KERNEL_NAMES).size).toBe(KERNEL_NAMES.length);
+    // The column-layout copy of the two-layer training kernel is gone; the row layout remains.
+    expect(exports).not.toContain('logisticStep');
+    expect(exports).toContain('logisticStepT');
+  });
+
   it('rejects a binary with a data segment', () => {
     // (module (import "env" "memory" (memory 0)) (data (i32.const 0) "x"))
     const bad = new Uint8Array([
@@ -291,27 +302,6 @@ describe.each(SIZES)('kernels vs float64 reference, B=$B m=$m d=$d', ({ B, m, d 
     expectClose('b', read(b), ref.b);
     expectClose('invNorm', read(inv), ref.inv);
     if (m > 2) expect(at(read(inv), 2)).toBe(0);
-  });
-
-  it.each([1.3, 40])('logisticStep (a=%s)', (a) => {
-    const rng = lcg(seed + 1);
-    const Uv = normals(rng, B * m);
-    const bv = uniforms(rng, m, 0, 1.2);
-    if (B > 1) Uv.fill(0.25, m, 2 * m); // a row with |U| small: partly masked
-    const yv = labels(rng, B);
-    const ssv = uniforms(rng, B, 0.5 / B, 1.5 / B);
-    const U = T(Uv, [B, m]);
-    const b = T(bv, [m]);
-    const y = T(yv, [B]);
-    const ss = T(ssv, [B]);
-    const G = T(new Float32Array(B * m).fill(9), [B, m]);
-    const dbl = T(new Float32Array(m).fill(9), [m]);
-    const loss = K.logisticStep(U, b, y, ss, a, G, dbl);
-    const ref = refLogistic(Uv, bv, yv, ssv, a, B, m);
-    expect(Number.isFinite(loss)).toBe(true);
-    expectClose('loss', [loss], [ref.loss], ref.lossScale);
-    expectClose('G', read(G), ref.G, ref.GScale);
-    expectClose('dbl', read(dbl), ref.dbl, ref.dblScale);
   });
 
   it('relativeThresholdGradient', () => {
@@ -488,7 +478,6 @@ describe('memory discipline', () => {
     const eps = T(new Float32Array(B).fill(0.3), [B]);
     const b = T(new Float32Array(m), [m]);
     const inv = T(new Float32Array(m), [m]);
-    const G = T(new Float32Array(B * m), [B, m]);
     const dbl = T(new Float32Array(m), [m]);
     const dWt = T(normals(rng, d * m), [d, m]);
     const Gx = T(new Float32Array(B * m), [B, m]);
@@ -507,7 +496,6 @@ describe('memory discipline', () => {
 
     const before = tf.memory().numTensors;
     K.thresholdFromNorms(Wt, 0.5, b, inv);
-    K.logisticStep(U, b, y, ss, 1, G, dbl);
     K.relativeThresholdGradient(dWt, Wt, dbl, inv, 0.5);
     K.marginGradient(U, b, y, 1, Gx, margin);
     K.pgdL2Step(Xadv, X, grad, alpha, eps, 0, 1, true);

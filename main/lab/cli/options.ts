@@ -6,7 +6,7 @@
 import type { parseArgs } from 'node:util';
 import type { BackendInfo } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
-import { backendRequests, describeBackend } from '../../engine/backend.ts';
+import { backendRequests, describeBackend } from '../../engine/backend/chooseBackend.ts';
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore } from '../store/runStore.ts';
 import type { CliIo } from './cliIo.ts';

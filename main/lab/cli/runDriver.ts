@@ -6,7 +6,7 @@
  * stream as the UI.
  */
 import { writeFileSync } from 'node:fs';
-import type { BackendRequest } from '../../engine/backend.ts';
+import type { BackendRequest } from '../../engine/backend/chooseBackend.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';
 import type { CliIo } from './cliIo.ts';

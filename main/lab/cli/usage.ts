@@ -1,5 +1,5 @@
 /** The CLI's help text and its usage error. */
-import { backendRequests } from '../../engine/backend.ts';
+import { backendRequests } from '../../engine/backend/chooseBackend.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';

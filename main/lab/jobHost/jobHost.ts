@@ -21,7 +21,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendInfo, RunEvent } from '../../../shared/events.ts';
-import type { EngineCheckpoint } from '../../engine/checkpoint.ts';
+import type { EngineCheckpoint } from '../../engine/training/checkpoint.ts';
 import type { BaselineEpoch, FromWorker, TaskResults, ToWorker, WorkerSetup, WorkerTask } from './messages.ts';
 import { fromWireError, WorkerStoppedError } from './wireError.ts';
 

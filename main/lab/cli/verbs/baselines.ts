@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { meanStd } from '../../../../shared/aggregate.ts';
 import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../../shared/config.ts';
 import type { ModelSummary, RunSummary } from '../../../../shared/events.ts';
-import type { BackendRequest } from '../../../engine/backend.ts';
+import type { BackendRequest } from '../../../engine/backend/chooseBackend.ts';
 import type { BaselineResult } from '../../../engine/baselines.ts';
 import { lowerBoundCheck } from '../../lowerBound.ts';
 import { textTable as table } from '../../textTable.ts';

@@ -9,16 +9,15 @@
  * them with.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../shared/config.ts';
-import { pgdPerturb } from './attacks/pgd.ts';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { pgdPerturb } from '../attacks/pgd.ts';
 import type { OptimizerState } from './checkpoint.ts';
 import { createImageTrainer } from './imageTrainer.ts';
-import { KernelWorkspace, type FusedKernels } from './kernels/fusedKernels.ts';
+import { KernelWorkspace, type FusedKernels } from '../kernels/fusedKernels.ts';
 import { LossAccumulator } from './lossAccumulator.ts';
-import type { BinaryClassifier } from './models/classifier.ts';
-import type { ImageModel } from './models/imageModel.ts';
-import { Mlp } from './models/mlp.ts';
-import type { Trainer } from './train.ts';
+import type { ImageModel } from '../models/imageModel.ts';
+import { Mlp } from '../models/mlp.ts';
+import type { Trainer } from './trainer.ts';
 
 /**
  * The image trainer with fused kernels: for the MLP the whole step (createFusedMlpTrainer); for
@@ -105,11 +104,8 @@ export function createFusedMlpTrainer(model: Mlp, config: ResolvedExperiment, ke
   let t = 0;
   let lossSum = 0;
   const zerosLike = (params: tf.Tensor[]) => params.map((p) => tf.zeros(p.shape));
-  const attacked: BinaryClassifier = {
-    inputDim: model.inputDim,
-    margins: (x, y) => model.margins(x, y),
-    openInputGradient: () => model.openInputGradient(kernels),
-  };
+  /** The training attack runs through the fused session even when the model has no pgdKernels. */
+  const attacked = { openInputGradient: () => model.openInputGradient(kernels) };
   return {
     step(x, xT, y, scale, lr) {
       const { loss, gradients } = model.kernelLossAndGradients(kernels, work, x, xT, y, scale);

@@ -1,25 +1,25 @@
 /**
- * Real images as a subject: MNIST or CIFAR-10 (./../tasks/imageTask.ts), an MLP or a CNN trained
+ * The real-image testbed: MNIST or CIFAR-10 (../tasks/imageTask.ts), an MLP or a CNN trained
  * with softmax cross-entropy, attacks clipped to the data range [0, 1], and the picture
  * instruments (roughness of every first-layer unit, the shown units as images, every layer's
  * relative change). The kernels the model needs are checked against the backend before anything
- * runs (../kernelPlan.ts).
+ * runs (../backend/kernelPlan.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageExperiment } from '../../../shared/config.ts';
-import { createFusedImageTrainer } from '../fusedImageSteps.ts';
-import { createImageTrainer } from '../imageTrainer.ts';
+import { createFusedImageTrainer } from '../training/fusedImageTrainer.ts';
+import { createImageTrainer } from '../training/imageTrainer.ts';
 import { loadFusedKernelsSync } from '../kernels/fusedKernels.ts';
 import { layerChanges, pictureSnapshot } from '../instruments/neuronPictures.ts';
-import { describePlan, planKernels } from '../kernelPlan.ts';
+import { describePlan, planKernels } from '../backend/kernelPlan.ts';
 import { Cnn, cnnKernels } from '../models/cnn.ts';
 import type { ImageModel } from '../models/imageModel.ts';
 import { flatten } from '../models/imageModel.ts';
 import { Mlp, mlpKernels } from '../models/mlp.ts';
 import { imageTask } from '../tasks/imageTask.ts';
-import type { ExperimentSubject } from './subject.ts';
+import type { Testbed } from './testbed.ts';
 
-export function imageSubject(config: ImageExperiment, backend: { name: string; forced: boolean; fusedKernels: boolean }): ExperimentSubject {
+export function imageTestbed(config: ImageExperiment, backend: { name: string; forced: boolean; fusedKernels: boolean }): Testbed {
   const spec = config.model;
   const plan = planKernels(spec.kind === 'mlp' ? mlpKernels : cnnKernels, backend.name, { forced: backend.forced });
   const data = imageTask(config.task, config.eval.testSize);

@@ -1,31 +1,15 @@
 /**
- * Optimisers and learning-rate schedules, on tfjs tensors.
+ * The optimisers, on tfjs tensors (the learning rate of each epoch comes from ./schedule.ts).
  *   SGD:       v <- mu v + g;  p <- p - lr v          (mu = 0: plain SGD)
  *   Adam:      m <- b1 m + (1-b1) g;  s <- b2 s + (1-b2) g^2;
  *              p <- p - lr * (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
- * Schedules give the rate for an epoch of a phase: constant; step (times gamma every `every`
- * epochs); cosine (from lr to minLr over the phase). Each phase starts a fresh optimiser.
+ * Each phase starts a fresh optimiser.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig } from '../../shared/config.ts';
+import type { ExperimentConfig } from '../../../shared/config.ts';
 import type { OptimizerState } from './checkpoint.ts';
 
 type OptimizerSpec = ExperimentConfig['train']['optimizer'];
-type ScheduleSpec = ExperimentConfig['train']['schedule'];
-
-/** The learning rate of epoch `epoch` (0-based) of a phase of `epochs` epochs. */
-export function learningRate(base: number, schedule: ScheduleSpec, epoch: number, epochs: number): number {
-  switch (schedule.kind) {
-    case 'constant':
-      return base;
-    case 'step':
-      return base * schedule.gamma ** Math.floor(epoch / schedule.every);
-    case 'cosine': {
-      const progress = epochs <= 1 ? 0 : epoch / (epochs - 1);
-      return schedule.minLr + 0.5 * (base - schedule.minLr) * (1 + Math.cos(Math.PI * progress));
-    }
-  }
-}
 
 export class Optimizer {
   private readonly first = new Map<number, tf.Tensor>();

@@ -4,8 +4,8 @@
  * protocol. Restoring it and training on gives the same numbers as never stopping, on the same
  * backend (tested), because nothing else carries over from one epoch to the next.
  */
-import type { Evaluation, InstrumentsEvent, MetricsEvent, ModelSummary, WarningEvent } from '../../shared/events.ts';
-import type { RandomState } from './random.ts';
+import type { Evaluation, InstrumentsEvent, MetricsEvent, ModelSummary, WarningEvent } from '../../../shared/events.ts';
+import type { RandomState } from '../random.ts';
 
 /** An optimiser's state: its step count and its moment tensors, as host arrays. */
 export interface OptimizerState {

@@ -1,24 +1,25 @@
 /**
- * What an experiment trains and measures, behind one interface, so that the protocols, the epoch
- * loop, evaluations, checkpoints and resume (../experiment.ts) are the same for the synthetic
- * sparse-coding task with the paper's two-layer network and for real images with an MLP or a CNN.
- * A subject owns its data, its model and its instruments.
+ * A testbed: one task with the model trained on it and the instruments that read that model,
+ * behind one interface, so that the protocols, the epoch loop, evaluations, checkpoints and
+ * resume (../experiment.ts) are the same for the synthetic sparse-coding task with the paper's
+ * two-layer network and for real images with an MLP or a CNN. A testbed owns its data, its model,
+ * the trainer of each phase and its instruments.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { InstrumentsEvent, Phase } from '../../../shared/events.ts';
 import type { TestSet } from '../attacks/evaluate.ts';
-import type { BinaryClassifier } from '../models/classifier.ts';
+import type { MarginModel } from '../models/marginModel.ts';
 import type { HostTensor, WeightLayer } from '../models/imageModel.ts';
 import type { Dataset } from '../tasks/dataset.ts';
-import type { Trainer } from '../train.ts';
+import type { Trainer } from '../training/trainer.ts';
 
 /** A model's weights as handed to the `onWeights` hook (the run store writes them as safetensors). */
 export type ModelWeights =
   | { readonly kind: 'two-layer'; readonly W: Float32Array; readonly b: Float32Array | null }
   | { readonly kind: 'image'; readonly tensors: readonly HostTensor[] };
 
-export interface ExperimentSubject {
-  readonly model: BinaryClassifier;
+export interface Testbed {
+  readonly model: MarginModel;
   readonly train: Dataset;
   readonly test: TestSet;
   /** The data range attacks clip to (images), or null. */

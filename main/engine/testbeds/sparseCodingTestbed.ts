@@ -1,23 +1,24 @@
 /**
- * The paper's synthetic experiment as a subject: the sparse-coding task, the two-layer network
+ * The paper's synthetic testbed: the sparse-coding task, the two-layer network
  * with its fused or generic trainer (low-rank in the fine-tune protocol's adversarial phase when
  * asked), and the dictionary instruments (mixture ratio, participation, coherence, coefficients).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SparseCodingExperiment } from '../../../shared/config.ts';
 import { instrumentSnapshot } from '../instruments/snapshot.ts';
-import { createLowRankTrainer } from '../lowRankTrainer.ts';
+import { createLowRankTrainer } from '../training/lowRankTrainer.ts';
 import { TwoLayerNet } from '../models/twoLayerNet.ts';
 import { mixtureDirection, sparseCodingTask } from '../tasks/sparseCoding.ts';
-import { createGenericTrainer, type Trainer } from '../train.ts';
-import type { ExperimentSubject } from './subject.ts';
+import { createGenericTrainer } from '../training/genericTrainer.ts';
+import type { Trainer } from '../training/trainer.ts';
+import type { Testbed } from './testbed.ts';
 
 export interface SparseCodingHooks {
   readonly makeTrainer?: ((net: TwoLayerNet, config: SparseCodingExperiment) => Trainer) | undefined;
   readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'] | undefined;
 }
 
-export function sparseCodingSubject(config: SparseCodingExperiment, hooks: SparseCodingHooks): ExperimentSubject {
+export function sparseCodingTestbed(config: SparseCodingExperiment, hooks: SparseCodingHooks): Testbed {
   const data = sparseCodingTask(config.task, config.seed, config.eval.testSize);
   const net = TwoLayerNet.initialise(config.model, data.d, config.seed);
   net.inputGradientProvider = hooks.inputGradientProvider ?? null;

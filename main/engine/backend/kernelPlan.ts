@@ -7,7 +7,7 @@
  * a forward convolution (./models/convolution.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendError } from './backend.ts';
+import { BackendError } from './chooseBackend.ts';
 
 export interface KernelSubstitute {
   readonly kernel: string;

@@ -5,7 +5,7 @@
  * as two tensors, then split, so a training step itself spends no kernel on fetching its batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Dataset } from './tasks/dataset.ts';
+import type { Dataset } from '../tasks/dataset.ts';
 
 export interface Batch {
   readonly x: tf.Tensor2D;

@@ -6,8 +6,8 @@
  * A phase is clean or adversarial; an adversarial phase replaces each batch by its perturbation
  * (or mixes the two with weight lambda), made by the training attack against the current weights.
  */
-import type { ResolvedExperiment } from '../../shared/config.ts';
-import type { Phase } from '../../shared/events.ts';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { Phase } from '../../../shared/events.ts';
 
 export interface PhasePlan {
   readonly phase: Phase;

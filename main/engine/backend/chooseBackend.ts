@@ -12,7 +12,7 @@
  * tests drive the selection with fake loaders (fails / loads without GPU / loads with GPU).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendInfo } from '../../shared/events.ts';
+import type { BackendInfo } from '../../../shared/events.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** What `--backend` accepts: a backend, or the native one pinned to a device. */

@@ -10,13 +10,13 @@
  * network's gradient is taken at W'. Runs on the generic tfjs path on every backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../shared/config.ts';
-import { pgdPerturb } from './attacks/pgd.ts';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { pgdPerturb } from '../attacks/pgd.ts';
 import type { OptimizerState } from './checkpoint.ts';
-import type { TwoLayerNet } from './models/twoLayerNet.ts';
+import type { TwoLayerNet } from '../models/twoLayerNet.ts';
 import { Optimizer } from './optimizer.ts';
-import { RandomStream } from './random.ts';
-import type { Trainer } from './train.ts';
+import { RandomStream } from '../random.ts';
+import type { Trainer } from './trainer.ts';
 
 export function createLowRankTrainer(net: TwoLayerNet, config: ResolvedExperiment, rank: number): Trainer {
   const m = net.width;

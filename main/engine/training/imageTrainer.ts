@@ -1,16 +1,16 @@
 /**
  * The trainer of an image model (MLP, CNN): the model's own loss gradients (hand-written for the
  * MLP, autodiff for the CNN), the configured optimiser over every parameter, and the training
- * attack through the model's input gradients. Same contract as the two-layer trainers (./train.ts),
+ * attack through the model's input gradients. Same contract as the two-layer trainers (./trainer.ts),
  * so the epoch loop, the protocols and checkpoints are shared.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../shared/config.ts';
-import { pgdPerturb } from './attacks/pgd.ts';
-import type { ImageModel } from './models/imageModel.ts';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { pgdPerturb } from '../attacks/pgd.ts';
+import type { ImageModel } from '../models/imageModel.ts';
 import { LossAccumulator } from './lossAccumulator.ts';
 import { Optimizer } from './optimizer.ts';
-import type { Trainer } from './train.ts';
+import type { Trainer } from './trainer.ts';
 
 export function createImageTrainer(model: ImageModel, config: ResolvedExperiment): Trainer {
   const optimizer = new Optimizer(config.train.optimizer);
