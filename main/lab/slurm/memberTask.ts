@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunEvent } from '../../../shared/events.ts';
-import type { BackendRequest } from '../../engine/backend.ts';
+import type { BackendRequest } from '../../engine/backend/chooseBackend.ts';
 import { JobQueue } from '../jobs.ts';
 import { configHash } from '../provenance.ts';
 import { runFileName } from '../store/runFolder.ts';

@@ -8,7 +8,7 @@
  */
 import { formatMeanStd, meanStd } from '../../../../shared/aggregate.ts';
 import type { RunSummary } from '../../../../shared/events.ts';
-import type { BackendRequest } from '../../../engine/backend.ts';
+import type { BackendRequest } from '../../../engine/backend/chooseBackend.ts';
 import { writeJobFolder, type JobMemberSpec } from '../../slurm/jobFolder.ts';
 import { checkResources, mergeResources, readProfile, scriptName, type SlurmResources } from '../../slurm/sbatchScript.ts';
 import { submitJobFolder } from '../../slurm/submit.ts';
