@@ -153,7 +153,7 @@ describe.skipIf(slurm.skip)('Slurm sweeps on a real one-node cluster', () => {
     expect(check.status, check.output).toBe(0);
   }, 3 * generous);
 
-  it('shows a task cancelled mid-run as interrupted; resubmitted, it finishes with the uninterrupted numbers', async () => {
+  it('shows a task cancelled mid-run as interrupted; imported it resumes here, and resubmitted it finishes there, both with the uninterrupted numbers', async () => {
     const job = join(work, 'cancelled');
     // Member 1 holds once its checkpoint after epoch 3 (the clean phase's end) is stored.
     const submitted = lab(['sweep', ...sweep, '--slurm', job, '--submit'], { [holdMemberVariable]: '1@3' });
@@ -172,6 +172,28 @@ describe.skipIf(slurm.skip)('Slurm sweeps on a real one-node cluster', () => {
     expect(stopped.members[1]!.why.join(' ')).toContain('its Slurm task was cancelled or reached its time limit (SIGTERM)');
     const shown = lab(['sweep', 'status', job]);
     expect(shown.stdout).toMatch(/1\s+\S+\s+1\s+interrupted/);
+
+    // Imported now, the interrupted member is an ordinary interrupted run here: resume finishes it locally.
+    const here = join(work, 'finish-here');
+    const imported = lab(['import', job, '--store', here]);
+    expect(imported.status, imported.output).toBe(0);
+    expect(imported.stdout).toContain('4 added');
+    const cutOff = stopped.members[1]!.member;
+    const store = RunStore.open(here);
+    try {
+      expect(store.get(cutOff.runId).status).toBe('interrupted');
+      expect(store.get(cutOff.runId).checkpointEpoch).toBe(3);
+    } finally {
+      store.close();
+    }
+    const resumed = lab(['resume', cutOff.runId, '--store', here]);
+    expect(resumed.status, resumed.output).toBe(0);
+    const after = RunStore.open(here);
+    try {
+      expect(canonicalJson(after.get(cutOff.runId).summary)).toBe(canonicalJson(local.get(cutOff.configHash)!.summary));
+    } finally {
+      after.close();
+    }
 
     const resubmitted = lab(['sweep', 'resubmit', job]);
     expect(resubmitted.status, resubmitted.output).toBe(0);
