@@ -7,20 +7,22 @@
  * protocol the figures cannot use, a rank too large) comes back as an ApiError naming the field.
  */
 import type { z } from 'zod';
-import { ApiError, type apiParams, type ApiResults } from '../../shared/api.ts';
-import { ConfigError, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
-import { mergeConfig } from '../../shared/configPath.ts';
-import { claimMeta, paperDefaults, type PaperClaim, type PaperFigures, type PaperFile, type PaperItem, type PaperPlan } from '../../shared/paper.ts';
-import { presetByName, presets } from '../../shared/presets.ts';
-import type { BackendInfo } from '../../shared/events.ts';
-import type { RunResult } from '../../shared/result.ts';
-import { BaselineJobs } from './baselineJobs.ts';
-import { claimFile, paperSummaryHtml, type ClaimFileFormat } from './export/claimFiles.ts';
-import { buildClaims, paperItems, paperRunPreset, planPaper, type LiveCheck, type PaperLookup, type PaperSpecs } from './paper.ts';
-import { codeVersion } from './provenance.ts';
-import type { JobControl } from './jobs.ts';
-import { BaselineCache } from './store/baselineCache.ts';
-import type { RunStore } from './store/runStore.ts';
+import { ApiError, type apiParams, type ApiResults } from '../../../shared/api.ts';
+import { ConfigError, type ExperimentInput, type ResolvedExperiment } from '../../../shared/config.ts';
+import { mergeConfig } from '../../../shared/configPath.ts';
+import { claimMeta, paperDefaults, type PaperClaim, type PaperFigures, type PaperFile, type PaperItem, type PaperPlan } from '../../../shared/paper.ts';
+import { presetByName, presets } from '../../../shared/presets.ts';
+import type { BackendInfo } from '../../../shared/events.ts';
+import type { RunResult } from '../../../shared/result.ts';
+import { BaselineJobs } from '../baselineJobs.ts';
+import { claimFile, paperSummaryHtml, type ClaimFileFormat } from '../export/claimFiles.ts';
+import { buildClaims } from './claims/buildClaims.ts';
+import { paperRunPreset, planPaper, type PaperSpecs } from './plan.ts';
+import { paperItems, type LiveCheck, type PaperLookup } from './runMatching.ts';
+import { codeVersion } from '../provenance.ts';
+import type { JobControl } from '../jobs.ts';
+import { BaselineCache } from '../store/baselineCache.ts';
+import type { RunStore } from '../store/runStore.ts';
 
 type PaperParams = z.output<(typeof apiParams)['paper.plan']>;
 type ExportParams = z.output<(typeof apiParams)['paper.export']>;
@@ -45,7 +47,7 @@ export class PaperService {
   constructor(private readonly deps: PaperServiceDependencies) {
     this.cache = new BaselineCache(deps.store.dir);
     const train = deps.queue.trainBaselines?.bind(deps.queue) ?? (() => Promise.reject(new Error('this service has no workers to train baselines in')));
-    this.baselineJobs = new BaselineJobs(this.cache, train);
+    this.baselineJobs = new BaselineJobs(this.cache, train, () => deps.queue.concurrency ?? 1);
   }
 
   /** The plan's specs; problems name `preset`, `seeds`, `ranks.N` or an experiment field. */
