@@ -109,6 +109,14 @@ export const cifar10TaskSchema = z.strictObject({
 
 export const taskSchema = z.discriminatedUnion('kind', [sparseCodingTaskSchema, mnistTaskSchema, cifar10TaskSchema]);
 
+/**
+ * Where a model's weights start: the seeded init (`init` absent, so configs without it keep their
+ * hash, or null, as the setup form sends it), or a weights file (a path, e.g. one added to the store's imports/): the two-layer net's
+ * W, a, b, or an MLP's PyTorch fc1.*, fc2.*, its shapes those of this model. A resumed run
+ * continues from its checkpoint instead.
+ */
+const initSchema = z.strictObject({ file: z.string().min(1).max(4096) }).nullable().optional();
+
 /** The paper's two-layer network f(x) = sum_i a_i s_b(<w_i, x>), only W trained. */
 export const twoLayerModelSchema = z.strictObject({
   kind: z.literal('two-layer'),
@@ -129,7 +137,7 @@ export const twoLayerModelSchema = z.strictObject({
     })
     .prefault({}),
   /** s0 in w_i ~ N(0, s0^2/d I): the init norm is about s0. */
-  initScale: positive(limits.initScale).default(1),
+  initScale: positive(limits.initScale).default(1),  init: initSchema,
 });
 
 /**
@@ -143,7 +151,7 @@ export const mlpModelSchema = z.strictObject({
   /** relu, or the symmetric thresholded ReLU s_b with b_i = thresholdRatio * ||w_i|| (as the two-layer net). */
   activation: z.enum(['relu', 'symmetric-threshold']).default('relu'),
   thresholdRatio: real(0, limits.thresholdRatio).default(0.05),
-  initScale: positive(limits.initScale).default(1),
+  initScale: positive(limits.initScale).default(1),  init: initSchema,
 });
 
 /**

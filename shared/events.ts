@@ -301,4 +301,21 @@ export interface RunSummary {
   readonly update?: UpdateRankSummary;
   /** Image models: the update W' - W of every weight layer (the first is also `update`). */
   readonly layers?: readonly LayerUpdateSummary[];
+  /** Transfer attacks between the model after clean training and the final one (protocols with both). */
+  readonly transfer?: TransferSummary;
+}
+
+/**
+ * A square table of transfer attacks: inputs crafted white-box on each source model (rows), fed to
+ * each target model (columns), at the evaluation radius. The diagonal is white-box, an upper bound
+ * on the target's robust accuracy; off the diagonal the target never saw the attack.
+ */
+export interface TransferSummary {
+  /** The attack that crafted every input, e.g. "PGD-20 (l2, step 2.5·eps/20)". */
+  readonly attack: string;
+  readonly eps: number;
+  /** The models, in order: rows are sources, columns targets. */
+  readonly models: readonly string[];
+  /** accuracy[source][target]: the target's robust accuracy on the inputs crafted on the source. */
+  readonly accuracy: readonly (readonly Accuracy[])[];
 }

@@ -150,6 +150,9 @@ function rotl(x: number, k: number): number {
  */
 export const epochEvaluationStreamName = 'eval.epochs';
 
+/** The random starts of the transfer attacks between a run's models (attacks/transfer.ts). */
+export const transferStreamName = 'eval.transfer';
+
 /** The fresh stream of the evaluation labelled `label` of a run with seed `seed`. */
 export function evaluationStream(seed: number, label: 'after-clean' | 'final'): RandomStream {
   return RandomStream.derive(seed, `eval.${label}`);

@@ -8,6 +8,7 @@ import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { prepareBackend, type BackendOptions } from '../engine/backend/prepareBackend.ts';
 import { runExperiment } from '../engine/experiment.ts';
+import { initialWeightsOf } from './initialWeights.ts';
 
 export interface InProcessOptions extends BackendOptions {
   readonly onEvent?: (event: RunEvent) => void;
@@ -18,8 +19,10 @@ export interface InProcessOptions extends BackendOptions {
 export async function runInProcess(config: ResolvedExperiment, options: InProcessOptions = {}): Promise<RunResult> {
   const { info, hooks } = await prepareBackend(options);
   options.onBackend?.(info);
+  const initialWeights = initialWeightsOf(config);
   return runExperiment(config, info, {
     ...hooks,
+    ...(initialWeights ? { initialWeights } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -2,13 +2,14 @@
  * The store's files: weights and datasets a user adds to `<store>/imports/`, to evaluate with
  * `lab eval` or start from. Every way in (File > Import in the desktop app, an upload in browser
  * mode, `lab files add`) passes the same check: two-layer weights (safetensors with W, finite,
- * its model card valid) or a dataset (safetensors or npz with x and y, finite), refused
+ * its model card valid), an MLP saved from PyTorch (fc1.*, fc2.*: ./formats/pytorchMlp.ts) or a dataset (safetensors or npz with x and y, finite), refused
  * otherwise with the reader's own message, and nothing is written unless the file passes.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ApiError } from '../../shared/api.ts';
 import { decodeDatasetBytes } from './formats/datasetFile.ts';
+import { decodePytorchMlp, readWeightTensors, weightsKind, type PytorchMlpWeights, type WeightTensors } from './formats/pytorchMlp.ts';
 import { readInputFile } from './formats/inputFile.ts';
 import { fileInside } from './runExport.ts';
 import type { RunStore } from './store/runStore.ts';
@@ -44,10 +45,36 @@ function refuseName(name: string): void {
   }
 }
 
+/**
+ * The PyTorch MLP in a file whose tensor names are fc1.*, fc2.* (checked, so a broken one is
+ * refused with the reader's message), or null when its names say it is something else.
+ */
+function pytorchMlpIn(name: string, bytes: Uint8Array): PytorchMlpWeights | null {
+  let tensors: WeightTensors;
+  try {
+    tensors = readWeightTensors(bytes, name);
+    if (weightsKind([...tensors.tensors.keys()], name) !== 'mlp') return null;
+  } catch {
+    return null;
+  }
+  try {
+    return decodePytorchMlp(tensors, name);
+  } catch (error) {
+    throw new ApiError(`${basename(name)} has MLP tensors (fc1.*, fc2.*) that cannot be read: ${(error as Error).message}`);
+  }
+}
+
 /** What the bytes hold, or an ApiError naming the file and why it is neither weights nor a dataset. */
 export function checkStoreFile(name: string, bytes: Uint8Array): { kind: StoreFileKind; summary: string } {
   refuseName(name);
   let weightsError = 'not a safetensors file';
+  const mlp = pytorchMlpIn(name, bytes);
+  if (mlp) {
+    return {
+      kind: 'weights',
+      summary: `MLP weights (PyTorch names): fc1.weight [${mlp.width}, ${mlp.inputDim}], fc2.weight [${mlp.classes}, ${mlp.width}] (d = ${mlp.inputDim}, m = ${mlp.width}, ${mlp.classes} classes)${mlp.spec ? `, ${mlp.spec.activation}` : ', no model card (ReLU unless --set model.activation says otherwise)'}`,
+    };
+  }
   if (name.toLowerCase().endsWith('.safetensors')) {
     try {
       const w = decodeWeights(bytes, name);

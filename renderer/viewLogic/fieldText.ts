@@ -72,6 +72,13 @@ const texts: Readonly<Record<string, FieldText>> = {
   'model.initScale': { label: 'init scale s₀', help: 'wᵢ ~ N(0, s₀²/d I)' },
   'model[mlp].initScale': { label: 'init scale', help: 'Multiplies He init; 0.05 is where purification shows in the pictures.' },
   'model[cnn].initScale': { label: 'init scale', help: 'Multiplies He init.' },
+  'model.init': {
+    label: 'start from',
+    help: 'A path on the machine that runs the engine, e.g. a file added to the store.',
+    nullMeans: 'the seeded init',
+    givenMeans: 'my weights file (two-layer W, or a PyTorch MLP’s fc1.*, fc2.*)',
+  },
+  'model.init.file': { label: 'weights file', help: '.safetensors or .npz; its shapes must fit this model.' },
   'model.activation': { label: 'activation', help: 'relu, or the symmetric threshold s_b of the paper’s network' },
   'model.thresholdRatio': { label: 'threshold ratio ρ', help: 'bᵢ = ρ‖wᵢ‖, symmetric-threshold only.' },
   'model.channels': { label: 'channels', help: 'Filters of each conv layer (1 to 4 layers).' },

@@ -12,6 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api.ts';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { writeDatasetFile } from '../../main/lab/formats/datasetFile.ts';
+import { encodeNpz } from '../../main/lab/formats/npz.ts';
+import { encodeSafetensors } from '../../main/lab/formats/safetensors.ts';
 import { addStoreFile, addStoreFileBytes, checkStoreFile, listStoreFiles } from '../../main/lab/storeFiles.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { encodeWeights, modelCard } from '../../main/lab/weightsFile.ts';
@@ -47,6 +49,25 @@ describe('storeFiles', () => {
     expect(added).toMatchObject({ kind: 'weights', original: 'model.safetensors', file: join(store.dir, 'imports', '20261205-050607-model.safetensors') });
     expect(added.summary).toMatch(/^two-layer weights: W \[2, 3\] \(m = 2 neurons, d = 3\), thresholds /);
     expect(new Uint8Array(readFileSync(added.file))).toEqual(weights);
+  });
+
+  it('adds an MLP saved from PyTorch (fc1.*, fc2.*), as safetensors or npz, and refuses a broken one naming the tensor', () => {
+    const tensors = {
+      'fc1.weight': { shape: [4, 3], data: new Float32Array(12).fill(0.1) },
+      'fc1.bias': { shape: [4], data: new Float32Array(4) },
+      'fc2.weight': { shape: [2, 4], data: new Float32Array(8).fill(-0.2) },
+      'fc2.bias': { shape: [2], data: new Float32Array(2) },
+    };
+    const safetensors = encodeSafetensors(Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dtype: 'F32' as const, ...t }])));
+    const npz = encodeNpz(Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dtype: '<f4' as const, ...t }])));
+    const summary = 'MLP weights (PyTorch names): fc1.weight [4, 3], fc2.weight [2, 4] (d = 3, m = 4, 2 classes), no model card (ReLU unless --set model.activation says otherwise)';
+    expect(addStoreFileBytes(store, 'own.safetensors', safetensors)).toMatchObject({ kind: 'weights', summary });
+    expect(addStoreFileBytes(store, 'own.npz', npz)).toMatchObject({ kind: 'weights', summary });
+    const broken = encodeSafetensors({ 'fc1.weight': { dtype: 'F32', shape: [4, 3], data: new Float32Array(12) } });
+    expect(refusal(() => addStoreFileBytes(store, 'broken.safetensors', broken)).message).toBe(
+      'broken.safetensors has MLP tensors (fc1.*, fc2.*) that cannot be read: broken.safetensors: no tensors "fc1.bias", "fc2.weight", "fc2.bias": the MLP needs fc1.weight, fc1.bias, fc2.weight, fc2.bias',
+    );
+    expect(imported()).toHaveLength(2);
   });
 
   it('checks bytes exactly as a path: NaN weights are refused naming the file, nothing kept', () => {

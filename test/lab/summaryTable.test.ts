@@ -62,4 +62,20 @@ describe('the summary table', () => {
     const old: RunSummary = { afterClean: model(0.33), final: model(0.46) };
     expect(summaryTable(config, JSON.parse(JSON.stringify(old)) as RunSummary, undefined)).toMatch(/coherent mixture share, median +- +-/);
   });
+
+  it('prints the transfer table with its attack, radius and intervals, rows crafting and columns attacked', () => {
+    const config = resolveExperiment({});
+    const acc = (estimate: number) => ({ estimate, lower: estimate - 0.01, upper: estimate + 0.01, n: 2000 });
+    const summary: RunSummary = {
+      afterClean: model(0.2),
+      final: model(0.5),
+      transfer: { attack: 'PGD-20 (l2, step 2.5·eps/20)', eps: 0.3, models: ['after clean', 'after fine-tuning'], accuracy: [[acc(0.2), acc(0.75)], [acc(0.4), acc(0.5)]] },
+    };
+    const text = summaryTable(config, JSON.parse(JSON.stringify(summary)) as RunSummary, undefined);
+    expect(text).toMatch(/transfer, PGD-20 \(l2, step 2\.5·eps\/20\) at eps 0\.3 \(row: crafted on, column: evaluated on\) +after clean +after fine-tuning/);
+    expect(text).toMatch(/\nafter clean +0\.200 \[0\.190, 0\.210\] +0\.750 \[0\.740, 0\.760\]/);
+    expect(text).toMatch(/\nafter fine-tuning +0\.400 \[0\.390, 0\.410\] +0\.500 \[0\.490, 0\.510\]/);
+    expect(text).toContain('the diagonal is white-box');
+    expect(summaryTable(config, { afterClean: model(0.2), final: model(0.5) }, undefined)).not.toMatch(/transfer/);
+  });
 });

@@ -35,8 +35,8 @@ describe('the form of the experiment schema', () => {
 
     const model = union('model');
     expect(model.variants.map((v) => v.kind)).toEqual(['two-layer', 'mlp', 'cnn']);
-    expect(keysOf(model, 'two-layer')).toEqual(['width', 'outputWeight', 'threshold', 'initScale']);
-    expect(keysOf(model, 'mlp')).toEqual(['width', 'activation', 'thresholdRatio', 'initScale']);
+    expect(keysOf(model, 'two-layer')).toEqual(['width', 'outputWeight', 'threshold', 'initScale', 'init']);
+    expect(keysOf(model, 'mlp')).toEqual(['width', 'activation', 'thresholdRatio', 'initScale', 'init']);
     expect(keysOf(model, 'cnn')).toEqual(['channels', 'kernelSize', 'initScale']);
   });
 
@@ -62,13 +62,19 @@ describe('the form of the experiment schema', () => {
     expect(childOf(model, 'cnn', 'channels')).toMatchObject({ kind: 'numberList', path: 'model.channels', nullable: false, min: { value: 1, inclusive: true } });
     expect(childOf(model, 'mlp', 'activation')).toMatchObject({ kind: 'enum', options: ['relu', 'symmetric-threshold'] });
     expect(childOf(model, 'mlp', 'initScale')).toMatchObject({ kind: 'number', path: 'model.initScale', textPath: 'model[mlp].initScale' });
+    // Where the weights start: the seeded init (null) or a weights file, a path as text.
+    for (const kind of ['two-layer', 'mlp']) {
+      const init = childOf(model, kind, 'init') as Extract<FieldSpec, { kind: 'group' }>;
+      expect(init).toMatchObject({ kind: 'group', path: 'model.init', nullable: true });
+      expect(init.children.map((c) => [c.path, c.kind])).toEqual([['model.init.file', 'text']]);
+    }
   });
 
   it('picks the variant the draft has chosen, so switching the kind switches the fields', () => {
     const model = union('model');
     const parsed = experimentSchema.parse({ task: { kind: 'mnist' }, model: { kind: 'cnn' } });
     expect(chosenVariant(model, parsed.model)?.children.map((c) => c.key)).toEqual(['channels', 'kernelSize', 'initScale']);
-    expect(chosenVariant(model, { ...parsed.model, kind: 'mlp' })?.children.map((c) => c.key)).toEqual(['width', 'activation', 'thresholdRatio', 'initScale']);
+    expect(chosenVariant(model, { ...parsed.model, kind: 'mlp' })?.children.map((c) => c.key)).toEqual(['width', 'activation', 'thresholdRatio', 'initScale', 'init']);
     expect(chosenVariant(model, { kind: 'resnet' })).toBeUndefined();
     expect(chosenVariant(model, null)).toBeUndefined();
   });

@@ -6,12 +6,14 @@
  * unavailable, with a warning naming the layer.
  */
 import { isImageExperiment } from '../../../shared/config.ts';
-import type { RunSummary } from '../../../shared/events.ts';
+import type { RunSummary, TransferSummary } from '../../../shared/events.ts';
 import { cleanToRobustDecomposition } from '../instruments/decomposition.ts';
 import { distribution } from '../instruments/snapshot.ts';
 import { updateRank } from '../instruments/updateRank.ts';
 import type { WeightLayer } from '../models/imageModel.ts';
 import type { ExperimentRun } from './experimentRun.ts';
+import { transferAttackOf, transferTable } from '../attacks/transfer.ts';
+import { RandomStream, transferStreamName } from '../random.ts';
 
 export function summariseRun(run: ExperimentRun): RunSummary {
   const { config, testbed, Wclean, W0 } = run;
@@ -44,6 +46,8 @@ export function summariseRun(run: ExperimentRun): RunSummary {
       ...unavailable(upd, first[0].layer),
     },
   });
+  const transfer = transferBetween(run, Wclean);
+  if (transfer) Object.assign(summary, { transfer });
   if (isImageExperiment(config)) {
     const cleanLayers = testbed.weightLayers(Wclean);
     const finalLayers = testbed.weightLayers(Wfinal);
@@ -65,4 +69,28 @@ export function summariseRun(run: ExperimentRun): RunSummary {
     });
   }
   return summary;
+}
+
+/**
+ * Inputs crafted on the model after clean training fed to the final one, and the other way round,
+ * with the evaluation's first gradient attack at its radius (../attacks/transfer.ts). Null when no
+ * gradient attack is configured, or when a checkpoint from before bClean was kept lost the learned
+ * thresholds of the clean model. The final weights are loaded again afterwards.
+ */
+function transferBetween(run: ExperimentRun, Wclean: Float32Array): TransferSummary | null {
+  const { config, testbed } = run;
+  const attack = transferAttackOf(config.eval.attacks);
+  if (!attack) return null;
+  const learned = config.model.kind === 'two-layer' && config.model.threshold.mode === 'learned';
+  if (learned && !run.bClean) return null;
+  const Wfinal = testbed.weights();
+  const bFinal = testbed.thresholds();
+  const models = [
+    { label: 'after clean', activate: () => testbed.restore(Wclean, run.bClean) },
+    { label: config.train.protocol === 'fine-tune' ? 'after fine-tuning' : 'final', activate: () => testbed.restore(Wfinal, bFinal) },
+  ];
+  const context = { eps: config.eval.eps, norm: config.eval.norm, clip: testbed.clip, rng: RandomStream.derive(config.seed, transferStreamName) };
+  const table = transferTable(testbed.model, models, testbed.test, attack, context);
+  testbed.restore(Wfinal, bFinal);
+  return table;
 }

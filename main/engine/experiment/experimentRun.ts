@@ -40,6 +40,8 @@ export class ExperimentRun {
   /** The weights at initialisation, and after the clean phase once it is over. */
   W0: Float32Array;
   Wclean: Float32Array | null = null;
+  /** The thresholds after the clean phase (learned mode changes them), for the transfer attacks. */
+  bClean: Float32Array | null = null;
   afterClean: ModelSummary | undefined;
   finalSummary: ModelSummary | null = null;
   /** The trainer of the phase being trained. */
@@ -57,6 +59,7 @@ export class ExperimentRun {
     this.stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
     this.totalSteps = this.phases.reduce((s, p) => s + p.epochs * this.stepsPerEpoch, 0);
     this.epochEvalRng = RandomStream.derive(config.seed, epochEvaluationStreamName);
+    if (hooks.initialWeights && !hooks.resume) this.testbed.restore(hooks.initialWeights.W, hooks.initialWeights.b);
     this.W0 = this.testbed.weights();
     this.shuffleRng = RandomStream.derive(config.seed, 'train.shuffle');
     this.attackRng = RandomStream.derive(config.seed, 'train.attack');
@@ -90,6 +93,7 @@ export class ExperimentRun {
       b: this.testbed.thresholds(),
       W0: this.W0,
       Wclean: this.Wclean,
+      bClean: this.bClean,
       optimizer: trainer.exportState(),
       afterClean: this.afterClean ?? null,
     };

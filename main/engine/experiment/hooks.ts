@@ -6,6 +6,12 @@ import type { ModelWeights } from '../testbeds/testbed.ts';
 import type { EngineCheckpoint, ResumeState } from '../training/checkpoint.ts';
 import type { Trainer } from '../training/trainer.ts';
 
+/** Weights to start from instead of the seeded init: the testbed's flat layout (checkpoints' W) and b. */
+export interface InitialWeights {
+  readonly W: Float32Array;
+  readonly b: Float32Array | null;
+}
+
 export interface ExperimentHooks {
   /** Receives every event, in order. */
   readonly onEvent?: (event: RunEvent) => void;
@@ -19,6 +25,8 @@ export interface ExperimentHooks {
   readonly onCheckpoint?: (checkpoint: EngineCheckpoint) => void;
   /** Receives the model's weights at initialisation, after clean training, and at the end. */
   readonly onWeights?: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => void;
+  /** Start from these weights (`model.init.file`, read by the lab) instead of the seeded init; ignored on resume. */
+  readonly initialWeights?: InitialWeights;
   /** Continue a run from a checkpoint instead of starting afresh. */
   readonly resume?: ResumeState;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */

@@ -43,6 +43,7 @@ export function restoreCheckpoint(run: ExperimentRun, resume: ResumeState): Star
   run.epochEvalRng.restore(c.rng.eval);
   run.W0 = c.W0;
   run.Wclean = c.Wclean;
+  run.bClean = c.bClean ?? null;
   run.afterClean = c.afterClean ?? undefined;
   // The checkpoint closed its phase (evaluation included): the next phase starts afresh.
   if (c.epochInPhase >= run.phases[c.phaseIndex]!.epochs) return { phase: c.phaseIndex + 1, epoch: 1, importOptimizer: false };

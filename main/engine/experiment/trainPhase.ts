@@ -97,6 +97,7 @@ function evaluatePhase(run: ExperimentRun, plan: PhasePlan, isLastPhase: boolean
   const last = run.instruments[run.instruments.length - 1]!;
   if (plan.phase === 'clean' && !isLastPhase) {
     run.Wclean = testbed.weights();
+    run.bClean = testbed.thresholds();
     run.afterClean = modelSummary(evaluation, last, config.eval.eps);
     hooks.onWeights?.('after-clean', testbed.modelWeights());
   }

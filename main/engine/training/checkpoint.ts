@@ -29,6 +29,8 @@ export interface EngineCheckpoint {
   /** The weights at initialisation, and after the clean phase once it is over. */
   readonly W0: Float32Array;
   readonly Wclean: Float32Array | null;
+  /** The thresholds after the clean phase (learned mode changes them); absent in older checkpoints. */
+  readonly bClean?: Float32Array | null;
   readonly optimizer: OptimizerState;
   readonly afterClean: ModelSummary | null;
 }

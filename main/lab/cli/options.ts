@@ -36,6 +36,7 @@ export const cliOptions = {
   data: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'checkpoint-every': { type: 'string' },
+  'init-weights': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   'no-fused': { type: 'boolean' },
   slurm: { type: 'string' },

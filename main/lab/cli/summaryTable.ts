@@ -4,7 +4,7 @@
  * model per attack, and the clean -> robust decomposition when the protocol has both models.
  */
 import type { ResolvedExperiment } from '../../../shared/config.ts';
-import type { Evaluation, ModelSummary, RunSummary } from '../../../shared/events.ts';
+import type { Evaluation, ModelSummary, RunSummary, TransferSummary } from '../../../shared/events.ts';
 import { textTable as table } from '../textTable.ts';
 
 /** NaN (null after JSON) means "not measured for this model": a dash, never a number. */
@@ -43,6 +43,7 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
     parts.push(table(curveRows));
     for (const flag of final.flags ?? []) parts.push(`flag (${flag.code}): ${flag.message}.`);
   }
+  if (summary.transfer) parts.push(transferTable(summary.transfer));
   if (summary.decomposition && summary.update) {
     const d = summary.decomposition;
     const u = summary.update;
@@ -67,4 +68,17 @@ export function summaryTable(config: ResolvedExperiment, summary: RunSummary, fi
     for (const l of summary.layers) if (l.unavailable !== undefined) parts.push(`${l.layer}: ${l.unavailable}`);
   }
   return parts.join('\n\n');
+}
+
+/**
+ * Transfer attacks as a square: rows craft, columns are attacked. Only the diagonal is white-box
+ * (an upper bound on that model's robust accuracy); the rest says how far one model's
+ * perturbations carry to the other.
+ */
+export function transferTable(transfer: TransferSummary): string {
+  const rows: string[][] = [
+    [`transfer, ${transfer.attack} at eps ${transfer.eps} (row: crafted on, column: evaluated on)`, ...transfer.models],
+    ...transfer.models.map((source, s) => [source, ...transfer.accuracy[s]!.map((a) => interval(a.estimate, [a.lower, a.upper]))]),
+  ];
+  return `${table(rows)}\nthe diagonal is white-box, an upper bound on that model's robust accuracy; off it the target never saw the attack.`;
 }

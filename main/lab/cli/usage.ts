@@ -46,6 +46,7 @@ Options of run and sweep
   --config FILE       a JSON config, laid over the preset
   --set PATH=VALUE    set one field, e.g. --set train.attack.eps=0.2 (repeatable)
   --seed N            the run's seed
+  --init-weights FILE start from these weights (model.init.file; run only): two-layer W, or a PyTorch MLP
   --name TEXT         the run's name; --notes TEXT its notes
   --backend NAME      force ${backendRequests.join(' | ')}
   --json FILE         write the full result (config, backend, metrics, instruments, summary)

@@ -16,6 +16,7 @@ import { runBaselines } from '../../engine/baselines.ts';
 import { runExperiment } from '../../engine/experiment.ts';
 import type { ModelWeights } from '../../engine/testbeds/testbed.ts';
 import { prepareBackend } from '../../engine/backend/prepareBackend.ts';
+import { initialWeightsOf } from '../initialWeights.ts';
 import { measureThroughput } from '../throughput.ts';
 import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from '../weightsFile.ts';
 import { toWireError } from './wireError.ts';
@@ -53,8 +54,10 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepar
         weights.kind === 'two-layer'
           ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
           : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
+      const initialWeights = task.resume ? undefined : initialWeightsOf(config);
       return runExperiment(config, prepared.info, {
         ...prepared.hooks,
+        ...(initialWeights ? { initialWeights } : {}),
         signal,
         afterEpoch: () =>
           new Promise<void>((resolve) => {

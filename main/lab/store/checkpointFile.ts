@@ -14,6 +14,7 @@ export function encodeCheckpoint(c: EngineCheckpoint): Uint8Array {
   const tensors: Record<string, NamedTensor> = { W: f32(c.W), W0: f32(c.W0) };
   if (c.b) tensors.b = f32(c.b);
   if (c.Wclean) tensors.Wclean = f32(c.Wclean);
+  if (c.bClean) tensors.bClean = f32(c.bClean);
   for (const [key, values] of Object.entries(c.optimizer.tensors)) tensors[`optimizer.${key}`] = f32(values);
   const state = {
     version: c.version,
@@ -74,6 +75,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): EngineCheckpo
     b: array('b', false),
     W0,
     Wclean: array('Wclean', false),
+    bClean: array('bClean', false),
     optimizer: { t: state.optimizerStep as number, tensors: optimizerTensors },
     afterClean: (state.afterClean ?? null) as EngineCheckpoint['afterClean'],
   };

@@ -1,5 +1,6 @@
 /**
- * `lab eval --weights FILE --data FILE`: evaluate any saved two-layer model on any dataset file,
+ * `lab eval --weights FILE --data FILE`: evaluate any saved two-layer model, or an MLP saved from
+ * PyTorch (./evalMlp.ts; the tensor names decide), on any dataset file,
  * with every attack of the config over its eps grid, the per-sample worst case, and, when the
  * dataset carries its dictionary M and teacher w*, the mixture-direction attack and the
  * dictionary instruments. Its JSON has the same `summary.final` keys as `run`.
@@ -20,6 +21,8 @@ import { readDatasetFile } from '../../formats/datasetFile.ts';
 import { readInputFile } from '../../formats/inputFile.ts';
 import { prepareBackend } from '../../../engine/backend/prepareBackend.ts';
 import { decodeWeights } from '../../weightsFile.ts';
+import { decodePytorchMlp, readWeightTensors, weightsKind } from '../../formats/pytorchMlp.ts';
+import { evalMlp } from './evalMlp.ts';
 import { backendLine, type Verb } from '../options.ts';
 import { summaryTable } from '../summaryTable.ts';
 import { UsageError } from '../usage.ts';
@@ -27,7 +30,11 @@ import { UsageError } from '../usage.ts';
 export const evalVerb: Verb = async (values, rest, io) => {
   if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
   if (!values.weights || !values.data) throw new UsageError('eval needs --weights FILE and --data FILE');
-  const weights = decodeWeights(readInputFile(values.weights, 'the weights'), values.weights);
+  const bytes = readInputFile(values.weights, 'the weights');
+  // The tensor names decide the model: the paper's two-layer net (W, a, b) or a PyTorch MLP (fc1.*, fc2.*).
+  const tensors = readWeightTensors(bytes, values.weights);
+  if (weightsKind([...tensors.tensors.keys()], values.weights) === 'mlp') return evalMlp(values, io, decodePytorchMlp(tensors, values.weights), readDatasetFile(values.data));
+  const weights = decodeWeights(bytes, values.weights);
   const data = readDatasetFile(values.data);
   if (data.d !== weights.inputDim) throw new FileFormatError(values.data, `x has d = ${data.d} columns but the weights in ${values.weights} expect d = ${weights.inputDim}`);
   if (data.labelKind !== 'binary') throw new FileFormatError(values.data, `y holds ${data.classes} classes: the two-layer model is a binary classifier and needs labels -1/+1`);

@@ -15,6 +15,7 @@ import { UsageError } from '../usage.ts';
 export const sweepVerb: Verb = async (values, rest, io) => {
   // `sweep status|resubmit|member DIR`: a Slurm sweep's job folder (slurm.ts).
   if (rest.length > 0) return (await import('./slurm.ts')).slurmSweepVerb(values, rest, io);
+  if (values['init-weights'] !== undefined) throw new UsageError('--init-weights is an option of run; a sweep takes model.init.file in its --config');
   checkBackendAndPreset(values);
   let grid: SweepGrid;
   try {
