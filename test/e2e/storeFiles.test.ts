@@ -44,9 +44,11 @@ describe.skipIf(chromiumBrowser.skip)('store files and run export in browser mod
     expect(await added.locator('li[data-kind="weights"]').textContent()).toContain('two-layer weights: W [2, 3] (m = 2 neurons, d = 3)');
     expect(await added.locator('li[data-kind="data"]').textContent()).toContain('dataset: 4 examples, d = 3, ±1 labels');
     // The store holds the very bytes uploaded.
+    // Stored names carry the upload's second as a prefix, so the two may sort either way: match by name.
     const stored = readdirSync(join(server.store, 'imports')).sort();
-    expect(stored.map((name) => name.replace(/^\d{8}-\d{6}-/, ''))).toEqual(['four-points.npz', 'two-neurons.safetensors']);
-    expect(new Uint8Array(readFileSync(join(server.store, 'imports', stored[1]!)))).toEqual(new Uint8Array(readFileSync(weightsPath)));
+    expect(stored.map((name) => name.replace(/^\d{8}-\d{6}-/, '')).sort()).toEqual(['four-points.npz', 'two-neurons.safetensors']);
+    const storedWeights = stored.find((name) => name.endsWith('-two-neurons.safetensors'))!;
+    expect(new Uint8Array(readFileSync(join(server.store, 'imports', storedWeights)))).toEqual(new Uint8Array(readFileSync(weightsPath)));
     expect((await labCall(server, 'files.list', {})).map((f) => f.name)).toEqual(stored);
 
     await input.setInputFiles([nanPath]);

@@ -39,8 +39,12 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-/** Everything but the clock, as the store keeps it (JSON: a NaN loss at init reads back as null). */
-const numbers = (result: RunResult) => JSON.parse(JSON.stringify({ ...result, backend: null, timing: null, metrics: result.metrics.map((m) => ({ ...m, elapsedSeconds: 0 })) }));
+/**
+ * Everything but the clock, as the store keeps it (JSON: a NaN loss at init reads back as null).
+ * `tensors` (tfjs's live-tensor count, a leak diagnostic) is left out too: it counts every tensor of
+ * the process, so a run alone in this test process sees the tensors earlier tests left behind.
+ */
+const numbers = (result: RunResult) => JSON.parse(JSON.stringify({ ...result, backend: null, timing: null, metrics: result.metrics.map((m) => ({ ...m, elapsedSeconds: 0, tensors: null })) }));
 
 /** Each run's statuses in order, and the most runs running at one moment. */
 function watch(queue: JobQueue) {
