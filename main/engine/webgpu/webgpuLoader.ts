@@ -3,8 +3,9 @@
  * prebuilt for Linux, macOS and Windows), on the adapter WebGPU prefers for high performance.
  *
  * Two things differ from a browser. tfjs-backend-webgpu registers itself only where
- * `navigator.gpu` exists, which Node lacks, so the backend is registered here on the adapter
- * chosen here (no global `navigator` is made). And its synchronous read goes through an
+ * `navigator.gpu` exists, which Node lacks, so the backend is registered here, on the adapter
+ * and device chosen here (`navigator.gpu` is then set, because the backend's constructor checks
+ * it). And its synchronous read goes through an
  * OffscreenCanvas, which Node lacks too, so `readSync` is replaced by a copy to a mappable buffer
  * whose mapping is waited for synchronously (./dawnEvents.ts): the engine reads losses,
  * attack results and accuracies with `dataSync`, as on every other backend.
@@ -18,7 +19,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LoadedBackend } from '../backend.ts';
+import type * as DawnNode from 'webgpu';
 import { adapterName, reportAdapter, type AdapterReport } from './adapter.ts';
 import { captureDawnEvents, waitFor } from './dawnEvents.ts';
 
@@ -33,8 +34,16 @@ interface WebgpuInternals {
   convertAndCacheOnCPU(dataId: object, values: tf.backend_util.BackendValues): tf.backend_util.BackendValues;
 }
 
-/** A loaded webgpu backend: the adapter it runs on, besides what every backend reports. */
-export interface LoadedWebgpu extends LoadedBackend {
+/**
+ * A loaded webgpu backend, as ../backend.ts's LoadedBackend (not imported: backend.ts imports this
+ * file), with the adapter it runs on.
+ */
+export interface LoadedWebgpu {
+  /** Where the shaders run: a software adapter runs them on the CPU. */
+  readonly device: 'gpu' | 'cpu';
+  readonly note?: string;
+  readonly label: string;
+  readonly details: Readonly<Record<string, string | number | boolean>>;
   readonly adapter: AdapterReport;
 }
 
@@ -68,7 +77,7 @@ export async function loadWebgpu(): Promise<LoadedWebgpu> {
   if (missing) throw new Error(missing);
   // Before the instance exists: dawn.node schedules its event processing from the first request.
   captureDawnEvents();
-  let binding: typeof import('webgpu');
+  let binding: typeof DawnNode;
   try {
     binding = await import('webgpu');
   } catch (error) {
@@ -133,6 +142,11 @@ export async function loadWebgpu(): Promise<LoadedWebgpu> {
     }
   }
 
+  // The backend's constructor checks `navigator.gpu`: Node 20 has no navigator, and Node 21's has
+  // no gpu, so the binding's GPU object is put there (the backend never asks it for an adapter).
+  const global = globalThis as { navigator?: object };
+  global.navigator ??= {};
+  if (!('gpu' in global.navigator)) Object.defineProperty(global.navigator, 'gpu', { value: gpu, configurable: true });
   tf.registerBackend('webgpu', () => new NodeWebGPUBackend(device, info));
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to initialise');
   loaded = {
