@@ -8,7 +8,7 @@ import type { RunResult } from '../../shared/result.ts';
 import { assertKernels, chooseBackend, type BackendChoice, type BackendLoaders, type BackendRequest } from '../engine/backend.ts';
 import { runExperiment, type ExperimentHooks } from '../engine/experiment.ts';
 import { twoLayerKernels } from '../engine/models/twoLayerNet.ts';
-import { fusedInputGradientProvider, fusedTrainerFactory } from '../engine/fusedTrainer.ts';
+import { hotPathFor } from '../engine/hotPath.ts';
 
 export interface HeadlessOptions {
   readonly backend?: BackendRequest | undefined;
@@ -16,7 +16,7 @@ export interface HeadlessOptions {
   readonly onEvent?: (event: RunEvent) => void;
   readonly onBackend?: (backend: BackendInfo) => void;
   readonly signal?: AbortSignal;
-  /** Use the fused wasm kernels when the backend is wasm (default true). */
+  /** Use the backend's fused hot path where it has one (default true; see engine/hotPath.ts). */
   readonly fused?: boolean;
 }
 
@@ -28,12 +28,14 @@ export async function prepareBackend(options: Pick<HeadlessOptions, 'backend' | 
 }> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
   assertKernels(twoLayerKernels, choice.name);
-  const makeTrainer = options.fused === false ? null : await fusedTrainerFactory();
-  const inputGradientProvider = options.fused === false ? null : await fusedInputGradientProvider();
+  const hotPath = options.fused === false ? null : await hotPathFor(choice.name);
   return {
     choice,
-    info: { ...choice, fusedKernels: makeTrainer !== null },
-    hooks: { ...(makeTrainer ? { makeTrainer } : {}), ...(inputGradientProvider ? { inputGradientProvider } : {}) },
+    info: { ...choice, fusedKernels: hotPath !== null },
+    hooks: {
+      ...(hotPath ? { makeTrainer: hotPath.makeTrainer } : {}),
+      ...(hotPath?.inputGradientProvider ? { inputGradientProvider: hotPath.inputGradientProvider } : {}),
+    },
   };
 }
 
