@@ -13,21 +13,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
+import { printJobsAtOnce } from './jobsAtOnce.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, resolveSparseCoding } from '../shared/config.ts';
-import { createFusedImageTrainer } from '../main/engine/fusedImageSteps.ts';
-import { createImageTrainer } from '../main/engine/imageTrainer.ts';
+import { createFusedImageTrainer } from '../main/engine/training/fusedImageTrainer.ts';
+import { createImageTrainer } from '../main/engine/training/imageTrainer.ts';
 import { loadFusedKernelsSync } from '../main/engine/kernels/fusedKernels.ts';
 import { Mlp } from '../main/engine/models/mlp.ts';
-import { defaultLoaders, type BackendName } from '../main/engine/backend.ts';
+import { defaultLoaders, type BackendName } from '../main/engine/backend/chooseBackend.ts';
 import { runExperiment } from '../main/engine/experiment.ts';
-import { prepareBackend } from '../main/lab/runHeadless.ts';
+import { prepareBackend } from '../main/engine/backend/prepareBackend.ts';
 import type { RunResult } from '../shared/result.ts';
-import { fusedTrainerFactory } from '../main/engine/fusedTrainer.ts';
+import { fusedTrainerFactory } from '../main/engine/training/fusedTrainer.ts';
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
-import { createGenericTrainer, type Trainer } from '../main/engine/train.ts';
+import { createGenericTrainer } from '../main/engine/training/genericTrainer.ts';
+import type { Trainer } from '../main/engine/training/trainer.ts';
 
 type TrainerFactory = (net: TwoLayerNet, config: ReturnType<typeof resolveSparseCoding>) => Trainer;
 
@@ -290,6 +292,8 @@ async function main(): Promise<void> {
   store.close();
   rmSync(storeDir, { recursive: true, force: true });
   console.log(`  mean of 2 alternating rounds: without store ${fmt(withoutStore, 2)} s, with store ${fmt(withStore, 2)} s: overhead ${fmt((100 * (withStore - withoutStore)) / withoutStore, 1)} %`);
+
+  await printJobsAtOnce();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);
 }

@@ -5,13 +5,17 @@
  * load TypeScript and tfjs, ready on the backend), the job's time, and the memory it adds: the
  * parent's RSS growth for a thread (it lives in the parent), the child's own peak RSS for a
  * process. Median of 3 rounds each, alternating (a thread's later rounds reuse memory its
- * predecessor freed, so its first round is the honest figure for a first worker).
+ * predecessor freed, so its first round is the honest figure for a first worker). Then the
+ * throughput that matters for `--jobs 2`: two `quick` runs at once, as two threads of one process
+ * and as two child processes, wall time from spawn to both done (the whole process's peak RSS
+ * for the threads, the sum of the children's for the processes).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolveExperiment } from '../shared/config.ts';
+import { presetByName } from '../shared/presets.ts';
 import { JobHost } from '../main/lab/jobHost/jobHost.ts';
-import { runHeadless } from '../main/lab/runHeadless.ts';
+import { runInProcess } from '../main/lab/runInProcess.ts';
 
 const input = {
   task: { kind: 'sparse-coding' as const, d: 64, k: 3, trainSize: 600 },
@@ -26,11 +30,14 @@ function peakRssMiB(): number {
   return line ? Number(line.split(/\s+/)[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 }
 
+/** The quick preset at a seed: the job of the concurrent comparison. */
+const quickRun = (seed: number) => resolveExperiment({ ...presetByName('quick').config, seed });
+
 if (process.argv[2] === 'child') {
   // The child-process kind: load everything, say ready, run the job, report.
   const t0 = performance.now();
-  const config = resolveExperiment(input);
-  await runHeadless(config, { backend: 'wasm', onBackend: () => process.send!({ ready: performance.now() - t0 }) });
+  const config = process.argv[3] === 'quick' ? quickRun(Number(process.argv[4])) : resolveExperiment(input);
+  await runInProcess(config, { backend: 'wasm', onBackend: () => process.send!({ ready: performance.now() - t0 }) });
   process.send!({ done: performance.now() - t0, peakRss: peakRssMiB() });
   process.disconnect();
 } else {
@@ -75,4 +82,27 @@ if (process.argv[2] === 'child') {
   console.log('one small job (quick, d = m = 64, 600 samples, 3 + 2 epochs), median of 3');
   row('worker_threads Worker', thread, 'parent RSS growth');
   row('child process', child, 'child peak RSS   ');
+
+  // Two quick runs at once: threads of this process, then child processes.
+  {
+    const t0 = performance.now();
+    const host = new JobHost({ backend: 'wasm', concurrency: 2 });
+    await Promise.all([0, 1].map((seed) => host.start({ kind: 'experiment', config: quickRun(seed), checkpointEvery: 0 }).result));
+    const threads = (performance.now() - t0) / 1000;
+    await host.close();
+    const t1 = performance.now();
+    const peaks = await Promise.all(
+      [0, 1].map(
+        (seed) =>
+          new Promise<number>((resolve) => {
+            const proc = fork(new URL(import.meta.url).pathname, ['child', 'quick', String(seed)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+            proc.on('message', (m: { peakRss?: number }) => m.peakRss !== undefined && resolve(m.peakRss));
+          }),
+      ),
+    );
+    const children = (performance.now() - t1) / 1000;
+    console.log('two quick runs at once (d = m = 64, 4000 samples, 30 + 15 epochs), spawn to both done');
+    console.log(`worker_threads Workers    ${threads.toFixed(1)} s   process peak RSS ${peakRssMiB().toFixed(0)} MiB (all of the above included)`);
+    console.log(`child processes           ${children.toFixed(1)} s   children's peak RSS ${peaks.map((p) => p.toFixed(0)).join(' + ')} MiB`);
+  }
 }

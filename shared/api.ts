@@ -16,6 +16,7 @@ import type { ExperimentInput, ResolvedExperiment } from './config.ts';
 import type { BackendInfo, RunEvent, RunSummary } from './events.ts';
 import type { RunResult } from './result.ts';
 import type { RobustSetting } from './robustSetting.ts';
+import { maxJobs, type JobSettings } from './jobSettings.ts';
 import { claimIds, paperDefaults, type PaperFigures, type PaperFile, type PaperPlan } from './paper.ts';
 
 /** Run ids as the store makes them (also accepts a unique prefix of 4+ characters). */
@@ -29,6 +30,9 @@ const runName = z.string().max(200).regex(/\S/, 'expected a name with at least o
  * (z.record would rebuild the object, and a "__proto__" key would become its prototype, silently.)
  */
 const experimentInput = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), { error: 'expected an object' });
+
+const jobCountMessage = `expected an integer from 1 to ${maxJobs}`;
+const jobCount = z.number(jobCountMessage).int(jobCountMessage).min(1, jobCountMessage).max(maxJobs, jobCountMessage);
 
 export const figureNames = [
   'accuracy-over-training',
@@ -98,6 +102,10 @@ export const apiParams = {
   'paper.export': z.strictObject({ ...paperRequest, claim: z.enum([...claimIds, 'summary']), format: z.enum(['svg', 'png', 'pdf', 'csv', 'txt', 'html']) }),
   /** The weights and datasets added to the store (its imports/ folder), oldest first. */
   'files.list': z.strictObject({}),
+  /** How many runs compute at once, its default and this machine's physical cores. */
+  'jobs.settings': z.strictObject({}),
+  /** Set the runs computing at once (more: queued runs start now; fewer: running ones finish first). Answers the new settings. */
+  'jobs.set': z.strictObject({ jobs: jobCount }),
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
@@ -179,6 +187,8 @@ export interface ApiResults {
   'paper.figures': PaperFigures;
   'paper.export': PaperFile;
   'files.list': readonly StoreFileItem[];
+  'jobs.settings': JobSettings;
+  'jobs.set': JobSettings;
 }
 
 /** A weights file or dataset in the store, as `lab files` lists it. */

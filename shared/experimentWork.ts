@@ -59,7 +59,7 @@ export interface ExperimentWork {
   readonly phases: readonly PhaseWork[];
 }
 
-/** The phases a protocol runs, in order (as main/engine/protocols.ts runs them). */
+/** The phases a protocol runs, in order (as main/engine/training/protocols.ts runs them). */
 export function phasePlan(config: ResolvedExperiment): { phase: 'clean' | 'adversarial'; epochs: number }[] {
   const { protocol, cleanEpochs, adversarialEpochs } = config.train;
   if (protocol === 'clean') return [{ phase: 'clean', epochs: cleanEpochs }];

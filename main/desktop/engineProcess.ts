@@ -17,7 +17,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { backendRequests, type BackendRequest } from '../engine/backend.ts';
+import { backendRequests, type BackendRequest } from '../engine/backend/chooseBackend.ts';
+import { defaultJobs } from '../lab/jobCount.ts';
 import { JobQueue } from '../lab/jobs.ts';
 import { LabService } from '../lab/service.ts';
 import { resolveStoreDir } from '../lab/store/location.ts';
@@ -74,7 +75,8 @@ function main(): void {
     return;
   }
 
-  const queue = new JobQueue(store, { backend: backend as BackendRequest | undefined });
+  // The window is open beside the engine: one core is left to it and the main process.
+  const queue = new JobQueue(store, { backend: backend as BackendRequest | undefined, concurrency: defaultJobs({ uiOpen: true }) });
   const service = new LabService(store, queue);
   let stopped = false;
   const stop = (code: number) => {

@@ -34,17 +34,18 @@ import type { SparseCodingExperiment } from '../../shared/config.ts';
 import type { Evaluation } from '../../shared/events.ts';
 import { evaluateModel, type TestSet } from './attacks/evaluate.ts';
 import { pgdPerturb } from './attacks/pgd.ts';
-import { disposeBatches, epochBatches } from './batches.ts';
+import { disposeBatches, epochBatches } from './training/batches.ts';
 import { baselineKinds, type BaselineKind, type TrainableBaseline } from './models/baselines/baseline.ts';
 import { LinearClassifier } from './models/baselines/linearClassifier.ts';
 import { QuadraticClassifier } from './models/baselines/quadraticClassifier.ts';
 import { RandomFeatures } from './models/baselines/randomFeatures.ts';
 import { TangentModel } from './models/baselines/tangentModel.ts';
 import { TwoLayerNet } from './models/twoLayerNet.ts';
-import { learningRate, Optimizer } from './optimizer.ts';
+import { Optimizer } from './training/optimizer.ts';
+import { learningRate } from './training/schedule.ts';
 import { RandomStream } from './random.ts';
 import { mixtureDirection, sparseCodingTask } from './tasks/sparseCoding.ts';
-import { trainingAttack } from './train.ts';
+import { trainingAttack } from './training/trainer.ts';
 
 export { baselineKinds, type BaselineKind } from './models/baselines/baseline.ts';
 

@@ -1,6 +1,6 @@
 /**
  * C4's baselines as background work beside the job queue: the Paper page asks for the baselines
- * of a config, they train one set at a time (each set: a linear classifier, random features and
+ * of a config, they train as many sets at a time as the queue runs runs (each set: a linear classifier, random features and
  * the tangent model, clean and adversarially), their progress can be read and they can be
  * cancelled, and the results go into the store's BaselineCache, where the figures read them.
  *
@@ -10,7 +10,7 @@
  */
 import type { SparseCodingExperiment } from '../../shared/config.ts';
 import { baselineKinds, baselineTrainings, type BaselineOptions, type BaselineResult } from '../engine/baselines.ts';
-import type { BaselineProgress } from './paper.ts';
+import type { BaselineProgress } from './paper/runMatching.ts';
 import { codeVersion, configHash } from './provenance.ts';
 import type { BaselineCache } from './store/baselineCache.ts';
 
@@ -50,12 +50,15 @@ interface Job {
 export class BaselineJobs {
   private readonly jobs: Job[] = [];
   private readonly failures = new Map<string, string>();
-  private worker: Promise<void> | null = null;
+  /** The sets training now, one promise each. */
+  private readonly training = new Set<Promise<void>>();
   private closed = false;
 
+  /** `concurrency`: how many sets train at once (the job queue's jobs setting, read as each set ends). */
   constructor(
     private readonly cache: BaselineCache,
     private readonly train: BaselineTrainer,
+    private readonly concurrency: () => number = () => 1,
   ) {}
 
   /** Train this config's baselines unless they are cached or on their way; true when queued now. */
@@ -65,7 +68,7 @@ export class BaselineJobs {
     if (this.jobs.some((j) => j.hash === hash) || this.cache.has(hash, codeVersion())) return false;
     this.failures.delete(hash);
     this.jobs.push({ hash, config, controller: new AbortController(), done: 0, total: baselineEpochs(config), running: false });
-    this.worker ??= this.work().finally(() => (this.worker = null));
+    this.fill();
     return true;
   }
 
@@ -88,7 +91,7 @@ export class BaselineJobs {
 
   /** Resolves when nothing is queued or training. */
   async idle(): Promise<void> {
-    while (this.worker) await this.worker;
+    while (this.training.size > 0) await Promise.all(this.training);
   }
 
   /** Stop everything (the service is closing). */
@@ -97,21 +100,30 @@ export class BaselineJobs {
     for (const job of [...this.jobs]) this.cancel(job.hash);
   }
 
-  private async work(): Promise<void> {
-    for (let job = this.jobs[0]; job; job = this.jobs[0]) {
+  /** Start queued sets while fewer than `concurrency()` train. */
+  private fill(): void {
+    for (let job = this.jobs.find((j) => !j.running); job && this.training.size < this.concurrency(); job = this.jobs.find((j) => !j.running)) {
       job.running = true;
-      try {
-        await cachedBaselines(this.cache, job.config, this.train, {
-          signal: job.controller.signal,
-          onEpoch: () => {
-            job!.done += 1;
-          },
-        });
-      } catch (error) {
-        if (!job.controller.signal.aborted) this.failures.set(job.hash, error instanceof Error ? error.message : String(error));
-      } finally {
-        this.jobs.splice(this.jobs.indexOf(job), 1);
-      }
+      const set = this.trainOne(job).finally(() => {
+        this.training.delete(set);
+        this.fill();
+      });
+      this.training.add(set);
+    }
+  }
+
+  private async trainOne(job: Job): Promise<void> {
+    try {
+      await cachedBaselines(this.cache, job.config, this.train, {
+        signal: job.controller.signal,
+        onEpoch: () => {
+          job.done += 1;
+        },
+      });
+    } catch (error) {
+      if (!job.controller.signal.aborted) this.failures.set(job.hash, error instanceof Error ? error.message : String(error));
+    } finally {
+      this.jobs.splice(this.jobs.indexOf(job), 1);
     }
   }
 }

@@ -43,7 +43,7 @@ export const softwareAdapterNoEstimate = 'software adapter: no estimate';
 
 /**
  * Whether the backend is WebGPU on a software adapter (SwiftShader and the like, see
- * main/engine/webgpu/adapter.ts): it runs for checking correctness, at a speed that says nothing
+ * main/engine/backend/webgpu/adapter.ts): it runs for checking correctness, at a speed that says nothing
  * about a GPU, so no time is estimated from it and none is measured on it.
  */
 export function onSoftwareAdapter(backend: BackendInfo | null | undefined): boolean {

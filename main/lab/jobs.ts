@@ -1,5 +1,7 @@
 /**
- * Job control, independent of any UI: a queue of runs (one at a time by default) that records
+ * Job control, independent of any UI: a queue of runs (up to `concurrency` at once, each in a
+ * worker of its own; ./jobCount.ts chooses the default of the CLI, browser mode and the desktop
+ * app) that records
  * every run in the store as it goes, with progress, cancel, checkpoints every N epochs, and
  * resume from the last checkpoint. The CLI, browser mode and the desktop app all drive runs
  * through this. The runs compute in the job host's workers (jobHost/), never on the caller's
@@ -7,9 +9,10 @@
  */
 import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
+import { maxJobs } from '../../shared/jobSettings.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
 import type { RunResult } from '../../shared/result.ts';
-import type { BackendRequest } from '../engine/backend.ts';
+import type { BackendRequest } from '../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
 import { RunCancelledError } from '../engine/experiment.ts';
 import type { Throughput } from './costEstimate.ts';
@@ -37,10 +40,18 @@ export interface JobQueueOptions {
   readonly fused?: boolean;
   /** Epochs between checkpoints (phase ends always checkpoint). */
   readonly checkpointEvery?: number;
-  /** Runs at a time, each in its own worker (compute is single-threaded on wasm: 1 is the sensible default). */
+  /**
+   * Runs at a time, each in its own worker with its own tfjs instance (default 1; the entry
+   * points pass ./jobCount.ts's defaultJobs, one per physical core). setConcurrency changes it.
+   */
   readonly concurrency?: number;
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
+}
+
+function checkedJobs(jobs: number): number {
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > maxJobs) throw new RangeError(`jobs at once: expected an integer from 1 to ${maxJobs}, got ${jobs}`);
+  return jobs;
 }
 
 /** Heartbeats (and progress in the store) at most this often. */
@@ -57,7 +68,8 @@ const ownerHeartbeatMs = 30_000;
  * goes through it, into its workers: runs, the throughput measurement and the Paper page's
  * baselines (a stand-in without the last two measures nothing and trains no baselines).
  */
-export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> & Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines'>>;
+export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> &
+  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency'>>;
 
 export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
@@ -66,17 +78,34 @@ export class JobQueue {
   private readonly listeners = new Set<(update: JobUpdate) => void>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly host: JobHost;
+  private limit: number;
 
   constructor(
     readonly store: RunStore,
     private readonly options: JobQueueOptions = {},
   ) {
+    this.limit = checkedJobs(options.concurrency ?? 1);
     this.host = new JobHost({
       backend: options.backend,
       ...(options.fused === false ? { fused: false } : {}),
-      concurrency: options.concurrency ?? 1,
+      concurrency: this.limit,
       ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
     });
+  }
+
+  /** Runs at a time now. */
+  get concurrency(): number {
+    return this.limit;
+  }
+
+  /**
+   * Change the runs at a time. More: queued runs start now. Fewer: the running ones finish (none
+   * is stopped), and no queued one starts until fewer than `jobs` run.
+   */
+  setConcurrency(jobs: number): void {
+    this.limit = checkedJobs(jobs);
+    this.host.setConcurrency(this.limit);
+    this.pump();
   }
 
   /** Subscribe to updates; returns the unsubscribe function. */
@@ -208,8 +237,7 @@ export class JobQueue {
   }
 
   private pump(): void {
-    const concurrency = this.options.concurrency ?? 1;
-    while (this.running.size < concurrency && this.pending.length > 0) {
+    while (this.running.size < this.limit && this.pending.length > 0) {
       const next = this.pending.shift()!;
       const job = { task: null, cancelled: false };
       this.running.set(next.runId, job);

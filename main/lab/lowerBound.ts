@@ -1,6 +1,6 @@
 /**
  * Claim C4's check (docs/science.md, C4): no lower-bound baseline is as robust as the
- * fine-tuned network. The Paper page (paper.ts) and `lab baselines` (cli/verbs/baselines.ts)
+ * fine-tuned network. The Paper page (paper/claims/c4LowerBound.ts) and `lab baselines` (cli/verbs/baselines.ts)
  * both judge it here.
  *
  * A baseline that never learned the task says nothing about the claim: random features that

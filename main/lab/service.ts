@@ -5,11 +5,11 @@
  * validated here with the contract's own schemas before anything acts on them, and every error
  * that reaches the caller is an ApiError whose problems name the field.
  *
- * Three smaller ideas live beside the dispatch, because every transport needs them the same way:
+ * Two smaller ideas live beside the dispatch, because every transport needs them the same way:
  * - the event stream, batched: run events leave at most every `eventFlushIntervalMs`, progress
  *   coalesced to the latest per run, so a chart redraws a few times per second whatever the
  *   training speed; status changes leave at once (after the run's pending events, so a client
- *   never sees "finished" before the last metrics);
+ *   never sees "finished" before the last metrics: ./streamBatcher.ts);
  * - the cost estimate of an experiment (./costEstimate.ts) and the throughput behind it.
  */
 import { basename } from 'node:path';
@@ -31,7 +31,6 @@ import {
 import { figureSet, NEURON_IMAGES_FIGURE, NEURON_IMAGES_MISSING, pictureFigures } from '../../shared/charts/index.ts';
 import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
-import type { RunEvent } from '../../shared/events.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { robustSetting } from '../../shared/robustSetting.ts';
 import { costEstimate, onSoftwareAdapter, storedThroughput, type Throughput } from './costEstimate.ts';
@@ -39,14 +38,17 @@ import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
+import { maxJobs, type JobSettings } from '../../shared/jobSettings.ts';
+import { defaultJobs, physicalCores } from './jobCount.ts';
 import type { JobControl, JobUpdate } from './jobs.ts';
 import { NotFoundError } from './notFoundError.ts';
-import { PaperService } from './paperService.ts';
+import { PaperService } from './paper/paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
+import { StreamBatcher } from './streamBatcher.ts';
 
 export type { JobControl };
 
@@ -71,58 +73,6 @@ export interface LabServiceOptions {
 
 type Problem = { path: string; message: string };
 type Handlers = { [M in ApiMethod]: (params: z.output<(typeof apiParams)[M]>) => Promise<ApiResults[M]> | ApiResults[M] };
-
-// --- the event stream ----------------------------------------------------------------------
-
-/**
- * Run events in batches, per run: the first event after a quiet spell starts a timer, and
- * everything that arrives before it fires leaves together. A progress event replaces the batch's
- * earlier one (only the latest matters to a progress bar).
- */
-class StreamBatcher {
-  private readonly pending = new Map<string, RunEvent[]>();
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly intervalMs: number,
-    private readonly emit: (message: JobStreamMessage) => void,
-  ) {}
-
-  event(runId: string, event: RunEvent): void {
-    let batch = this.pending.get(runId) ?? [];
-    if (event.type === 'progress') batch = batch.filter((e) => e.type !== 'progress');
-    batch.push(event);
-    this.pending.set(runId, batch);
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.flushAll(), this.intervalMs);
-      this.timer.unref();
-    }
-  }
-
-  /** A status change: the run's pending events first, then the status, at once. */
-  status(message: JobStreamMessage & { type: 'status' }): void {
-    this.flush(message.runId);
-    this.emit(message);
-  }
-
-  private flushAll(): void {
-    this.timer = null;
-    for (const runId of [...this.pending.keys()]) this.flush(runId);
-  }
-
-  private flush(runId: string): void {
-    const events = this.pending.get(runId);
-    if (!events) return;
-    this.pending.delete(runId);
-    this.emit({ type: 'events', runId, events });
-  }
-
-  close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.pending.clear();
-  }
-}
 
 // --- the service ---------------------------------------------------------------------------
 
@@ -211,6 +161,12 @@ export class LabService {
       'paper.figures': (p) => this.paper.figures(p),
       'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
       'files.list': () => listStoreFiles(this.store).map(({ name, bytes, modified }) => ({ name, bytes, modified })),
+      'jobs.settings': () => this.jobSettings(),
+      'jobs.set': (p) => {
+        if (!this.queue.setConcurrency) throw new ApiError('This engine runs a fixed number of jobs at once', [{ path: 'jobs', message: 'cannot be changed here' }]);
+        this.queue.setConcurrency(p.jobs);
+        return this.jobSettings();
+      },
     };
   }
 
@@ -325,6 +281,12 @@ export class LabService {
   }
 
   /** Stop listening to the queue, and stop the Paper page's baselines in training (the queue and store stay open: their owner closes them). */
+  /** The queue's jobs at once, beside the default a UI session gets (one core left to the UI). */
+  private jobSettings(): JobSettings {
+    const cores = physicalCores();
+    return { jobs: this.queue.concurrency ?? 1, defaultJobs: defaultJobs({ uiOpen: true, cores }), physicalCores: cores, maxJobs };
+  }
+
   close(): void {
     this.paper.close();
     this.unsubscribeQueue();

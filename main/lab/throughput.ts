@@ -7,10 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import type { BackendInfo } from '../../shared/events.ts';
 import { pgdAttack } from '../engine/attacks/pgd.ts';
-import { fusedInputGradientProvider, fusedTrainerFactory } from '../engine/fusedTrainer.ts';
+import { fusedInputGradientProvider } from '../engine/models/twoLayerFusedGradient.ts';
+import { fusedTrainerFactory } from '../engine/training/fusedTrainer.ts';
 import { TwoLayerNet } from '../engine/models/twoLayerNet.ts';
 import { RandomStream } from '../engine/random.ts';
-import { createGenericTrainer } from '../engine/train.ts';
+import { createGenericTrainer } from '../engine/training/genericTrainer.ts';
 import type { Throughput } from './costEstimate.ts';
 
 /**
@@ -26,7 +27,7 @@ export async function measureThroughput(backend: BackendInfo, steps = 200): Prom
   const B = config.train.batchSize;
   const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
   const net = TwoLayerNet.initialise(config.model, d, 0);
-  // The runs' evaluation attacks go through the fused kernels too (./runHeadless.ts).
+  // The runs' evaluation attacks go through the fused kernels too (../engine/backend/prepareBackend.ts).
   if (backend.fusedKernels) net.inputGradientProvider = await fusedInputGradientProvider();
   const trainer = (factory ?? createGenericTrainer)(net, config);
   const rng = RandomStream.derive(0, 'throughput');

@@ -16,7 +16,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backendRequests, BackendError, describeBackend, type BackendRequest } from '../engine/backend.ts';
+import { backendRequests, BackendError, describeBackend, type BackendRequest } from '../engine/backend/chooseBackend.ts';
+import { defaultJobs, parseJobs } from '../lab/jobCount.ts';
 import { JobQueue } from '../lab/jobs.ts';
 import { LabService } from '../lab/service.ts';
 import { resolveStoreDir } from '../lab/store/location.ts';
@@ -32,6 +33,7 @@ const usage = `npm run serve -- [options]     the workbench in your browser (127
   --store DIR       the run store (default: $PURIFICATION_LAB_STORE, else the user data folder)
   --backend NAME    force a compute backend: ${backendRequests.join(', ')}
   --no-build        serve renderer/dist as it is, even when its sources are newer
+  --jobs N          runs computing at once (default: physical cores less one, here ${defaultJobs({ uiOpen: true })}; the header changes it)
 `;
 
 class UsageError extends Error {}
@@ -53,6 +55,7 @@ function options(argv: string[]) {
         'no-build': { type: 'boolean' },
         store: { type: 'string' },
         backend: { type: 'string' },
+        jobs: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -65,7 +68,13 @@ function options(argv: string[]) {
   if (values.backend !== undefined && !(backendRequests as readonly string[]).includes(values.backend)) {
     throw new UsageError(`--backend "${values.backend}": expected one of ${backendRequests.join(', ')}`);
   }
-  return { port, open: !values['no-open'], build: !values['no-build'], store: values.store, backend: values.backend as BackendRequest | undefined, help: values.help === true };
+  let jobs: number;
+  try {
+    jobs = values.jobs === undefined ? defaultJobs({ uiOpen: true }) : parseJobs(values.jobs);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { port, open: !values['no-open'], build: !values['no-build'], store: values.store, backend: values.backend as BackendRequest | undefined, jobs, help: values.help === true };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -75,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(0);
   }
   const store = RunStore.open(resolveStoreDir({ flag: opts.store }));
-  const queue = new JobQueue(store, { backend: opts.backend });
+  const queue = new JobQueue(store, { backend: opts.backend, concurrency: opts.jobs });
   const backend = await queue.backendInfo();
   say(`${describeBackend(backend)}${backend.fusedKernels ? ' | hot path: fused wasm kernels' : ''}`);
   say(`store: ${store.dir}`);

@@ -49,3 +49,12 @@ export function activeJobs(
   // Running first, then the queue in its order.
   return rows.sort((a, b) => (a.status === b.status ? 0 : a.status === 'running' ? -1 : 1));
 }
+
+/**
+ * The choices of the header's "runs at once": 1 up to the physical cores (one run per core is
+ * what pays), and the current setting when it is above that (set with `--jobs`), so that it shows.
+ */
+export function jobCountChoices(settings: { readonly jobs: number; readonly physicalCores: number; readonly maxJobs: number }): number[] {
+  const top = Math.min(settings.maxJobs, Math.max(settings.physicalCores, settings.jobs, 1));
+  return Array.from({ length: top }, (_, i) => i + 1);
+}

@@ -4,7 +4,7 @@
  * a GPU, and load with one.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseBackend, describeBackend, type BackendLoaders, type LoadedBackend } from '../../main/engine/backend.ts';
+import { chooseBackend, describeBackend, type BackendLoaders, type LoadedBackend } from '../../main/engine/backend/chooseBackend.ts';
 
 const fail = (reason: string) => async (): Promise<LoadedBackend> => {
   throw new Error(reason);

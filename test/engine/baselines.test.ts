@@ -23,7 +23,7 @@ import { RandomFeatures } from '../../main/engine/models/baselines/randomFeature
 import { TangentModel } from '../../main/engine/models/baselines/tangentModel.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { useWasm } from '../support/backend.ts';
 
 const d = 6;

@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendError } from '../../main/engine/backend.ts';
-import { describePlan, planKernels } from '../../main/engine/kernelPlan.ts';
+import { BackendError } from '../../main/engine/backend/chooseBackend.ts';
+import { describePlan, planKernels } from '../../main/engine/backend/kernelPlan.ts';
 import { Cnn, cnnKernels } from '../../main/engine/models/cnn.ts';
 import { filterGradient, filterGradientByConvolution, flippedFilter, inputGradient } from '../../main/engine/models/convolution.ts';
 import { RandomStream } from '../../main/engine/random.ts';

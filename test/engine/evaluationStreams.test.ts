@@ -12,8 +12,8 @@ import { accuracyOf, cleanMistakes } from '../../main/engine/attacks/evaluate.ts
 import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { RandomStream } from '../../main/engine/random.ts';
-import { imageSubject } from '../../main/engine/subjects/imageSubject.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { imageTestbed } from '../../main/engine/testbeds/imageTestbed.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { useWasm } from '../support/backend.ts';
 
 beforeAll(useWasm);
@@ -60,7 +60,7 @@ describe('the robust accuracy during training', () => {
     expect(atInit.phase).toBe('init');
 
     // The same model at initialisation (the seed fixes it), attacked as configured at eval.eps.
-    const subject = imageSubject(config, info);
+    const subject = imageTestbed(config, info);
     const pgd = (options: { clip: readonly [number, number] | null; restarts: number; stream: string }): Accuracy => {
       const attack = pgdAttack(subject.model, subject.test.x, subject.test.y, {
         eps: [config.eval.eps],

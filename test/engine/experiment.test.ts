@@ -12,7 +12,7 @@ import { presetByName } from '../../shared/presets.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { DeadNetworkError } from '../../main/engine/experiment.ts';
 import { deadNetworkThreshold } from '../../main/engine/instruments/deadNetwork.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { useWasm } from '../support/backend.ts';
 

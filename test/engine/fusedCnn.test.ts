@@ -1,5 +1,5 @@
 /**
- * The CNN's trainer on the fused kernels (main/engine/fusedImageSteps.ts: the model's own
+ * The CNN's trainer on the fused kernels (main/engine/training/fusedImageTrainer.ts: the model's own
  * gradients, then every parameter updated in place) computes the same maths as the generic image
  * trainer: the same weights and losses after 8 steps of SGD and of SGD with momentum, and an
  * optimiser state in the generic format that either trainer resumes. Adam keeps the generic trainer.
@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type CnnModel } from '../../shared/config.ts';
-import { createFusedImageTrainer } from '../../main/engine/fusedImageSteps.ts';
-import { createImageTrainer } from '../../main/engine/imageTrainer.ts';
+import { createFusedImageTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
+import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
 import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
 import { Cnn } from '../../main/engine/models/cnn.ts';
 import { RandomStream } from '../../main/engine/random.ts';

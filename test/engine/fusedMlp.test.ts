@@ -11,13 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
 import { pgdPerturb } from '../../main/engine/attacks/pgd.ts';
-import { createFusedImageTrainer, createFusedMlpTrainer } from '../../main/engine/fusedImageSteps.ts';
-import { createImageTrainer } from '../../main/engine/imageTrainer.ts';
+import { createFusedImageTrainer, createFusedMlpTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
+import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
 import { FUSED_WASM_URL, inspectFusedWasm, loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
 import { crossEntropy, marginAndGradient } from '../../main/engine/models/multiclassMargin.ts';
 import { RandomStream } from '../../main/engine/random.ts';
-import type { Trainer } from '../../main/engine/train.ts';
+import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
 
 let kernels: FusedKernels;

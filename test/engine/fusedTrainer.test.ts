@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSparseCoding, type ExperimentInput } from '../../shared/config.ts';
 import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
-import { createFusedTrainer, fusedInputGradient } from '../../main/engine/fusedTrainer.ts';
+import { fusedInputGradient } from '../../main/engine/models/twoLayerFusedGradient.ts';
+import { createFusedTrainer } from '../../main/engine/training/fusedTrainer.ts';
 import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
-import { createGenericTrainer, type TrainingAttack } from '../../main/engine/train.ts';
+import { createGenericTrainer } from '../../main/engine/training/genericTrainer.ts';
+import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
 
 const d = 20;

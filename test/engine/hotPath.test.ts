@@ -3,7 +3,7 @@
  * run there, checked by the kernel plan), nor has cpu.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hotPathFor } from '../../main/engine/hotPath.ts';
+import { hotPathFor } from '../../main/engine/backend/hotPath.ts';
 import { useWasm } from '../support/backend.ts';
 
 beforeAll(useWasm);

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RandomStream } from '../../main/engine/random.ts';
-import type { EngineCheckpoint } from '../../main/engine/checkpoint.ts';
+import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import { useWasm } from '../support/backend.ts';
 

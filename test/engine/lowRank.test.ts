@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
 import { presetByName } from '../../shared/presets.ts';
-import type { EngineCheckpoint } from '../../main/engine/checkpoint.ts';
+import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { useWasm } from '../support/backend.ts';
 
 beforeAll(useWasm);

@@ -9,14 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { evaluateModel, headlineRobustAccuracy } from '../../main/engine/attacks/evaluate.ts';
-import type { BinaryClassifier } from '../../main/engine/models/classifier.ts';
+import type { MarginModel } from '../../main/engine/models/marginModel.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import { useWasm } from '../support/backend.ts';
 
 beforeAll(useWasm);
 
 /** f(x) = <v, x>; the input gradient of the negative margin is -y v. */
-function linearModel(v: readonly number[]): BinaryClassifier {
+function linearModel(v: readonly number[]): MarginModel {
   const weights = tf.tensor1d(Array.from(v));
   const f = (x: tf.Tensor2D) => tf.sum(tf.mul(x, weights), 1) as tf.Tensor1D;
   return {

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { evaluateModel } from '../../main/engine/attacks/evaluate.ts';
-import { trustFlags } from '../../main/engine/attacks/trust.ts';
-import type { BinaryClassifier } from '../../main/engine/models/classifier.ts';
+import { trustFlags } from '../../main/engine/attacks/trustFlags.ts';
+import type { MarginModel } from '../../main/engine/models/marginModel.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import { useWasm } from '../support/backend.ts';
@@ -18,7 +18,7 @@ const n = 50;
 const d = 2;
 
 /** f(x) = +1 inside the slab |x_0| < 0.25, else -1: a step function, so its gradient is zero everywhere. */
-const steppy: BinaryClassifier = {
+const steppy: MarginModel = {
   inputDim: d,
   margins: (x, y) => tf.tidy(() => tf.mul(y, tf.sub(1, tf.mul(2, tf.step(tf.sub(tf.abs(tf.reshape(tf.slice(x, [0, 0], [-1, 1]), [-1])), 0.25)))))) as tf.Tensor1D,
   openInputGradient: () => ({

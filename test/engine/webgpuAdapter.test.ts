@@ -4,9 +4,9 @@
  * machine's chromium; the others as Dawn, Mesa and Windows describe them).
  */
 import { describe, expect, it } from 'vitest';
-import { adapterName, isSoftwareAdapter, reportAdapter } from '../../main/engine/webgpu/adapter.ts';
-import { captureDawnEvents, waitFor } from '../../main/engine/webgpu/dawnEvents.ts';
-import { vulkanLoaderMissing } from '../../main/engine/webgpu/webgpuLoader.ts';
+import { adapterName, isSoftwareAdapter, reportAdapter } from '../../main/engine/backend/webgpu/adapter.ts';
+import { captureDawnEvents, waitFor } from '../../main/engine/backend/webgpu/dawnEvents.ts';
+import { vulkanLoaderMissing } from '../../main/engine/backend/webgpu/webgpuLoader.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

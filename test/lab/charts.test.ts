@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EChartsOption } from 'echarts';
-import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { runInProcess } from '../../main/lab/runInProcess.ts';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { RunResult } from '../../shared/result.ts';
 import {
@@ -56,7 +56,7 @@ beforeAll(async () => {
     train: { cleanEpochs: CLEAN_EPOCHS, adversarialEpochs: ADVERSARIAL_EPOCHS },
     eval: { testSize: 200 },
   });
-  result = await runHeadless(config, { backend: 'wasm' });
+  result = await runInProcess(config, { backend: 'wasm' });
 });
 
 type AnySeries = Record<string, unknown> & { id?: string; name?: string; type?: string; data?: unknown[] };

@@ -4,7 +4,7 @@
  * accuracy is below clean by more than noise.
  */
 import { describe, expect, it } from 'vitest';
-import { accumulationHolds, accuracyNoise, kappaNoise, purificationHolds } from '../../main/lab/paper.ts';
+import { accumulationHolds, accuracyNoise, kappaNoise, purificationHolds } from '../../main/lab/paper/claims/claimCriteria.ts';
 import { claimMeta } from '../../shared/paper.ts';
 
 describe('claim criteria', () => {

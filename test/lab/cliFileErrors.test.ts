@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveSparseCoding } from '../../shared/config.ts';
-import { BackendError } from '../../main/engine/backend.ts';
+import { BackendError } from '../../main/engine/backend/chooseBackend.ts';
 import { DeadNetworkError } from '../../main/engine/experiment.ts';
 import { FileFormatError } from '../../main/engine/fileFormatError.ts';
 import { exitCodeOf } from '../../main/lab/cli/exitCode.ts';

@@ -13,7 +13,7 @@ import type { RunResult } from '../../shared/result.ts';
 import { JobHost } from '../../main/lab/jobHost/jobHost.ts';
 import { stuckJobSeedVariable, workerExitSeedVariable } from '../../main/lab/jobHost/messages.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
-import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { runInProcess } from '../../main/lab/runInProcess.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 
 const tiny: ExperimentInput = {
@@ -44,7 +44,7 @@ async function until(check: () => boolean): Promise<void> {
 describe('runs in a worker', () => {
   it('give exactly the numbers of the same run in-process', async () => {
     const config = resolveExperiment(tiny);
-    const inProcess = await runHeadless(config, { backend: 'wasm' });
+    const inProcess = await runInProcess(config, { backend: 'wasm' });
     const store = RunStore.open(mkdtempSync(join(tmpdir(), 'lab-jobhost-')));
     const queue = new JobQueue(store, { backend: 'wasm' });
     const run = queue.submit({ input: tiny, config });
@@ -136,7 +136,7 @@ describe('a run whose worker dies', () => {
     } finally {
       process.env[workerExitSeedVariable] = String(exitSeed);
     }
-    const reference = await runHeadless(config, { backend: 'wasm' });
+    const reference = await runInProcess(config, { backend: 'wasm' });
     expect(store.get(dying.id).status).toBe('finished');
     expect(store.get(dying.id).summary).toEqual(JSON.parse(JSON.stringify(reference.summary)));
     await queue.shutdown();

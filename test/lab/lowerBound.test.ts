@@ -1,15 +1,18 @@
 /**
  * Claim C4's check on constructed numbers (main/lab/lowerBound.ts, the C4 builder of
- * main/lab/paper.ts and the verdict of `lab baselines`): a baseline counts only if it learned
- * (clean accuracy at most 0.05 below the network's); one that did not is named and makes the
- * verdict undecided, unless a baseline that learned is as robust as the network (then C4 fails).
+ * main/lab/paper/claims/c4LowerBound.ts and the verdict of `lab baselines`): a baseline counts
+ * only if it learned (clean accuracy at most 0.05 below the network's); one that did not is named
+ * and makes the verdict undecided, unless a baseline that learned is as robust as the network
+ * (then C4 fails).
  * The caption names every baseline, the quadratic one included.
  */
 import { describe, expect, it } from 'vitest';
 import type { BaselineKind, BaselineResult, BaselineTraining } from '../../main/engine/baselines.ts';
 import { baselinesTable } from '../../main/lab/cli/verbs/baselines.ts';
 import { baselineDescriptions, learnedTolerance } from '../../main/lab/lowerBound.ts';
-import { claimC4, planPaper, type ClaimContext } from '../../main/lab/paper.ts';
+import { claimC4 } from '../../main/lab/paper/claims/c4LowerBound.ts';
+import type { ClaimContext } from '../../main/lab/paper/claims/claimContext.ts';
+import { planPaper } from '../../main/lab/paper/plan.ts';
 import type { Accuracy, Evaluation, ModelSummary, RunSummary } from '../../shared/events.ts';
 import { presetByName } from '../../shared/presets.ts';
 import type { RunResult } from '../../shared/result.ts';

@@ -11,7 +11,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fontFiles, FONT_FAMILY } from '../../main/lab/export/fonts.ts';
 import { exportFigure, paperSizes, renderPdf, renderPng, renderSvg, sanitizeName } from '../../main/lab/export/render.ts';
-import { runHeadless } from '../../main/lab/runHeadless.ts';
+import { runInProcess } from '../../main/lab/runInProcess.ts';
 import { accuracyOverTraining, accuracyNames, figureSet, type Figure } from '../../shared/charts/index.ts';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { RunResult } from '../../shared/result.ts';
@@ -26,7 +26,7 @@ beforeAll(async () => {
     train: { cleanEpochs: 3, adversarialEpochs: 2 },
     eval: { testSize: 200 },
   });
-  result = await runHeadless(config, { backend: 'wasm' });
+  result = await runInProcess(config, { backend: 'wasm' });
   figures = figureSet(result, { static: true });
 });
 

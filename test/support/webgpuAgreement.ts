@@ -13,16 +13,17 @@ import { presetByName } from '../../shared/presets.ts';
 import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
 import type { Evaluation } from '../../shared/events.ts';
 import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
-import { describeBackend } from '../../main/engine/backend.ts';
+import { describeBackend } from '../../main/engine/backend/chooseBackend.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
-import { createImageTrainer } from '../../main/engine/imageTrainer.ts';
-import { planKernels } from '../../main/engine/kernelPlan.ts';
+import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
+import { planKernels } from '../../main/engine/backend/kernelPlan.ts';
 import { cnnKernels } from '../../main/engine/models/cnn.ts';
 import { Mlp, mlpKernels } from '../../main/engine/models/mlp.ts';
 import { TwoLayerNet, twoLayerKernels } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
-import { createGenericTrainer, type TrainingAttack } from '../../main/engine/train.ts';
-import { prepareBackend } from '../../main/lab/runHeadless.ts';
+import { createGenericTrainer } from '../../main/engine/training/genericTrainer.ts';
+import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 
 type Numbers = number[];
 

@@ -1,9 +1,9 @@
 /**
- * Evaluation of a binary classifier on a test set: clean accuracy, every configured attack over
- * the eps grid, and the per-sample worst case over all attacks that ran. Every attack's robust
- * accuracy is only an upper bound on the true robust accuracy; the worst case is the tightest
- * bound we have, and the result lists the attacks behind it. Accuracies carry 95 % Wilson
- * intervals (about +-0.01 at n = 2000).
+ * Evaluation of a margin model (../models/marginModel.ts) on a test set: clean accuracy, every
+ * configured attack over the eps grid, and the per-sample worst case over all attacks that ran.
+ * Every attack's robust accuracy is only an upper bound on the true robust accuracy; the worst
+ * case is the tightest bound we have, and the result lists the attacks behind it. Accuracies
+ * carry 95 % Wilson intervals (about +-0.01 at n = 2000).
  *
  * A sample counts as robust only if it is classified correctly both clean and under the attack
  * (RobustBench's convention), in every curve: an attack that happens to move a misclassified
@@ -13,14 +13,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EvalAttack, Norm, ResolvedExperiment } from '../../../shared/config.ts';
 import { wilsonInterval } from '../../../shared/distribution.ts';
 import type { Accuracy, Evaluation, RobustCurve } from '../../../shared/events.ts';
-import type { BinaryClassifier } from '../models/classifier.ts';
+import type { MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
-import { readBack, readScalar } from '../readBack.ts';
+import { readBack, readScalar } from '../backend/readBack.ts';
 import { fgmAttack } from './fgm.ts';
 import { mixtureDirectionAttack } from './mixtureDirection.ts';
 import { pgdAttack, type PgdResult } from './pgd.ts';
 import { randomNoiseAttack } from './randomNoise.ts';
-import { trustFlags } from './trust.ts';
+import { trustFlags } from './trustFlags.ts';
 
 export interface TestSet {
   readonly x: tf.Tensor2D;
@@ -35,7 +35,7 @@ export function accuracyOf(correct: number, n: number): Accuracy {
 }
 
 /** Clean accuracy: the share of margins > 0 (f = 0 counts as wrong). */
-export function cleanAccuracy(model: BinaryClassifier, test: TestSet): Accuracy {
+export function cleanAccuracy(model: MarginModel, test: TestSet): Accuracy {
   const correct = readScalar(() => tf.sum(tf.cast(tf.greater(model.margins(test.x, test.y), 0), 'float32')));
   return accuracyOf(correct, test.n);
 }
@@ -57,7 +57,7 @@ export function describeAttack(attack: EvalAttack, norm: Norm): string {
 
 /** The attack `attack` at the radii `eps` (null: it cannot run here, e.g. no mixture direction). */
 export function runAttack(
-  model: BinaryClassifier,
+  model: MarginModel,
   test: TestSet,
   attack: EvalAttack,
   eps: readonly number[],
@@ -84,7 +84,7 @@ export function runAttack(
 }
 
 /** 1 for each test sample misclassified clean (margin <= 0). */
-export function cleanMistakes(model: BinaryClassifier, test: TestSet): Int32Array {
+export function cleanMistakes(model: MarginModel, test: TestSet): Int32Array {
   return readBack(() => tf.cast(tf.lessEqual(model.margins(test.x, test.y), 0), 'int32')) as Int32Array;
 }
 
@@ -109,7 +109,7 @@ function curveOf(name: string, result: PgdResult, cleanWrong: ArrayLike<number>)
  * Null when no attack can run.
  */
 export function headlineRobustAccuracy(
-  model: BinaryClassifier,
+  model: MarginModel,
   test: TestSet,
   evalSpec: ResolvedExperiment['eval'],
   context: { direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream },
@@ -127,7 +127,7 @@ export function headlineRobustAccuracy(
  * (null when the task has no dictionary).
  */
 export function evaluateModel(
-  model: BinaryClassifier,
+  model: MarginModel,
   test: TestSet,
   evalSpec: ResolvedExperiment['eval'],
   context: { label: Evaluation['label']; globalEpoch: number; direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream },

@@ -8,7 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../shared/config.ts';
-import type { BinaryClassifier } from '../models/classifier.ts';
+import type { MarginModel } from '../models/marginModel.ts';
 import { pgdAttack, pgdPerturb, type PgdResult } from './pgd.ts';
 
 export interface FgmOptions {
@@ -18,11 +18,11 @@ export interface FgmOptions {
 }
 
 /** FGM/FGSM at every radius of `options.eps`: per-sample success and margins. */
-export function fgmAttack(model: BinaryClassifier, x: tf.Tensor2D, y: tf.Tensor1D, options: FgmOptions): PgdResult {
+export function fgmAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: FgmOptions): PgdResult {
   return pgdAttack(model, x, y, { ...options, steps: 1, stepScale: 1, randomStart: false, restarts: 1 });
 }
 
 /** One batch's FGM perturbation at radius eps, left on the device. */
-export function fgmPerturb(model: BinaryClassifier, x: tf.Tensor2D, y: tf.Tensor1D, options: { eps: number; norm: Norm; clip?: readonly [number, number] | null }): tf.Tensor2D {
+export function fgmPerturb(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: { eps: number; norm: Norm; clip?: readonly [number, number] | null }): tf.Tensor2D {
   return pgdPerturb(model, x, y, { ...options, steps: 1, stepScale: 1 });
 }

@@ -4,7 +4,7 @@
  * neurons' coherent dense mixtures hurt, since they all line up with the label direction M w*.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BinaryClassifier } from '../models/classifier.ts';
+import type { MarginModel } from '../models/marginModel.ts';
 import type { PgdResult } from './pgd.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { PgdResult } from './pgd.ts';
  * its norm); `clip` is the data range or null.
  */
 export function mixtureDirectionAttack(
-  model: BinaryClassifier,
+  model: MarginModel,
   x: tf.Tensor2D,
   y: tf.Tensor1D,
   options: { eps: readonly number[]; direction: Float32Array; clip?: readonly [number, number] | null },

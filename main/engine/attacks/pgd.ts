@@ -1,13 +1,11 @@
 /**
- * Projected gradient descent (Madry et al.), l2 or linf, on any BinaryClassifier.
+ * Projected gradient descent (Madry et al.), l2 or linf, on any margin model: the one PGD loop of
+ * the engine. Evaluation attacks, training attacks and FGM (one step of size eps) all run it.
  *
  * Each step moves along the input gradient of the negative margin (the loss gradient up to a
- * positive per-sample factor):
- *   l2:   delta <- Proj_{||.||_2 <= eps}(delta + alpha g/||g||_2)
- *   linf: delta <- clip(delta + alpha sign(g), -eps, eps)
- * then, optionally, x + delta is clipped to the data range (which keeps it in the ball, since
- * x itself is in the range). A sample whose gradient is exactly zero (every neuron silent) is
- * left where it is, never divided by a zero norm, and counted, so masked gradients are visible.
+ * positive per-sample factor), projects onto the eps-ball and, optionally, clips to the data
+ * range; the step itself is a strategy (./pgdStep.ts) that the model's input-gradient session
+ * chooses: tfjs ops on any backend, or the fused wasm kernels, the same maths in one sweep.
  *
  * Radii are per row, so one call attacks a whole eps grid at once: the batch is tiled once per
  * radius and every step is a single pair of large matMuls (foolbox 3 takes a list of epsilons
@@ -15,9 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../shared/config.ts';
-import type { BinaryClassifier, InputGradientSession } from '../models/classifier.ts';
+import type { InputGradientSession, MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
-import { readBack } from '../readBack.ts';
+import { readBack } from '../backend/readBack.ts';
+import { tensorPgdStep } from './pgdStep.ts';
 
 export interface PgdOptions {
   /** Radii to attack at (each >= 0). */
@@ -51,7 +50,7 @@ export interface PgdResult {
 }
 
 /** Check an attack's arguments and name the bad one. */
-export function checkAttackArguments(model: BinaryClassifier, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): void {
+export function checkAttackArguments(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): void {
   if (x.rank !== 2 || x.shape[1] !== model.inputDim) {
     throw new RangeError(`x has shape [${x.shape}]: expected [N, ${model.inputDim}]`);
   }
@@ -93,9 +92,11 @@ export function randomStart(rows: number, d: number, eps: Float32Array, norm: No
 }
 
 /**
- * The core loop on rows that carry their own radius: x0 [R, d], y [R], eps and alpha [R].
- * Returns the adversarial inputs and, as a scalar tensor, the count of zero-gradient rows at the
- * start point. Nothing is read back from the device here, so training can call it every step.
+ * The loop, on rows that carry their own radius: x0 [R, d], y [R], eps and alpha [R]. From x0, or
+ * from a random start in the ball; T steps of the session's input gradient, each followed by the
+ * session's PGD step (./pgdStep.ts). Returns the adversarial inputs and, as a scalar tensor, the
+ * count of zero-gradient rows at the start point. Nothing is read back from the device here, so
+ * training can call it every step.
  */
 export function pgdRows(
   session: InputGradientSession,
@@ -105,44 +106,26 @@ export function pgdRows(
   alpha: Float32Array,
   options: Pick<PgdOptions, 'norm' | 'steps' | 'randomStart' | 'clip' | 'rng'>,
 ): { x: tf.Tensor2D; zeroGradient: tf.Scalar } {
-  const rows = x0.shape[0];
-  const d = x0.shape[1];
-  if (session.runPgd) {
-    const start = options.randomStart ? tf.tidy(() => clipTo(tf.add(x0, randomStart(rows, d, eps, options.norm, options.rng!)), options.clip) as tf.Tensor2D) : null;
-    const { x, zeroGradient } = session.runPgd(x0, y, eps, alpha, { norm: options.norm, steps: options.steps, clip: options.clip, start });
-    start?.dispose();
-    return { x, zeroGradient: tf.scalar(zeroGradient) };
-  }
+  const [rows, d] = x0.shape;
+  const step = session.pgdStep ?? tensorPgdStep;
   return tf.tidy(() => {
-    const epsCol = tf.tensor2d(eps, [rows, 1]);
-    const alphaCol = tf.tensor2d(alpha, [rows, 1]);
-    let delta: tf.Tensor2D = options.randomStart ? randomStart(rows, d, eps, options.norm, options.rng!) : tf.zeros([rows, d]);
-    let zeroGradient: tf.Scalar = tf.scalar(0);
-    for (let step = 0; step < options.steps; step++) {
-      const xAdv = step === 0 && !options.randomStart ? x0 : clipTo(tf.add(x0, delta), options.clip);
-      const { gradient } = session.marginGradient(xAdv as tf.Tensor2D, y);
-      if (options.norm === 'l2') {
-        const gNorm = tf.sqrt(tf.sum(tf.square(gradient), 1, true));
-        if (step === 0) zeroGradient = tf.sum(tf.cast(tf.equal(gNorm, 0), 'float32'));
-        // g / ||g|| with 0 / tiny = 0 for a zero-gradient row: it stays where it is.
-        delta = tf.add(delta, tf.mul(tf.div(gradient, tf.maximum(gNorm, 1e-30)), alphaCol));
-        const dNorm = tf.sqrt(tf.sum(tf.square(delta), 1, true));
-        delta = tf.mul(delta, tf.minimum(1, tf.div(epsCol, tf.maximum(dNorm, 1e-30))));
-      } else {
-        if (step === 0) zeroGradient = tf.sum(tf.cast(tf.equal(tf.max(tf.abs(gradient), 1), 0), 'float32'));
-        delta = tf.add(delta, tf.mul(tf.sign(gradient), alphaCol));
-        delta = tf.minimum(tf.maximum(delta, tf.neg(epsCol)), epsCol);
-      }
-      // Clip the iterate itself, not only the output: x_{t+1} = clip(x0 + delta) is the
-      // projection onto (ball intersected with the data range) of Madry et al.'s PGD, and what the fused step does.
-      if (options.clip) delta = tf.sub(clipTo(tf.add(x0, delta), options.clip), x0) as tf.Tensor2D;
+    const start = options.randomStart ? randomStart(rows, d, eps, options.norm, options.rng!) : null;
+    const iterate = step.begin(x0, eps, alpha, start, { norm: options.norm, clip: options.clip });
+    for (let t = 0; t < options.steps; t++) {
+      const gradient = inputGradient(session, iterate.point(), y);
+      iterate.advance(gradient, t === 0);
+      gradient.dispose();
     }
-    return { x: clipTo(tf.add(x0, delta), options.clip) as tf.Tensor2D, zeroGradient };
+    return iterate.finish();
   });
 }
 
-function clipTo(x: tf.Tensor, clip: readonly [number, number] | null | undefined): tf.Tensor {
-  return clip ? tf.clipByValue(x, clip[0], clip[1]) : x;
+/** The input gradient alone: the session's cheaper path when it has one. */
+function inputGradient(session: InputGradientSession, x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor2D {
+  if (session.inputGradient) return session.inputGradient(x, y);
+  const { margin, gradient } = session.marginGradient(x, y);
+  margin.dispose();
+  return gradient;
 }
 
 /** The per-radius step size: the given one, or stepScale * eps (default 2.5 eps / steps). */
@@ -154,7 +137,7 @@ export function stepSizeFor(eps: number, steps: number, stepSize: number | null 
  * PGD against `model` at every radius of `options.eps`, with restarts. Returns per-sample
  * success and final margins per radius, and the zero-gradient counts.
  */
-export function pgdAttack(model: BinaryClassifier, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): PgdResult {
+export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): PgdResult {
   checkAttackArguments(model, x, y, options);
   const n = x.shape[0];
   const E = options.eps.length;
@@ -216,7 +199,7 @@ function zeroRowMask(session: InputGradientSession, x: tf.Tensor2D, y: tf.Tensor
  * One training batch's adversarial version at a single radius, left on the device (no reads).
  */
 export function pgdPerturb(
-  model: BinaryClassifier,
+  model: Pick<MarginModel, 'openInputGradient'>,
   x: tf.Tensor2D,
   y: tf.Tensor1D,
   options: { eps: number; norm: Norm; steps: number; stepSize?: number | null; stepScale?: number; randomStart?: boolean; clip?: readonly [number, number] | null; rng?: RandomStream },

@@ -7,13 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../shared/config.ts';
-import type { BinaryClassifier } from '../models/classifier.ts';
+import type { MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
-import { readBack } from '../readBack.ts';
+import { readBack } from '../backend/readBack.ts';
 import type { PgdResult } from './pgd.ts';
 
 export function randomNoiseAttack(
-  model: BinaryClassifier,
+  model: MarginModel,
   x: tf.Tensor2D,
   y: tf.Tensor1D,
   options: { eps: readonly number[]; norm: Norm; draws: number; rng: RandomStream; clip?: readonly [number, number] | null },

@@ -9,7 +9,7 @@
  *   dF = Conv2DBackpropFilter(h_prev, dpre),  dh_prev = conv(dpre, F flipped),
  * and the dense layer's dD = flat^T dz, de = sum dz, dflat = dz D^T (./convolution.ts has the
  * maths). tfjs-wasm lacks Conv2DBackpropFilter: the filter gradient is then a forward
- * convolution with the batch as channels, decided once before the run (../kernelPlan.ts says
+ * convolution with the batch as channels, decided once before the run (../backend/kernelPlan.ts says
  * which and why). The attacks' input gradient runs the same pass without the parameter
  * gradients. Checked against finite differences in the tests.
  *
@@ -20,13 +20,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CnnModel } from '../../../shared/config.ts';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import { RandomStream } from '../random.ts';
-import type { InputGradientSession } from './classifier.ts';
+import type { InputGradientSession } from './marginModel.ts';
 import { filterGradient, flippedFilter, inputGradient, maxPoolGradient } from './convolution.ts';
 import { inputGradientSession, split, type FirstLayer, type HostTensor, type ImageModel, type WeightLayer } from './imageModel.ts';
 import type { ImageShape } from './mlp.ts';
 import { crossEntropy, marginAndGradient, multiclassMargin } from './multiclassMargin.ts';
 
-/** Kernels the CNN needs; Conv2DBackpropFilter may be replaced by a forward convolution (see ../kernelPlan.ts). */
+/** Kernels the CNN needs; Conv2DBackpropFilter may be replaced by a forward convolution (see ../backend/kernelPlan.ts). */
 export const cnnKernels = [
   'Conv2D', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'Relu', 'Reverse', 'Transpose', 'PadV2', 'Greater', 'BatchMatMul', 'Add', 'Sub',
   'Multiply', 'Sum', 'Max', 'Exp', 'Log', 'OneHot', 'ArgMax', 'Reshape', 'Neg', 'Cast', 'ExpandDims',

@@ -9,8 +9,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
-import type { BinaryClassifier, InputGradientSession } from './classifier.ts';
-import { fusedPgdRunner } from '../fusedPgd.ts';
+import type { MarginModel, InputGradientSession } from './marginModel.ts';
+import { fusedPgdStep } from '../attacks/pgdStep.ts';
 
 /** A named host copy of one parameter tensor, in the engine's own layout. */
 export interface HostTensor {
@@ -37,7 +37,7 @@ export interface FirstLayer {
   readonly values: Float32Array;
 }
 
-export interface ImageModel extends BinaryClassifier {
+export interface ImageModel extends MarginModel {
   readonly classes: number;
   /** Parameter names in order (PyTorch state_dict style: fc1.weight, ...). */
   readonly parameterNames: readonly string[];
@@ -67,18 +67,13 @@ export interface ImageModel extends BinaryClassifier {
   dispose(): void;
 }
 
-/** A session from a margin-gradient function, with the fused PGD loop when `kernels` is given. */
+/** A session from a margin-gradient function, whose PGD steps run through the fused kernels when `kernels` is given. */
 export function inputGradientSession(
   marginGradient: InputGradientSession['marginGradient'],
   kernels: FusedKernels | null,
   dispose: () => void = () => {},
 ): InputGradientSession {
-  const gradientOf = (x: tf.Tensor2D, y: tf.Tensor1D) => {
-    const { margin, gradient } = marginGradient(x, y);
-    margin.dispose();
-    return gradient;
-  };
-  return { marginGradient, ...(kernels ? { runPgd: fusedPgdRunner(kernels, gradientOf) } : {}), dispose };
+  return { marginGradient, ...(kernels ? { pgdStep: fusedPgdStep(kernels) } : {}), dispose };
 }
 
 /** Concatenate host tensors into one flat vector (the checkpoint layout). */

@@ -34,8 +34,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MlpModel } from '../../../shared/config.ts';
 import { KernelWorkspace, type FusedKernels } from '../kernels/fusedKernels.ts';
 import { RandomStream } from '../random.ts';
-import { readScalar } from '../readBack.ts';
-import type { InputGradientSession } from './classifier.ts';
+import { readScalar } from '../backend/readBack.ts';
+import type { InputGradientSession } from './marginModel.ts';
 import { inputGradientSession, split, type FirstLayer, type HostTensor, type ImageModel, type WeightLayer } from './imageModel.ts';
 import { crossEntropy, marginAndGradient, multiclassMargin } from './multiclassMargin.ts';
 

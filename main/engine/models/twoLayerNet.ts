@@ -23,8 +23,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TwoLayerModel } from '../../../shared/config.ts';
 import { RandomStream } from '../random.ts';
-import type { BinaryClassifier, InputGradientSession } from './classifier.ts';
-import { readBack, readScalar } from '../readBack.ts';
+import type { MarginModel, InputGradientSession } from './marginModel.ts';
+import { readBack, readScalar } from '../backend/readBack.ts';
 
 /** Kernels this model's generic path needs; checked before a run starts. */
 export const twoLayerKernels = [
@@ -41,7 +41,7 @@ export interface TwoLayerGradients {
   readonly loss: tf.Scalar;
 }
 
-export class TwoLayerNet implements BinaryClassifier {
+export class TwoLayerNet implements MarginModel {
   readonly inputDim: number;
   readonly width: number;
   /** The output weight a (the same for every neuron). */

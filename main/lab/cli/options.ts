@@ -6,7 +6,8 @@
 import type { parseArgs } from 'node:util';
 import type { BackendInfo } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
-import { backendRequests, describeBackend } from '../../engine/backend.ts';
+import { backendRequests, describeBackend } from '../../engine/backend/chooseBackend.ts';
+import { defaultJobs, parseJobs } from '../jobCount.ts';
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore } from '../store/runStore.ts';
 import type { CliIo } from './cliIo.ts';
@@ -35,6 +36,7 @@ export const cliOptions = {
   data: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   'checkpoint-every': { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
   'no-fused': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,4 +74,14 @@ export function checkBackendAndPreset(values: CliValues): void {
 /** The first line every computing verb prints: the backend it runs on. */
 export function backendLine(info: BackendInfo): string {
   return `${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`;
+}
+
+/** `--jobs N`: runs (or baseline sets) computing at once; by default one per physical core (../jobCount.ts). */
+export function jobsOption(values: CliValues): number {
+  if (values.jobs === undefined) return defaultJobs({ uiOpen: false });
+  try {
+    return parseJobs(values.jobs);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

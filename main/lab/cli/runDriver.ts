@@ -6,12 +6,12 @@
  * stream as the UI.
  */
 import { writeFileSync } from 'node:fs';
-import type { BackendRequest } from '../../engine/backend.ts';
+import type { BackendRequest } from '../../engine/backend/chooseBackend.ts';
 import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';
 import type { CliIo } from './cliIo.ts';
 import { exitCodeOf } from './exitCode.ts';
-import { integerOption, type CliValues } from './options.ts';
+import { integerOption, jobsOption, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { summaryTable } from './summaryTable.ts';
 
@@ -22,6 +22,7 @@ export function makeQueue(store: RunStore, values: CliValues): JobQueue {
     backend: values.backend as BackendRequest | undefined,
     fused: !values['no-fused'],
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 0) ?? 5,
+    concurrency: jobsOption(values),
   });
 }
 

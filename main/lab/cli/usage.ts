@@ -1,5 +1,6 @@
 /** The CLI's help text and its usage error. */
-import { backendRequests } from '../../engine/backend.ts';
+import { backendRequests } from '../../engine/backend/chooseBackend.ts';
+import { defaultJobs } from '../jobCount.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -45,6 +46,8 @@ Options of run and sweep
   --backend NAME      force ${backendRequests.join(' | ')}
   --json FILE         write the full result (config, backend, metrics, instruments, summary)
   --checkpoint-every N  epochs between checkpoints (default 5)
+  --jobs N, -j N      runs (and baseline sets) computing at once, each in its own worker: sweep, figures,
+                      baselines (default: one per physical core, here ${defaultJobs({ uiOpen: false })})
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
   sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
 

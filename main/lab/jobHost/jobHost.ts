@@ -12,7 +12,8 @@
  * - Worker.terminate() stops a thread even in a synchronous loop (V8 interrupts JS and wasm
  *   loops), so a stuck task ends as surely as with SIGKILL, and only its thread goes;
  * - a thread starts faster and costs less memory than a second Node process (one tfjs instance
- *   each either way), and typed arrays (checkpoints, weights) are transferred, not copied.
+ *   each either way), and typed arrays (checkpoints, weights) are transferred, not copied; two
+ *   runs at once finish in the same time as two processes (bench/workerKinds.ts).
  * What a thread cannot do is survive a native crash of its own (a segfault in an addon takes the
  * process): the store marks such runs interrupted at its next open, as after any crash.
  *
@@ -21,7 +22,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendInfo, RunEvent } from '../../../shared/events.ts';
-import type { EngineCheckpoint } from '../../engine/checkpoint.ts';
+import type { EngineCheckpoint } from '../../engine/training/checkpoint.ts';
 import type { BaselineEpoch, FromWorker, TaskResults, ToWorker, WorkerSetup, WorkerTask } from './messages.ts';
 import { fromWireError, WorkerStoppedError } from './wireError.ts';
 
@@ -212,11 +213,22 @@ export class JobHost {
   private readonly reserved = new Set<JobWorker>();
   private backend: Promise<BackendInfo> | null = null;
 
-  constructor(private readonly options: JobHostOptions = {}) {}
+  private warm: number;
+
+  constructor(private readonly options: JobHostOptions = {}) {
+    this.warm = Math.max(1, options.concurrency ?? 1);
+  }
 
   /** Idle workers kept warm for the next task (the job queue runs this many at a time). */
   get concurrency(): number {
-    return Math.max(1, this.options.concurrency ?? 1);
+    return this.warm;
+  }
+
+  /** Keep this many idle workers warm from now on; idle ones beyond it are stopped now. */
+  setConcurrency(warm: number): void {
+    this.warm = Math.max(1, warm);
+    const idle = [...this.workers].filter((w) => w.alive && !w.busy && !this.reserved.has(w));
+    for (const worker of idle.slice(this.warm)) worker.terminate(new WorkerStoppedError('lost its worker, an idle one beyond the warm ones', 'closed'));
   }
 
   /** The backend the workers load (the first worker's report; loading it starts that worker). */
@@ -234,8 +246,8 @@ export class JobHost {
 
   /**
    * Run a task in a worker of its own: an idle one, else a new one. The host sets no limit of
-   * its own: the job queue runs `concurrency` runs at a time, the Paper page's baselines one set
-   * at a time, so a measurement or a baseline set never waits behind a run (stuck or not).
+   * its own: the job queue runs `concurrency` runs at a time, the Paper page's baselines as many
+   * sets beside them, so a measurement or a baseline set never waits behind a run (stuck or not).
    */
   start<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, handlers: TaskHandlers = {}, transfer: ArrayBuffer[] = []): HostedTask<K> {
     const worker = this.acquire();

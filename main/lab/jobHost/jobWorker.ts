@@ -14,8 +14,8 @@ import { sparseCodingOnly, type ImageExperiment } from '../../../shared/config.t
 import { inputDim } from '../../../shared/modelSize.ts';
 import { runBaselines } from '../../engine/baselines.ts';
 import { runExperiment } from '../../engine/experiment.ts';
-import type { ModelWeights } from '../../engine/subjects/subject.ts';
-import { prepareBackend } from '../runHeadless.ts';
+import type { ModelWeights } from '../../engine/testbeds/testbed.ts';
+import { prepareBackend } from '../../engine/backend/prepareBackend.ts';
 import { measureThroughput } from '../throughput.ts';
 import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from '../weightsFile.ts';
 import { toWireError } from './wireError.ts';

@@ -9,9 +9,9 @@ import type { ResolvedExperiment, SparseCodingExperiment } from '../../../shared
 import type { BackendInfo, RunEvent } from '../../../shared/events.ts';
 import type { RunResult } from '../../../shared/result.ts';
 import type { Throughput } from '../costEstimate.ts';
-import type { BackendRequest } from '../../engine/backend.ts';
+import type { BackendRequest } from '../../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../../engine/baselines.ts';
-import type { EngineCheckpoint, ResumeState } from '../../engine/checkpoint.ts';
+import type { EngineCheckpoint, ResumeState } from '../../engine/training/checkpoint.ts';
 
 /** How a worker loads its compute backend (once, when it starts). */
 export interface WorkerSetup {

@@ -3,7 +3,7 @@
  * parent rebuilds the classes that callers tell apart (the CLI's exit codes, the queue's
  * cancelled-or-failed), so a run in a worker fails exactly as it failed in-process.
  */
-import { BackendError } from '../../engine/backend.ts';
+import { BackendError } from '../../engine/backend/chooseBackend.ts';
 import { DeadNetworkError, RunCancelledError } from '../../engine/experiment.ts';
 import type { WireError } from './messages.ts';
 

@@ -4,7 +4,7 @@
  * clean training) is JSON in the `__metadata__` under `checkpoint`. Reading validates every part
  * and names the file when something is wrong.
  */
-import type { EngineCheckpoint } from '../../engine/checkpoint.ts';
+import type { EngineCheckpoint } from '../../engine/training/checkpoint.ts';
 import { FileFormatError } from '../../engine/fileFormatError.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../formats/safetensors.ts';
 

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment } from '../../../shared/config.ts';
 import type { BackendInfo, Evaluation, InstrumentsEvent, MetricsEvent, RunEvent, RunSummary, WarningEvent } from '../../../shared/events.ts';
 import type { RunResult } from '../../../shared/result.ts';
-import type { EngineCheckpoint, ResumeState } from '../../engine/checkpoint.ts';
+import type { EngineCheckpoint, ResumeState } from '../../engine/training/checkpoint.ts';
 import { temporaryFileOf, temporaryFileOwner, writeFileAtomic } from './atomicFile.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpointFile.ts';
 import { EventIndexWriter } from './indexRows.ts';

@@ -209,6 +209,9 @@ const paramsShapes: { readonly [M in ApiMethod]: fc.Arbitrary<Record<string, unk
   'paper.start': fc.record(paper, optional),
   'paper.cancel': fc.record(paper, optional),
   'paper.figures': fc.record(paper, optional),
+  'jobs.settings': fc.constant({}),
+  // Valid counts stay small (each is a worker with its own tfjs): the edges are 0, 1, 2 and the bad shapes.
+  'jobs.set': fc.record({ jobs: fc.oneof(fc.integer({ min: 0, max: 2 }), extremeNumber, numberishString, anyValue) }),
   'paper.export': fc.record(
     { ...paper, claim: fc.oneof(fc.constantFrom(...claimIds, 'summary', 'C9', ''), anyValue), format: fc.oneof(fc.constantFrom('svg', 'png', 'pdf', 'csv', 'txt', 'html', 'gif', ''), anyValue) },
     { requiredKeys: ['claim', 'format'] },

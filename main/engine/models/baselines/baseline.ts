@@ -1,6 +1,6 @@
 /**
  * What the lower-bound baselines of claim C4 share: each is a
- * BinaryClassifier (so every attack and `evaluateModel` run on it unchanged) with trainable
+ * MarginModel (so every attack and `evaluateModel` run on it unchanged) with trainable
  * parameters and the hand-written gradients of the logistic loss
  *
  *   L = sum_n s_n log(1 + exp(-y_n f(x_n))),   g_n = dL/df_n = -s_n y_n sigma(-y_n f_n),
@@ -9,7 +9,7 @@
  * gradient is written out and checked against finite differences in the tests).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BinaryClassifier } from '../classifier.ts';
+import type { MarginModel } from '../marginModel.ts';
 
 export const baselineKinds = ['linear', 'quadratic', 'random-features', 'tangent'] as const;
 export type BaselineKind = (typeof baselineKinds)[number];
@@ -21,7 +21,7 @@ export interface BaselineGradients {
   readonly loss: tf.Scalar;
 }
 
-export interface TrainableBaseline extends BinaryClassifier {
+export interface TrainableBaseline extends MarginModel {
   readonly kind: BaselineKind;
   /** f(x) [N]. */
   forward(x: tf.Tensor2D): tf.Tensor1D;

@@ -10,7 +10,7 @@
  * radius eps is the share of samples with y <v, x> > eps ||v||: PGD is exact on it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { InputGradientSession } from '../classifier.ts';
+import type { InputGradientSession } from '../marginModel.ts';
 import { logisticLoss, type BaselineGradients, type TrainableBaseline } from './baseline.ts';
 
 export class LinearClassifier implements TrainableBaseline {

@@ -11,7 +11,7 @@
  * Checked against finite differences in the tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { InputGradientSession } from '../classifier.ts';
+import type { InputGradientSession } from '../marginModel.ts';
 import { logisticLoss, type BaselineGradients, type TrainableBaseline } from './baseline.ts';
 
 export class QuadraticClassifier implements TrainableBaseline {

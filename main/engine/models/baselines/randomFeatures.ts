@@ -15,7 +15,7 @@
  *                                                    not depend on x)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { InputGradientSession } from '../classifier.ts';
+import type { InputGradientSession } from '../marginModel.ts';
 import type { TwoLayerNet } from '../twoLayerNet.ts';
 import { logisticLoss, type BaselineGradients, type TrainableBaseline } from './baseline.ts';
 

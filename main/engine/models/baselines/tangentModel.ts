@@ -36,9 +36,9 @@
  * exactly 0 there, and f(x; W0) is computed with the network's own ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { InputGradientSession } from '../classifier.ts';
+import type { InputGradientSession } from '../marginModel.ts';
 import type { TwoLayerNet } from '../twoLayerNet.ts';
-import { readBack } from '../../readBack.ts';
+import { readBack } from '../../backend/readBack.ts';
 import { logisticLoss, type BaselineGradients, type TrainableBaseline } from './baseline.ts';
 
 export class TangentModel implements TrainableBaseline {

@@ -10,13 +10,13 @@ import { writeFileSync } from 'node:fs';
 import { meanStd } from '../../../../shared/aggregate.ts';
 import { sparseCodingOnly, type ResolvedExperiment, type SparseCodingExperiment } from '../../../../shared/config.ts';
 import type { ModelSummary, RunSummary } from '../../../../shared/events.ts';
-import type { BackendRequest } from '../../../engine/backend.ts';
+import type { BackendRequest } from '../../../engine/backend/chooseBackend.ts';
 import type { BaselineResult } from '../../../engine/baselines.ts';
 import { lowerBoundCheck } from '../../lowerBound.ts';
 import { textTable as table } from '../../textTable.ts';
 import { resolveSources } from '../../experimentInput.ts';
 import { JobHost } from '../../jobHost/jobHost.ts';
-import { backendLine, checkBackendAndPreset, integerOption, openStore, type Verb } from '../options.ts';
+import { backendLine, checkBackendAndPreset, integerOption, jobsOption, openStore, type Verb } from '../options.ts';
 import { UsageError } from '../usage.ts';
 
 const interval = (v: number, i: readonly [number, number]) => `${v.toFixed(3)} [${i[0].toFixed(3)}, ${i[1].toFixed(3)}]`;
@@ -75,11 +75,13 @@ export const baselinesVerb: Verb = async (values, rest, io) => {
     config = sparseCodingOnly(resolveSources({ preset: values.preset, configFile: values.config, sets: values.set, seed }), 'lab baselines');
   }
 
-  // The training runs in a worker (as every verb that trains): Ctrl-C ends it, stuck or not.
-  const host = new JobHost({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'] });
+  // The training runs in workers (as every verb that trains): Ctrl-C ends it, stuck or not. The
+  // network and the baselines are independent: with --jobs 2 or more they train at once.
+  const jobs = jobsOption(values);
+  const host = new JobHost({ backend: values.backend as BackendRequest | undefined, fused: !values['no-fused'], concurrency: jobs });
   const info = await host.backendInfo();
   io.stdout.write(backendLine(info));
-  if (!network) {
+  const trainNetwork = async (): Promise<RunSummary> => {
     io.stderr.write(`network: ${config.train.protocol}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} adversarial epochs...\n`);
     const result = await host.start(
       { kind: 'experiment', config, checkpointEvery: 0 },
@@ -89,16 +91,24 @@ export const baselinesVerb: Verb = async (values, rest, io) => {
         },
       },
     ).result;
-    network = result.summary;
-  }
-  const baselines = await host.start(
-    { kind: 'baselines', config },
-    {
-      onBaselineEpoch: (e) => {
-        if (e.epoch === e.epochs) io.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+    return result.summary;
+  };
+  const trainBaselines = () =>
+    host.start(
+      { kind: 'baselines', config },
+      {
+        onBaselineEpoch: (e) => {
+          if (e.epoch === e.epochs) io.stderr.write(`${e.kind}, ${e.training}: ${e.epochs} epochs, loss ${e.loss.toFixed(4)}\n`);
+        },
       },
-    },
-  ).result;
+    ).result;
+  let baselines: BaselineResult[];
+  if (network) baselines = await trainBaselines();
+  else if (jobs >= 2) [network, baselines] = await Promise.all([trainNetwork(), trainBaselines()]);
+  else {
+    network = await trainNetwork();
+    baselines = await trainBaselines();
+  }
   await host.close();
   io.stdout.write(`\n${baselinesTable(config, network, baselines)}\n`);
   if (values.json) {

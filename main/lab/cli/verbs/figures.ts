@@ -4,7 +4,7 @@
  * PNG and PDF plus the CSV behind it, and a one-page HTML summary that holds all five.
  *
  * The Paper page's twin without a window: the runs the claims need, the reuse of finished runs by
- * config hash and code version, and the claims themselves all come from ../paper.ts; this file
+ * config hash and code version, and the claims themselves all come from ../../paper/; this file
  * only starts what is missing on its own job queue, waits, and writes the files. C4's baselines
  * are kept in the store too (store/baselineCache.ts), so a second call reuses everything.
  */
@@ -12,14 +12,17 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { paperDefaults, type ReadyClaim } from '../../../../shared/paper.ts';
 import { presetByName } from '../../../../shared/presets.ts';
+import { atMostAtOnce } from '../../atMostAtOnce.ts';
 import { cachedBaselines } from '../../baselineJobs.ts';
 import { paperSummaryHtml, writeClaimFiles } from '../../export/claimFiles.ts';
 import { experimentInput } from '../../experimentInput.ts';
 import { JobQueue } from '../../jobs.ts';
-import { buildClaims, matchRun, paperItems, paperRunPreset, planPaper } from '../../paper.ts';
+import { buildClaims } from '../../paper/claims/buildClaims.ts';
+import { paperRunPreset, planPaper } from '../../paper/plan.ts';
+import { matchRun, paperItems } from '../../paper/runMatching.ts';
 import { codeVersion } from '../../provenance.ts';
 import { BaselineCache } from '../../store/baselineCache.ts';
-import { backendLine, openStore, type Verb } from '../options.ts';
+import { backendLine, jobsOption, openStore, type Verb } from '../options.ts';
 import { progressView } from '../progressBar.ts';
 import { UsageError } from '../usage.ts';
 
@@ -40,11 +43,12 @@ export const figuresVerb: Verb = async (values, rest, io) => {
   const input = experimentInput({ preset, configFile: values.config, sets: values.set });
   const specs = planPaper({ preset, presetConfig: presetByName(preset).config, input, seeds, ranks: parseRanks(values.ranks) });
   const out = resolve(values.out);
+  const jobs = jobsOption(values);
   const started = performance.now();
 
   const store = openStore(values, io);
   try {
-    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'] });
+    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'], concurrency: jobs });
     const info = await queue.backendInfo();
     io.stdout.write(backendLine(info));
     const view = progressView(io.stderr);
@@ -66,7 +70,8 @@ export const figuresVerb: Verb = async (values, rest, io) => {
 
     const missingBaselines = specs.baselines.filter((spec) => !baselineCache.has(spec.configHash, codeVersion()));
     io.stderr.write(`figures: the lower-bound baselines (C4): ${specs.baselines.length - missingBaselines.length} of ${specs.baselines.length} seeds reused from the store${missingBaselines.length ? ', training the rest...' : ''}\n`);
-    for (const spec of missingBaselines) await cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options));
+    // The seeds' baseline sets train `jobs` at a time, each in a worker of its own.
+    await atMostAtOnce(missingBaselines, jobs, (spec) => cachedBaselines(baselineCache, spec.config, (config, options) => queue.trainBaselines(config, options)));
 
     const claims = buildClaims(specs, paperItems(specs, { store, baselines: baselineCache }), {
       result: (_spec, runId) => store.result(runId),

@@ -1,0 +1,36 @@
+/**
+ * Load the backend (once per process) and pick the fastest hot path it supports: the fused wasm
+ * trainers and input gradients where the kernels load, the generic tfjs ones otherwise. Everything
+ * that runs an experiment (the job workers, the CLI's eval, the benchmark, the tests) starts here.
+ */
+import type { BackendInfo } from '../../../shared/events.ts';
+import type { ExperimentHooks } from '../experiment.ts';
+import { twoLayerKernels } from '../models/twoLayerNet.ts';
+import { hotPathFor } from './hotPath.ts';
+import { assertKernels, chooseBackend, type BackendChoice, type BackendLoaders, type BackendRequest } from './chooseBackend.ts';
+
+export interface BackendOptions {
+  readonly backend?: BackendRequest | undefined;
+  readonly loaders?: BackendLoaders;
+  /** Use the backend's fused hot path where it has one (default true; see ./hotPath.ts). */
+  readonly fused?: boolean;
+}
+
+/** Load the backend and report which hot path will run, with the experiment hooks that select it. */
+export async function prepareBackend(options: BackendOptions): Promise<{
+  info: BackendInfo;
+  choice: BackendChoice;
+  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider'>;
+}> {
+  const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
+  assertKernels(twoLayerKernels, choice.name);
+  const hotPath = options.fused === false ? null : await hotPathFor(choice.name);
+  return {
+    choice,
+    info: { ...choice, fusedKernels: hotPath !== null },
+    hooks: {
+      ...(hotPath ? { makeTrainer: hotPath.makeTrainer } : {}),
+      ...(hotPath?.inputGradientProvider ? { inputGradientProvider: hotPath.inputGradientProvider } : {}),
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/** What the caller of an experiment (a job worker, the CLI, the tests) plugs into it. */
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { RunEvent } from '../../../shared/events.ts';
+import type { TwoLayerNet } from '../models/twoLayerNet.ts';
+import type { ModelWeights } from '../testbeds/testbed.ts';
+import type { EngineCheckpoint, ResumeState } from '../training/checkpoint.ts';
+import type { Trainer } from '../training/trainer.ts';
+
+export interface ExperimentHooks {
+  /** Receives every event, in order. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Aborting cancels the run between steps. */
+  readonly signal?: AbortSignal;
+  /** Builds the trainer for a two-layer network (the fused wasm path, or the generic tfjs one). */
+  readonly makeTrainer?: (net: TwoLayerNet, config: ResolvedExperiment) => Trainer;
+  /** Epochs between checkpoints handed to `onCheckpoint` (0: only at the end of a phase). */
+  readonly checkpointEvery?: number;
+  /** Receives each checkpoint; writing it is the caller's business (the run store). */
+  readonly onCheckpoint?: (checkpoint: EngineCheckpoint) => void;
+  /** Receives the model's weights at initialisation, after clean training, and at the end. */
+  readonly onWeights?: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => void;
+  /** Continue a run from a checkpoint instead of starting afresh. */
+  readonly resume?: ResumeState;
+  /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
+  readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
+  /**
+   * Awaited after each epoch, before the next one checks `signal`. A worker waits here for its
+   * parent to have handled the epoch's events, so that a cancel asked while handling them stops
+   * the run at this epoch's end, as it does in-process.
+   */
+  readonly afterEpoch?: () => Promise<void>;
+}

@@ -1,0 +1,127 @@
+/**
+ * The two-layer network's hot path on tfjs-wasm with the fused kernels of ./kernels: the same
+ * maths as TwoLayerNet.gradients + Optimizer (and tested against them), in 2 matMuls and 4
+ * kernel calls per training step and 2 matMuls and 2 calls per PGD step, instead of ~25 tfjs
+ * kernel launches of ~8 µs each. Its training attack is the one PGD loop (../attacks/pgd.ts) on a
+ * fused session over the working weights (../models/twoLayerFusedGradient.ts).
+ *
+ * Layout: the trainer works on W [m, d] (rows are neurons) so that the forward pass is
+ * U^T = W X^T and the weight gradient is dW = G^T X: both matMuls take the batch as their
+ * right-hand operand, which tfjs-wasm packs once per tensor (XNNPACK operator cache), while W,
+ * which changes every step, is always on the left. W is written back to the network at the end of
+ * each epoch (`sync`), where instruments and evaluations read it.
+ *
+ * Modes: relative and fixed thresholds, with SGD (momentum or not) or Adam. Learned thresholds
+ * use the generic trainer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { TwoLayerNet } from '../models/twoLayerNet.ts';
+import { KernelWorkspace, loadFusedKernels, type FusedKernels } from '../kernels/fusedKernels.ts';
+import { createGenericTrainer } from './genericTrainer.ts';
+import type { Trainer } from './trainer.ts';
+import { pgdPerturb } from '../attacks/pgd.ts';
+import { twoLayerFusedSession } from '../models/twoLayerFusedGradient.ts';
+import { readBack } from '../backend/readBack.ts';
+
+/** A tensor of the same values that owns its own memory (tf.clone shares memory on wasm). */
+function ownedCopy<T extends tf.Tensor>(t: T): T {
+  return tf.add(t, 0) as T;
+}
+
+/** The fused trainer of one phase, or null when the network's mode has no fused path. */
+export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, config: ResolvedExperiment): Trainer | null {
+  if (net.thresholdMode === 'learned') return null;
+  const { optimizer } = config.train;
+  const m = net.width;
+  const d = net.inputDim;
+  const a = net.outputWeight;
+  const rho = net.thresholdRatio;
+  const relative = net.thresholdMode === 'relative';
+  const workspace = new KernelWorkspace();
+  const W = tf.tidy(() => ownedCopy(tf.transpose(net.Wt))) as tf.Tensor2D; // [m, d], ours to update in place
+  const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
+  const invNorm = tf.zeros([m]);
+  const dbl = tf.zeros([m]);
+  let first = optimizer.kind === 'adam' || optimizer.momentum > 0 ? tf.zeros([m, d]) : null;
+  let second = optimizer.kind === 'adam' ? tf.zeros([m, d]) : null;
+  let t = 0;
+  let lossSum = 0;
+
+  const refreshThresholds = () => {
+    if (relative) kernels.thresholdFromRowNorms(W, rho, b, invNorm);
+  };
+  /** The training attack sees the working weights, through a fused session opened per batch. */
+  const attackedWeights = {
+    openInputGradient() {
+      const Wt = tf.transpose(W) as tf.Tensor2D; // packed once per attack as the forward's right operand
+      return twoLayerFusedSession(kernels, { W, Wt, b, a }, () => Wt.dispose());
+    },
+  };
+
+  return {
+    step(x, xT, y, scale, lr) {
+      const B = x.shape[0];
+      refreshThresholds();
+      const UT = tf.matMul(W, xT); // [m, B]
+      const GT = workspace.get('GT', [m, B]);
+      lossSum += kernels.logisticStepT(UT, b, y, scale, a, GT, dbl);
+      const dW = tf.matMul(GT, x); // [m, d]
+      if (relative) kernels.relativeThresholdGradientRows(dW, W, dbl, invNorm, rho);
+      t += 1;
+      if (optimizer.kind === 'adam') kernels.adamUpdate(W, dW, first!, second!, lr, optimizer.beta1, optimizer.beta2, optimizer.epsilon, t);
+      else if (first) kernels.momentumUpdate(W, dW, first, lr, optimizer.momentum);
+      else kernels.sgdUpdate(W, dW, lr);
+      tf.dispose([UT, dW]);
+    },
+    perturb(x, y, attack) {
+      refreshThresholds();
+      return pgdPerturb(attackedWeights, x, y, attack);
+    },
+    takeLoss() {
+      const value = lossSum;
+      lossSum = 0;
+      return value;
+    },
+    sync() {
+      const Wt = tf.tidy(() => tf.transpose(W)) as tf.Tensor2D;
+      net.setParameters(Wt, net.b);
+    },
+    exportState() {
+      // The moments are kept in the row layout W [m, d]; the generic trainer keeps Wt [d, m].
+      // A checkpoint always stores the generic layout, so either trainer can resume it.
+      const tensors: Record<string, Float32Array> = {};
+      const m1 = first;
+      const m2 = second;
+      if (m1) tensors['first.0'] = readBack(() => tf.transpose(m1)) as Float32Array;
+      if (m2) tensors['second.0'] = readBack(() => tf.transpose(m2)) as Float32Array;
+      return { t, tensors };
+    },
+    importState(state) {
+      t = state.t;
+      // Fresh tensors in the row layout (the checkpoint holds the generic Wt layout).
+      const load = (current: tf.Tensor | null, key: string): tf.Tensor | null => {
+        const values = state.tensors[key];
+        if (!current || !values) return current;
+        current.dispose();
+        return tf.tidy(() => ownedCopy(tf.transpose(tf.tensor2d(values, [d, m]))));
+      };
+      first = load(first, 'first.0');
+      second = load(second, 'second.0');
+    },
+    dispose() {
+      workspace.dispose();
+      tf.dispose([W, b, invNorm, dbl, ...(first ? [first] : []), ...(second ? [second] : [])]);
+    },
+  };
+}
+
+/**
+ * The factory the experiment uses: fused where the wasm kernels load and the mode allows, the
+ * generic trainer otherwise. Null when the kernels are not available on this backend.
+ */
+export async function fusedTrainerFactory(): Promise<((net: TwoLayerNet, config: ResolvedExperiment) => Trainer) | null> {
+  const kernels = await loadFusedKernels();
+  if (!kernels) return null;
+  return (net, config) => createFusedTrainer(kernels, net, config) ?? createGenericTrainer(net, config);
+}

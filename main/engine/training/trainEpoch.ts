@@ -1,0 +1,74 @@
+/**
+ * The training loop of one epoch, driving a Trainer (./trainer.ts). Clean phases train on the
+ * batch; adversarial phases replace the batch by its perturbation from the training attack, or
+ * mix the two with weight lambda: loss = (1 - lambda) L(clean) + lambda L(adversarial).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { Phase } from '../../../shared/events.ts';
+import type { RandomStream } from '../random.ts';
+import type { Dataset } from '../tasks/dataset.ts';
+import { disposeBatches, epochBatches, type Batch } from './batches.ts';
+import { learningRate } from './schedule.ts';
+import { trainingAttack, type Trainer } from './trainer.ts';
+
+/**
+ * Train one epoch. Returns the mean training loss over its batches and the learning rate used.
+ * `onProgress(step)` is called at most every 100 ms and after the last step.
+ */
+export function trainEpoch(
+  trainer: Trainer,
+  train: Dataset,
+  config: ResolvedExperiment,
+  options: {
+    phase: Phase;
+    epoch: number;
+    epochs: number;
+    shuffleRng: RandomStream;
+    attackRng: RandomStream;
+    clip: readonly [number, number] | null;
+    onProgress?: (step: number) => void;
+  },
+): { loss: number; lr: number } {
+  const lr = learningRate(config.train.optimizer.lr, config.train.schedule, options.epoch - 1, options.epochs);
+  const batches: Batch[] = epochBatches(train, options.shuffleRng.permutation(train.n), config.train.batchSize);
+  const attack = options.phase === 'adversarial' ? trainingAttack(config, options.clip, options.attackRng) : null;
+  const { mode, lambda } = config.train.mix;
+  let lastReport = performance.now();
+  try {
+    batches.forEach((batch, k) => {
+      if (!attack) {
+        trainer.step(batch.x, batch.xT, batch.y, batch.scale, lr);
+      } else {
+        const xAdv = trainer.perturb(batch.x, batch.y, attack);
+        if (mode === 'replace') {
+          const xAdvT = tf.transpose(xAdv) as tf.Tensor2D;
+          trainer.step(xAdv, xAdvT, batch.y, batch.scale, lr);
+          tf.dispose([xAdvT]);
+        } else {
+          const [x2, x2T, y2, s2] = tf.tidy(() => {
+            const both = tf.concat([batch.x, xAdv], 0) as tf.Tensor2D;
+            return [
+              both,
+              tf.transpose(both) as tf.Tensor2D,
+              tf.concat([batch.y, batch.y]) as tf.Tensor1D,
+              tf.concat([tf.mul(batch.scale, 1 - lambda), tf.mul(batch.scale, lambda)]) as tf.Tensor1D,
+            ];
+          });
+          trainer.step(x2, x2T, y2, s2, lr);
+          tf.dispose([x2, x2T, y2, s2]);
+        }
+        xAdv.dispose();
+      }
+      const now = performance.now();
+      if (options.onProgress && (now - lastReport > 100 || k === batches.length - 1)) {
+        lastReport = now;
+        options.onProgress(k + 1);
+      }
+    });
+  } finally {
+    disposeBatches(batches);
+    trainer.sync();
+  }
+  return { loss: trainer.takeLoss() / batches.length, lr };
+}

@@ -1,0 +1,54 @@
+/**
+ * The Trainer: what performs the steps of one training phase. A trainer owns the optimiser state
+ * and the loss accumulator of its phase; the epoch loop (./trainEpoch.ts) drives it the same way
+ * whichever implementation runs: the generic one on any tfjs backend (./genericTrainer.ts,
+ * ./imageTrainer.ts), the fused wasm ones (./fusedTrainer.ts, ./fusedImageTrainer.ts) or the
+ * low-rank fine-tuning (./lowRankTrainer.ts).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { RandomStream } from '../random.ts';
+import type { OptimizerState } from './checkpoint.ts';
+
+/** The training attack of an adversarial phase (PGD, or FGM as one step of size eps). */
+export interface TrainingAttack {
+  readonly eps: number;
+  readonly norm: 'l2' | 'linf';
+  readonly steps: number;
+  readonly stepSize: number | null;
+  readonly stepScale?: number;
+  readonly randomStart: boolean;
+  readonly clip: readonly [number, number] | null;
+  readonly rng: RandomStream;
+}
+
+export interface Trainer {
+  /** One optimiser step on the batch (x [B, d], its transpose, labels, loss weights). */
+  step(x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D, lr: number): void;
+  /** The adversarial version of a batch under the current weights (stays on the device). */
+  perturb(x: tf.Tensor2D, y: tf.Tensor1D, attack: TrainingAttack): tf.Tensor2D;
+  /** The loss summed over steps since the last call, then reset (one device read). */
+  takeLoss(): number;
+  /** Write the working weights back to the network (called at the end of each epoch). */
+  sync(): void;
+  /** The optimiser's state, for a checkpoint. */
+  exportState(): OptimizerState;
+  /** Continue from a checkpointed optimiser state. */
+  importState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+/** The training attack of the config, for the trainer. */
+export function trainingAttack(config: ResolvedExperiment, clip: readonly [number, number] | null, rng: RandomStream): TrainingAttack {
+  const a = config.train.attack;
+  return {
+    eps: a.eps,
+    norm: a.norm,
+    steps: a.kind === 'fgm' ? 1 : a.steps,
+    stepSize: a.kind === 'fgm' ? null : a.stepSize,
+    ...(a.kind === 'fgm' ? { stepScale: 1 } : {}),
+    randomStart: a.kind === 'fgm' ? false : a.randomStart,
+    clip: a.clip ? clip : null,
+    rng,
+  };
+}
