@@ -27,6 +27,7 @@ const softwareAdapter = prerequisite(
 type Numbers = number[];
 interface Side {
   line: string;
+  cpuForward?: boolean;
   details: Record<string, string | number | boolean>;
   twoLayer: {
     training: Record<string, { weights: Numbers; loss: number }>;
@@ -73,6 +74,10 @@ describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapt
     // SwiftShader's limits in this chromium: 1 GiB buffers, 32 KiB of workgroup storage.
     expect(webgpu.details['maxBufferSize']).toBe(2 ** 30);
     expect(webgpu.details['maxComputeWorkgroupStorageSize']).toBe(32768);
+  });
+
+  it('every op ran as a WebGPU shader (no forwarding of small ops to the CPU)', () => {
+    expect(webgpu.cpuForward).toBe(false);
   });
 
   it('every kernel of the two-layer net, the MLP and the CNN is on webgpu (none substituted)', () => {

@@ -6,7 +6,8 @@
  * A child process because Dawn finds the software adapter only when the process starts with
  * LD_LIBRARY_PATH and VK_ICD_FILENAMES set (see main/engine/webgpu/webgpuLoader.ts).
  *
- * Shapes are tiny: the software adapter runs every shader on the CPU.
+ * Shapes are tiny: the software adapter runs every shader on the CPU. tfjs-backend-webgpu's CPU
+ * forwarding of small ops is off, so the webgpu numbers come from its shaders.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { presetByName } from '../../shared/presets.ts';
@@ -173,8 +174,12 @@ async function wholeRuns(backend: 'wasm' | 'webgpu') {
 const results: Record<string, unknown> = {};
 for (const backend of ['wasm', 'webgpu'] as const) {
   const { choice } = await prepareBackend({ backend, fused: false });
+  // tfjs-backend-webgpu runs an op on the CPU when its inputs are small and still on the host;
+  // off, so that every op here runs as a WebGPU shader.
+  if (backend === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
   results[backend] = {
     line: describeBackend(choice),
+    ...(backend === 'webgpu' ? { cpuForward: tf.env().getBool('WEBGPU_CPU_FORWARD') } : {}),
     details: choice.details,
     twoLayer: twoLayer(),
     imageMlp: imageMlp(),
