@@ -61,6 +61,14 @@ const paperRequest = {
   ranks: z.array(z.number().int().min(1).max(65536)).min(1).max(paperDefaults.maxRanks).optional(),
 };
 
+/** A sweep as the setup form states it: the preset and its changes, the grid over fields, the seeds. */
+const sweepRequest = {
+  preset: z.string().max(40).optional(),
+  input: experimentInput,
+  grid: z.array(z.strictObject({ path: z.string().min(1).max(200), values: z.array(z.union([z.number(), z.string().max(200), z.boolean(), z.null()])).min(1).max(100) })).min(1).max(8),
+  seeds: z.number().int().min(1).max(1000),
+};
+
 /** Every method: its params schema. Results are typed in `ApiResults`. */
 export const apiParams = {
   /** Versions, backend, store location, presets, the flagship's resolved config. */
@@ -106,6 +114,33 @@ export const apiParams = {
   'jobs.settings': z.strictObject({}),
   /** Set the runs computing at once (more: queued runs start now; fewer: running ones finish first). Answers the new settings. */
   'jobs.set': z.strictObject({ jobs: jobCount }),
+  /**
+   * Run a sweep here: the grid over fields (each path with its values) x seeds, laid over the
+   * preset as runs.start does, recorded as a sweep and queued member by member. Problems name
+   * `grid.N.path`, a field of the experiment (the member is named in the message), or `grid` (size).
+   */
+  'sweeps.start': z.strictObject({ ...sweepRequest, name: runName.optional() }),
+  /** The store's sweeps (run here or imported from a cluster), newest first, each grid point's mean ± std over its finished seeds. */
+  'sweeps.list': z.strictObject({}),
+  /**
+   * The sbatch script of a sweep written as a Slurm job array (`lab sweep ... --slurm DIR`): the
+   * grid over fields (each path with its values) x seeds, laid over the preset as runs.start does,
+   * and the cluster's resources. Nothing is written: the setup form shows the script and the
+   * command. Problems name `grid.N.path`, a field of the experiment, or a resource.
+   */
+  'sweeps.slurmScript': z.strictObject({
+    ...sweepRequest,
+    resources: z.strictObject({
+      partition: z.string().max(100).optional(),
+      time: z.string().max(40).optional(),
+      cpusPerTask: z.number().int().min(1).max(4096).optional(),
+      mem: z.string().max(40).optional(),
+      gres: z.string().max(100).optional(),
+      maxParallel: z.number().int().min(1).max(100_000).optional(),
+      setup: z.array(z.string().max(500)).max(20).optional(),
+      project: z.string().max(1000).optional(),
+    }),
+  }),
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
@@ -189,6 +224,41 @@ export interface ApiResults {
   'files.list': readonly StoreFileItem[];
   'jobs.settings': JobSettings;
   'jobs.set': JobSettings;
+  'sweeps.start': { readonly sweepId: string; readonly runIds: readonly string[] };
+  'sweeps.list': readonly SweepItem[];
+  'sweeps.slurmScript': SlurmScriptPreview;
+}
+
+/** Mean and sample standard deviation over a grid point's finished seeds (n of them). */
+export interface SeedMeanStd {
+  readonly mean: number | null;
+  readonly std: number | null;
+  readonly n: number;
+}
+
+/** A sweep of the store, as the runs list's sweep view shows it. */
+export interface SweepItem {
+  readonly id: string;
+  readonly name: string;
+  readonly grid: Readonly<Record<string, readonly unknown[]>>;
+  readonly seeds: number;
+  readonly createdAt: string;
+  /** Each grid point: its runs by status, and the final model's clean and robust accuracy over its finished seeds. */
+  readonly points: readonly {
+    readonly point: Readonly<Record<string, unknown>>;
+    readonly runs: number;
+    readonly finished: number;
+    readonly clean: SeedMeanStd;
+    readonly robust: SeedMeanStd;
+  }[];
+}
+
+export interface SlurmScriptPreview {
+  readonly members: number;
+  /** The sweep.sbatch the job folder would hold. */
+  readonly script: string;
+  /** The command that writes the folder (and submits it with --submit). */
+  readonly command: string;
 }
 
 /** A weights file or dataset in the store, as `lab files` lists it. */

@@ -28,6 +28,8 @@ export interface JobRequest {
   readonly name?: string | undefined;
   readonly notes?: string | undefined;
   readonly sweepId?: string | undefined;
+  /** A run id fixed beforehand (a Slurm job folder's member); else the store makes one. */
+  readonly id?: string | undefined;
 }
 
 /** What a queue reports: each run's events, and its status changes. */
@@ -47,6 +49,13 @@ export interface JobQueueOptions {
   readonly concurrency?: number;
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
+  /**
+   * Test hook (as PURIFICATION_LAB_TEST_KILL_IN_CHECKPOINT is for checkpoints): once the checkpoint
+   * of this global epoch is stored, the run is held there (its worker is never told to start the
+   * next epoch) and `onHeld` is called, so a test can stop it mid-run at a known epoch without
+   * relying on timing. Cancel, shutdown and abandon still work on a held run.
+   */
+  readonly testHold?: { readonly atCheckpoint: number; readonly onHeld: (runId: string) => void } | undefined;
 }
 
 function checkedJobs(jobs: number): number {
@@ -75,6 +84,8 @@ export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
   private readonly running = new Map<string, { task: HostedTask<'experiment'> | null; cancelled: boolean }>();
   private readonly stopReason = new Map<string, 'cancelled' | 'interrupted'>();
+  /** Why abandon() stopped a run: kept as its error when its worker's end is reported. */
+  private readonly abandoned = new Map<string, string>();
   private readonly listeners = new Set<(update: JobUpdate) => void>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly host: JobHost;
@@ -147,6 +158,7 @@ export class JobQueue {
       notes: request.notes,
       preset: request.preset,
       sweepId: request.sweepId,
+      id: request.id,
     });
     this.pending.push({ runId: run.id, resume: false });
     this.publish({ kind: 'status', runId: run.id, status: 'queued' });
@@ -213,6 +225,7 @@ export class JobQueue {
     const ids = [...this.running.keys()];
     for (const id of ids) {
       this.stopReason.set(id, 'interrupted');
+      this.abandoned.set(id, reason);
       this.store.end(id, 'interrupted', reason);
     }
     this.pending.length = 0;
@@ -244,6 +257,7 @@ export class JobQueue {
       void this.execute(next.runId, next.resume, job).finally(() => {
         this.running.delete(next.runId);
         this.stopReason.delete(next.runId);
+        this.abandoned.delete(next.runId);
         this.pump();
         if (this.running.size === 0 && this.pending.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
@@ -269,7 +283,14 @@ export class JobQueue {
           ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
         },
         {
-          onCheckpoint: (checkpoint) => this.store.writeCheckpoint(run.id, checkpoint),
+          onCheckpoint: (checkpoint) => {
+            this.store.writeCheckpoint(run.id, checkpoint);
+            const hold = this.options.testHold;
+            if (hold && checkpoint.globalEpoch === hold.atCheckpoint) {
+              job.task?.hold();
+              hold.onHeld(run.id);
+            }
+          },
           onWeights: (label, bytes) => writeFileAtomic(join(run.folder, `weights-${label}.safetensors`), bytes),
           onEvent: (event) => {
             this.store.appendEvent(run.id, event);
@@ -295,7 +316,7 @@ export class JobQueue {
         // Cancelled or shut down (checkpointed at the epoch's end, or stopped without one when
         // it did not stop in time), or its worker died: the run can resume from its checkpoint.
         const status = error instanceof WorkerStoppedError && error.reason === 'crashed' ? 'interrupted' : (this.stopReason.get(run.id) ?? 'cancelled');
-        const reason = error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined;
+        const reason = this.abandoned.get(run.id) ?? (error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined);
         this.store.end(run.id, status, reason);
         this.publish({ kind: 'status', runId: run.id, status, ...(reason ? { error: reason } : {}) });
       } else {

@@ -85,5 +85,14 @@ export function provenance(backend: BackendInfo): Record<string, unknown> {
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       gpu: backend.device === 'gpu' ? backend.label : null,
     },
+    // A run computed as a Slurm array task says which one (null elsewhere).
+    slurm: process.env.SLURM_JOB_ID
+      ? {
+          jobId: process.env.SLURM_ARRAY_JOB_ID ?? process.env.SLURM_JOB_ID,
+          arrayTask: process.env.SLURM_ARRAY_TASK_ID ?? null,
+          node: process.env.SLURMD_NODENAME ?? null,
+          cpusPerTask: process.env.SLURM_CPUS_PER_TASK ? Number(process.env.SLURM_CPUS_PER_TASK) : null,
+        }
+      : null,
   };
 }

@@ -45,10 +45,15 @@ import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paper/paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
+import { slurmScriptPreview, sweepFromParams, sweepList } from './sweepService.ts';
+import { sweepName } from './sweep.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 import { StreamBatcher } from './streamBatcher.ts';
+
+/** The most members a sweep started from the UI queues on this machine at once. */
+const maxLocalSweepMembers = 1000;
 
 export type { JobControl };
 
@@ -167,6 +172,9 @@ export class LabService {
         this.queue.setConcurrency(p.jobs);
         return this.jobSettings();
       },
+      'sweeps.start': (p) => this.startSweep(p),
+      'sweeps.list': () => sweepList(this.store),
+      'sweeps.slurmScript': (p) => slurmScriptPreview(p),
     };
   }
 
@@ -392,6 +400,20 @@ export class LabService {
     }
     const run = this.queue.submit({ input, config, preset: p.preset, name: p.name, notes: p.notes });
     return { id: run.id };
+  }
+
+  /** Run a sweep here: every member checked (config, memory) before any is queued. */
+  private startSweep(p: z.output<(typeof apiParams)['sweeps.start']>): { sweepId: string; runIds: string[] } {
+    const sweep = sweepFromParams(p, maxLocalSweepMembers);
+    try {
+      for (const m of sweep.members) checkRunFits(m.config, undefined, `sweep member ${JSON.stringify(m.point)} seed ${m.seed}`);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ApiError(error.message, error.problems);
+      throw error;
+    }
+    const sweepId = this.store.createSweep({ name: p.name ?? sweepName(sweep.grid, p.seeds), grid: Object.fromEntries(sweep.grid.map(([path, values]) => [path, [...values]])), seeds: p.seeds, input: sweep.base });
+    const runIds = sweep.members.map((m) => this.queue.submit({ input: m.input, config: m.config, preset: sweep.preset, name: m.name, sweepId }).id);
+    return { sweepId, runIds };
   }
 
   private detail(id: string): RunDetail {

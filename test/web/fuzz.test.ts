@@ -209,6 +209,16 @@ async function judgeService(method: string, params: unknown, status: number, tex
     }
     case 'runs.resume':
       return status === 200 ? cancelStarted((result as { id: string }).id) : null;
+    case 'sweeps.start': {
+      if (status !== 200) return null;
+      // A sweep started: cancel each of its runs, as a started run is cancelled above.
+      for (const id of (result as { runIds: string[] }).runIds) {
+        ids.unshift(id);
+        const why = await cancelStarted(id);
+        if (why) return why;
+      }
+      return null;
+    }
     case 'runs.delete': {
       if (status !== 200) return null;
       const sent = p.ids as string[];

@@ -27,6 +27,7 @@ const verbs: Readonly<Record<string, () => Promise<Verb>>> = {
   rm: async () => (await import('./verbs/rm.ts')).rmVerb,
   store: async () => (await import('./verbs/store.ts')).storeVerb,
   files: async () => (await import('./verbs/files.ts')).filesVerb,
+  import: async () => (await import('./verbs/slurm.ts')).importVerb,
   presets: async () => (await import('./verbs/reference.ts')).presetsVerb,
   paths: async () => (await import('./verbs/reference.ts')).pathsVerb,
   help: async () => (await import('./verbs/reference.ts')).helpVerb,

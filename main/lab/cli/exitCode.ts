@@ -14,6 +14,10 @@ const exitCodes: Readonly<Record<string, number>> = {
   BackendError: 2,
   StoreError: 2,
   StoreDamagedError: 2,
+  JobFolderError: 2,
+  SlurmSetupError: 2,
+  SubmitError: 2,
+  ImportError: 2,
   DiskFullError: 1,
   DeadNetworkError: 3,
 };

@@ -38,6 +38,18 @@ export const cliOptions = {
   'checkpoint-every': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   'no-fused': { type: 'boolean' },
+  slurm: { type: 'string' },
+  submit: { type: 'boolean' },
+  profile: { type: 'string' },
+  partition: { type: 'string' },
+  time: { type: 'string' },
+  'cpus-per-task': { type: 'string' },
+  mem: { type: 'string' },
+  gres: { type: 'string' },
+  'max-parallel': { type: 'string' },
+  sbatch: { type: 'string', multiple: true },
+  setup: { type: 'string', multiple: true },
+  project: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

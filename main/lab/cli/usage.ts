@@ -11,6 +11,10 @@ export const usage = `Usage: npm run lab -- <verb> [options]
 Run experiments
   run                 run an experiment, record it in the store, print the clean-vs-final summary
   sweep               run a grid over config fields x seeds; print mean ± std over seeds
+  sweep ... --slurm DIR  write the sweep as a Slurm job array folder instead (--submit: sbatch it too)
+  sweep status DIR    each member of a Slurm sweep: queued, running (last epoch), finished, failed, interrupted
+  sweep resubmit DIR  submit again the failed and interrupted members; they continue from their checkpoints
+  import SOURCE       bring run folders into the store: a Slurm job folder, a store, a run folder, or a .tar.gz
   resume ID           continue an interrupted run from its last checkpoint
   eval                evaluate a saved two-layer model on a dataset file
   figures --out DIR   one figure per claim of the paper (C1-C5), mean ± std over --seeds N (3, at most 10),
@@ -50,6 +54,9 @@ Options of run and sweep
                       baselines (default: one per physical core, here ${defaultJobs({ uiOpen: false })})
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
   sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
+  sweep --slurm DIR: --profile FILE (JSON of the options below), --partition P, --time T, --mem M,
+                      --cpus-per-task N, --gres G, --max-parallel N, --sbatch LINE, --setup LINE (e.g.
+                      'module load nodejs/20'), --project DIR (the checkout on the cluster), --submit
 
 Options of eval
   --weights FILE      a .safetensors written by export (or any W [m, d] with a, b)

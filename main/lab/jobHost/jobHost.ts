@@ -49,6 +49,11 @@ export interface HostedTask<K extends WorkerTask['kind']> {
   readonly result: Promise<TaskResults[K]>;
   /** Ask it to stop at its next epoch; if it has not within the grace period, terminate its worker. */
   cancel(): void;
+  /**
+   * Test hook (JobQueueOptions.testHold): from the end of the current epoch on, the worker is not
+   * told to start the next one; a cancel releases it so that it stops as a cancelled run does.
+   */
+  hold(): void;
 }
 
 export const defaultCancelGraceMs = 10_000;
@@ -68,6 +73,8 @@ interface Current {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   graceTimer: NodeJS.Timeout | null;
+  /** Held (a test hook): 'holding' until its epoch ends, then 'waiting' for a release. */
+  held?: 'holding' | 'waiting';
 }
 
 let nextTaskId = 1;
@@ -141,11 +148,19 @@ class JobWorker {
     });
   }
 
+  /** Hold the current task at the end of its epoch (the test hook of HostedTask.hold). */
+  hold(): void {
+    if (this.current && !this.current.graceTimer) this.current.held = 'holding';
+  }
+
   /** Ask the current task to stop; terminate the worker if it is still running it `graceMs` later. */
   cancel(graceMs: number): void {
     const current = this.current;
     if (!current || current.graceTimer) return;
     this.worker.postMessage({ type: 'cancel', taskId: current.taskId } satisfies ToWorker);
+    // A held task waits at its epoch's end: let it go on, so that it sees the cancel and stops.
+    if (current.held === 'waiting') this.worker.postMessage({ type: 'continue', taskId: current.taskId } satisfies ToWorker);
+    current.held = undefined;
     current.graceTimer = setTimeout(() => {
       if (this.current !== current) return;
       this.terminate(new WorkerStoppedError(`did not stop within ${graceMs / 1000} s of the cancel (stuck in a computation), so its worker was stopped`, 'unresponsive'));
@@ -187,6 +202,10 @@ class JobWorker {
       case 'baseline-epoch':
         return h.onBaselineEpoch?.(message.epoch);
       case 'epoch-end':
+        if (current.held) {
+          current.held = 'waiting';
+          return;
+        }
         // Everything before it is handled (messages arrive in order): let the next epoch start.
         return this.worker.postMessage({ type: 'continue', taskId: message.taskId } satisfies ToWorker);
       case 'done':
@@ -268,6 +287,7 @@ export class JobHost {
         cancelled = true;
         worker.cancel(this.graceMs);
       },
+      hold: () => worker.hold(),
     };
   }
 

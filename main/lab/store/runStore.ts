@@ -454,8 +454,12 @@ export class RunStore {
     notes?: string | undefined;
     preset?: string | undefined;
     sweepId?: string | undefined;
+    /** A run id fixed beforehand (a Slurm job folder names its members' runs); else a new one. */
+    id?: string | undefined;
   }): RunRecord {
-    const id = newRunId();
+    if (spec.id !== undefined && !/^[0-9A-Za-z._-]{1,100}$/.test(spec.id)) throw new StoreError(`The run id "${spec.id}" is not valid: expected 1 to 100 letters, digits, '.', '_' or '-'`);
+    if (spec.id !== undefined && this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(spec.id)) throw new StoreError(`A run with the id ${spec.id} is already in the store ${this.dir}`);
+    const id = spec.id ?? newRunId();
     const folder = this.folderOf(id);
     const name = spec.name ?? `${spec.preset ?? 'custom'} · seed ${spec.config.seed}`;
     this.write(`the new run ${id}`, () => {

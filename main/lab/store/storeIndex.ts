@@ -11,18 +11,22 @@ import { temporaryFileOwner } from './atomicFile.ts';
 import { decodeCheckpoint } from './checkpointFile.ts';
 import { EventIndexWriter } from './indexRows.ts';
 import { processAlive } from './liveness.ts';
-import { currentStream, eventGlobalEpoch, readEventLog, readRunFile, readSweepFile, runFileName, type RunFile } from './runFolder.ts';
+import { currentStream, eventGlobalEpoch, readEventLog, readRunFile, readSweepFile, runFileName, type EventLog, type RunFile } from './runFolder.ts';
 import { migrations } from './schema.ts';
 import { StoreError, isCorrupt } from './storeError.ts';
 
 const databaseFile = (dir: string) => join(dir, 'runs.sqlite');
 
-/** The run folders of a store (every folder under runs/), sorted. */
+/**
+ * The run folders of a store (every folder under runs/), sorted. A symbolic link to a folder
+ * counts: a Slurm array task's node-local store links the one run folder it writes, which lives
+ * in the job folder (slurm/memberTask.ts).
+ */
 export function runFolderIds(dir: string): string[] {
   const runs = join(dir, 'runs');
   if (!existsSync(runs)) return [];
   return readdirSync(runs, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter((entry) => entry.isDirectory() || (entry.isSymbolicLink() && existsSync(join(runs, entry.name)) && statSync(join(runs, entry.name)).isDirectory()))
     .map((entry) => entry.name)
     .sort();
 }
@@ -36,7 +40,7 @@ function readJson<T>(file: string): T | null {
  * its events and metrics from its log, replayed as they were written. Throws naming the file
  * when the folder cannot be read; returns the problems it read past (a torn log line).
  */
-function indexRunFolder(db: Database.Database, writer: EventIndexWriter, folder: string, id: string): string[] {
+export function indexRunFolder(db: Database.Database, writer: EventIndexWriter, folder: string, id: string, readLog: EventLog | null = null): string[] {
   const record = readRunFile(folder);
   if (record.id !== id) throw new Error(`${join(folder, runFileName)}: says it is run "${record.id}", but its folder is ${id}`);
   const configFile = join(folder, 'config.json');
@@ -80,7 +84,8 @@ function indexRunFolder(db: Database.Database, writer: EventIndexWriter, folder:
     record.owner?.host ?? null,
     checkpointEpoch,
   );
-  const log = readEventLog(folder);
+  // An import has read (and checked) the log already: it passes it in rather than have it parsed twice.
+  const log = readLog ?? readEventLog(folder);
   for (const event of log.events) writer.add(id, event);
   return [...problems, ...log.problems];
 }

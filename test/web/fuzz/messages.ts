@@ -217,6 +217,27 @@ const paramsShapes: { readonly [M in ApiMethod]: fc.Arbitrary<Record<string, unk
     { requiredKeys: ['claim', 'format'] },
   ),
   'files.list': fc.constant({}),
+  'sweeps.start': fc.record(
+    {
+      preset,
+      input: experimentInput,
+      grid: fc.oneof(fc.constant([{ path: 'train.attack.eps', values: [0.1, 0.2] }]), fc.array(fc.record({ path: fc.oneof(fc.constantFrom('seed', 'task.d', 'no.such', ''), anyValue), values: fc.oneof(fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), extremeNumber), { maxLength: 3 }), anyValue) }), { maxLength: 2 }), anyValue),
+      seeds: count,
+      name: runName,
+    },
+    { requiredKeys: ['input', 'grid', 'seeds'] },
+  ),
+  'sweeps.list': fc.constant({}),
+  'sweeps.slurmScript': fc.record(
+    {
+      preset,
+      input: experimentInput,
+      grid: fc.oneof(fc.constant([{ path: 'train.attack.eps', values: [0.1, 0.2] }]), fc.array(fc.record({ path: fc.oneof(fc.constantFrom('seed', 'task.d', 'no.such', ''), anyValue), values: fc.oneof(fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), extremeNumber), { maxLength: 3 }), anyValue) }), { maxLength: 3 }), anyValue),
+      seeds: count,
+      resources: fc.oneof(fc.constant({}), fc.record({ partition: fc.oneof(fc.constantFrom('short', 'a b', 'x\n#SBATCH --uid=0'), anyValue), time: fc.oneof(fc.constantFrom('1:00:00', 'soon'), anyValue), mem: fc.oneof(fc.constantFrom('4G', 'lots'), anyValue) }, optional), anyValue),
+    },
+    { requiredKeys: ['input', 'grid', 'seeds', 'resources'] },
+  ),
 };
 
 /** What JSON makes of a value (what the server will see). */

@@ -1,4 +1,11 @@
-/** `lab runs [--status S] [--sweep ID] [--grep TEXT] [--preset P]`: the stored runs, newest first, one line each. */
+/**
+ * `lab runs [--status S] [--sweep ID] [--grep TEXT] [--preset P]`: the stored runs, newest first,
+ * one line each; with --sweep, the sweep's table (mean ± std over seeds per grid point) below.
+ */
+import { gridPoints } from '../../../../shared/aggregate.ts';
+import { valueAt } from '../../../../shared/configPath.ts';
+import { canonicalJson } from '../../provenance.ts';
+import { sweepTable } from '../../sweep.ts';
 import { threeDecimals as fmt, textTable } from '../../textTable.ts';
 import type { RunStatus } from '../../store/runStore.ts';
 import { openStore, type Verb } from '../options.ts';
@@ -26,6 +33,15 @@ export const runsVerb: Verb = (values, rest, io) => {
       r.status === 'running' && r.progress ? `${Math.round((100 * r.progress.done) / r.progress.total)} % (${r.progress.phase} ${r.progress.epoch}/${r.progress.epochs})` : r.checkpointEpoch !== null && r.status !== 'finished' ? `checkpoint @ epoch ${r.checkpointEpoch}` : '',
     ])];
     io.stdout.write(`${textTable(rows, { leftAligned: Infinity, gap: '  ' })}\n`);
+    if (values.sweep) {
+      // The sweep's table below its runs (run here, or imported from a cluster): mean ± std per grid point.
+      const sweep = store.sweep(values.sweep);
+      const grid = Object.entries(sweep.grid);
+      const points = gridPoints(grid);
+      const members = store.list({ sweepId: sweep.id });
+      const byPoint = points.map((p) => members.filter((r) => Object.entries(p).every(([path, v]) => canonicalJson(valueAt(r.config, path)) === canonicalJson(v))));
+      io.stdout.write(`\n${sweepTable(points, byPoint)}\n\n${sweep.id}: final model metrics of its finished runs, mean ± std over seeds\n`);
+    }
     return 0;
   } finally {
     store.close();

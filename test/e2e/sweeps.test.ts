@@ -1,0 +1,62 @@
+/**
+ * Issue 16 in the UI, browser mode in Debian's Chromium against the real server: the setup
+ * form's sweep section writes a Slurm job array (the script shown, with a copy button), and a
+ * sweep run here appears in the runs list's sweep view with each grid point's mean ± std over
+ * its seeds, equal to the runs' own final numbers.
+ *
+ * Skipped, saying why, when /usr/bin/chromium is missing; in CI (CI=true) that fails instead.
+ */
+import { describe, expect, it } from 'vitest';
+import { meanStd } from '../../shared/aggregate.ts';
+import { chromiumBrowser } from './support/browser.ts';
+import { labCall, waitForRun } from './support/labCall.ts';
+import { eventually } from './support/eventually.ts';
+import { shootBothThemes } from './support/screenshots.ts';
+import { workbenchSession } from './support/session.ts';
+
+const shrunk = { task: { d: 16, trainSize: 400 }, model: { width: 16 }, train: { cleanEpochs: 2, adversarialEpochs: 1 }, eval: { testSize: 200, noiseDraws: 1 } };
+
+describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
+  const session = workbenchSession();
+
+  it('writes the Slurm job array of the setup form\'s sweep, with the script shown', async () => {
+    const { server, page } = session;
+    await page.goto(`${server.url}#/setup`);
+    const section = page.getByTestId('sweep-section');
+    await eventually(() => section.count()).toBe(1);
+    await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
+    await page.getByTestId('sweep-seeds').fill('2');
+    await section.getByRole('button', { name: 'Slurm job array' }).click();
+    await page.getByTestId('sweep-write-slurm').click();
+    const script = page.getByTestId('sweep-script');
+    await eventually(() => script.count()).toBe(1);
+    const text = (await script.textContent()) ?? '';
+    expect(text).toContain('#SBATCH --array=0-3\n');
+    expect(text).toContain('#SBATCH --time=1:00:00\n');
+    expect(text).toContain('\nmodule load nodejs/20\n');
+    expect(await page.getByTestId('sweep-slurm-preview').textContent()).toContain('--grid train.attack.eps=0.1,0.3 --seeds 2 --slurm SWEEP_FOLDER');
+    session.shots.push(...(await shootBothThemes(page, 'setup-sweep-slurm')));
+  }, 300_000);
+
+  it('shows a sweep run here in the runs list, mean ± std per grid point', async () => {
+    const { server, page } = session;
+    const started = await labCall(server, 'sweeps.start', { preset: 'quick', input: shrunk, grid: [{ path: 'train.attack.eps', values: [0.2, 0.3] }], seeds: 2 });
+    for (const id of started.runIds) expect(await waitForRun(server, id, 300_000)).toBe('finished');
+    const runs = await labCall(server, 'runs.list', { sweepId: started.sweepId });
+    const expected = [0.2, 0.3].map((eps) => {
+      const finals = runs.filter((r) => r.robust.eps === eps).map((r) => r.summary!.final);
+      const show = (values: number[]) => {
+        const m = meanStd(values);
+        return `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}`;
+      };
+      return [show(finals.map((f) => f.cleanAccuracy)), show(finals.map((f) => f.robustAccuracy))];
+    });
+    await page.goto(`${server.url}#/runs`);
+    const sweep = page.locator(`[data-sweep-id="${started.sweepId}"]`);
+    await eventually(() => sweep.count()).toBe(1);
+    const clean = (await sweep.getByTestId('sweep-clean').allTextContents()).map((t) => t.trim());
+    const robust = (await sweep.getByTestId('sweep-robust').allTextContents()).map((t) => t.trim());
+    expect(clean.map((c, i) => [c, robust[i]])).toEqual(expected);
+    session.shots.push(...(await shootBothThemes(page, 'runs-sweeps')));
+  }, 600_000);
+});
