@@ -24,6 +24,7 @@ export const asarUnpackPatterns: readonly { readonly glob: string; readonly why:
   { glob: 'node_modules/better-sqlite3/build/Release/*.node', why: 'the run store: SQLite, rebuilt for Electron by npmRebuild' },
   { glob: 'node_modules/@resvg/resvg-js-*/*.node', why: 'PNG export (resvg, one prebuilt package per platform)' },
   { glob: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', why: 'the wasm compute backend' },
+  { glob: 'node_modules/webgpu/dist/*/*', why: "the webgpu compute backend: Dawn's Node binding (dawn.node, N-API, and the DLLs it needs on Windows)" },
   { glob: '**/engine/kernels/*.wasm', why: 'the fused SIMD kernels (main/engine/kernels in the sources, out/app/main/engine/kernels in the package)' },
   {
     glob: 'node_modules/@tensorflow/tfjs-node-gpu/{lib,deps}/**',

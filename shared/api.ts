@@ -184,7 +184,13 @@ export interface ConfigCheck {
   /** Each bad field: its dotted path and what is wrong (value and expectation). */
   readonly problems: readonly { readonly path: string; readonly message: string }[];
   /** Training steps (attack steps counted), and the expected seconds from measured throughput. */
-  readonly estimate: { readonly steps: number; readonly stepEquivalents: number; readonly seconds: number | null } | null;
+  readonly estimate: {
+    readonly steps: number;
+    readonly stepEquivalents: number;
+    readonly seconds: number | null;
+    /** Why there are no seconds where it is not for want of a measurement ("software adapter: no estimate"). */
+    readonly noEstimate?: string;
+  } | null;
 }
 
 export interface AppInfo {

@@ -29,7 +29,7 @@ export interface Accuracy {
 }
 
 export interface BackendInfo {
-  readonly name: 'tensorflow' | 'wasm' | 'cpu';
+  readonly name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   readonly device: 'gpu' | 'cpu';
   readonly label: string;
   readonly skipped: readonly { readonly candidate: string; readonly reason: string }[];

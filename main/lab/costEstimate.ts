@@ -38,12 +38,26 @@ export function evaluationUnits(config: ResolvedExperiment): number {
   return work.eval + epochs * epochOverhead;
 }
 
+/** What the setup form says instead of a time on a WebGPU software adapter. */
+export const softwareAdapterNoEstimate = 'software adapter: no estimate';
+
+/**
+ * Whether the backend is WebGPU on a software adapter (SwiftShader and the like, see
+ * main/engine/backend/webgpu/adapter.ts): it runs for checking correctness, at a speed that says nothing
+ * about a GPU, so no time is estimated from it and none is measured on it.
+ */
+export function onSoftwareAdapter(backend: BackendInfo | null | undefined): boolean {
+  return backend?.name === 'webgpu' && backend.details['software'] === true;
+}
+
 /**
  * The estimate config.validate reports: steps, step equivalents, and the expected seconds of the
- * whole run (training and evaluation) from the throughput (null: unknown).
+ * whole run (training and evaluation) from the throughput (null: unknown, or, on a software
+ * adapter, not estimated, saying so).
  */
-export function costEstimate(config: ResolvedExperiment, throughput: Throughput | null): NonNullable<ConfigCheck['estimate']> {
+export function costEstimate(config: ResolvedExperiment, throughput: Throughput | null, backend?: BackendInfo | null): NonNullable<ConfigCheck['estimate']> {
   const work = experimentWork(config);
+  if (onSoftwareAdapter(backend)) return { steps: work.steps, stepEquivalents: work.stepEquivalents, seconds: null, noEstimate: softwareAdapterNoEstimate };
   const usable = throughput && throughput.trainPerSecond > 0 && throughput.evalPerSecond > 0;
   const seconds = usable ? work.train / throughput.trainPerSecond + evaluationUnits(config) / throughput.evalPerSecond : null;
   return { steps: work.steps, stepEquivalents: work.stepEquivalents, seconds };

@@ -33,7 +33,7 @@ import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExpe
 import { mergeConfig } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { robustSetting } from '../../shared/robustSetting.ts';
-import { costEstimate, storedThroughput, type Throughput } from './costEstimate.ts';
+import { costEstimate, onSoftwareAdapter, storedThroughput, type Throughput } from './costEstimate.ts';
 import { checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
@@ -259,7 +259,8 @@ export class LabService {
       .backendInfo()
       .then(async (backend) => {
         const stored = storedThroughput(this.store, backend, 5, this.timingCache);
-        if (stored !== null || this.options.measureThroughput === false || !this.queue.measureThroughput) return stored;
+        // A software adapter's speed says nothing about a GPU: nothing is measured on it.
+        if (stored !== null || onSoftwareAdapter(backend) || this.options.measureThroughput === false || !this.queue.measureThroughput) return stored;
         return this.queue.measureThroughput();
       })
       .catch(() => null); // an estimate without seconds beats a failing validation
@@ -382,7 +383,8 @@ export class LabService {
       if (error instanceof ApiError) return { ok: false, config: null, problems: error.problems, estimate: null };
       throw error;
     }
-    return { ok: true, config, problems: [], estimate: costEstimate(config, await this.measuredThroughput()) };
+    const [backend, throughput] = await Promise.all([this.queue.backendInfo().catch(() => null), this.measuredThroughput()]);
+    return { ok: true, config, problems: [], estimate: costEstimate(config, throughput, backend) };
   }
 
   private start(p: z.output<(typeof apiParams)['runs.start']>): { id: string } {

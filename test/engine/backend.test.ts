@@ -14,6 +14,7 @@ const loads = (loaded: LoadedBackend) => async () => loaded;
 function loaders(over: Partial<BackendLoaders>): BackendLoaders {
   return {
     tensorflow: fail('the optional package @tensorflow/tfjs-node-gpu is not installed'),
+    webgpu: fail('WebGPU found no adapter'),
     wasm: loads({ device: 'cpu', details: { simd: true, threads: false } }),
     cpu: loads({ device: 'cpu' }),
     ...over,
@@ -24,16 +25,21 @@ describe('automatic choice', () => {
   it('native package fails to load: wasm, with both tensorflow candidates skipped and why', async () => {
     const choice = await chooseBackend({ loaders: loaders({}) });
     expect(choice.name).toBe('wasm');
-    expect(choice.skipped.map((s) => s.candidate)).toEqual(['tensorflow (GPU)', 'tensorflow (CPU)']);
+    expect(choice.skipped.map((s) => s.candidate)).toEqual(['tensorflow (GPU)', 'tensorflow (CPU)', 'webgpu']);
     expect(choice.skipped[0]!.reason).toMatch(/not installed/);
-    expect(describeBackend(choice)).toMatch(/^backend: wasm \| simd on, threads off \| skipped tensorflow \(GPU\), tensorflow \(CPU\): the optional package/);
+    expect(describeBackend(choice)).toMatch(
+      /^backend: wasm \| simd on, threads off \| skipped tensorflow \(GPU\), tensorflow \(CPU\): the optional package .*; webgpu: WebGPU found no adapter$/,
+    );
   });
 
   it('native package loads without a usable GPU: tensorflow on the CPU, never claimed as GPU', async () => {
     const note = 'the GPU package loaded, but TensorFlow found no usable GPU (it needs CUDA 11.2 and cuDNN 8.1), so it runs on the CPU';
     const choice = await chooseBackend({ loaders: loaders({ tensorflow: loads({ device: 'cpu', note }) }) });
     expect(choice).toMatchObject({ name: 'tensorflow', device: 'cpu', label: 'tensorflow (CPU)' });
-    expect(choice.skipped).toEqual([{ candidate: 'tensorflow (GPU)', reason: note }]);
+    expect(choice.skipped).toEqual([
+      { candidate: 'tensorflow (GPU)', reason: note },
+      { candidate: 'webgpu', reason: 'WebGPU found no adapter' },
+    ]);
     expect(describeBackend(choice)).toContain('tensorflow (CPU)');
     expect(describeBackend(choice)).not.toContain('backend: tensorflow (GPU)');
   });
@@ -41,6 +47,51 @@ describe('automatic choice', () => {
   it('native package loads with a GPU: tensorflow on the GPU, nothing skipped', async () => {
     const choice = await chooseBackend({ loaders: loaders({ tensorflow: loads({ device: 'gpu' }) }) });
     expect(choice).toMatchObject({ name: 'tensorflow', device: 'gpu', label: 'tensorflow (GPU)', skipped: [] });
+  });
+
+  const hardware: LoadedBackend = {
+    device: 'gpu',
+    label: 'webgpu on NVIDIA H200 (nvidia hopper)',
+    details: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', software: false, maxBufferSize: 2 ** 32, maxComputeWorkgroupStorageSize: 32768 },
+  };
+  const software: LoadedBackend = {
+    device: 'cpu',
+    label: 'webgpu on SwiftShader driver 5.0.0 (google swiftshader, software adapter)',
+    note: 'SwiftShader driver 5.0.0 (google swiftshader, software adapter) runs the shaders on the CPU: for checking correctness, slower than wasm',
+    details: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', software: true, maxBufferSize: 2 ** 30, maxComputeWorkgroupStorageSize: 32768 },
+  };
+
+  it('a hardware WebGPU adapter comes before tensorflow on the CPU and wasm, and the line names it', async () => {
+    const choice = await chooseBackend({ loaders: loaders({ tensorflow: loads({ device: 'cpu', note: 'no usable GPU' }), webgpu: loads(hardware) }) });
+    expect(choice).toMatchObject({ name: 'webgpu', device: 'gpu', label: 'webgpu on NVIDIA H200 (nvidia hopper)', forced: false });
+    expect(choice.skipped).toEqual([{ candidate: 'tensorflow (GPU)', reason: 'no usable GPU' }]);
+    expect(describeBackend(choice)).toBe(
+      'backend: webgpu on NVIDIA H200 (nvidia hopper) | vendor nvidia, architecture hopper, description NVIDIA H200, software off, maxBufferSize 4294967296, maxComputeWorkgroupStorageSize 32768 | skipped tensorflow (GPU): no usable GPU',
+    );
+  });
+
+  it('tensorflow on a GPU comes before a hardware WebGPU adapter', async () => {
+    const choice = await chooseBackend({ loaders: loaders({ tensorflow: loads({ device: 'gpu' }), webgpu: loads(hardware) }) });
+    expect(choice.name).toBe('tensorflow');
+  });
+
+  it('a software adapter is never chosen automatically: tensorflow on the CPU is made active again', async () => {
+    let tensorflowLoads = 0;
+    const tensorflow = async (): Promise<LoadedBackend> => {
+      tensorflowLoads++;
+      return { device: 'cpu', note: 'no usable GPU' };
+    };
+    const choice = await chooseBackend({ loaders: loaders({ tensorflow, webgpu: loads(software) }) });
+    expect(choice).toMatchObject({ name: 'tensorflow', device: 'cpu' });
+    // Loaded once for the GPU check and once more after the webgpu attempt switched backends.
+    expect(tensorflowLoads).toBe(2);
+    expect(choice.skipped[1]).toEqual({ candidate: 'webgpu', reason: `${software.note} (--backend webgpu forces it)` });
+  });
+
+  it('a software adapter is skipped for wasm when there is no native package', async () => {
+    const choice = await chooseBackend({ loaders: loaders({ webgpu: loads(software) }) });
+    expect(choice.name).toBe('wasm');
+    expect(describeBackend(choice)).toContain('webgpu: SwiftShader driver 5.0.0 (google swiftshader, software adapter) runs the shaders on the CPU');
   });
 
   it('wasm fails too: pure-JS cpu, with every reason', async () => {
@@ -71,15 +122,30 @@ describe('--backend forces one', () => {
     const choice = await chooseBackend({ request: 'cpu', loaders: loaders({ tensorflow: loads({ device: 'gpu' }) }) });
     expect(choice).toMatchObject({ name: 'cpu', forced: true });
   });
+  it('--backend webgpu forces a software adapter, and the line names it and says what it is for', async () => {
+    const choice = await chooseBackend({
+      request: 'webgpu',
+      loaders: loaders({ webgpu: loads({ device: 'cpu', label: 'webgpu on SwiftShader driver 5.0.0 (google swiftshader, software adapter)', note: 'runs on the CPU: for checking correctness', details: { software: true } }) }),
+    });
+    expect(choice).toMatchObject({ name: 'webgpu', device: 'cpu', forced: true });
+    expect(describeBackend(choice)).toBe(
+      'backend: webgpu on SwiftShader driver 5.0.0 (google swiftshader, software adapter) (forced by --backend) | runs on the CPU: for checking correctness | software on',
+    );
+  });
+  it('--backend webgpu without an adapter fails with the reason', async () => {
+    await expect(chooseBackend({ request: 'webgpu', loaders: loaders({}) })).rejects.toThrow('The webgpu backend was requested with --backend but cannot load: WebGPU found no adapter');
+  });
   it('an unknown name lists the valid ones', async () => {
-    await expect(chooseBackend({ request: 'webgpu' as never, loaders: loaders({}) })).rejects.toThrow(/expected one of tensorflow-gpu, tensorflow-cpu, tensorflow, wasm, cpu/);
+    await expect(chooseBackend({ request: 'vulkan' as never, loaders: loaders({}) })).rejects.toThrow(/expected one of tensorflow-gpu, tensorflow-cpu, tensorflow, webgpu, wasm, cpu/);
   });
 });
 
 describe('the real loaders on this machine', () => {
   it('pick a backend that works and say why tensorflow was skipped when it was', async () => {
     const choice = await chooseBackend();
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(choice.name);
+    expect(['tensorflow', 'webgpu', 'wasm', 'cpu']).toContain(choice.name);
+    // This machine has no GPU: a WebGPU adapter here is a software one, never chosen unasked.
+    expect(choice.name).not.toBe('webgpu');
     if (choice.name !== 'tensorflow') expect(choice.skipped[0]!.reason.length).toBeGreaterThan(10);
   });
 });

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { costEstimate, epochOverhead, evaluationUnits, type Throughput } from '../../main/lab/costEstimate.ts';
 import { resolveExperiment, type ResolvedExperiment } from '../../shared/config.ts';
+import type { BackendInfo } from '../../shared/events.ts';
 import { experimentWork } from '../../shared/experimentWork.ts';
 import { presetByName } from '../../shared/presets.ts';
 
@@ -67,6 +68,15 @@ describe('the cost estimate', () => {
     expect(estimate.seconds).toBeCloseTo(16_800 / 1000 + evaluationUnits(flagship) / 100_000, 9);
     expect(costEstimate(flagship, null).seconds).toBeNull();
     expect(costEstimate(flagship, { trainPerSecond: 0, evalPerSecond: 1 }).seconds).toBeNull();
+  });
+
+  it('gives no time on a WebGPU software adapter, and says so; a hardware one is estimated', () => {
+    const flagship = resolveExperiment({});
+    const rates: Throughput = { trainPerSecond: 1000, evalPerSecond: 100_000 };
+    const webgpu = (software: boolean): BackendInfo => ({ name: 'webgpu', device: software ? 'cpu' : 'gpu', label: 'webgpu', skipped: [], forced: false, details: { software }, fusedKernels: false });
+    expect(costEstimate(flagship, rates, webgpu(true))).toEqual({ steps: 4800, stepEquivalents: 16_800, seconds: null, noEstimate: 'software adapter: no estimate' });
+    expect(costEstimate(flagship, rates, webgpu(false)).seconds).toBeCloseTo(16_800 / 1000 + evaluationUnits(flagship) / 100_000, 9);
+    expect(costEstimate(flagship, rates, webgpu(false)).noEstimate).toBeUndefined();
   });
 
   // Measured here (wasm, fused kernels): `npm run lab -- run --preset quick|flagship --json F`, timing.

@@ -95,6 +95,35 @@ describe('config.validate and runs.start', () => {
     expect(queue.submitted).toHaveLength(0);
   });
 
+  it('on a WebGPU software adapter, the estimate says so instead of a time, and nothing is measured', async () => {
+    const software: BackendInfo = {
+      name: 'webgpu',
+      device: 'cpu',
+      label: 'webgpu on SwiftShader driver 5.0.0 (google swiftshader, software adapter)',
+      skipped: [],
+      forced: true,
+      details: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', software: true },
+      fusedKernels: false,
+    };
+    let measured = 0;
+    const softwareQueue = Object.assign(new FakeQueue(store), {
+      backendInfo: () => Promise.resolve(software),
+      measureThroughput: async () => {
+        measured++;
+        return { trainPerSecond: 1000, evalPerSecond: 100_000 };
+      },
+    });
+    const onSoftware = new LabService(store, softwareQueue);
+    try {
+      const check = await onSoftware.call('config.validate', { input: {}, preset: 'quick' });
+      expect(check.estimate).toMatchObject({ seconds: null, noEstimate: 'software adapter: no estimate' });
+      expect(check.estimate!.steps).toBeGreaterThan(0);
+      expect(measured).toBe(0);
+    } finally {
+      onSoftware.close();
+    }
+  });
+
   it('lay the input over the preset, and record the preset', async () => {
     const check = await service.call('config.validate', { input: { seed: 4 }, preset: 'quick' });
     expect(check.ok).toBe(true);

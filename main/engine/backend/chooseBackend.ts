@@ -1,11 +1,14 @@
 /**
  * Choose, load and report the tfjs compute backend.
  *
- * Preference: tensorflow on GPU > tensorflow on CPU > wasm > cpu.
+ * Preference: tensorflow on GPU > webgpu on a hardware adapter > tensorflow on CPU > wasm > cpu.
  * The native backend comes from one optional package, @tensorflow/tfjs-node-gpu: when its
  * TensorFlow finds no usable GPU (CUDA/cuDNN missing or the wrong version) it still runs, on the
  * CPU, and that is reported as CPU, never as GPU. A candidate that fails to load is skipped with
  * its reason, and the reasons travel with the choice (CLI first line, run record).
+ * A WebGPU software adapter (SwiftShader, llvmpipe, lavapipe, WARP) runs shaders on the CPU,
+ * slower than wasm: it is never chosen automatically, only with `--backend webgpu` (for checking
+ * correctness), and the backend line then names it.
  * `--backend NAME` forces one candidate and fails with a clear message when it cannot load.
  *
  * Loaders are injectable: nothing on the development machine can load the native package, so
@@ -14,9 +17,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../../../shared/events.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 /** What `--backend` accepts: a backend, or the native one pinned to a device. */
-export const backendRequests = ['tensorflow-gpu', 'tensorflow-cpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const backendRequests = ['tensorflow-gpu', 'tensorflow-cpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof backendRequests)[number];
 
 export interface LoadedBackend {
@@ -24,6 +27,8 @@ export interface LoadedBackend {
   readonly device: 'gpu' | 'cpu';
   /** Why a GPU package runs on the CPU, or other facts worth showing. */
   readonly note?: string;
+  /** How to name it, where the backend's name alone says too little (the WebGPU adapter). */
+  readonly label?: string;
   readonly details?: Readonly<Record<string, string | number | boolean>>;
 }
 
@@ -69,6 +74,10 @@ export const defaultLoaders: BackendLoaders = {
       note: 'the GPU package loaded, but TensorFlow found no usable GPU (it needs CUDA 11.2 and cuDNN 8.1), so it runs on the CPU',
     };
   },
+  async webgpu() {
+    const { loadWebgpu } = await import('./webgpu/webgpuLoader.ts');
+    return loadWebgpu();
+  },
   async wasm() {
     await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
@@ -91,8 +100,25 @@ export const defaultLoaders: BackendLoaders = {
   },
 };
 
-function label(name: BackendName, device: 'gpu' | 'cpu'): string {
-  return name === 'tensorflow' ? `tensorflow (${device.toUpperCase()})` : name;
+function label(name: BackendName, loaded: LoadedBackend): string {
+  return loaded.label ?? (name === 'tensorflow' ? `tensorflow (${loaded.device.toUpperCase()})` : name);
+}
+
+function chosen(name: BackendName, loaded: LoadedBackend, skipped: BackendChoice['skipped'], forced: boolean): BackendChoice {
+  return {
+    name,
+    device: loaded.device,
+    label: label(name, loaded),
+    skipped,
+    forced,
+    ...(loaded.note ? { note: loaded.note } : {}),
+    details: loaded.details ?? {},
+  };
+}
+
+/** A WebGPU adapter that runs on the CPU (see ./webgpu/adapter.ts): usable when forced only. */
+function isSoftware(loaded: LoadedBackend): boolean {
+  return loaded.details?.['software'] === true;
 }
 
 /**
@@ -116,39 +142,44 @@ export async function chooseBackend(options: { request?: BackendRequest | undefi
     if (request === 'tensorflow-gpu' && loaded.device !== 'gpu') {
       throw new BackendError(`The tensorflow-gpu backend was requested with --backend but ${loaded.note ?? 'no GPU is in use'}`);
     }
-    return {
-      name,
-      device: loaded.device,
-      label: label(name, loaded.device),
-      skipped: [],
-      forced: true,
-      ...(loaded.note ? { note: loaded.note } : {}),
-      details: loaded.details ?? {},
-    };
+    return chosen(name, loaded, [], true);
   }
   const skipped: { candidate: string; reason: string }[] = [];
-  for (const name of ['tensorflow', 'wasm', 'cpu'] as const) {
+  // tensorflow (GPU): the native package, when its TensorFlow found a GPU.
+  let tensorflowOnCpu = false;
+  try {
+    const loaded = await loaders.tensorflow();
+    if (loaded.device === 'gpu') return chosen('tensorflow', loaded, skipped, false);
+    skipped.push({ candidate: 'tensorflow (GPU)', reason: loaded.note ?? 'no usable GPU' });
+    tensorflowOnCpu = true;
+  } catch (error) {
+    const reason = reasonOf(error);
+    skipped.push({ candidate: 'tensorflow (GPU)', reason }, { candidate: 'tensorflow (CPU)', reason });
+  }
+  // webgpu on a hardware adapter.
+  try {
+    const loaded = await loaders.webgpu();
+    if (!isSoftware(loaded)) return chosen('webgpu', loaded, skipped, false);
+    skipped.push({
+      candidate: 'webgpu',
+      reason: `${loaded.note ?? 'its adapter is a software adapter, which runs on the CPU'} (--backend webgpu forces it)`,
+    });
+  } catch (error) {
+    skipped.push({ candidate: 'webgpu', reason: reasonOf(error) });
+  }
+  // tensorflow (CPU), loaded above: made the active backend again (the webgpu attempt switched).
+  if (tensorflowOnCpu) {
     try {
-      const loaded = await loaders[name]();
-      if (name === 'tensorflow' && loaded.device === 'cpu') {
-        skipped.push({ candidate: 'tensorflow (GPU)', reason: loaded.note ?? 'no usable GPU' });
-      }
-      return {
-        name,
-        device: loaded.device,
-        label: label(name, loaded.device),
-        skipped,
-        forced: false,
-        ...(loaded.note ? { note: loaded.note } : {}),
-        details: loaded.details ?? {},
-      };
+      return chosen('tensorflow', await loaders.tensorflow(), skipped, false);
     } catch (error) {
-      const reason = reasonOf(error);
-      if (name === 'tensorflow') {
-        skipped.push({ candidate: 'tensorflow (GPU)', reason }, { candidate: 'tensorflow (CPU)', reason });
-      } else {
-        skipped.push({ candidate: name, reason });
-      }
+      skipped.push({ candidate: 'tensorflow (CPU)', reason: reasonOf(error) });
+    }
+  }
+  for (const name of ['wasm', 'cpu'] as const) {
+    try {
+      return chosen(name, await loaders[name](), skipped, false);
+    } catch (error) {
+      skipped.push({ candidate: name, reason: reasonOf(error) });
     }
   }
   throw new BackendError(`No compute backend could be loaded:\n${skipped.map((s) => `  ${s.candidate}: ${s.reason}`).join('\n')}`);

@@ -6,14 +6,13 @@
 import type { BackendInfo } from '../../../shared/events.ts';
 import type { ExperimentHooks } from '../experiment.ts';
 import { twoLayerKernels } from '../models/twoLayerNet.ts';
-import { fusedInputGradientProvider } from '../models/twoLayerFusedGradient.ts';
-import { fusedTrainerFactory } from '../training/fusedTrainer.ts';
+import { hotPathFor } from './hotPath.ts';
 import { assertKernels, chooseBackend, type BackendChoice, type BackendLoaders, type BackendRequest } from './chooseBackend.ts';
 
 export interface BackendOptions {
   readonly backend?: BackendRequest | undefined;
   readonly loaders?: BackendLoaders;
-  /** Use the fused wasm kernels when the backend is wasm (default true). */
+  /** Use the backend's fused hot path where it has one (default true; see ./hotPath.ts). */
   readonly fused?: boolean;
 }
 
@@ -25,11 +24,13 @@ export async function prepareBackend(options: BackendOptions): Promise<{
 }> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
   assertKernels(twoLayerKernels, choice.name);
-  const makeTrainer = options.fused === false ? null : await fusedTrainerFactory();
-  const inputGradientProvider = options.fused === false ? null : await fusedInputGradientProvider();
+  const hotPath = options.fused === false ? null : await hotPathFor(choice.name);
   return {
     choice,
-    info: { ...choice, fusedKernels: makeTrainer !== null },
-    hooks: { ...(makeTrainer ? { makeTrainer } : {}), ...(inputGradientProvider ? { inputGradientProvider } : {}) },
+    info: { ...choice, fusedKernels: hotPath !== null },
+    hooks: {
+      ...(hotPath ? { makeTrainer: hotPath.makeTrainer } : {}),
+      ...(hotPath?.inputGradientProvider ? { inputGradientProvider: hotPath.inputGradientProvider } : {}),
+    },
   };
 }

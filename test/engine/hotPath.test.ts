@@ -1,0 +1,21 @@
+/**
+ * The hot path per backend: wasm has its fused kernels; webgpu has none yet (tfjs's generic ops
+ * run there, checked by the kernel plan), nor has cpu.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hotPathFor } from '../../main/engine/backend/hotPath.ts';
+import { useWasm } from '../support/backend.ts';
+
+beforeAll(useWasm);
+
+describe('hotPathFor', () => {
+  it('wasm: the fused wasm kernels, for training and for the input gradient', async () => {
+    const hotPath = await hotPathFor('wasm');
+    expect(hotPath?.name).toBe('fused wasm kernels');
+    expect(typeof hotPath?.inputGradientProvider).toBe('function');
+  });
+  it('webgpu and cpu: none, so the generic trainer runs', async () => {
+    expect(await hotPathFor('webgpu')).toBeNull();
+    expect(await hotPathFor('cpu')).toBeNull();
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The webgpu backend against wasm, on the software adapter that Debian's chromium ships
+ * (SwiftShader): the same maths through tfjs's generic ops on both backends (the wasm fused
+ * kernels are off), so the numbers agree to float32 rounding. Over 8 steps of SGD, momentum and
+ * Adam the weights of the two-layer net and of the image MLP agree within 1e-4 relative
+ * (Frobenius norm), the attacks' outputs within 1e-4 relative, and whole runs' accuracies (clean,
+ * every attack at every radius, the worst case) within 2 test samples. The backend line and the
+ * run record name the adapter and its limits, and every kernel of every model is on webgpu.
+ *
+ * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
+ * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuAgreement.ts).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prerequisite } from '../support/prerequisite.ts';
+
+const chromiumLibraries = '/usr/lib/chromium';
+const swiftshaderIcd = `${chromiumLibraries}/vk_swiftshader_icd.json`;
+const softwareAdapter = prerequisite(
+  "a WebGPU software adapter (SwiftShader's Vulkan driver and the Vulkan loader from Debian's chromium package)",
+  existsSync(swiftshaderIcd) && existsSync(`${chromiumLibraries}/libvulkan.so.1`) ? null : `${swiftshaderIcd} or ${chromiumLibraries}/libvulkan.so.1 is missing`,
+);
+
+type Numbers = number[];
+interface Side {
+  line: string;
+  cpuForward?: boolean;
+  details: Record<string, string | number | boolean>;
+  twoLayer: {
+    training: Record<string, { weights: Numbers; loss: number }>;
+    perturbations: Record<string, Numbers>;
+    pgd: { margins: Numbers[]; zeroGradient: Numbers };
+  };
+  imageMlp: { training: Record<string, { parameters: Numbers[]; loss: number }>; perturbations: Record<string, Numbers> };
+  runs: Record<string, { label: string; accuracies: Record<string, number> }[]>;
+  plans: Record<string, { substituted?: string[]; error?: string }>;
+}
+
+/** ||got - ref||_F / ||ref||_F over every entry. */
+function relativeFrobenius(got: readonly number[], ref: readonly number[]): number {
+  expect(got.length).toBe(ref.length);
+  let difference = 0;
+  let norm = 0;
+  for (let k = 0; k < ref.length; k++) {
+    difference += (got[k]! - ref[k]!) ** 2;
+    norm += ref[k]! ** 2;
+  }
+  expect(norm).toBeGreaterThan(0);
+  return Math.sqrt(difference / norm);
+}
+
+let wasm: Side;
+let webgpu: Side;
+
+describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapter', () => {
+  beforeAll(async () => {
+    softwareAdapter.require();
+    const driver = fileURLToPath(new URL('../support/webgpuAgreement.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', driver], {
+      env: { ...process.env, LD_LIBRARY_PATH: chromiumLibraries, VK_ICD_FILENAMES: swiftshaderIcd },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const results = JSON.parse(stdout.trim().split('\n').at(-1)!) as { wasm: Side; webgpu: Side };
+    ({ wasm, webgpu } = results);
+  }, 900_000);
+
+  it('the backend line and the details name the adapter and its limits', () => {
+    expect(webgpu.line).toMatch(/^backend: webgpu on SwiftShader driver [\d.]+ \(google swiftshader, software adapter\) \(forced by --backend\) \| .*runs the shaders on the CPU/);
+    expect(webgpu.details).toMatchObject({ vendor: 'google', architecture: 'swiftshader', software: true });
+    expect(webgpu.details['description']).toMatch(/^SwiftShader driver/);
+    // SwiftShader's limits in this chromium: 1 GiB buffers, 32 KiB of workgroup storage.
+    expect(webgpu.details['maxBufferSize']).toBe(2 ** 30);
+    expect(webgpu.details['maxComputeWorkgroupStorageSize']).toBe(32768);
+  });
+
+  it('every op ran as a WebGPU shader (no forwarding of small ops to the CPU)', () => {
+    expect(webgpu.cpuForward).toBe(false);
+  });
+
+  it('every kernel of the two-layer net, the MLP and the CNN is on webgpu (none substituted)', () => {
+    expect(webgpu.plans).toEqual({ twoLayer: { substituted: [] }, mlp: { substituted: [] }, cnn: { substituted: [] } });
+  });
+
+  for (const optimizer of ['SGD', 'SGD with momentum', 'Adam']) {
+    it(`two-layer net, ${optimizer}: the weights after 8 steps agree within 1e-4 relative`, () => {
+      const a = webgpu.twoLayer.training[optimizer]!;
+      const b = wasm.twoLayer.training[optimizer]!;
+      expect(relativeFrobenius(a.weights, b.weights)).toBeLessThan(1e-4);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(b.loss));
+    });
+
+    it(`image MLP, ${optimizer}: every parameter after 8 steps agrees within 1e-4 relative`, () => {
+      const a = webgpu.imageMlp.training[optimizer]!;
+      const b = wasm.imageMlp.training[optimizer]!;
+      expect(a.parameters).toHaveLength(4);
+      a.parameters.forEach((p, k) => expect(relativeFrobenius(p, b.parameters[k]!)).toBeLessThan(1e-4));
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(b.loss));
+    });
+  }
+
+  it('the training attacks (PGD, l2 and linf) agree within 1e-4 relative on both models', () => {
+    for (const norm of ['l2', 'linf']) {
+      expect(relativeFrobenius(webgpu.twoLayer.perturbations[norm]!, wasm.twoLayer.perturbations[norm]!)).toBeLessThan(1e-4);
+      expect(relativeFrobenius(webgpu.imageMlp.perturbations[norm]!, wasm.imageMlp.perturbations[norm]!)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('the evaluation PGD: margins within 1e-4 relative, the same zero-gradient counts', () => {
+    webgpu.twoLayer.pgd.margins.forEach((row, k) => expect(relativeFrobenius(row, wasm.twoLayer.pgd.margins[k]!)).toBeLessThan(1e-4));
+    expect(webgpu.twoLayer.pgd.zeroGradient).toEqual(wasm.twoLayer.pgd.zeroGradient);
+  });
+
+  for (const model of ['two-layer', 'image MLP']) {
+    it(`whole ${model} runs: every accuracy of both evaluations within 2 test samples`, () => {
+      const a = webgpu.runs[model]!;
+      const b = wasm.runs[model]!;
+      expect(a.map((e) => e.label)).toEqual(['after-clean', 'final']);
+      expect(b.map((e) => e.label)).toEqual(['after-clean', 'final']);
+      a.forEach((evaluation, k) => {
+        const reference = b[k]!.accuracies;
+        expect(Object.keys(evaluation.accuracies).sort()).toEqual(Object.keys(reference).sort());
+        for (const [name, correct] of Object.entries(evaluation.accuracies)) {
+          expect(Math.abs(correct - reference[name]!), `${evaluation.label}, ${name}: ${correct} against ${reference[name]}`).toBeLessThanOrEqual(2);
+        }
+      });
+      // The runs learned something and the attacks bit: the comparison is not between constants.
+      const final = b[1]!.accuracies;
+      expect(final['clean']!).toBeGreaterThan(140);
+      expect(Object.entries(final).some(([name, correct]) => name.startsWith('worst case') && correct < final['clean']! - 20)).toBe(true);
+    });
+  }
+});
