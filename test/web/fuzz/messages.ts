@@ -199,7 +199,7 @@ const optional = { requiredKeys: [] as never[] };
 const sweepGrid = fc.oneof(fc.constant([{ path: 'train.attack.eps', values: [0.1, 0.2] }]), fc.array(fc.record({ path: fc.oneof(fc.constantFrom('seed', 'task.d', 'no.such', ''), anyValue), values: fc.oneof(fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), extremeNumber), { maxLength: 3 }), anyValue) }), { maxLength: 3 }), anyValue);
 const slurmResources = fc.oneof(fc.constant({}), fc.record({ partition: fc.oneof(fc.constantFrom('short', 'a b', 'x\n#SBATCH --uid=0'), anyValue), time: fc.oneof(fc.constantFrom('1:00:00', 'soon'), anyValue), mem: fc.oneof(fc.constantFrom('4G', 'lots'), anyValue) }, optional), anyValue);
 /** Job folders: valid ones only inside this temporary folder (the server writes there), and relative, empty or odd paths. */
-const fuzzFolders = mkdtempSync(join(tmpdir(), 'purification-lab-fuzz-slurm-'));
+export const fuzzFolders = mkdtempSync(join(tmpdir(), 'purification-lab-fuzz-slurm-'));
 const slurmFolder = fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}$/).map((name) => join(fuzzFolders, name)), fc.constant(fuzzFolders), fc.constantFrom('relative/dir', '', '/', '..'), anyValue);
 
 /** Params for each method as a caller would shape them, their fields often wrong. */
