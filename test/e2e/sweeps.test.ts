@@ -54,7 +54,7 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
     await eventually(() => section.count()).toBe(1);
     await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
     await page.getByTestId('sweep-seeds').fill('2');
-    await section.getByRole('button', { name: 'Slurm job array' }).click();
+    await section.getByRole('button', { name: 'Slurm job array', exact: true }).click();
     await page.getByTestId('sweep-slurm-folder').fill(folder);
     await page.getByTestId('sweep-submit-folder').click();
     await eventually(async () => (await page.getByTestId('sweep-written').count()) > 0 ? await page.getByTestId('sweep-written').textContent() : null).toBe(`4 members written to ${folder}, submitted as job ${standInJob}`);
@@ -74,7 +74,7 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
     await eventually(() => section.count()).toBe(1);
     await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
     await page.getByTestId('sweep-seeds').fill('2');
-    await section.getByRole('button', { name: 'Slurm job array' }).click();
+    await section.getByRole('button', { name: 'Slurm job array', exact: true }).click();
     await page.getByTestId('sweep-write-slurm').click();
     const script = page.getByTestId('sweep-script');
     await eventually(() => script.count()).toBe(1);
