@@ -69,6 +69,21 @@ const sweepRequest = {
   seeds: z.number().int().min(1).max(1000),
 };
 
+/** A Slurm job array's resources, as the setup form states them (main/lab/slurm/sbatchScript.ts checks them again). */
+const slurmResources = z.strictObject({
+  partition: z.string().max(100).optional(),
+  time: z.string().max(40).optional(),
+  cpusPerTask: z.number().int().min(1).max(4096).optional(),
+  mem: z.string().max(40).optional(),
+  gres: z.string().max(100).optional(),
+  maxParallel: z.number().int().min(1).max(100_000).optional(),
+  setup: z.array(z.string().max(500)).max(20).optional(),
+  project: z.string().max(1000).optional(),
+});
+
+/** A job folder on the engine's machine: an absolute path. */
+const slurmFolder = z.string().min(1).max(1000).refine((p) => p.startsWith('/') && !p.includes('\0'), 'an absolute path (starting with /)');
+
 /** Every method: its params schema. Results are typed in `ApiResults`. */
 export const apiParams = {
   /** Versions, backend, store location, presets, the flagship's resolved config. */
@@ -128,19 +143,20 @@ export const apiParams = {
    * and the cluster's resources. Nothing is written: the setup form shows the script and the
    * command. Problems name `grid.N.path`, a field of the experiment, or a resource.
    */
-  'sweeps.slurmScript': z.strictObject({
-    ...sweepRequest,
-    resources: z.strictObject({
-      partition: z.string().max(100).optional(),
-      time: z.string().max(40).optional(),
-      cpusPerTask: z.number().int().min(1).max(4096).optional(),
-      mem: z.string().max(40).optional(),
-      gres: z.string().max(100).optional(),
-      maxParallel: z.number().int().min(1).max(100_000).optional(),
-      setup: z.array(z.string().max(500)).max(20).optional(),
-      project: z.string().max(1000).optional(),
-    }),
-  }),
+  'sweeps.slurmScript': z.strictObject({ ...sweepRequest, resources: slurmResources }),
+  /**
+   * Write the sweep's Slurm job folder on this machine (`lab sweep ... --slurm FOLDER`), and with
+   * `submit` call sbatch on it (`--submit`). The folder: an absolute path that does not exist or is
+   * an empty folder. Remembered in the store, for slurm.folders. Problems name `folder`, `grid.N.path`,
+   * a field of the experiment, a resource, or `submit` (sbatch refused or missing).
+   */
+  'slurm.write': z.strictObject({ ...sweepRequest, resources: slurmResources, folder: slurmFolder, submit: z.boolean() }),
+  /** The job folders this store's UI wrote or looked at, newest first (whether each still exists). */
+  'slurm.folders': z.strictObject({}),
+  /** Each member's state in a job folder (`lab sweep status FOLDER`), with one squeue call. */
+  'slurm.status': z.strictObject({ folder: slurmFolder }),
+  /** Bring a job folder's finished (and interrupted) runs into the store (`lab import FOLDER`). */
+  'slurm.import': z.strictObject({ folder: slurmFolder }),
 } as const;
 
 export type ApiMethod = keyof typeof apiParams;
@@ -227,6 +243,38 @@ export interface ApiResults {
   'sweeps.start': { readonly sweepId: string; readonly runIds: readonly string[] };
   'sweeps.list': readonly SweepItem[];
   'sweeps.slurmScript': SlurmScriptPreview;
+  'slurm.write': { readonly folder: string; readonly sweepId: string; readonly members: number; readonly jobId: string | null };
+  'slurm.folders': readonly { readonly folder: string; readonly exists: boolean; readonly writtenAt: string }[];
+  'slurm.status': SlurmSweepStatus;
+  'slurm.import': { readonly added: number; readonly updated: number; readonly unchanged: number; readonly interrupted: number; readonly sweeps: readonly string[] };
+}
+
+/** One member of a Slurm sweep as the status view shows it (main/lab/slurm/sweepStatus.ts). */
+export interface SlurmMemberStatus {
+  readonly index: number;
+  readonly runId: string;
+  readonly name: string;
+  readonly state: 'not submitted' | 'queued' | 'running' | 'finished' | 'failed' | 'interrupted';
+  /** "JOBID_N", null before a submission. */
+  readonly task: string | null;
+  /** squeue's state, reason and node for its task; null when squeue does not list it. */
+  readonly squeue: { readonly state: string; readonly reason: string; readonly node: string } | null;
+  readonly epoch: string | null;
+  /** The last (running) or final (finished) clean and robust accuracy. */
+  readonly clean: number | null;
+  readonly robust: number | null;
+  readonly why: readonly string[];
+}
+
+export interface SlurmSweepStatus {
+  readonly folder: string;
+  readonly sweepId: string;
+  readonly name: string;
+  readonly jobIds: readonly string[];
+  /** null when squeue answered; why it could not otherwise. */
+  readonly squeueUnreachable: string | null;
+  readonly counts: Readonly<Record<SlurmMemberStatus['state'], number>>;
+  readonly members: readonly SlurmMemberStatus[];
 }
 
 /** Mean and sample standard deviation over a grid point's finished seeds (n of them). */

@@ -45,12 +45,16 @@ import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paper/paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
+import { importSlurmFolder, slurmFolders, slurmStatus, writeSlurmFolder } from './slurmService.ts';
 import { slurmScriptPreview, sweepFromParams, sweepList } from './sweepService.ts';
 import { sweepName } from './sweep.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
 import { StreamBatcher } from './streamBatcher.ts';
+
+/** This checkout: what a sweep submitted from here runs on this machine's cluster (as the CLI's --submit). */
+const thisProject = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
 /** The most members a sweep started from the UI queues on this machine at once. */
 const maxLocalSweepMembers = 1000;
@@ -175,6 +179,10 @@ export class LabService {
       'sweeps.start': (p) => this.startSweep(p),
       'sweeps.list': () => sweepList(this.store),
       'sweeps.slurmScript': (p) => slurmScriptPreview(p),
+      'slurm.write': (p) => writeSlurmFolder(this.store, p, thisProject),
+      'slurm.folders': () => slurmFolders(this.store),
+      'slurm.status': (p) => slurmStatus(this.store, p),
+      'slurm.import': (p) => importSlurmFolder(this.store, p),
     };
   }
 

@@ -2,11 +2,16 @@
  * Issue 16 in the UI, browser mode in Debian's Chromium against the real server: the setup
  * form's sweep section writes a Slurm job array (the script shown, with a copy button), and a
  * sweep run here appears in the runs list's sweep view with each grid point's mean ± std over
- * its seeds, equal to the runs' own final numbers.
+ * its seeds, equal to the runs' own final numbers. The section also writes the job folder itself
+ * and submits it, to stand-in sbatch and squeue commands on the server's PATH (no cluster here:
+ * the job is accepted and its tasks stay pending), and the status view shows every member queued.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing; in CI (CI=true) that fails instead.
  */
-import { describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meanStd } from '../../shared/aggregate.ts';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
@@ -14,10 +19,53 @@ import { eventually } from './support/eventually.ts';
 import { shootBothThemes } from './support/screenshots.ts';
 import { workbenchSession } from './support/session.ts';
 
+function mkdirBin(name: string, body: string) {
+  const bin = join(standIns, 'bin');
+  if (!existsSync(bin)) mkdirSync(bin);
+  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(bin, name), 0o755);
+}
+
 const shrunk = { task: { d: 16, trainSize: 400 }, model: { width: 16 }, train: { cleanEpochs: 2, adversarialEpochs: 1 }, eval: { testSize: 200, noiseDraws: 1 } };
 
+/** sbatch accepts job 4242; squeue lists its 4 tasks pending (the server inherits this PATH). */
+const standInJob = '4242';
+let standIns = '';
+const originalPath = process.env.PATH;
+
 describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
+  beforeAll(() => {
+    standIns = mkdtempSync(join(tmpdir(), 'purification-lab-e2e-slurm-'));
+    mkdirBin('sbatch', `echo ${standInJob}`);
+    mkdirBin('squeue', `for i in 0 1 2 3; do echo "${standInJob}_$i|PENDING|Priority|"; done`);
+    process.env.PATH = `${join(standIns, 'bin')}${delimiter}${originalPath ?? ''}`;
+  });
+  afterAll(() => {
+    process.env.PATH = originalPath;
+    if (standIns) rmSync(standIns, { recursive: true, force: true });
+  });
   const session = workbenchSession();
+
+  it('writes and submits the job folder of the setup form\'s sweep, and shows its members queued', async () => {
+    const { server, page } = session;
+    const folder = join(standIns, 'eps-sweep');
+    await page.goto(`${server.url}#/setup`);
+    const section = page.getByTestId('sweep-section');
+    await eventually(() => section.count()).toBe(1);
+    await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
+    await page.getByTestId('sweep-seeds').fill('2');
+    await section.getByRole('button', { name: 'Slurm job array', exact: true }).click();
+    await page.getByTestId('sweep-slurm-folder').fill(folder);
+    await page.getByTestId('sweep-submit-folder').click();
+    await eventually(async () => (await page.getByTestId('sweep-written').count()) > 0 ? await page.getByTestId('sweep-written').textContent() : null).toBe(`4 members written to ${folder}, submitted as job ${standInJob}`);
+    expect(existsSync(join(folder, 'members', '3.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(folder, 'submissions.json'), 'utf8'))).toMatchObject([{ jobId: standInJob, tasks: '0-3' }]);
+    const states = page.getByTestId('slurm-member-state');
+    await eventually(async () => (await states.allTextContents()).map((t) => t.trim())).toEqual(['queued', 'queued', 'queued', 'queued']);
+    expect(await page.getByTestId('slurm-member').first().textContent()).toContain('PENDING (Priority)');
+    expect((await page.getByTestId('slurm-status-counts').textContent())?.replace(/\s+/g, ' ')).toContain(`4 queued · job ${standInJob}`);
+    session.shots.push(...(await shootBothThemes(page, 'setup-sweep-slurm-status')));
+  }, 300_000);
 
   it('writes the Slurm job array of the setup form\'s sweep, with the script shown', async () => {
     const { server, page } = session;
@@ -26,7 +74,7 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
     await eventually(() => section.count()).toBe(1);
     await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
     await page.getByTestId('sweep-seeds').fill('2');
-    await section.getByRole('button', { name: 'Slurm job array' }).click();
+    await section.getByRole('button', { name: 'Slurm job array', exact: true }).click();
     await page.getByTestId('sweep-write-slurm').click();
     const script = page.getByTestId('sweep-script');
     await eventually(() => script.count()).toBe(1);

@@ -15,14 +15,14 @@
  * failing message first. `FUZZ_RUNS=N` changes the count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunDetail } from '../../shared/api.ts';
 import { call, send } from './http.ts';
-import { message, probeFindings, RunIdRef, shrunkQuickInput, type Body, type Message } from './fuzz/messages.ts';
+import { fuzzFolders, message, probeFindings, RunIdRef, shrunkQuickInput, type Body, type Message } from './fuzz/messages.ts';
 import { bodyLimitBytes, callExpectation, exportNamesValid, experimentAccepted, gateStatus, paramsAccepted, type Gate } from './fuzz/oracle.ts';
 import { answerTimeoutMs, httpExchange, rawExchange, socketExchange, type Answer } from './fuzz/transport.ts';
 
@@ -77,6 +77,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(fuzzFolders, { recursive: true, force: true });
 });
 
 // --- sending -----------------------------------------------------------------------------------

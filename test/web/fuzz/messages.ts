@@ -10,6 +10,9 @@
  * real ones, oversize bodies, broken JSON, wrong content types, wrong verbs and routes, foreign
  * Host and Origin headers, missing and wrong tokens, and frames the stream does not take.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { apiParams, type ApiMethod } from '../../../shared/api.ts';
 import { resolveExperiment, type ExperimentInput } from '../../../shared/config.ts';
@@ -193,6 +196,12 @@ const paper = {
 };
 const optional = { requiredKeys: [] as never[] };
 
+const sweepGrid = fc.oneof(fc.constant([{ path: 'train.attack.eps', values: [0.1, 0.2] }]), fc.array(fc.record({ path: fc.oneof(fc.constantFrom('seed', 'task.d', 'no.such', ''), anyValue), values: fc.oneof(fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), extremeNumber), { maxLength: 3 }), anyValue) }), { maxLength: 3 }), anyValue);
+const slurmResources = fc.oneof(fc.constant({}), fc.record({ partition: fc.oneof(fc.constantFrom('short', 'a b', 'x\n#SBATCH --uid=0'), anyValue), time: fc.oneof(fc.constantFrom('1:00:00', 'soon'), anyValue), mem: fc.oneof(fc.constantFrom('4G', 'lots'), anyValue) }, optional), anyValue);
+/** Job folders: valid ones only inside this temporary folder (the server writes there), and relative, empty or odd paths. */
+export const fuzzFolders = mkdtempSync(join(tmpdir(), 'purification-lab-fuzz-slurm-'));
+const slurmFolder = fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}$/).map((name) => join(fuzzFolders, name)), fc.constant(fuzzFolders), fc.constantFrom('relative/dir', '', '/', '..'), anyValue);
+
 /** Params for each method as a caller would shape them, their fields often wrong. */
 const paramsShapes: { readonly [M in ApiMethod]: fc.Arbitrary<Record<string, unknown>> } = {
   'app.info': fc.constant({}),
@@ -228,16 +237,12 @@ const paramsShapes: { readonly [M in ApiMethod]: fc.Arbitrary<Record<string, unk
     { requiredKeys: ['input', 'grid', 'seeds'] },
   ),
   'sweeps.list': fc.constant({}),
-  'sweeps.slurmScript': fc.record(
-    {
-      preset,
-      input: experimentInput,
-      grid: fc.oneof(fc.constant([{ path: 'train.attack.eps', values: [0.1, 0.2] }]), fc.array(fc.record({ path: fc.oneof(fc.constantFrom('seed', 'task.d', 'no.such', ''), anyValue), values: fc.oneof(fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), extremeNumber), { maxLength: 3 }), anyValue) }), { maxLength: 3 }), anyValue),
-      seeds: count,
-      resources: fc.oneof(fc.constant({}), fc.record({ partition: fc.oneof(fc.constantFrom('short', 'a b', 'x\n#SBATCH --uid=0'), anyValue), time: fc.oneof(fc.constantFrom('1:00:00', 'soon'), anyValue), mem: fc.oneof(fc.constantFrom('4G', 'lots'), anyValue) }, optional), anyValue),
-    },
-    { requiredKeys: ['input', 'grid', 'seeds', 'resources'] },
-  ),
+  'sweeps.slurmScript': fc.record({ preset, input: experimentInput, grid: sweepGrid, seeds: count, resources: slurmResources }, { requiredKeys: ['input', 'grid', 'seeds', 'resources'] }),
+  // Never submit: a fuzzed sweep must not reach a real cluster's sbatch.
+  'slurm.write': fc.record({ preset, input: experimentInput, grid: sweepGrid, seeds: count, resources: slurmResources, folder: slurmFolder, submit: fc.oneof(fc.constant(false), fc.constantFrom('yes', 1, null)) }, { requiredKeys: ['input', 'grid', 'seeds', 'resources', 'folder', 'submit'] }),
+  'slurm.folders': fc.constant({}),
+  'slurm.status': fc.record({ folder: slurmFolder }),
+  'slurm.import': fc.record({ folder: slurmFolder }),
 };
 
 /** What JSON makes of a value (what the server will see). */
