@@ -18,21 +18,15 @@ import { z } from 'zod';
 import type { ExperimentInput, ResolvedExperiment } from '../../../shared/config.ts';
 import { codeVersion, configHash } from '../provenance.ts';
 import { writeFileAtomic } from '../store/atomicFile.ts';
+import type { SweepMember } from '../sweep.ts';
 import { sbatchScript, scriptName, type SlurmResources } from './sbatchScript.ts';
 
 export const jobFileName = 'sweep.json';
 export const jobFileFormat = 'purification-lab/slurm-sweep';
 export const submissionsFileName = 'submissions.json';
 
-/** One member as a sweep expands it (lab/sweep.ts's SweepMember has this shape). */
-export interface JobMemberSpec {
-  readonly point: Readonly<Record<string, unknown>>;
-  readonly pointIndex: number;
-  readonly seed: number;
-  readonly input: ExperimentInput;
-  readonly config: ResolvedExperiment;
-  readonly name: string;
-}
+/** One member as a sweep expands it: the job folder writes what `expandSweep` gives. */
+export type JobMemberSpec = SweepMember;
 
 const json = z.record(z.string(), z.unknown());
 
