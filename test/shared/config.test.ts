@@ -201,3 +201,30 @@ describe('changing a kind over a preset', () => {
     expect(setConfigPath(presetByName('quick').config, 'task.kind', 'sparse-coding').task).toMatchObject({ d: 64 });
   });
 });
+
+describe('the auto threshold ratio (issue 15: rho = c · sqrt(k / d))', () => {
+  const at = (d: number, k: number, threshold: Record<string, unknown>) => resolveSparseCoding({ task: { kind: 'sparse-coding', d, k }, model: { kind: 'two-layer', width: 8, threshold } });
+
+  it('resolves to c · sqrt(k / d), c = 2.5 unless given, and keeps c as the record', () => {
+    expect(at(512, 5, { ratio: 'auto' }).model.threshold).toMatchObject({ ratio: 2.5 * Math.sqrt(5 / 512), autoScale: 2.5 });
+    expect(at(512, 5, { ratio: 'auto' }).model.threshold.ratio).toBeCloseTo(0.24705, 5);
+    expect(at(100, 4, { ratio: 'auto', autoScale: 3 }).model.threshold.ratio).toBeCloseTo(0.6, 12);
+    expect(at(1024, 5, { ratio: 'auto' }).model.threshold.ratio).toBeCloseTo(0.17469, 5);
+    // A number stays a number, without a c: the configs written before auto keep their hash.
+    expect(at(512, 5, { ratio: 0.25 }).model.threshold).toEqual({ mode: 'relative', ratio: 0.25, value: 0 });
+  });
+
+  it('a resolved config resolves again to itself; a stale rho for a changed d is refused, naming autoScale', () => {
+    const once = at(256, 5, { ratio: 'auto', autoScale: 2 });
+    expect(resolveExperiment(once)).toEqual(once);
+    const moved = mergeConfig(once, { task: { kind: 'sparse-coding', d: 1024 } });
+    expect(() => resolveExperiment(moved)).toThrow(/model\.threshold\.autoScale = 2: .*ratio to "auto"/);
+    expect(() => at(512, 5, { ratio: 0.3, autoScale: 2.5 })).toThrow(/model\.threshold\.autoScale = 2\.5/);
+  });
+
+  it('refuses other words and a c out of range, naming the field', () => {
+    expect(() => at(512, 5, { ratio: 'automatic' })).toThrow(/model\.threshold\.ratio = "automatic": expected a number from 0 to 10, or "auto"/);
+    expect(() => at(512, 5, { ratio: 'auto', autoScale: 0 })).toThrow(/model\.threshold\.autoScale = 0: expected more than 0/);
+    expect(() => at(512, 5, { ratio: 'auto', autoScale: 11 })).toThrow(/model\.threshold\.autoScale = 11: expected at most 10/);
+  });
+});
