@@ -107,10 +107,6 @@ export const paperDefaults = {
   singleSeedAbove: 512,
 } as const;
 
-/** The reference curve of C3 against dimension: sqrt(2 ln d / d), the size of the largest of d Gaussian coordinates of a random unit vector. */
-export function dimensionReference(d: number): number {
-  return Math.sqrt((2 * Math.log(d)) / d);
-}
 
 /** Where one needed thing stands. */
 export type PaperItemStatus = 'finished' | 'running' | 'queued' | 'missing' | 'failed';
