@@ -137,7 +137,7 @@ export const twoLayerModelSchema = z.strictObject({
        */
       ratio: z.union([real(0, limits.thresholdRatio), z.literal('auto')], { error: `expected a number from 0 to ${limits.thresholdRatio}, or "auto"` }).default(0.5),
       /** c of the auto ratio (default 2.5); absent for a ratio given as a number, so those configs keep their hash. */
-      autoScale: positive(limits.thresholdRatio).optional(),
+      autoScale: positive(limits.thresholdRatio).nullable().optional(),
       /** b for the fixed mode, and the starting b for the learned mode. */
       /** Up to 1e6: a threshold far above every |<w_i, x>| silences the network (the attacks' zero-gradient tests use one). */
       value: real(0, 1e6).default(0),
@@ -505,18 +505,20 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
  * autoScale's ratio at this d and k (a changed d or k with a stale rho is refused, naming auto).
  */
 function resolveThreshold(model: ParsedTwoLayerModel, task: SparseCodingTask, problems: { path: string; message: string }[]): TwoLayerModel {
-  const { ratio, autoScale } = model.threshold;
+  const { ratio, autoScale, ...rest } = model.threshold;
   if (ratio === 'auto') {
     const c = autoScale ?? defaultAutoScale;
-    return { ...model, threshold: { ...model.threshold, ratio: autoThresholdRatio(c, task.k, task.d), autoScale: c } };
+    return { ...model, threshold: { ...rest, ratio: autoThresholdRatio(c, task.k, task.d), autoScale: c } };
   }
-  if (autoScale !== undefined && Math.abs(ratio - autoThresholdRatio(autoScale, task.k, task.d)) > 1e-12 * Math.max(1, ratio)) {
+  // null (the form's empty field) is the same as absent: left out, so the config keeps its hash.
+  if (autoScale === null || autoScale === undefined) return { ...model, threshold: { ...rest, ratio } };
+  if (Math.abs(ratio - autoThresholdRatio(autoScale, task.k, task.d)) > 1e-12 * Math.max(1, ratio)) {
     problems.push({
       path: 'model.threshold.autoScale',
       message: `${autoScale}: it applies with model.threshold.ratio = "auto" (rho = c · sqrt(k/d)); here the ratio is the number ${ratio}, not ${autoScale} · sqrt(${task.k}/${task.d}) = ${autoThresholdRatio(autoScale, task.k, task.d).toFixed(4)}: set the ratio to "auto" or leave autoScale out`,
     });
   }
-  return { ...model, threshold: { ...model.threshold, ratio } };
+  return { ...model, threshold: { ...rest, ratio, autoScale } };
 }
 
 /**

@@ -19,7 +19,7 @@ export function autoThresholdRatio(c: number, k: number, d: number): number {
 }
 
 /** "rho = 0.247 (auto: 2.5 · sqrt(5/512))", or "rho = 0.5" for a ratio given as a number. */
-export function thresholdRatioText(threshold: { ratio: number; autoScale?: number | undefined }, task: { k: number; d: number }): string {
+export function thresholdRatioText(threshold: { ratio: number; autoScale?: number | null | undefined }, task: { k: number; d: number }): string {
   const rho = `rho = ${Number(threshold.ratio.toPrecision(3))}`;
-  return threshold.autoScale === undefined ? rho : `${rho} (auto: ${threshold.autoScale} · sqrt(${task.k}/${task.d}))`;
+  return threshold.autoScale === undefined || threshold.autoScale === null ? rho : `${rho} (auto: ${threshold.autoScale} · sqrt(${task.k}/${task.d}))`;
 }

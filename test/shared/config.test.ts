@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ConfigError, experimentSchema, resolveExperiment, resolveSparseCoding } from '../../shared/config.ts';
 import { closestConfigPath, mergeConfig, setConfigPath } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
+import { thresholdRatioText } from '../../shared/thresholdRatio.ts';
 
 describe('the experiment schema', () => {
   it('{} resolves to the flagship', () => {
@@ -220,6 +221,16 @@ describe('the auto threshold ratio (issue 15: rho = c · sqrt(k / d))', () => {
     const moved = mergeConfig(once, { task: { kind: 'sparse-coding', d: 1024 } });
     expect(() => resolveExperiment(moved)).toThrow(/model\.threshold\.autoScale = 2: .*ratio to "auto"/);
     expect(() => at(512, 5, { ratio: 0.3, autoScale: 2.5 })).toThrow(/model\.threshold\.autoScale = 2\.5/);
+  });
+
+  it('an empty c (null, the form\'s empty field) means 2.5, and is left out beside a number', () => {
+    expect(at(512, 5, { ratio: 'auto', autoScale: null }).model.threshold.autoScale).toBe(2.5);
+    expect(at(512, 5, { ratio: 0.25, autoScale: null }).model.threshold).toEqual({ mode: 'relative', ratio: 0.25, value: 0 });
+  });
+
+  it('says rho as resolved, and how', () => {
+    expect(thresholdRatioText(at(512, 5, { ratio: 'auto' }).model.threshold, { d: 512, k: 5 })).toBe('rho = 0.247 (auto: 2.5 · sqrt(5/512))');
+    expect(thresholdRatioText({ ratio: 0.5 }, { d: 128, k: 5 })).toBe('rho = 0.5');
   });
 
   it('refuses other words and a c out of range, naming the field', () => {

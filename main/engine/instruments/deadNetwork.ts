@@ -20,7 +20,7 @@ export function deadNetworkMessage(config: ResolvedExperiment, silentFraction: n
   const { task, model } = config;
   const typical = Math.sqrt(task.k / task.d);
   const knobs: string[] = [];
-  if (model.threshold.mode === 'relative' && model.threshold.autoScale !== undefined) {
+  if (model.threshold.mode === 'relative' && model.threshold.autoScale !== undefined && model.threshold.autoScale !== null) {
     knobs.push(
       `lower model.threshold.autoScale (c = ${model.threshold.autoScale}, so rho = c · sqrt(k/d) = ${model.threshold.ratio.toFixed(3)}); a neuron fires when |<w_i/||w_i||, x>| > rho, and that projection is typically sqrt(k/d) = ${typical.toFixed(3)} here, so try c <= ${defaultAutoScale}`,
     );
