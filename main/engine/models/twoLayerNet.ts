@@ -182,12 +182,17 @@ export class TwoLayerNet implements MarginModel {
     const W = tf.transpose(this.Wt) as tf.Tensor2D; // [m, d], once per attack: the input gradient is G W
     const b = this.thresholds();
     const a = this.outputWeight;
+    const activations = (x: tf.Tensor2D) => {
+      const U = tf.matMul(x, this.Wt);
+      return tf.sub(U, tf.minimum(tf.maximum(U, tf.neg(b)), b));
+    };
+    const marginOf = (act: tf.Tensor, y: tf.Tensor1D) => tf.mul(tf.mul(tf.sum(act, 1), a), y) as tf.Tensor1D;
     return {
+      margin: (x, y) => tf.tidy(() => marginOf(activations(x), y)),
       marginGradient: (x, y) =>
         tf.tidy(() => {
-          const U = tf.matMul(x, this.Wt);
-          const act = tf.sub(U, tf.minimum(tf.maximum(U, tf.neg(b)), b));
-          const margin = tf.mul(tf.mul(tf.sum(act, 1), a), y) as tf.Tensor1D;
+          const act = activations(x);
+          const margin = marginOf(act, y);
           // d(-margin)/dU_ni = -y_n a mask_ni
           const G = tf.mul(tf.abs(tf.sign(act)), tf.reshape(tf.mul(y, -a), [-1, 1]));
           return { margin, gradient: tf.matMul(G, W) as tf.Tensor2D };
