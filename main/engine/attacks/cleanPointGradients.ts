@@ -15,7 +15,7 @@ import type { InputGradientSession } from '../models/marginModel.ts';
 import { readBack } from '../backend/readBack.ts';
 
 /** Gradient values kept at most (64 MiB of float32); beyond, a chunk's gradient is recomputed by whoever needs it. */
-const keptValuesLimit = 16 * 1024 * 1024;
+const defaultKeptValues = 16 * 1024 * 1024;
 
 export interface CleanPointChunk {
   /** The input gradient of the negative margin at the chunk's clean points [size, d], or null when not kept. */
@@ -28,10 +28,11 @@ export class CleanPointGradients {
   private readonly chunks = new Map<string, { gradient: tf.Tensor2D | null; zeroRows: number }>();
   private keptValues = 0;
 
-  /** For the test points `x` [N, d] with labels `y` [N], on the model as it is now. */
+  /** For the test points `x` [N, d] with labels `y` [N], on the model as it is now; `keptValuesLimit` bounds the memory kept. */
   constructor(
     readonly x: tf.Tensor2D,
     readonly y: tf.Tensor1D,
+    private readonly keptValuesLimit = defaultKeptValues,
   ) {}
 
   /**
@@ -53,7 +54,7 @@ export class CleanPointGradients {
     const zero = readBack(() => tf.cast(tf.equal(tf.max(tf.abs(gradient), 1), 0), 'float32'));
     let zeroRows = 0;
     for (let i = 0; i < size; i++) zeroRows += zero[i]!;
-    const keep = this.keptValues + gradient.size <= keptValuesLimit;
+    const keep = this.keptValues + gradient.size <= this.keptValuesLimit;
     if (keep) this.keptValues += gradient.size;
     else gradient.dispose();
     const chunk = { gradient: keep ? gradient : null, zeroRows };

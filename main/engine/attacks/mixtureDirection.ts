@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MarginModel } from '../models/marginModel.ts';
 import type { PgdResult } from './pgd.ts';
+import { repeatRows } from './repeatRows.ts';
 
 /**
  * Attack every sample along -y u at each radius. `direction` is u [d] (already normalised for
@@ -33,9 +34,9 @@ export function mixtureDirectionAttack(
       const radii = new Float32Array(count * n);
       for (let k = 0; k < count; k++) radii.fill(options.eps[first + k]!, k * n, (k + 1) * n);
       const m = tf.tidy(() => {
-        const yy = tf.tile(y, [count]) as tf.Tensor1D;
+        const yy = repeatRows(y, count);
         // y eps per row, as y * eps of one radius: the same float32 products.
-        let xAdv: tf.Tensor = tf.sub(tf.tile(x, [count, 1]), tf.mul(tf.reshape(tf.mul(yy, tf.tensor1d(radii)), [-1, 1]), u));
+        let xAdv: tf.Tensor = tf.sub(repeatRows(x, count), tf.mul(tf.reshape(tf.mul(yy, tf.tensor1d(radii)), [-1, 1]), u));
         if (options.clip) xAdv = tf.clipByValue(xAdv, options.clip[0], options.clip[1]);
         return model.margins(xAdv as tf.Tensor2D, yy);
       });

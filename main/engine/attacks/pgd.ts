@@ -17,6 +17,7 @@ import type { InputGradientSession, MarginModel } from '../models/marginModel.ts
 import type { RandomStream } from '../random.ts';
 import { CleanPointGradients } from './cleanPointGradients.ts';
 import { tensorPgdStep } from './pgdStep.ts';
+import { repeatRows } from './repeatRows.ts';
 
 export interface PgdOptions {
   /** Radii to attack at (each >= 0). */
@@ -175,9 +176,9 @@ export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, op
       const [xs, ys] = tf.tidy(() => {
         const xc = tf.slice(x, [start, 0], [size, -1]);
         const yc = tf.slice(y, [start], [size]);
-        return [tf.tile(xc, [E, 1]) as tf.Tensor2D, tf.tile(yc, [E]) as tf.Tensor1D];
+        return [repeatRows(xc, E), repeatRows(yc, E)];
       });
-      const first = clean.gradient && !options.randomStart ? (tf.tile(clean.gradient, [E, 1]) as tf.Tensor2D) : null;
+      const first = clean.gradient && !options.randomStart ? repeatRows(clean.gradient, E) : null;
       for (let r = 0; r < restarts; r++) {
         const { x: xAdv, zeroGradient: zero } = pgdRows(session, xs, ys, eps, alpha, options, r === 0 ? first : null);
         const m = tf.tidy(() => (session.margin ? session.margin(xAdv, ys) : session.marginGradient(xAdv, ys).margin));

@@ -15,6 +15,7 @@ import type { MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
 import { readBack } from '../backend/readBack.ts';
 import type { PgdResult } from './pgd.ts';
+import { repeatRows } from './repeatRows.ts';
 
 export function randomNoiseAttack(
   model: MarginModel,
@@ -31,27 +32,38 @@ export function randomNoiseAttack(
   const blocks = options.draws * E;
   const blocksPerPass = Math.max(1, Math.floor((options.rowsPerChunk ?? 40_000) / n));
   const noise = new Float32Array(n * d);
-  for (let first = 0; first < blocks; first += blocksPerPass) {
-    const count = Math.min(blocksPerPass, blocks - first);
-    const directions = new Float32Array(count * n * d);
-    const radii = new Float32Array(count * n);
-    for (let b = 0; b < count; b++) {
-      const block = first + b;
-      const k = block % E;
-      if (k === 0) drawDirections(noise, n, d, options.norm, options.rng);
-      directions.set(noise, b * n * d);
-      radii.fill(options.eps[k]!, b * n, (b + 1) * n);
+  // The current draw's directions on the device [n, d]; a draw may span two passes.
+  let draw: tf.Tensor2D | null = null;
+  try {
+    for (let first = 0; first < blocks; first += blocksPerPass) {
+      const count = Math.min(blocksPerPass, blocks - first);
+      const parts: tf.Tensor2D[] = [];
+      const made: tf.Tensor2D[] = [];
+      const radii = new Float32Array(count * n);
+      for (let b = 0; b < count; b++) {
+        const k = (first + b) % E;
+        if (k === 0) {
+          drawDirections(noise, n, d, options.norm, options.rng);
+          draw = tf.tensor2d(noise, [n, d]);
+          made.push(draw);
+        }
+        parts.push(draw!);
+        radii.fill(options.eps[k]!, b * n, (b + 1) * n);
+      }
+      const m = readBack(() => {
+        const direction = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+        let moved: tf.Tensor = tf.add(repeatRows(x, count), tf.mul(direction, tf.tensor2d(radii, [count * n, 1])));
+        if (options.clip) moved = tf.clipByValue(moved, options.clip[0], options.clip[1]);
+        return model.margins(moved as tf.Tensor2D, repeatRows(y, count));
+      });
+      for (const t of made) if (t !== draw) t.dispose();
+      for (let b = 0; b < count; b++) {
+        const best = margins[(first + b) % E]!;
+        for (let i = 0; i < n; i++) if (m[b * n + i]! < best[i]!) best[i] = m[b * n + i]!;
+      }
     }
-    const m = readBack(() => {
-      const direction = tf.tensor2d(directions, [count * n, d]);
-      let moved: tf.Tensor = tf.add(tf.tile(x, [count, 1]), tf.mul(direction, tf.tensor2d(radii, [count * n, 1])));
-      if (options.clip) moved = tf.clipByValue(moved, options.clip[0], options.clip[1]);
-      return model.margins(moved as tf.Tensor2D, tf.tile(y, [count]) as tf.Tensor1D);
-    });
-    for (let b = 0; b < count; b++) {
-      const best = margins[(first + b) % E]!;
-      for (let i = 0; i < n; i++) if (m[b * n + i]! < best[i]!) best[i] = m[b * n + i]!;
-    }
+  } finally {
+    draw?.dispose();
   }
   return {
     eps: [...options.eps],
