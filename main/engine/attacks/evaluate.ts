@@ -44,10 +44,10 @@ export function cleanAccuracy(model: MarginModel, test: TestSet): Accuracy {
 /**
  * The clean accuracy and the clean mistakes from one forward pass and one read-back of the
  * margins: correct where margin > 0, a mistake where margin <= 0 (the same comparisons as
- * cleanAccuracy and cleanMistakes, on the same margins).
+ * cleanAccuracy and cleanMistakes, on the same margins). `margins`: the clean margins, when the
+ * caller has them already.
  */
-export function cleanVerdicts(model: MarginModel, test: TestSet): { accuracy: Accuracy; mistakes: Int32Array } {
-  const margins = readBack(() => model.margins(test.x, test.y));
+export function cleanVerdicts(model: MarginModel, test: TestSet, margins: ArrayLike<number> = readBack(() => model.margins(test.x, test.y))): { accuracy: Accuracy; mistakes: Int32Array } {
   const mistakes = new Int32Array(test.n);
   let correct = 0;
   for (let i = 0; i < test.n; i++) {
