@@ -51,7 +51,10 @@ describe('the shared and batched passes equal the attacks run one by one', () =>
 
   it('random noise: draw by draw and radius by radius, the same margins from the same stream', () => {
     const options = { eps, norm: 'l2' as const, draws: 3 };
+    const tensors = tf.memory().numTensors;
     const batched = randomNoiseAttack(model, x, y, { ...options, rng: RandomStream.derive(1, 'noise'), rowsPerChunk: 2 * n });
+    // Passes of 2 blocks over 3 radii: draws carried from one pass to the next are freed too.
+    expect(tf.memory().numTensors).toBe(tensors);
     // The definition: each draw's directions (unit l2 per sample), each radius its own forward pass.
     const rng = RandomStream.derive(1, 'noise');
     const best = eps.map(() => new Float32Array(n).fill(Infinity));
@@ -73,7 +76,9 @@ describe('the shared and batched passes equal the attacks run one by one', () =>
 
   it('mixture direction: the radii in passes of two equal one forward per radius', () => {
     const direction = Float32Array.from({ length: d }, (_, j) => (j % 2 ? 1 : -1) / Math.sqrt(d));
+    const tensors = tf.memory().numTensors;
     const together = mixtureDirectionAttack(model, x, y, { eps, direction, rowsPerChunk: 2 * n });
+    expect(tf.memory().numTensors).toBe(tensors);
     const alone = eps.map((e) => mixtureDirectionAttack(model, x, y, { eps: [e], direction }).margins[0]);
     expect(together.margins).toEqual(alone);
   });
@@ -81,7 +86,9 @@ describe('the shared and batched passes equal the attacks run one by one', () =>
   it('PGD and FGM sharing the clean-point gradients, in chunks, kept or not, equal each attack on its own', () => {
     const pgd = { eps, norm: 'l2' as const, steps: 3, rowsPerChunk: 3 * 7 };
     const fgm = { eps, norm: 'l2' as const };
+    const tensors = tf.memory().numTensors;
     const alone = [pgdAttack(model, x, y, pgd), fgmAttack(model, x, y, fgm)];
+    expect(tf.memory().numTensors).toBe(tensors);
     // Radius by radius, as the attacks ran before they shared anything.
     const perRadius = eps.map((e) => pgdAttack(model, x, y, { ...pgd, eps: [e], rowsPerChunk: 7 }).margins[0]);
     expect(alone[0]!.margins).toEqual(perRadius);
@@ -90,6 +97,7 @@ describe('the shared and batched passes equal the attacks run one by one', () =>
       const shared = [pgdAttack(model, x, y, pgd, cleanPoint), fgmAttack(model, x, y, fgm, cleanPoint)];
       cleanPoint.dispose();
       expect(shared).toEqual(alone);
+      expect(tf.memory().numTensors).toBe(tensors);
     }
   });
 });

@@ -38,6 +38,7 @@ export function randomNoiseAttack(
     for (let first = 0; first < blocks; first += blocksPerPass) {
       const count = Math.min(blocksPerPass, blocks - first);
       const parts: tf.Tensor2D[] = [];
+      const carried = draw;
       const made: tf.Tensor2D[] = [];
       const radii = new Float32Array(count * n);
       for (let b = 0; b < count; b++) {
@@ -56,7 +57,8 @@ export function randomNoiseAttack(
         if (options.clip) moved = tf.clipByValue(moved, options.clip[0], options.clip[1]);
         return model.margins(moved as tf.Tensor2D, repeatRows(y, count));
       });
-      for (const t of made) if (t !== draw) t.dispose();
+      // Done with every draw of this pass but the one the next pass continues.
+      for (const t of [carried, ...made]) if (t && t !== draw) t.dispose();
       for (let b = 0; b < count; b++) {
         const best = margins[(first + b) % E]!;
         for (let i = 0; i < n; i++) if (m[b * n + i]! < best[i]!) best[i] = m[b * n + i]!;
