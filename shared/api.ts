@@ -47,6 +47,9 @@ export const figureNames = [
   /** Image runs only: roughness of the hidden units over training, and the units as images. */
   'neuron-roughness',
   'neuron-images',
+  /** The attack on chosen test inputs: images (δ and x + δ per model), or dictionary coefficients M^T δ. */
+  'adversarial-images',
+  'adversarial-coefficients',
 ] as const;
 
 /**
