@@ -168,7 +168,7 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
       const rgb = (at: number): Rgb =>
         picture.channels === 3 ? filterRgb(di[at] as number, di[at + 1] as number, di[at + 2] as number, limit) : divergingRgb(di[at] as number, limit);
       parts.push(image(1 + 2 * k, r, tilePixels(di, picture, rgb, pixelScale)));
-      parts.push(label(1 + 2 * k, r, `‖δ‖ = ${fmt(normOf(di, examples.norm), 2)}`, SUBTLE));
+      parts.push(label(1 + 2 * k, r, `‖δ‖ = ${fmt(normOf(di, examples.norm), 3)}`, SUBTLE));
       parts.push(image(2 + 2 * k, r, tilePixels(ai, picture, (at) => inputRgb(ai, at, picture.channels, range), pixelScale)));
       const p = m.prediction[r] as number;
       parts.push(label(2 + 2 * k, r, `→ ${labelText(p, false)}`, p === y ? SUBTLE : WRONG));
