@@ -45,5 +45,20 @@ describe.skipIf(chromiumBrowser.skip)('the transfer table in the run view', () =
     const file = join(shotsDir, 'transfer-table.png');
     await table.screenshot({ path: file });
     session.shots.push(file);
+
+    // The same run's adversarial perturbations in dictionary coordinates (issue 15, item 3): one
+    // point per atom (d = 24), for the mean over the recorded samples and for one of them.
+    const pictures = (await labCall(server, 'runs.get', { id })).result!.adversarial!;
+    expect(pictures.models.map((m) => m.label)).toEqual(['after clean', 'after fine-tuning']);
+    const chart = page.getByTestId('adversarial-coefficients');
+    await eventually(() => chart.getAttribute('data-points')).toBe('24');
+    expect((await chart.innerText()).replace(/\s+/g, ' ')).toContain(`median cosine with Mᵀu over the ${pictures.indices.length} samples`);
+    const sample = chart.getByTestId('adversarial-sample');
+    expect(await sample.locator('option').allInnerTexts()).toEqual([`mean over ${pictures.indices.length} samples`, ...pictures.indices.map((index, i) => `sample #${index} (y = ${pictures.labels[i]! > 0 ? '+1' : '−1'})`)]);
+    await sample.selectOption({ index: 1 });
+    await eventually(() => chart.getAttribute('data-points')).toBe('24');
+    const coefficientsFile = join(shotsDir, 'adversarial-coefficients.png');
+    await chart.screenshot({ path: coefficientsFile });
+    session.shots.push(coefficientsFile);
   }, 600_000);
 });
