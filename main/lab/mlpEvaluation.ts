@@ -9,9 +9,9 @@
  * are not clipped to one. The backend must be ready (the CLI's or a job worker's).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AdversarialExamples } from '../../shared/adversarial.ts';
-import { resolveExperiment, type ExperimentInput, type MlpModel, type ResolvedExperiment } from '../../shared/config.ts';
-import type { Evaluation, InstrumentsEvent, ModelSummary } from '../../shared/events.ts';
+import { resolveExperiment, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
+import type { ModelSummary } from '../../shared/events.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import { adversarialPictures, pictureIndices } from '../engine/attacks/adversarialPictures.ts';
 import { evaluateModel } from '../engine/attacks/evaluate.ts';
 import { transferAttackOf } from '../engine/attacks/transfer.ts';
@@ -29,23 +29,8 @@ export function pictureOf(d: number): { height: number; width: number; channels:
   return { height: 1, width: d, channels: 1 };
 }
 
-export interface MlpEvaluation {
-  readonly weights: string;
-  readonly data: string;
-  /** The config whose model and eval parts were used (its task is a stand-in the schema needs). */
-  readonly config: ResolvedExperiment;
-  readonly classes: number;
-  readonly evaluation: Evaluation;
-  readonly summary: { readonly final: ModelSummary };
-  /** The first layer's picture instruments: roughness of every unit, the shown units as images, each layer's norm. */
-  readonly instruments: readonly InstrumentsEvent[];
-  /** eval.pictures' samples under the evaluation's first gradient attack; null when none were asked for or no gradient attack is configured. */
-  readonly adversarial: AdversarialExamples | null;
-  /** What this evaluation cannot measure, and why. */
-  readonly unavailable: readonly string[];
-  /** The logits of every sample [n, C], when asked for. */
-  readonly logits?: readonly number[];
-}
+/** What the evaluation holds (shared/fileEvaluation.ts). */
+export type MlpEvaluation = FileEvaluation;
 
 export function evaluateMlpFile(
   weights: PytorchMlpWeights,

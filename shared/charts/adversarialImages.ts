@@ -122,7 +122,8 @@ function fooledPhrase(examples: AdversarialExamples, modelIndex: number): string
 
 /**
  * The figure as a standalone SVG document: per row x | (δ, x + δ) per model, column titles, the
- * label under x and the prediction under each x + δ (in red when wrong), ‖δ‖ under each δ, one δ
+ * label under x and the prediction under each x + δ (in red when wrong; with the clean prediction
+ * when that was already wrong), ‖δ‖ under each δ, one δ
  * colour bar (−L, 0, +L) and a caption.
  */
 export function adversarialImagesDocument(examples: AdversarialExamples, options: { scale?: number } = {}): AdversarialImagesDocument {
@@ -171,7 +172,9 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
       parts.push(label(1 + 2 * k, r, `‖δ‖ = ${fmt(normOf(di, examples.norm), 3)}`, SUBTLE));
       parts.push(image(2 + 2 * k, r, tilePixels(ai, picture, (at) => inputRgb(ai, at, picture.channels, range), pixelScale)));
       const p = m.prediction[r] as number;
-      parts.push(label(2 + 2 * k, r, `→ ${labelText(p, false)}`, p === y ? SUBTLE : WRONG));
+      const c = m.cleanPrediction[r] as number;
+      // A sample the model already got wrong clean says so: the attack did not cause that mistake.
+      parts.push(label(2 + 2 * k, r, `→ ${labelText(p, false)}${c !== y ? ` (clean: ${labelText(c, false)})` : ''}`, p === y ? SUBTLE : WRONG));
     });
   }
   const gridHeight = n * rowH;

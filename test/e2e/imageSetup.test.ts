@@ -109,7 +109,7 @@ describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () 
     const panel = page.getByTestId('adversarial-images');
     await eventually(() => panel.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     const svgOf = async () => Buffer.from((await panel.locator('img').getAttribute('src'))!.replace('data:image/svg+xml;base64,', ''), 'base64').toString('utf8');
-    const predictions = (svg: string) => [...svg.matchAll(/>→ ([^<]+)</g)].map((m) => m[1]);
+    const predictions = (svg: string) => [...svg.matchAll(/>→ ([^<]+)</g)].map((m) => m[1]!.split(' ')[0]);
     expect(predictions(await svgOf())).toEqual(pictures.labels.flatMap((_, i) => pictures.models.map((m) => String(m.prediction[i]))));
     // Fewer rows on request.
     await page.getByTestId('adversarial-rows').selectOption('3');

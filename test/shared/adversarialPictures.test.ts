@@ -72,6 +72,9 @@ describe('the adversarial images', () => {
   it('name the label, ‖δ‖ and each prediction, wrong ones in red, and say what was measured', () => {
     expect(doc.svg).toContain('>#17: 4<');
     expect(doc.svg).toContain('fill="#B00020">→ 9<');
+    // A sample already wrong clean names its clean prediction.
+    const wrongClean = adversarialImagesDocument({ ...examples, models: [{ ...examples.models[0]!, cleanPrediction: [7] }] }, { scale: 1 });
+    expect(wrongClean.svg).toContain('fill="#B00020">→ 9 (clean: 7)<');
     expect(doc.svg).toMatch(/fill="#4D4D4D">→ 4</);
     expect(doc.svg).toContain('‖δ‖ = 0.25<');
     expect(doc.svg).toContain('‖δ‖ = 0.125<');
