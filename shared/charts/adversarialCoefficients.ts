@@ -85,14 +85,18 @@ export function adversarialCoefficients(examples: AdversarialExamples, options: 
         showSymbol: false,
         lineStyle: { color: t.text, width: 1.5, type: dash },
         itemStyle: { color: t.text },
-        // The legend draws the line's own dash (ECharts' line icon is always solid).
-        legendIcon: lineLegendIcon(dash),
       } as SeriesOption);
     });
   }
   const atoms = examples.dictionary?.atoms ?? 1;
+  // The legend shows each line's own style (dashed after clean, solid final): the channel that tells the models apart.
+  const icons = legend.map(({ name }) => {
+    const s = series.find((l) => l.name === name) as { lineStyle?: { type?: unknown; color?: string } } | undefined;
+    return { name, icon: lineLegendIcon(s?.lineStyle?.type), itemStyle: { color: s?.lineStyle?.color } };
+  });
   return {
     ...option,
+    legend: { ...(option.legend as object), data: icons },
     grid: grid(top),
     xAxis: xValueAxis(t, 'atom, ordered by its mixture-direction coefficient', { min: 1, max: atoms }),
     yAxis: yValueAxis(t, 'coefficient', { scale: true }),
