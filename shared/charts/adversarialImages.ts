@@ -66,6 +66,23 @@ export function tilePixels(values: readonly number[], picture: Picture, colour: 
   return { width, height, rgba };
 }
 
+/**
+ * The range the inputs are drawn over: the data range the attack clipped to, else (a dataset file
+ * carries none) the smallest and largest value of x and every x + δ shown.
+ */
+export function inputRange(examples: AdversarialExamples): readonly [number, number] {
+  if (examples.dataRange) return examples.dataRange;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const values of [examples.x, ...examples.models.map((m) => m.adversarial)]) {
+    for (const v of values) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return Number.isFinite(lo) && hi > lo ? [lo, hi] : [0, 1];
+}
+
 /** The half-range L of the δ scale: max |δ| over every model and sample (1 when all are 0). */
 export function deltaLimit(examples: AdversarialExamples): number {
   let m = 0;
@@ -102,6 +119,7 @@ export interface AdversarialImagesDocument {
 const TEXT = themes.light.text;
 const SUBTLE = '#4D4D4D';
 const WRONG = '#B00020';
+const FRAME = '#C8C8C8';
 const MARGIN = 10;
 const GAP = 8;
 const MODEL_GAP = 18;
@@ -131,7 +149,7 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
   if (!picture) throw new RangeError('adversarial images need a picture shape (image tasks); the sparse-coding task draws its coefficients instead');
   const n = examples.indices.length;
   const d = examples.inputDim;
-  const range = examples.dataRange ?? [0, 1];
+  const range = inputRange(examples);
   const limit = deltaLimit(examples);
   const pixelScale = Math.max(1, Math.floor(options.scale ?? Math.ceil(72 / Math.max(picture.height, picture.width))));
   const tileW = picture.width * pixelScale;
@@ -153,8 +171,15 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
   columnTitles.forEach((title, c) => {
     parts.push(`<text x="${(columnX[c] as number) + slot / 2}" y="${MARGIN + titleSize}" text-anchor="middle" font-size="${tickSize}" fill="${TEXT}">${escapeXml(title)}</text>`);
   });
-  const image = (c: number, r: number, pixels: TilePixels) =>
-    `<image x="${(columnX[c] as number) + Math.floor((slot - tileW) / 2)}" y="${top + r * rowH}" width="${tileW}" height="${tileH}" preserveAspectRatio="none" style="image-rendering:pixelated;image-rendering:optimizeSpeed" href="data:image/png;base64,${base64(neuronGridPng(pixels))}"/>`;
+  // Each tile framed in light grey, so a white input (all background) still shows its extent.
+  const image = (c: number, r: number, pixels: TilePixels) => {
+    const tx = (columnX[c] as number) + Math.floor((slot - tileW) / 2);
+    const ty = top + r * rowH;
+    return (
+      `<image x="${tx}" y="${ty}" width="${tileW}" height="${tileH}" preserveAspectRatio="none" style="image-rendering:pixelated;image-rendering:optimizeSpeed" href="data:image/png;base64,${base64(neuronGridPng(pixels))}"/>` +
+      `<rect x="${tx - 0.5}" y="${ty - 0.5}" width="${tileW + 1}" height="${tileH + 1}" fill="none" stroke="${FRAME}" stroke-width="1"/>`
+    );
+  };
   const label = (c: number, r: number, text: string, colour: string) =>
     `<text x="${(columnX[c] as number) + slot / 2}" y="${top + r * rowH + tileH + tickSize + 2}" text-anchor="middle" font-size="${tickSize}" fill="${colour}">${escapeXml(text)}</text>`;
   const deltas = examples.models.map((m) => deltaOf(examples, m));
@@ -201,7 +226,8 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
   let height = top + gridHeight;
   const caption = adversarialImagesCaption(examples, limit);
   const lineHeight = tickSize + 3;
-  const lines = wrap(caption, 0.9 * (width - 2 * MARGIN), tickSize);
+  // Wrapped with room to spare: a viewer without Source Sans 3 (an <img> cannot load it) draws a wider face.
+  const lines = wrap(caption, 0.8 * (width - 2 * MARGIN), tickSize);
   lines.forEach((line, i) => parts.push(`<text x="${MARGIN}" y="${height + 6 + tickSize + i * lineHeight}" font-size="${tickSize}" fill="${SUBTLE}">${escapeXml(line)}</text>`));
   height = Math.ceil(height + 6 + lines.length * lineHeight + MARGIN);
   const svg =
@@ -218,7 +244,9 @@ export function adversarialImagesCaption(examples: AdversarialExamples, limit: n
   const scale = examples.picture?.channels === 3 ? `δ per channel as 0.5 + 0.5 · δ / L (0 is mid-grey), L = ${fmt(limit, 2)} = max |δ|` : `δ on one diverging scale centred on 0 (white) for every panel, saturating at ± L = ${fmt(limit, 2)} = max |δ|`;
   const fooled = examples.models.map((_, k) => fooledPhrase(examples, k)).join('; ');
   const cos = examples.models.length === 2 ? ` cos(δ after clean, δ final) per sample, median ${fmt(median(examples.indices.map((_, i) => cosine(rowOf(deltaOf(examples, examples.models[0]!), i, examples.inputDim), rowOf(deltaOf(examples, examples.models[1]!), i, examples.inputDim)))), 2)}.` : '';
-  return `${examples.attack} at ${norm} ε = ${fmt(examples.eps, 3)} on test samples ${examples.indices.join(', ')}, each model attacked white-box. Inputs in grey over the data range [${examples.dataRange?.[0] ?? 0}, ${examples.dataRange?.[1] ?? 1}]; ${scale}. Predictions on x + δ in red where wrong. ${fooled}.${cos}`;
+  const [lo, hi] = inputRange(examples);
+  const range = examples.dataRange ? `the data range [${fmt(lo, 3)}, ${fmt(hi, 3)}]` : `[${fmt(lo, 3)}, ${fmt(hi, 3)}], the range of the values shown (no data range: the attack was not clipped)`;
+  return `${examples.attack} at ${norm} ε = ${fmt(examples.eps, 3)} on test samples ${examples.indices.join(', ')}, each model attacked white-box. Inputs in grey over ${range}; ${scale}. Predictions on x + δ in red where wrong. ${fooled}.${cos}`;
 }
 
 function median(values: readonly number[]): number {

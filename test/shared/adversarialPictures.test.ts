@@ -7,7 +7,7 @@ import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import type { LineSeriesOption } from 'echarts';
 import type { AdversarialExamples } from '../../shared/adversarial.ts';
-import { adversarialCoefficients, adversarialImagesCaption, adversarialImagesDocument, adversarialImagesFigure, coefficientCurves, figureSet, pictureFigures } from '../../shared/charts/index.ts';
+import { adversarialCoefficients, adversarialImagesCaption, adversarialImagesDocument, adversarialImagesFigure, coefficientCurves, inputRange, figureSet, pictureFigures } from '../../shared/charts/index.ts';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { RunResult } from '../../shared/result.ts';
 
@@ -81,7 +81,11 @@ describe('the adversarial images', () => {
     const caption = adversarialImagesCaption(examples, doc.limit);
     expect(caption).toContain('after clean: 1 of the 1 it classifies correctly are misclassified after the attack; after fine-tuning: 0 of the 1');
     expect(caption).toContain('saturating at ± L = 0.25 = max |δ|');
-    expect(caption).toContain('PGD-20 (linf, step 2.5·eps/20) at ℓ∞ ε = 0.25 on test samples 17');
+    expect(caption).toContain('PGD-20 (linf, step 2.5·eps/20) at ℓ∞ ε = 0.25 on test samples 17, each model attacked white-box. Inputs in grey over the data range [0, 1];');
+    // Without a data range (a dataset file), the inputs are drawn over the values shown, and the caption says so.
+    const unclipped = { ...examples, dataRange: null };
+    expect(inputRange(unclipped)).toEqual([-0.125, 1.25]);
+    expect(adversarialImagesCaption(unclipped, doc.limit)).toContain('Inputs in grey over [-0.125, 1.25], the range of the values shown (no data range: the attack was not clipped)');
   });
 
   it('are a picture figure of a run that has them, and of no other', () => {
