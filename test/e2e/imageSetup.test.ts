@@ -5,13 +5,12 @@
  * kind moves the model along and brings the sparse-coding values back; cifar-cnn without its
  * batches names task.files and starts nothing. The finished run shows its neurons and its
  * adversarial examples as pictures. The setup page is photographed in both themes into
- * /tmp/shots for a person to look at.
+ * PURIFICATION_LAB_SHOTS for a person to look at.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
  * (CI=true) that fails instead.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { chromiumBrowser } from './support/browser.ts';
@@ -19,7 +18,7 @@ import { labCall } from './support/labCall.ts';
 import { workbenchSession } from './support/session.ts';
 import { eventually } from './support/eventually.ts';
 import { field } from './support/setupForm.ts';
-import { shootBothThemes, shotsDir } from './support/screenshots.ts';
+import { shootAsIs, shootBothThemes } from './support/screenshots.ts';
 
 /** The radio button of a kind of task or model. */
 const kind = (page: Page, section: 'task' | 'model', value: string) => page.locator(`[name="${section}.kind"][value="${value}"]`);
@@ -114,9 +113,6 @@ describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () 
     // Fewer rows on request.
     await page.getByTestId('adversarial-rows').selectOption('3');
     await eventually(async () => predictions(await svgOf()).length).toBe(3 * pictures.models.length);
-    mkdirSync(shotsDir, { recursive: true });
-    const file = join(shotsDir, 'adversarial-images.png');
-    await panel.screenshot({ path: file });
-    shots.push(file);
+    shots.push(...(await shootAsIs(panel, 'adversarial-images')));
   }, 120_000);
 });

@@ -8,7 +8,7 @@
  *
  * Skipped, saying why, when /usr/bin/chromium is missing; in CI (CI=true) that fails instead.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -21,7 +21,7 @@ import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
 import { workbenchSession } from './support/session.ts';
 import { eventually } from './support/eventually.ts';
-import { shotsDir } from './support/screenshots.ts';
+import { shootAsIs } from './support/screenshots.ts';
 
 describe.skipIf(chromiumBrowser.skip)('store files and run export in browser mode', () => {
   const session = workbenchSession();
@@ -98,10 +98,7 @@ describe.skipIf(chromiumBrowser.skip)('store files and run export in browser mod
     expect(await result.getByTestId('evaluation-neurons').locator('img').count()).toBe(1);
     expect(evaluation.adversarial!.indices).toEqual([0, 1, 3, 2]); // class 0 at 0, 3; class 1 at 1, 2: taken in turn
     await eventually(() => result.getByTestId('adversarial-picture').count()).toBe(1);
-    const shot = join(shotsDir, 'file-evaluation.png');
-    mkdirSync(shotsDir, { recursive: true });
-    await panel.screenshot({ path: shot });
-    session.shots.push(shot);
+    session.shots.push(...(await shootAsIs(panel, 'file-evaluation')));
 
     // Two-layer weights: the UI names the command that evaluates them.
     await panel.getByTestId('evaluate-weights').selectOption(named('-two-neurons.safetensors'));
