@@ -6,12 +6,12 @@
  * the mixture-direction attack is δ = −y ε u exactly, whose coefficients are ε · M^T u. Atoms are
  * ordered by M^T u (largest first), so the mixture direction is a falling curve and a perturbation
  * that follows it falls along with it. Drawn per model (after clean training dashed, the final
- * model solid, MODEL_LINE), either for one sample or averaged over the chosen samples; the legend
- * gives each model's median cosine between −y M^T δ and M^T u over the samples.
+ * model solid, MODEL_LINE), either for one sample (with that sample's own features, dotted) or
+ * averaged over the chosen samples; the legend gives each model's median cosines over the samples
+ * between −y M^T δ and M^T u, and between −y M^T δ and y M^T x (shrinking the sample's features).
  *
  * What to look for (the paper's claim): the clean-trained network's δ follows the dense mixture
- * direction (cosine near 1); the robust network's does not, it has to act on the sample's own
- * few features.
+ * direction; the robust network's less so: it has to act on the sample's own few features.
  */
 import type { EChartsOption, SeriesOption } from 'echarts';
 import { cosine, rowOf, type AdversarialExamples } from '../adversarial.ts';
@@ -31,8 +31,10 @@ export interface CoefficientCurves {
   readonly order: readonly number[];
   /** ε · M^T u in that order. */
   readonly mixture: readonly number[];
-  /** Per model: −y M^T δ in that order (one sample's, or the mean), and the median cosine with M^T u over the samples. */
-  readonly models: readonly { readonly label: string; readonly values: readonly number[]; readonly cosine: number }[];
+  /** Per model: −y M^T δ in that order (one sample's, or the mean), and its median cosines over the samples with M^T u and with the sample's own features y M^T x. */
+  readonly models: readonly { readonly label: string; readonly values: readonly number[]; readonly cosine: number; readonly featureCosine: number }[];
+  /** One sample's own features, y M^T x scaled to norm ε (the perturbation that shrinks them), in that order; null for the mean. */
+  readonly features: readonly number[] | null;
 }
 
 function median(values: readonly number[]): number {
@@ -51,19 +53,34 @@ export function coefficientCurves(examples: AdversarialExamples, sample: number 
   if (sample !== null && !(Number.isInteger(sample) && sample >= 0 && sample < n)) throw new RangeError(`sample ${sample}: expected 0 to ${n - 1}`);
   const order = [...Array(atoms).keys()].sort((a, b) => (dict.mixture[b] as number) - (dict.mixture[a] as number) || a - b);
   const aligned = (coefficients: readonly number[], i: number) => rowOf(coefficients, i, atoms).map((c) => -(examples.labels[i] as number) * c);
+  // Shrinking x moves it by −t·x, whose aligned coefficients −y·Mᵀ(−t x) point along y·Mᵀx.
+  const own = (i: number) => rowOf(dict.features, i, atoms).map((c) => (examples.labels[i] as number) * c);
   const models = examples.models.map((m) => {
     const rows = [...Array(n).keys()].map((i) => aligned(m.coefficients!, i));
     const shown = sample !== null ? (rows[sample] as number[]) : rows.reduce((acc, r) => acc.map((v, j) => v + (r[j] as number) / n), new Array<number>(atoms).fill(0));
-    return { label: m.label, values: order.map((j) => shown[j] as number), cosine: median(rows.map((r) => cosine(r, dict.mixture))) };
+    return {
+      label: m.label,
+      values: order.map((j) => shown[j] as number),
+      cosine: median(rows.map((r) => cosine(r, dict.mixture))),
+      featureCosine: median(rows.map((r, i) => cosine(r, own(i)))),
+    };
   });
-  return { order, mixture: order.map((j) => examples.eps * (dict.mixture[j] as number)), models };
+  const features = sample !== null ? own(sample) : null;
+  const norm = features ? Math.hypot(...features) : 0;
+  return {
+    order,
+    mixture: order.map((j) => examples.eps * (dict.mixture[j] as number)),
+    models,
+    features: features ? order.map((j) => (norm > 0 ? (examples.eps * (features[j] as number)) / norm : 0)) : null,
+  };
 }
 
 export function adversarialCoefficients(examples: AdversarialExamples, options: AdversarialCoefficientOptions = {}): EChartsOption {
   const curves = coefficientCurves(examples, options.sample ?? null);
   const mixtureName = `mixture direction ε·Mᵀu`;
-  const modelName = (m: CoefficientCurves['models'][number]) => `−y·Mᵀδ, ${m.label} (median cos ${fmt(m.cosine, 2)})`;
-  const legend: LegendEntry[] = [{ name: mixtureName }, ...(curves?.models ?? []).map((m) => ({ name: modelName(m) }))];
+  const featuresName = 'the sample’s own features ε·y·Mᵀx/‖Mᵀx‖';
+  const modelName = (m: CoefficientCurves['models'][number]) => `−y·Mᵀδ, ${m.label} (median cos ${fmt(m.cosine, 2)} with Mᵀu, ${fmt(m.featureCosine, 2)} with y·Mᵀx)`;
+  const legend: LegendEntry[] = [{ name: mixtureName }, ...(curves?.features ? [{ name: featuresName }] : []), ...(curves?.models ?? []).map((m) => ({ name: modelName(m) }))];
   const { option, top, theme: t } = frame(options, legend);
   const series: SeriesOption[] = [];
   if (curves) {
@@ -76,6 +93,17 @@ export function adversarialCoefficients(examples: AdversarialExamples, options: 
       itemStyle: { color: MIXTURE_DIRECTION },
       z: 3,
     });
+    if (curves.features) {
+      series.push({
+        type: 'line',
+        name: featuresName,
+        data: curves.features.map((v, r) => [r + 1, v]),
+        showSymbol: false,
+        lineStyle: { color: t.subtleText, width: 1, type: 'dotted' },
+        itemStyle: { color: t.subtleText },
+        z: 1,
+      });
+    }
     curves.models.forEach((m, k) => {
       const dash = k === curves.models.length - 1 && curves.models.length > 1 ? MODEL_LINE.fineTuned : curves.models.length > 1 ? MODEL_LINE.afterClean : MODEL_LINE.fineTuned;
       series.push({

@@ -47,7 +47,7 @@ describe.skipIf(chromiumBrowser.skip)('the transfer table in the run view', () =
     expect(pictures.models.map((m) => m.label)).toEqual(['after clean', 'after fine-tuning']);
     const chart = page.getByTestId('adversarial-coefficients');
     await eventually(() => chart.getAttribute('data-points')).toBe('24');
-    expect((await chart.innerText()).replace(/\s+/g, ' ')).toContain(`median cosine with Mᵀu over the ${pictures.indices.length} samples`);
+    expect((await chart.innerText()).replace(/\s+/g, ' ')).toContain(`median cosines with Mᵀu and with the sample's own features y·Mᵀx over the ${pictures.indices.length} samples`);
     const sample = chart.getByTestId('adversarial-sample');
     expect(await sample.locator('option').allInnerTexts()).toEqual([`mean over ${pictures.indices.length} samples`, ...pictures.indices.map((index, i) => `sample #${index} (y = ${pictures.labels[i]! > 0 ? '+1' : '−1'})`)]);
     await sample.selectOption({ index: 1 });

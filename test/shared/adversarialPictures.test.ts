@@ -115,7 +115,8 @@ describe('the coefficients M^T δ against the mixture direction', () => {
       // On the second atom only (cos 0).
       { label: 'after fine-tuning', adversarial: [0, -0.5, 0, 0, 0.5, 0], cleanPrediction: [1, -1], prediction: [1, -1], coefficients: [0, -0.5, 0, 0, 0.5, 0] },
     ],
-    dictionary: { atoms: 3, mixture: [0.6, 0, 0.8], features: [0, 0, 0, 0, 0, 0] },
+    // Sample 0 (y = +1) has feature 2 on atom 1; sample 1 (y = -1) has feature -3 on atom 1.
+    dictionary: { atoms: 3, mixture: [0.6, 0, 0.8], features: [0, 2, 0, 0, -3, 0] },
   };
 
   it('order the atoms by M^T u and align each δ with -y', () => {
@@ -126,13 +127,20 @@ describe('the coefficients M^T δ against the mixture direction', () => {
     expect(curves.models[0]!.cosine).toBeCloseTo(1, 6);
     expect(curves.models[1]!.values.map((v) => Number(v.toFixed(6)))).toEqual([0, 0, 0.5]);
     expect(curves.models[1]!.cosine).toBeCloseTo(0, 6);
+    // The fine-tuned δ shrinks each sample's own feature: y·Mᵀx = [0, 2, 0] and [0, 3, 0], cosine 1; the clean one's is 0.
+    expect(curves.models[1]!.featureCosine).toBeCloseTo(1, 6);
+    expect(curves.models[0]!.featureCosine).toBeCloseTo(0, 6);
+    expect(curves.features).toBeNull();
+    // One sample: its features scaled to norm ε = 0.5, in the atoms' order [2, 0, 1].
+    expect(coefficientCurves(sparse, 1)!.features!.map((v) => v + 0)).toEqual([0, 0, 0.5]);
     expect(coefficientCurves(sparse, 1)!.models[1]!.values).toEqual([0, 0, 0.5]);
     expect(() => coefficientCurves(sparse, 2)).toThrow('sample 2: expected 0 to 1');
   });
 
   it('draw the mixture direction and each model (dashed after clean, solid final) with its cosine', () => {
     const series = adversarialCoefficients(sparse).series as LineSeriesOption[];
-    expect(series.map((s) => s.name)).toEqual(['mixture direction ε·Mᵀu', '−y·Mᵀδ, after clean (median cos 1)', '−y·Mᵀδ, after fine-tuning (median cos 0)']);
+    expect(series.map((s) => s.name)).toEqual(['mixture direction ε·Mᵀu', '−y·Mᵀδ, after clean (median cos 1 with Mᵀu, 0 with y·Mᵀx)', '−y·Mᵀδ, after fine-tuning (median cos 0 with Mᵀu, 1 with y·Mᵀx)']);
+    expect((adversarialCoefficients(sparse, { sample: 0 }).series as LineSeriesOption[]).map((s) => s.name)[1]).toBe('the sample’s own features ε·y·Mᵀx/‖Mᵀx‖');
     expect(series.map((s) => (s.lineStyle as { type?: string }).type ?? 'solid')).toEqual(['solid', 'dashed', 'solid']);
     expect(series[0]!.data).toEqual([[1, 0.4], [2, 0.3], [3, 0]]);
   });
