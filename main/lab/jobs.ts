@@ -19,7 +19,7 @@ import type { Throughput } from './costEstimate.ts';
 import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
-import { defaultThreads, threadsForRun } from './threadCount.ts';
+import { checkedThreads, defaultThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
 export interface JobRequest {
@@ -49,10 +49,11 @@ export interface JobQueueOptions {
    */
   readonly concurrency?: number;
   /**
-   * Kernel threads per run (./threadCount.ts); default: the physical cores shared among the
-   * jobs at once, floor(cores / jobs), at least 1. A resumed run uses its checkpoint's count.
+   * Kernel threads per run (./threadCount.ts): a count, or 'auto', the physical cores shared
+   * among the jobs at once (floor(cores / jobs), at least 1, following setConcurrency). Default 1;
+   * the entry points pass 'auto' or the user's --threads. A resumed run uses its checkpoint's count.
    */
-  readonly threads?: number;
+  readonly threads?: number | 'auto';
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
   /**
@@ -102,6 +103,7 @@ export class JobQueue {
     private readonly options: JobQueueOptions = {},
   ) {
     this.limit = checkedJobs(options.concurrency ?? 1);
+    if (options.threads !== undefined && options.threads !== 'auto') checkedThreads(options.threads);
     this.host = new JobHost({
       backend: options.backend,
       ...(options.fused === false ? { fused: false } : {}),
@@ -112,7 +114,8 @@ export class JobQueue {
 
   /** Kernel threads per new run now: the setting, or the cores shared among the jobs at once. */
   get threads(): number {
-    return this.options.threads ?? defaultThreads({ jobs: this.limit });
+    const setting = this.options.threads ?? 1;
+    return setting === 'auto' ? defaultThreads({ jobs: this.limit }) : setting;
   }
 
   /** Runs at a time now. */

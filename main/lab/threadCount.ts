@@ -5,6 +5,8 @@
  * threads each never ask for more cores than the machine has. `--threads N` sets it. A resumed
  * run computes on the thread count its checkpoint records, whatever the setting is now: sums
  * across threads are reduced in a fixed order per count, so only the same count resumes exactly.
+ * The job queue's default is 1 (as its jobs' is); the entry points (CLI, browser mode, the
+ * desktop engine) ask for 'auto', this file's default.
  */
 import type { EngineCheckpoint } from '../engine/training/checkpoint.ts';
 import { physicalCores } from './jobCount.ts';
@@ -16,6 +18,12 @@ export const maxThreads = 256;
 export function defaultThreads(options: { readonly jobs: number; readonly cores?: number }): number {
   const cores = options.cores ?? physicalCores();
   return Math.max(1, Math.floor(cores / Math.max(1, options.jobs)));
+}
+
+/** A thread count given in code, checked as `--threads` is. */
+export function checkedThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads) throw new RangeError(`threads ${threads}: expected a positive integer (at most ${maxThreads})`);
+  return threads;
 }
 
 /** `--threads N` checked: an integer from 1 to maxThreads, or an error naming the option and what was expected. */

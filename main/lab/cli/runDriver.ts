@@ -23,7 +23,7 @@ export function makeQueue(store: RunStore, values: CliValues): JobQueue {
     fused: !values['no-fused'],
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 0) ?? 5,
     concurrency: jobsOption(values),
-    ...(values.threads !== undefined ? { threads: threadsOption(values) } : {}),
+    threads: threadsOption(values) ?? 'auto',
   });
 }
 

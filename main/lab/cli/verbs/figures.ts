@@ -48,8 +48,7 @@ export const figuresVerb: Verb = async (values, rest, io) => {
 
   const store = openStore(values, io);
   try {
-    const threads = threadsOption(values);
-    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'], concurrency: jobs, ...(threads !== undefined ? { threads } : {}) });
+    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'], concurrency: jobs, threads: threadsOption(values) ?? 'auto' });
     const info = await queue.backendInfo();
     io.stdout.write(backendLine(info));
     const view = progressView(io.stderr);
