@@ -6,7 +6,8 @@
  *    784 -> 256, B = 128 and d = m = 128, B = 100, beside the one-thread fused trainer (tfjs-wasm
  *    matMuls), which is what `--threads 1` runs; the ratios are to that, and to the threaded
  *    trainer on one thread;
- *  - the attack's input gradient (2 matMuls) the same way.
+ *  - the attack's input gradient (2 matMuls) the same way;
+ *  - the flagship end to end on 1 thread and on all the physical cores (wall seconds, 1 run each).
  * On a loaded machine every figure is taken as the best of 5 blocks, in the same run, with the
  * load average printed beside it. `npm run bench` prints it; `node --import tsx bench/threadScaling.ts` alone.
  */
@@ -15,6 +16,8 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveSparseCoding, type ExperimentInput } from '../shared/config.ts';
 import { defaultLoaders } from '../main/engine/backend/chooseBackend.ts';
+import { prepareBackend } from '../main/engine/backend/prepareBackend.ts';
+import { runExperiment } from '../main/engine/experiment.ts';
 import { loadFusedKernelsSync, type FusedKernels } from '../main/engine/kernels/fusedKernels.ts';
 import { closeKernelThreadPools, kernelThreadPool } from '../main/engine/kernels/threadPool.ts';
 import { fusedInputGradient } from '../main/engine/models/twoLayerFusedGradient.ts';
@@ -123,6 +126,15 @@ export async function printThreadScaling(): Promise<void> {
     const line = counts.map((T) => `${T}: ${(gradientsPerSecond(d, m, N, kernels, T) / fused).toFixed(2)}x`).join('  ');
     console.log(`  attack input gradient, d=${d} m=${m} N=${N}: fused 1 thread ${fused.toFixed(0)}/s; threads ${line}`);
   }
+  const flagship = resolveSparseCoding({});
+  const wall: number[] = [];
+  for (const threads of [1, cores]) {
+    const { info, hooks } = await prepareBackend({ backend: 'wasm', threads });
+    const t0 = performance.now();
+    await runExperiment(flagship, info, hooks);
+    wall.push((performance.now() - t0) / 1000);
+  }
+  console.log(`  flagship end to end: 1 thread ${wall[0]!.toFixed(2)} s, ${cores} threads ${wall[1]!.toFixed(2)} s (${(wall[0]! / wall[1]!).toFixed(2)}x)   [load ${load()}]`);
   console.log(`  load average ${load()} at the end (figures measured under that load)`);
   closeKernelThreadPools();
 }

@@ -48,7 +48,7 @@ describe('--threads N', () => {
 
 const checkpoint: EngineCheckpoint = {
   version: 1, phaseIndex: 0, epochInPhase: 1, globalEpoch: 1, steps: 10, trainSeconds: 0.5,
-  rng: { shuffle: { words: [1, 2, 3, 4] }, attack: { words: [5, 6, 7, 8] }, eval: { words: [9, 10, 11, 12] } } as EngineCheckpoint['rng'],
+  rng: { shuffle: { words: [1, 2, 3, 4], spareNormal: null }, attack: { words: [5, 6, 7, 8], spareNormal: null }, eval: { words: [9, 10, 11, 12], spareNormal: 0.5 } },
   W: new Float32Array([1, 2]), b: null, W0: new Float32Array([0, 1]), Wclean: null, bClean: null,
   optimizer: { t: 10, tensors: {} }, afterClean: null, threads: 3,
 };
