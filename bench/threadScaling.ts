@@ -9,7 +9,9 @@
  *  - the attack's input gradient (2 matMuls) the same way;
  *  - the flagship end to end on 1 thread and on all the physical cores (wall seconds, 1 run each).
  * On a loaded machine every figure is taken as the best of 5 blocks, in the same run, with the
- * load average printed beside it. `npm run bench` prints it; `node --import tsx bench/threadScaling.ts` alone.
+ * load average printed beside it and the cores the process had meanwhile (CPU / wall seconds):
+ * the scheduler shares a busy machine per thread, so there T threads get more than T times one
+ * thread's share and a ratio measured under load overstates what T threads give on idle cores. `npm run bench` prints it; `node --import tsx bench/threadScaling.ts` alone.
  */
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -29,21 +31,37 @@ import { createThreadedTrainer } from '../main/engine/training/threadedTrainer.t
 import type { Trainer } from '../main/engine/training/trainer.ts';
 import { physicalCores } from '../main/lab/jobCount.ts';
 
-/** Seconds per call: the best of `blocks` blocks of at least `minSeconds` (after a warm-up). */
+/** CPU seconds per call in the last `seconds` measurement (all the process's threads), beside its wall seconds. */
+let lastCpuPerCall = 0;
+
+/**
+ * Seconds per call: the best of `blocks` blocks of at least `minSeconds` (after a warm-up). The
+ * CPU seconds the process got over that best block are kept in lastCpuPerCall: CPU / wall is the
+ * cores it had, which on a loaded machine says how much of a speed-up the machine allowed.
+ */
 function seconds(f: () => void, blocks = 5, minSeconds = 0.2): number {
   for (let i = 0; i < 5; i++) f();
   let best = Infinity;
   for (let b = 0; b < blocks; b++) {
     let reps = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     while (performance.now() - t0 < minSeconds * 1000 || reps < 5) {
       f();
       reps++;
     }
-    best = Math.min(best, (performance.now() - t0) / 1000 / reps);
+    const wall = (performance.now() - t0) / 1000 / reps;
+    if (wall < best) {
+      best = wall;
+      const cpu = process.cpuUsage(cpu0);
+      lastCpuPerCall = (cpu.user + cpu.system) / 1e6 / reps;
+    }
   }
   return best;
 }
+
+/** The cores the last measurement had on average (CPU seconds / wall seconds). */
+const coresHad = (wallPerCall: number) => lastCpuPerCall / wallPerCall;
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -72,17 +90,18 @@ function batchOf(d: number, B: number) {
   return { x, xT: tf.transpose(x) as tf.Tensor2D, y: tf.tensor1d(Float32Array.from({ length: B }, () => rng.sign())), scale: tf.fill([B], 1 / B) as tf.Tensor1D };
 }
 
-/** Training steps per second of the trainer `make` builds, at d -> m, batch B. */
-function trainStepsPerSecond(d: number, m: number, B: number, make: (net: TwoLayerNet, config: ReturnType<typeof resolveSparseCoding>) => Trainer): number {
+/** Training steps per second of the trainer `make` builds, at d -> m, batch B, and the cores it had meanwhile. */
+function trainStepsPerSecond(d: number, m: number, B: number, make: (net: TwoLayerNet, config: ReturnType<typeof resolveSparseCoding>) => Trainer): { rate: number; cores: number } {
   const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: 1000 }, model: { kind: 'two-layer', width: m }, train: { batchSize: B } } as ExperimentInput);
   const net = TwoLayerNet.initialise(config.model, d, 1);
   const trainer = make(net, config);
   const { x, xT, y, scale } = batchOf(d, B);
   const s = seconds(() => trainer.step(x, xT, y, scale, 1e-4));
+  const cores = coresHad(s);
   trainer.dispose();
   net.dispose();
   tf.dispose([x, xT, y, scale]);
-  return 1 / s;
+  return { rate: 1 / s, cores };
 }
 
 /** Input gradients per second (the attack's step without its projection) at d -> m, N rows. */
@@ -112,13 +131,16 @@ export async function printThreadScaling(): Promise<void> {
   }
   for (const [d, m, B, target] of [[784, 256, 128, 1.6], [128, 128, 100, 1.3]] as const) {
     const fused = trainStepsPerSecond(d, m, B, (net, config) => createFusedTrainer(kernels, net, config)!);
-    console.log(`  training step, d=${d} m=${m} B=${B}: one-thread fused (tfjs matMuls) ${fused.toFixed(0)} steps/s   [load ${load()}]`);
+    console.log(`  training step, d=${d} m=${m} B=${B}: one-thread fused (tfjs matMuls) ${fused.rate.toFixed(0)} steps/s, had ${fused.cores.toFixed(2)} cores   [load ${load()}]`);
     let one = 0;
     for (const T of counts) {
       const threaded = trainStepsPerSecond(d, m, B, (net, config) => createThreadedTrainer(kernelThreadPool(T), kernels, net, config)!);
-      if (T === 1) one = threaded;
+      if (T === 1) one = threaded.rate;
       const note = T === 2 ? `   (target >= ${target}x the one-thread fused trainer)` : '';
-      console.log(`    ${T} thread${T > 1 ? 's' : ' '}: ${threaded.toFixed(0).padStart(6)} steps/s   ${(threaded / fused).toFixed(2)}x fused 1 thread, ${(threaded / one).toFixed(2)}x threaded 1 thread${note}`);
+      console.log(
+        `    ${T} thread${T > 1 ? 's' : ' '}: ${threaded.rate.toFixed(0).padStart(6)} steps/s, had ${threaded.cores.toFixed(2)} cores   ` +
+          `${(threaded.rate / fused.rate).toFixed(2)}x fused 1 thread, ${(threaded.rate / one).toFixed(2)}x threaded 1 thread${note}`,
+      );
     }
   }
   for (const [d, m, N] of [[784, 256, 512], [128, 128, 1000]] as const) {

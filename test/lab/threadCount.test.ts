@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import { FileFormatError } from '../../main/engine/fileFormatError.ts';
+import { threadsOption, type CliValues } from '../../main/lab/cli/options.ts';
+import { UsageError } from '../../main/lab/cli/usage.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../main/lab/store/checkpointFile.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../main/lab/formats/safetensors.ts';
@@ -37,6 +39,13 @@ describe('--threads N', () => {
 
   it.each(['0', '-2', '1.5', 'many', '', String(maxThreads + 1)])('refuses "%s", naming the option and what it expects', (text) => {
     expect(() => parseThreads(text)).toThrow(`--threads "${text}": expected a positive integer (at most ${maxThreads})`);
+  });
+
+  it('on the CLI: unset leaves the queue\'s default; a bad value is a usage error naming --threads', () => {
+    expect(threadsOption({} as CliValues)).toBeUndefined();
+    expect(threadsOption({ threads: '3' } as CliValues)).toBe(3);
+    expect(() => threadsOption({ threads: '0' } as CliValues)).toThrow(UsageError);
+    expect(() => threadsOption({ threads: 'all' } as CliValues)).toThrow('--threads "all": expected a positive integer (at most 256)');
   });
 
   it('a resumed run keeps its checkpoint\'s count (1 for checkpoints older than the setting); a new run takes the setting', () => {
