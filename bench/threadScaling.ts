@@ -131,14 +131,14 @@ export async function printThreadScaling(): Promise<void> {
   }
   for (const [d, m, B, target] of [[784, 256, 128, 1.6], [128, 128, 100, 1.3]] as const) {
     const fused = trainStepsPerSecond(d, m, B, (net, config) => createFusedTrainer(kernels, net, config)!);
-    console.log(`  training step, d=${d} m=${m} B=${B}: one-thread fused (tfjs matMuls) ${fused.rate.toFixed(0)} steps/s, had ${fused.cores.toFixed(2)} cores   [load ${load()}]`);
+    console.log(`  training step, d=${d} m=${m} B=${B}: one-thread fused (tfjs matMuls) ${fused.rate.toFixed(0)} steps/s, had ${fused.cores.toFixed(2)} cores (${(fused.rate / fused.cores).toFixed(0)} steps per CPU second)   [load ${load()}]`);
     let one = 0;
     for (const T of counts) {
       const threaded = trainStepsPerSecond(d, m, B, (net, config) => createThreadedTrainer(kernelThreadPool(T), kernels, net, config)!);
       if (T === 1) one = threaded.rate;
       const note = T === 2 ? `   (target >= ${target}x the one-thread fused trainer)` : '';
       console.log(
-        `    ${T} thread${T > 1 ? 's' : ' '}: ${threaded.rate.toFixed(0).padStart(6)} steps/s, had ${threaded.cores.toFixed(2)} cores   ` +
+        `    ${T} thread${T > 1 ? 's' : ' '}: ${threaded.rate.toFixed(0).padStart(6)} steps/s, had ${threaded.cores.toFixed(2)} cores (${(threaded.rate / threaded.cores).toFixed(0)} per CPU second)   ` +
           `${(threaded.rate / fused.rate).toFixed(2)}x fused 1 thread, ${(threaded.rate / one).toFixed(2)}x threaded 1 thread${note}`,
       );
     }
