@@ -28,7 +28,15 @@ export interface WeightsAbout {
 
 /** The work a worker can be given. */
 export type WorkerTask =
-  | { readonly kind: 'experiment'; readonly config: ResolvedExperiment; readonly checkpointEvery: number; readonly resume?: ResumeState; readonly weights?: WeightsAbout }
+  | {
+      readonly kind: 'experiment';
+      readonly config: ResolvedExperiment;
+      readonly checkpointEvery: number;
+      readonly resume?: ResumeState;
+      readonly weights?: WeightsAbout;
+      /** Kernel threads of the run's hot path (default 1). */
+      readonly threads?: number;
+    }
   | { readonly kind: 'baselines'; readonly config: SparseCodingExperiment }
   | { readonly kind: 'throughput'; readonly steps: number }
   /** An MLP weights file evaluated on a dataset file (../mlpEvaluation.ts); paths, read by the worker. */
