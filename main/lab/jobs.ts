@@ -11,14 +11,17 @@ import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import type { RunResult } from '../../shared/result.ts';
 import type { BackendRequest } from '../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
 import { RunCancelledError } from '../engine/experiment.ts';
 import type { Throughput } from './costEstimate.ts';
 import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
+import type { WorkerTask } from './jobHost/messages.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
+import { checkedThreads, defaultThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
 export interface JobRequest {
@@ -47,6 +50,12 @@ export interface JobQueueOptions {
    * points pass ./jobCount.ts's defaultJobs, one per physical core). setConcurrency changes it.
    */
   readonly concurrency?: number;
+  /**
+   * Kernel threads per run (./threadCount.ts): a count, or 'auto', the physical cores shared
+   * among the jobs at once (floor(cores / jobs), at least 1, following setConcurrency). Default 1;
+   * the entry points pass 'auto' or the user's --threads. A resumed run uses its checkpoint's count.
+   */
+  readonly threads?: number | 'auto';
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
   /**
@@ -78,7 +87,7 @@ const ownerHeartbeatMs = 30_000;
  * baselines (a stand-in without the last two measures nothing and trains no baselines).
  */
 export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> &
-  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency'>>;
+  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency' | 'evaluateMlp'>>;
 
 export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
@@ -96,12 +105,19 @@ export class JobQueue {
     private readonly options: JobQueueOptions = {},
   ) {
     this.limit = checkedJobs(options.concurrency ?? 1);
+    if (options.threads !== undefined && options.threads !== 'auto') checkedThreads(options.threads);
     this.host = new JobHost({
       backend: options.backend,
       ...(options.fused === false ? { fused: false } : {}),
       concurrency: this.limit,
       ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
     });
+  }
+
+  /** Kernel threads per new run now: the setting, or the cores shared among the jobs at once. */
+  get threads(): number {
+    const setting = this.options.threads ?? 1;
+    return setting === 'auto' ? defaultThreads({ jobs: this.limit }) : setting;
   }
 
   /** Runs at a time now. */
@@ -137,6 +153,11 @@ export class JobQueue {
   /** Flagship-size training and evaluation throughput on this backend, measured in a worker (throughput.ts). */
   measureThroughput(steps = 200): Promise<Throughput> {
     return this.host.start({ kind: 'throughput', steps }).result;
+  }
+
+  /** An MLP weights file evaluated on a dataset file, in a worker (../mlpEvaluation.ts). */
+  evaluateMlp(task: Omit<Extract<WorkerTask, { kind: 'evaluate-mlp' }>, 'kind'>): Promise<FileEvaluation> {
+    return this.host.start({ kind: 'evaluate-mlp', ...task }).result;
   }
 
   /** C4's baselines of a config, trained in a worker (aborting the signal cancels them). */
@@ -269,7 +290,11 @@ export class JobQueue {
     let lastBeat = 0;
     let ownerBeat: NodeJS.Timeout | null = null;
     try {
-      const info = await this.backendInfo();
+      const backend = await this.backendInfo();
+      const resumeState = resume ? this.store.prepareResume(run.id) : undefined;
+      // the threaded hot path covers the two-layer network's steps; other models compute on one thread
+      const threads = backend.fusedKernels && run.config.model.kind === 'two-layer' ? threadsForRun(resumeState?.checkpoint, this.threads) : 1;
+      const info: BackendInfo = { ...backend, threads };
       this.store.markRunning(run.id, info, provenance(info));
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
       ownerBeat = setInterval(() => this.store.heartbeat(run.id), ownerHeartbeatMs);
@@ -280,7 +305,8 @@ export class JobQueue {
           config: run.config,
           checkpointEvery: this.options.checkpointEvery ?? 5,
           weights: { configHash: run.configHash, codeVersion: run.codeVersion },
-          ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
+          ...(resumeState ? { resume: resumeState } : {}),
+          threads,
         },
         {
           onCheckpoint: (checkpoint) => {
