@@ -39,6 +39,7 @@ export const cliOptions = {
   'init-weights': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   'no-fused': { type: 'boolean' },
+  'no-stack': { type: 'boolean' },
   slurm: { type: 'string' },
   submit: { type: 'boolean' },
   profile: { type: 'string' },

@@ -54,7 +54,8 @@ Options of run and sweep
   --jobs N, -j N      runs (and baseline sets) computing at once, each in its own worker: sweep, figures,
                       baselines (default: one per physical core, here ${defaultJobs({ uiOpen: false })})
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
-  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
+  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N; --no-stack runs every member alone (by default
+                      members of the same shapes compute as stacks, one per job, each member its own run)
   sweep --slurm DIR: --profile FILE (JSON of the options below), --partition P, --time T, --mem M,
                       --cpus-per-task N, --gres G, --max-parallel N, --sbatch LINE, --setup LINE (e.g.
                       'module load nodejs/20'), --project DIR (the checkout on the cluster), --submit
