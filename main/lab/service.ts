@@ -34,7 +34,7 @@ import { mergeConfig } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { robustSetting } from '../../shared/robustSetting.ts';
 import { costEstimate, onSoftwareAdapter, storedThroughput, type Throughput } from './costEstimate.ts';
-import { checkRunFits } from './memoryCheck.ts';
+import { availableMemory, checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
@@ -424,7 +424,7 @@ export class LabService {
     // Same-shaped members compute as stacks, one per job slot (../stacks.ts), where the queue can.
     const runIds: string[] = [];
     const queue = this.queue;
-    const stacks = queue.submitStack ? sweepStacks(sweep.members.map((m) => m.config), { jobs: queue.concurrency ?? 1 }) : sweep.members.map((_, i) => [i]);
+    const stacks = queue.submitStack ? sweepStacks(sweep.members.map((m) => m.config), { jobs: queue.concurrency ?? 1, available: availableMemory() }) : sweep.members.map((_, i) => [i]);
     for (const stack of stacks) {
       const requests = stack.map((i) => ({ input: sweep.members[i]!.input, config: sweep.members[i]!.config, preset: sweep.preset, name: sweep.members[i]!.name, sweepId }));
       const records = queue.submitStack ? queue.submitStack(requests) : requests.map((r) => queue.submit(r));

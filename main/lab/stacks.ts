@@ -16,6 +16,7 @@
  */
 import type { ResolvedExperiment } from '../../shared/config.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
+import { memoryEstimate } from '../../shared/memoryEstimate.ts';
 import { canonicalJson } from './provenance.ts';
 
 /** The most members one stack holds (its worker holds every member's data and model at once). */
@@ -48,10 +49,12 @@ export function stackShape(config: ResolvedExperiment): string | null {
  * The stacks of a sweep: lists of member indices, each list one stack (a single index runs
  * alone), ordered by their first member. Same-shaped members are grouped, and each group is cut
  * into contiguous stacks of near-equal size: one per job slot (fewer when the group is smaller),
- * more when a stack would exceed maxStackSize. With `stack` false (the `--no-stack` escape
- * hatch) every member runs alone, as before stacking.
+ * more when a stack would exceed maxStackSize or, given `available` bytes, when the `jobs` stacks
+ * computing at once would not fit in them (a stack holds all its members' data and models at
+ * once: shared/memoryEstimate.ts per member). With `stack` false (the `--no-stack` escape hatch)
+ * every member runs alone, as before stacking.
  */
-export function sweepStacks(configs: readonly ResolvedExperiment[], options: { readonly jobs: number; readonly stack?: boolean }): number[][] {
+export function sweepStacks(configs: readonly ResolvedExperiment[], options: { readonly jobs: number; readonly stack?: boolean; readonly available?: number }): number[][] {
   if (options.stack === false) return configs.map((_, i) => [i]);
   const groups = new Map<string, number[]>();
   const stacks: number[][] = [];
@@ -65,8 +68,11 @@ export function sweepStacks(configs: readonly ResolvedExperiment[], options: { r
     if (group) group.push(i);
     else groups.set(shape, [i]);
   });
+  const jobs = Math.max(1, options.jobs);
   for (const group of groups.values()) {
-    const count = Math.max(Math.min(Math.max(1, options.jobs), group.length), Math.ceil(group.length / maxStackSize));
+    const perMember = Math.max(...group.map((i) => memoryEstimate(configs[i]!).bytes));
+    const fits = options.available === undefined ? maxStackSize : Math.max(1, Math.floor(options.available / jobs / perMember));
+    const count = Math.max(Math.min(jobs, group.length), Math.ceil(group.length / Math.min(maxStackSize, fits)));
     let start = 0;
     for (let s = 0; s < count; s++) {
       // The first (size mod count) stacks take one member more.

@@ -9,6 +9,7 @@ import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExpe
 import { closestConfigPath, isConfigPath, parseConfigValue, setConfigPath } from '../../shared/configPath.ts';
 import type { RunSummary } from '../../shared/events.ts';
 import type { JobQueue } from './jobs.ts';
+import { availableMemory } from './memoryCheck.ts';
 import { sweepStacks } from './stacks.ts';
 import type { RunRecord, RunStore } from './store/runStore.ts';
 import { textTable } from './textTable.ts';
@@ -103,7 +104,7 @@ export interface StartedSweep {
 export function startSweep(store: RunStore, queue: JobQueue, plan: SweepPlan): StartedSweep {
   const sweepId = store.createSweep({ name: plan.name ?? sweepName(plan.grid, plan.seeds), grid: Object.fromEntries(plan.grid.map(([path, values]) => [path, [...values]])), seeds: plan.seeds, input: plan.base });
   const runIds: string[] = [];
-  const stacks = sweepStacks(plan.members.map((m) => m.config), { jobs: queue.concurrency, stack: plan.stack ?? true });
+  const stacks = sweepStacks(plan.members.map((m) => m.config), { jobs: queue.concurrency, stack: plan.stack ?? true, available: availableMemory() });
   for (const stack of stacks) {
     const records = queue.submitStack(stack.map((i) => ({ input: plan.members[i]!.input, config: plan.members[i]!.config, preset: plan.preset, name: plan.members[i]!.name, sweepId })));
     stack.forEach((i, k) => (runIds[i] = records[k]!.id));

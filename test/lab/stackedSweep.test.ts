@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import { mergeConfig } from '../../shared/configPath.ts';
+import { memoryEstimate } from '../../shared/memoryEstimate.ts';
 import { presetByName } from '../../shared/presets.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
@@ -78,6 +79,11 @@ describe('which members stack', () => {
     // More members than one stack holds: cut further, whatever the slots.
     const many = Array.from({ length: 130 }, (_, seed) => quick({ seed }));
     expect(sweepStacks(many, { jobs: 1 }).map((s) => s.length)).toEqual([44, 43, 43]);
+    // Or more than the memory holds: the stacks computing at once (one per job) must fit in it.
+    const member = memoryEstimate(sixteen[0]!).bytes;
+    expect(sweepStacks(sixteen, { jobs: 1, available: 3.5 * member }).map((s) => s.length)).toEqual([3, 3, 3, 3, 2, 2]);
+    expect(sweepStacks(sixteen, { jobs: 2, available: 7 * member }).map((s) => s.length)).toEqual([3, 3, 3, 3, 2, 2]);
+    expect(sweepStacks(sixteen.slice(0, 2), { jobs: 1, available: member / 2 })).toEqual([[0], [1]]);
   });
 });
 
