@@ -120,7 +120,7 @@ export async function printStackedSweep(members = 16): Promise<number> {
   const s = last.split!;
   console.log(
     `  where one quick run's time goes (the second): start (worker, backend) ${s.start.toFixed(2)} s, data and testbed ${s.data.toFixed(2)} s, ` +
-      `training ${s.training.toFixed(2)} s, evaluation (instruments, metrics, phase ends) ${s.evaluation.toFixed(2)} s`,
+      `training ${s.training.toFixed(2)} s, evaluation and the rest (instruments, metrics, phase ends, store writes) ${s.evaluation.toFixed(2)} s`,
   );
   const mm = await matMulFigures(members);
   console.log(

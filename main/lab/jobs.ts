@@ -4,10 +4,11 @@
  * app) that records
  * every run in the store as it goes, with progress, cancel, checkpoints every N epochs, and
  * resume from the last checkpoint. The CLI, browser mode and the desktop app all drive runs
- * through this. A stack (submitStack: sweep members of the same shapes, ./stacks.ts) takes one
- * slot and one worker, its members computing side by side there; each member is still a run of
- * its own here, recorded, cancelled, failed and resumed alone. The runs compute in the job host's workers (jobHost/), never on the caller's
- * event loop; the store is written here, from the messages the workers send.
+ * through this. The runs compute in the job host's workers (jobHost/), never on the caller's
+ * event loop; the store is written here, from the messages the workers send. A stack
+ * (submitStack: sweep members of the same shapes, ./stacks.ts) takes one slot and one worker,
+ * its members computing side by side there; each member is still a run of its own here,
+ * recorded, cancelled, failed and resumed alone.
  */
 import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
