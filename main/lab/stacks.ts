@@ -22,6 +22,13 @@ import { canonicalJson } from './provenance.ts';
 /** The most members one stack holds (its worker holds every member's data and model at once). */
 export const maxStackSize = maxJobs;
 
+/**
+ * The most memory one stack's members may need together: tfjs-wasm keeps every tensor of a
+ * worker in one WebAssembly memory, which 32-bit addresses bound at 4 GiB, whatever the machine
+ * has free.
+ */
+export const maxStackBytes = 2 ** 32;
+
 /** The shape key of a config: equal keys may stack; null: this config runs alone. */
 export function stackShape(config: ResolvedExperiment): string | null {
   const { task, model, train, eval: evaluation } = config;
@@ -49,9 +56,9 @@ export function stackShape(config: ResolvedExperiment): string | null {
  * The stacks of a sweep: lists of member indices, each list one stack (a single index runs
  * alone), ordered by their first member. Same-shaped members are grouped, and each group is cut
  * into contiguous stacks of near-equal size: one per job slot (fewer when the group is smaller),
- * more when a stack would exceed maxStackSize or, given `available` bytes, when the `jobs` stacks
- * computing at once would not fit in them (a stack holds all its members' data and models at
- * once: shared/memoryEstimate.ts per member). With `stack` false (the `--no-stack` escape hatch)
+ * more when a stack would exceed maxStackSize members, or maxStackBytes, or, given `available`
+ * bytes, when the `jobs` stacks computing at once would not fit in them (a stack holds all its
+ * members' data and models at once: shared/memoryEstimate.ts per member). With `stack` false (the `--no-stack` escape hatch)
  * every member runs alone, as before stacking.
  */
 export function sweepStacks(configs: readonly ResolvedExperiment[], options: { readonly jobs: number; readonly stack?: boolean; readonly available?: number }): number[][] {
@@ -71,7 +78,8 @@ export function sweepStacks(configs: readonly ResolvedExperiment[], options: { r
   const jobs = Math.max(1, options.jobs);
   for (const group of groups.values()) {
     const perMember = Math.max(...group.map((i) => memoryEstimate(configs[i]!).bytes));
-    const fits = options.available === undefined ? maxStackSize : Math.max(1, Math.floor(options.available / jobs / perMember));
+    const budget = Math.min(maxStackBytes, options.available === undefined ? Infinity : options.available / jobs);
+    const fits = Math.max(1, Math.floor(budget / perMember));
     const count = Math.max(Math.min(jobs, group.length), Math.ceil(group.length / Math.min(maxStackSize, fits)));
     let start = 0;
     for (let s = 0; s < count; s++) {

@@ -17,7 +17,7 @@ import { presetByName } from '../../shared/presets.ts';
 import type { RunResult } from '../../shared/result.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
 import { runInProcess } from '../../main/lab/runInProcess.ts';
-import { stackShape, sweepStacks } from '../../main/lab/stacks.ts';
+import { maxStackBytes, stackShape, sweepStacks } from '../../main/lab/stacks.ts';
 import { expandSweep, startSweep } from '../../main/lab/sweep.ts';
 import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
 
@@ -84,6 +84,11 @@ describe('which members stack', () => {
     expect(sweepStacks(sixteen, { jobs: 1, available: 3.5 * member }).map((s) => s.length)).toEqual([3, 3, 3, 3, 2, 2]);
     expect(sweepStacks(sixteen, { jobs: 2, available: 7 * member }).map((s) => s.length)).toEqual([3, 3, 3, 3, 2, 2]);
     expect(sweepStacks(sixteen.slice(0, 2), { jobs: 1, available: member / 2 })).toEqual([[0], [1]]);
+    // One worker's wasm memory holds a stack, whatever the machine has free: 4 GiB.
+    const big = [0, 1, 2].map((seed) => quick({ seed, task: { kind: 'sparse-coding', d: 1024, trainSize: 200_000 } }));
+    const perBig = memoryEstimate(big[0]!).bytes;
+    expect(Math.floor(maxStackBytes / perBig)).toBe(2);
+    expect(sweepStacks(big, { jobs: 1, available: 1e15 })).toEqual([[0, 1], [2]]);
   });
 });
 
