@@ -126,10 +126,12 @@ describe('a stack in one job slot, for real', () => {
     }
   }, 240_000);
 
-  it('cancel stops one member and leaves the other running; resumed alone, it ends with the numbers of a run never stopped', async () => {
+  it('cancel stops one member and leaves the others running (one not started yet computes nothing); resumed alone, it ends with the numbers of a run never stopped', async () => {
     const long: ExperimentInput = { ...tiny, train: { cleanEpochs: 8, adversarialEpochs: 2 } };
-    const configs = [0, 1].map((seed) => resolveExperiment({ ...long, seed }));
-    const [kept, cancelled] = queue.submitStack(configs.map((config, seed) => ({ input: { ...long, seed }, config })));
+    const configs = [0, 1, 2].map((seed) => resolveExperiment({ ...long, seed }));
+    const [kept, cancelled, early] = queue.submitStack(configs.map((config, seed) => ({ input: { ...long, seed }, config })));
+    // Cancelled before the stack's worker starts it: it ends without computing anything.
+    expect(queue.cancel(early!.id)).toBe(true);
     // Cancelled while its first epoch's metrics are handled: it stops at that epoch's end, as a
     // cancel asked while handling a run's events always does (the worker waits for the parent).
     const answers: boolean[] = [];
@@ -140,6 +142,8 @@ describe('a stack in one job slot, for real', () => {
     unsubscribe();
     expect(answers).toEqual([true]);
     expect(store.get(cancelled!.id)).toMatchObject({ status: 'cancelled', error: null, checkpointEpoch: 1 });
+    expect(store.get(early!.id)).toMatchObject({ status: 'cancelled', error: null, checkpointEpoch: null });
+    expect(store.events(early!.id).map((e) => e.type)).toEqual([]);
     expect(store.get(kept!.id).status).toBe('finished');
     expect(numbers(store.result(kept!.id))).toEqual(numbers(await runInProcess(configs[0]!, { backend: 'wasm' })));
 
