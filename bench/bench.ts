@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { printJobsAtOnce } from './jobsAtOnce.ts';
 import { printStackedSweep } from './stackedSweep.ts';
+import { printThreadScaling } from './threadScaling.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, resolveSparseCoding } from '../shared/config.ts';
@@ -296,6 +297,7 @@ async function main(): Promise<void> {
 
   await printJobsAtOnce();
   await printStackedSweep();
+  await printThreadScaling();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);
 }
