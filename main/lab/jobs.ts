@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import type { RunResult } from '../../shared/result.ts';
 import type { BackendRequest } from '../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
@@ -89,7 +90,7 @@ const ownerHeartbeatMs = 30_000;
  * baselines (a stand-in without the last two measures nothing and trains no baselines).
  */
 export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> &
-  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency' | 'submitStack'>>;
+  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency' | 'submitStack' | 'evaluateMlp'>>;
 
 /** What one member of a stack runs in the stack's worker, and who hears from it. */
 interface StackMember {
@@ -180,6 +181,11 @@ export class JobQueue {
   /** Flagship-size training and evaluation throughput on this backend, measured in a worker (throughput.ts). */
   measureThroughput(steps = 200): Promise<Throughput> {
     return this.host.start({ kind: 'throughput', steps }).result;
+  }
+
+  /** An MLP weights file evaluated on a dataset file, in a worker (../mlpEvaluation.ts). */
+  evaluateMlp(task: Omit<Extract<WorkerTask, { kind: 'evaluate-mlp' }>, 'kind'>): Promise<FileEvaluation> {
+    return this.host.start({ kind: 'evaluate-mlp', ...task }).result;
   }
 
   /** C4's baselines of a config, trained in a worker (aborting the signal cancels them). */
