@@ -1,15 +1,16 @@
 /**
  * The fused hot path of each backend: the trainer factory and the input-gradient provider that
  * replace tfjs's generic ops for the training and PGD steps where a backend has fused kernels.
- * Today only wasm has them (../kernels, AssemblyScript SIMD). A backend without an entry, or
+ * wasm has them in AssemblyScript SIMD (../kernels), webgpu in WGSL (./webgpu/, issue 14 item 2).
+ * A backend without an entry, or
  * whose entry finds its kernels unusable, runs the generic trainer (../training/genericTrainer.ts),
  * which every backend runs, after the kernel plan (./kernelPlan.ts) has checked its kernels.
- *
- * A fused WGSL trainer for webgpu (issue 14 item 2) slots in as a `webgpu` entry of the same shape:
- * a factory that returns its trainer where it covers the config and the generic one elsewhere.
  */
 import { fusedInputGradientProvider } from '../models/twoLayerFusedGradient.ts';
 import { fusedTrainerFactory } from '../training/fusedTrainer.ts';
+import { createGenericTrainer } from '../training/genericTrainer.ts';
+import { GpuKernels } from './webgpu/gpuKernels.ts';
+import { createTwoLayerWebgpuTrainer, twoLayerWebgpuInputGradient } from './webgpu/twoLayerWebgpu.ts';
 import type { ExperimentHooks } from '../experiment.ts';
 import type { BackendName } from './chooseBackend.ts';
 
@@ -25,6 +26,14 @@ const hotPaths: Partial<Record<BackendName, () => Promise<HotPath | null>>> = {
     const makeTrainer = await fusedTrainerFactory();
     if (!makeTrainer) return null;
     return { name: 'fused wasm kernels', makeTrainer, inputGradientProvider: await fusedInputGradientProvider() };
+  },
+  async webgpu() {
+    if (!GpuKernels.ofActiveBackend().fits) return null;
+    return {
+      name: 'fused WGSL kernels',
+      makeTrainer: (net, config) => createTwoLayerWebgpuTrainer(net, config) ?? createGenericTrainer(net, config),
+      inputGradientProvider: twoLayerWebgpuInputGradient,
+    };
   },
 };
 

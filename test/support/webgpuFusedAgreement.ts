@@ -1,0 +1,99 @@
+/**
+ * Child-process driver for test/engine/webgpuFused.test.ts: the fused hot paths of wasm
+ * (AssemblyScript kernels) and of webgpu (WGSL kernels) on the same tiny problems, printed as one
+ * JSON line: the two-layer net's and the image MLP's weights after 8 steps of SGD, momentum and
+ * Adam, their training attacks (PGD l2 and linf), an evaluation PGD, and the dispatches each
+ * fused step took. A child process because Dawn finds the software adapter only when the process
+ * starts with LD_LIBRARY_PATH and VK_ICD_FILENAMES set (see ./webgpuAgreement.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveSparseCoding, type ExperimentInput } from '../../shared/config.ts';
+import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
+import { GpuKernels } from '../../main/engine/backend/webgpu/gpuKernels.ts';
+import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
+import { RandomStream } from '../../main/engine/random.ts';
+import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
+
+type Numbers = number[];
+
+const optimizers: [string, Record<string, unknown>][] = [
+  ['SGD', { lr: 0.5 }],
+  ['SGD with momentum', { lr: 0.2, momentum: 0.9 }],
+  ['Adam', { kind: 'adam', lr: 0.01 }],
+];
+
+const d = 20;
+const m = 12;
+const B = 30;
+
+function twoLayerConfig(optimizer: Record<string, unknown>, threshold?: Record<string, unknown>) {
+  return resolveSparseCoding({
+    task: { kind: 'sparse-coding', d, trainSize: 100 },
+    model: { kind: 'two-layer', width: m, ...(threshold ? { threshold } : {}) },
+    train: { batchSize: B, optimizer },
+  } as ExperimentInput);
+}
+
+/** Dispatches per call of `run`, counted on the webgpu side (0 on wasm). */
+function dispatchesOf(backend: string, run: () => void): number {
+  if (backend !== 'webgpu') {
+    run();
+    return 0;
+  }
+  const gpu = GpuKernels.ofActiveBackend();
+  const before = gpu.dispatches;
+  run();
+  return gpu.dispatches - before;
+}
+
+async function twoLayer(backend: 'wasm' | 'webgpu') {
+  const { hooks } = await prepareBackend({ backend, fused: true });
+  const makeTrainer = hooks.makeTrainer!;
+  const rng = RandomStream.derive(5, 'webgpu-fused-agreement');
+  const xs = Float32Array.from({ length: B * d }, () => rng.normal() * 0.4);
+  const ys = Float32Array.from({ length: B }, () => rng.sign());
+  const x = tf.tensor2d(xs, [B, d]);
+  const xT = tf.transpose(x) as tf.Tensor2D;
+  const y = tf.tensor1d(ys);
+  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
+  const training: Record<string, { weights: Numbers; loss: number }> = {};
+  const dispatches: Record<string, number> = {};
+  for (const [name, optimizer] of optimizers) {
+    for (const threshold of ['relative', 'fixed'] as const) {
+      const config = twoLayerConfig(optimizer, threshold === 'fixed' ? { mode: 'fixed', value: 0.05 } : undefined);
+      const net = TwoLayerNet.initialise(config.model, d, 1);
+      const trainer = makeTrainer(net, config);
+      for (let s = 0; s < 8; s++) dispatches[`step ${threshold}`] = dispatchesOf(backend, () => trainer.step(x, xT, y, scale, config.train.optimizer.lr));
+      trainer.sync();
+      training[`${name}, ${threshold}`] = { weights: [...net.weights()], loss: trainer.takeLoss() };
+      trainer.dispose();
+      net.dispose();
+    }
+  }
+  const config = twoLayerConfig({ lr: 0.5 });
+  const net = TwoLayerNet.initialise(config.model, d, 2);
+  const trainer = makeTrainer(net, config);
+  const perturbations: Record<string, Numbers> = {};
+  for (const norm of ['l2', 'linf'] as const) {
+    for (const clip of [null, [-0.5, 0.5] as const]) {
+      const attack: TrainingAttack = { eps: 0.3, norm, steps: 5, stepSize: null, randomStart: clip !== null, clip, rng: RandomStream.derive(0, 'a') };
+      let out: tf.Tensor2D | null = null;
+      dispatches[`attack of 5 steps`] = dispatchesOf(backend, () => (out = trainer.perturb(x, y, attack)));
+      perturbations[`${norm}${clip ? ', clipped, random start' : ''}`] = [...out!.dataSync()];
+      out!.dispose();
+    }
+  }
+  trainer.dispose();
+  net.inputGradientProvider = hooks.inputGradientProvider ?? null;
+  const evaluation = pgdAttack(net, x, y, { eps: [0, 0.1, 0.5], norm: 'l2', steps: 10 });
+  net.dispose();
+  tf.dispose([x, xT, y, scale]);
+  return { training, perturbations, pgd: { margins: evaluation.margins.map((row) => [...row]), zeroGradient: [...evaluation.zeroGradient] }, dispatches };
+}
+
+const results: Record<string, unknown> = {};
+for (const backend of ['wasm', 'webgpu'] as const) {
+  results[backend] = { twoLayer: await twoLayer(backend) };
+}
+process.stdout.write(`${JSON.stringify(results)}\n`);
