@@ -7,8 +7,11 @@
  * starts with LD_LIBRARY_PATH and VK_ICD_FILENAMES set (see ./webgpuAgreement.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveSparseCoding, type ExperimentInput } from '../../shared/config.ts';
-import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
+import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
+import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
+import { loadFusedKernelsSync } from '../../main/engine/kernels/fusedKernels.ts';
+import { Mlp } from '../../main/engine/models/mlp.ts';
+import { createFusedImageTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { GpuKernels } from '../../main/engine/backend/webgpu/gpuKernels.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
@@ -92,8 +95,68 @@ async function twoLayer(backend: 'wasm' | 'webgpu') {
   return { training, perturbations, pgd: { margins: evaluation.margins.map((row) => [...row]), zeroGradient: [...evaluation.zeroGradient] }, dispatches };
 }
 
+// ---- the image MLP: 8 x 8 grey pictures (d = 64), width 20, 10 classes; both activations
+
+const picture = { height: 8, width: 8, channels: 1 };
+const pixels = 64;
+const classes = 10;
+
+function mlpSpec(activation: 'relu' | 'symmetric-threshold'): MlpModel {
+  return { kind: 'mlp', width: 20, activation, thresholdRatio: 0.05, initScale: 1 };
+}
+
+async function imageMlp(backend: 'wasm' | 'webgpu') {
+  const { info, hooks } = await prepareBackend({ backend, fused: true });
+  const rng = RandomStream.derive(1, 'webgpu-fused-agreement-mlp');
+  const batches = [30, 17, 30, 30, 17, 30, 30, 17].map((n) => {
+    const xs = tf.tensor2d(Float32Array.from({ length: n * pixels }, () => rng.uniform()), [n, pixels]);
+    return { xs, xT: tf.transpose(xs) as tf.Tensor2D, y: tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes))), scale: tf.fill([n], 1 / n) as tf.Tensor1D };
+  });
+  /** The trainer the image testbed makes on this backend's hot path. */
+  const trainerFor = (model: Mlp, config: ReturnType<typeof resolveExperiment>) => {
+    model.pgdKernels = backend === 'wasm' ? loadFusedKernelsSync() : null;
+    if (hooks.imageHotPath) model.inputGradientProvider = hooks.imageHotPath.mlpInputGradientProvider;
+    return hooks.imageHotPath?.makeTrainer(model, config) ?? createFusedImageTrainer(model, config, loadFusedKernelsSync()!);
+  };
+  void info;
+  const training: Record<string, { parameters: Numbers[]; loss: number }> = {};
+  const dispatches: Record<string, number> = {};
+  for (const [name, optimizer] of optimizers) {
+    for (const activation of ['relu', 'symmetric-threshold'] as const) {
+      const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: mlpSpec(activation), train: { batchSize: 30, optimizer: name === 'Adam' ? { kind: 'adam', lr: 0.003 } : optimizer } });
+      const model = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
+      const trainer = trainerFor(model, config);
+      for (const b of batches) dispatches[`step ${activation}`] = dispatchesOf(backend, () => trainer.step(b.xs, b.xT, b.y, b.scale, config.train.optimizer.lr));
+      trainer.sync();
+      training[`${name}, ${activation}`] = { parameters: model.exportParameters().map((p) => [...p.data]), loss: trainer.takeLoss() };
+      trainer.dispose();
+      model.dispose();
+    }
+  }
+  const perturbations: Record<string, Numbers> = {};
+  const first = batches[0]!;
+  for (const activation of ['relu', 'symmetric-threshold'] as const) {
+    const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: mlpSpec(activation), train: { batchSize: 30 } });
+    const model = Mlp.initialise(config.model as MlpModel, picture, classes, 14);
+    const trainer = trainerFor(model, config);
+    for (const [norm, eps] of [['linf', 0.1], ['l2', 1]] as const) {
+      const attack: TrainingAttack = { eps, norm, steps: 5, stepSize: null, randomStart: false, clip: [0, 1], rng: RandomStream.derive(0, 'a') };
+      let out: tf.Tensor2D | null = null;
+      dispatches['attack of 5 steps'] = dispatchesOf(backend, () => (out = trainer.perturb(first.xs, first.y, attack)));
+      perturbations[`training, ${norm}, ${activation}`] = [...out!.dataSync()];
+      out!.dispose();
+      // The evaluation's attack, through the model's own session.
+      perturbations[`evaluation, ${norm}, ${activation}`] = [...pgdPerturb(model, first.xs, first.y, { eps, norm, steps: 5, clip: [0, 1] }).dataSync()];
+    }
+    trainer.dispose();
+    model.dispose();
+  }
+  for (const b of batches) tf.dispose([b.xs, b.xT, b.y, b.scale]);
+  return { training, perturbations, dispatches };
+}
+
 const results: Record<string, unknown> = {};
 for (const backend of ['wasm', 'webgpu'] as const) {
-  results[backend] = { twoLayer: await twoLayer(backend) };
+  results[backend] = { twoLayer: await twoLayer(backend), imageMlp: await imageMlp(backend) };
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -12,6 +12,9 @@ import { createGenericTrainer } from '../training/genericTrainer.ts';
 import { GpuKernels } from './webgpu/gpuKernels.ts';
 import { createTwoLayerWebgpuTrainer, twoLayerWebgpuInputGradient } from './webgpu/twoLayerWebgpu.ts';
 import type { ExperimentHooks } from '../experiment.ts';
+import type { ImageHotPath } from '../experiment/hooks.ts';
+import { Mlp } from '../models/mlp.ts';
+import { createMlpWebgpuTrainer, mlpWebgpuInputGradient } from './webgpu/mlpWebgpu.ts';
 import type { BackendName } from './chooseBackend.ts';
 
 export interface HotPath {
@@ -19,6 +22,8 @@ export interface HotPath {
   readonly name: string;
   readonly makeTrainer: NonNullable<ExperimentHooks['makeTrainer']>;
   readonly inputGradientProvider: NonNullable<ExperimentHooks['inputGradientProvider']> | null;
+  /** Image models' fused path, where the testbed does not pick it itself (wasm's it does). */
+  readonly imageHotPath?: ImageHotPath;
 }
 
 const hotPaths: Partial<Record<BackendName, () => Promise<HotPath | null>>> = {
@@ -33,6 +38,10 @@ const hotPaths: Partial<Record<BackendName, () => Promise<HotPath | null>>> = {
       name: 'fused WGSL kernels',
       makeTrainer: (net, config) => createTwoLayerWebgpuTrainer(net, config) ?? createGenericTrainer(net, config),
       inputGradientProvider: twoLayerWebgpuInputGradient,
+      imageHotPath: {
+        makeTrainer: (model, config) => (model instanceof Mlp ? createMlpWebgpuTrainer(model, config) : null),
+        mlpInputGradientProvider: mlpWebgpuInputGradient,
+      },
     };
   },
 };

@@ -20,7 +20,7 @@ export interface BackendOptions {
 export async function prepareBackend(options: BackendOptions): Promise<{
   info: BackendInfo;
   choice: BackendChoice;
-  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider'>;
+  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider' | 'imageHotPath'>;
 }> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
   assertKernels(twoLayerKernels, choice.name);
@@ -31,6 +31,7 @@ export async function prepareBackend(options: BackendOptions): Promise<{
     hooks: {
       ...(hotPath ? { makeTrainer: hotPath.makeTrainer } : {}),
       ...(hotPath?.inputGradientProvider ? { inputGradientProvider: hotPath.inputGradientProvider } : {}),
+      ...(hotPath?.imageHotPath ? { imageHotPath: hotPath.imageHotPath } : {}),
     },
   };
 }

@@ -13,8 +13,8 @@ export interface FusedPgdModel {
   kernel(norm: Norm): GPUComputePipeline;
   /** The buffers bound after the uniforms and before the tail's, for `rows` rows with labels y. */
   buffers(y: tf.Tensor1D, rows: number): GPUBuffer[];
-  /** The uniform fields after the tail's common ones (./pgdWgsl.ts). */
-  readonly fields: readonly (readonly ['u32' | 'f32', number])[];
+  /** The uniform fields after the tail's common ones (./pgdWgsl.ts), for `rows` rows. */
+  fields(rows: number): readonly (readonly ['u32' | 'f32', number])[];
 }
 
 export function fusedPgdRun(
@@ -37,15 +37,16 @@ export function fusedPgdRun(
   const zero = tf.zeros([1], 'int32');
   const grad = gpu.storage(rows * d);
   const [lo, hi] = clip ?? [0, 0];
+  const modelBuffers = model.buffers(y, rows);
+  const fields = model.fields(rows);
   const uniformsFor = (first: boolean) => {
-    const buffer = gpu.uniforms(6 + model.fields.length);
-    gpu.write(buffer, packUniforms([['u32', rows], ['u32', d], ['u32', first ? 1 : 0], ['u32', clip ? 1 : 0], ['f32', lo], ['f32', hi], ...model.fields]));
+    const buffer = gpu.uniforms(6 + fields.length);
+    gpu.write(buffer, packUniforms([['u32', rows], ['u32', d], ['u32', first ? 1 : 0], ['u32', clip ? 1 : 0], ['f32', lo], ['f32', hi], ...fields]));
     return buffer;
   };
   const firstStep = uniformsFor(true);
   const laterSteps = uniformsFor(false);
   const kernel = model.kernel(options.norm);
-  const modelBuffers = model.buffers(y, rows);
   const tail = [gpu.bind(x0), gpu.bind(xa, { written: true }), gpu.bind(epsT), gpu.bind(alphaT), grad, gpu.bind(zero, { written: true })];
   gpu.submit(Array.from({ length: options.steps }, (_, t) => ({ kernel, buffers: [t === 0 ? firstStep : laterSteps, ...modelBuffers, ...tail], workgroups: rows })));
   // Destroyed once the submitted work that uses them has completed.

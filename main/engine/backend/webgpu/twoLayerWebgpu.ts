@@ -62,7 +62,7 @@ export function twoLayerWebgpuSession(gpu: GpuKernels, weights: Weights, release
       }
       return [gpu.bind(weights.W), gpu.bind(weights.b), gpu.bind(y), scratch.Gx];
     },
-    fields: [['u32', m], ['f32', weights.a]],
+    fields: () => [['u32', m], ['f32', weights.a]],
   };
   return {
     marginGradient: (x, y) => marginGradient(weights, x, y),
