@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../../shared/config.ts';
-import { GpuKernels, packUniforms } from './gpuKernels.ts';
+import type { GpuKernels} from './gpuKernels.ts';
+import { packUniforms } from './gpuKernels.ts';
 
 /** What a model contributes to its PGD kernel. */
 export interface FusedPgdModel {

@@ -1,10 +1,10 @@
 /**
- * Child-process driver for test/engine/webgpuFused.test.ts: the fused hot paths of wasm
- * (AssemblyScript kernels) and of webgpu (WGSL kernels) on the same tiny problems, printed as one
- * JSON line: the two-layer net's and the image MLP's weights after 8 steps of SGD, momentum and
- * Adam, their training attacks (PGD l2 and linf), an evaluation PGD, and the dispatches each
- * fused step took. A child process because Dawn finds the software adapter only when the process
- * starts with LD_LIBRARY_PATH and VK_ICD_FILENAMES set (see ./webgpuAgreement.ts).
+ * For the child-process driver of test/engine/webgpu.test.ts (./webgpuAgreement.ts): the fused
+ * hot paths of wasm (AssemblyScript kernels) and of webgpu (WGSL kernels) on the same tiny
+ * problems: the two-layer net's and the image MLP's weights after 8 steps of SGD, momentum and
+ * Adam, their training attacks (PGD l2 and linf), the evaluation attacks, and the dispatches each
+ * fused step took (counted by GpuKernels). Whole runs, which go through the hot paths too, are
+ * compared by ./webgpuAgreement.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
@@ -89,10 +89,12 @@ async function twoLayer(backend: 'wasm' | 'webgpu') {
   }
   trainer.dispose();
   net.inputGradientProvider = hooks.inputGradientProvider ?? null;
-  const evaluation = pgdAttack(net, x, y, { eps: [0, 0.1, 0.5], norm: 'l2', steps: 10 });
+  let evaluation: ReturnType<typeof pgdAttack> | null = null;
+  dispatches['evaluation PGD-10'] = dispatchesOf(backend, () => (evaluation = pgdAttack(net, x, y, { eps: [0, 0.1, 0.5], norm: 'l2', steps: 10 })));
   net.dispose();
   tf.dispose([x, xT, y, scale]);
-  return { training, perturbations, pgd: { margins: evaluation.margins.map((row) => [...row]), zeroGradient: [...evaluation.zeroGradient] }, dispatches };
+  const { margins, zeroGradient } = evaluation!;
+  return { training, perturbations, pgd: { margins: margins.map((row) => [...row]), zeroGradient: [...zeroGradient] }, dispatches };
 }
 
 // ---- the image MLP: 8 x 8 grey pictures (d = 64), width 20, 10 classes; both activations
@@ -142,11 +144,13 @@ async function imageMlp(backend: 'wasm' | 'webgpu') {
     for (const [norm, eps] of [['linf', 0.1], ['l2', 1]] as const) {
       const attack: TrainingAttack = { eps, norm, steps: 5, stepSize: null, randomStart: false, clip: [0, 1], rng: RandomStream.derive(0, 'a') };
       let out: tf.Tensor2D | null = null;
-      dispatches['attack of 5 steps'] = dispatchesOf(backend, () => (out = trainer.perturb(first.xs, first.y, attack)));
+      dispatches[`attack of 5 steps, ${activation}`] = dispatchesOf(backend, () => (out = trainer.perturb(first.xs, first.y, attack)));
       perturbations[`training, ${norm}, ${activation}`] = [...out!.dataSync()];
       out!.dispose();
       // The evaluation's attack, through the model's own session.
-      perturbations[`evaluation, ${norm}, ${activation}`] = [...pgdPerturb(model, first.xs, first.y, { eps, norm, steps: 5, clip: [0, 1] }).dataSync()];
+      dispatches[`evaluation attack of 5 steps, ${activation}`] = dispatchesOf(backend, () => (out = pgdPerturb(model, first.xs, first.y, { eps, norm, steps: 5, clip: [0, 1] })));
+      perturbations[`evaluation, ${norm}, ${activation}`] = [...out!.dataSync()];
+      out!.dispose();
     }
     trainer.dispose();
     model.dispose();
@@ -155,8 +159,8 @@ async function imageMlp(backend: 'wasm' | 'webgpu') {
   return { training, perturbations, dispatches };
 }
 
-const results: Record<string, unknown> = {};
-for (const backend of ['wasm', 'webgpu'] as const) {
-  results[backend] = { twoLayer: await twoLayer(backend), imageMlp: await imageMlp(backend) };
+/** Everything above on `backend`'s hot path (the fused wasm kernels or the fused WGSL ones). */
+export async function fusedSide(backend: 'wasm' | 'webgpu') {
+  const { info } = await prepareBackend({ backend, fused: true });
+  return { hotPath: info.fusedKernels, twoLayer: await twoLayer(backend), imageMlp: await imageMlp(backend) };
 }
-process.stdout.write(`${JSON.stringify(results)}\n`);
