@@ -6,6 +6,7 @@
  * whose entry finds its kernels unusable, runs the generic trainer (../training/genericTrainer.ts),
  * which every backend runs, after the kernel plan (./kernelPlan.ts) has checked its kernels.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { fusedInputGradientProvider } from '../models/twoLayerFusedGradient.ts';
 import { fusedTrainerFactory } from '../training/fusedTrainer.ts';
 import { createGenericTrainer } from '../training/genericTrainer.ts';
@@ -33,7 +34,7 @@ const hotPaths: Partial<Record<BackendName, () => Promise<HotPath | null>>> = {
     return { name: 'fused wasm kernels', makeTrainer, inputGradientProvider: await fusedInputGradientProvider() };
   },
   async webgpu() {
-    if (!GpuKernels.ofActiveBackend().fits) return null;
+    if (tf.getBackend() !== 'webgpu' || !GpuKernels.ofActiveBackend().fits) return null;
     return {
       name: 'fused WGSL kernels',
       makeTrainer: (net, config) => createTwoLayerWebgpuTrainer(net, config) ?? createGenericTrainer(net, config),
