@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { printJobsAtOnce } from './jobsAtOnce.ts';
+import { printThreadScaling } from './threadScaling.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, resolveSparseCoding } from '../shared/config.ts';
@@ -311,6 +312,7 @@ async function main(): Promise<void> {
   console.log(`  mean of 2 alternating rounds: without store ${fmt(withoutStore, 2)} s, with store ${fmt(withStore, 2)} s: overhead ${fmt((100 * (withStore - withoutStore)) / withoutStore, 1)} %`);
 
   await printJobsAtOnce();
+  await printThreadScaling();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);
 }

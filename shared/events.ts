@@ -38,6 +38,8 @@ export interface BackendInfo {
   readonly details: Readonly<Record<string, string | number | boolean>>;
   /** Whether the backend's fused kernels (wasm SIMD, webgpu WGSL) run the hot path (else plain tfjs ops). */
   readonly fusedKernels: boolean;
+  /** Kernel threads the hot path splits each batch across (1: one thread; absent in older runs). */
+  readonly threads?: number;
 }
 
 export interface RunStartedEvent {

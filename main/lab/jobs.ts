@@ -19,6 +19,7 @@ import type { Throughput } from './costEstimate.ts';
 import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
+import { checkedThreads, defaultThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
 export interface JobRequest {
@@ -47,6 +48,12 @@ export interface JobQueueOptions {
    * points pass ./jobCount.ts's defaultJobs, one per physical core). setConcurrency changes it.
    */
   readonly concurrency?: number;
+  /**
+   * Kernel threads per run (./threadCount.ts): a count, or 'auto', the physical cores shared
+   * among the jobs at once (floor(cores / jobs), at least 1, following setConcurrency). Default 1;
+   * the entry points pass 'auto' or the user's --threads. A resumed run uses its checkpoint's count.
+   */
+  readonly threads?: number | 'auto';
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
   /**
@@ -96,12 +103,19 @@ export class JobQueue {
     private readonly options: JobQueueOptions = {},
   ) {
     this.limit = checkedJobs(options.concurrency ?? 1);
+    if (options.threads !== undefined && options.threads !== 'auto') checkedThreads(options.threads);
     this.host = new JobHost({
       backend: options.backend,
       ...(options.fused === false ? { fused: false } : {}),
       concurrency: this.limit,
       ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
     });
+  }
+
+  /** Kernel threads per new run now: the setting, or the cores shared among the jobs at once. */
+  get threads(): number {
+    const setting = this.options.threads ?? 1;
+    return setting === 'auto' ? defaultThreads({ jobs: this.limit }) : setting;
   }
 
   /** Runs at a time now. */
@@ -269,7 +283,11 @@ export class JobQueue {
     let lastBeat = 0;
     let ownerBeat: NodeJS.Timeout | null = null;
     try {
-      const info = await this.backendInfo();
+      const backend = await this.backendInfo();
+      const resumeState = resume ? this.store.prepareResume(run.id) : undefined;
+      // the threaded hot path covers the two-layer network's steps; other models compute on one thread
+      const threads = backend.fusedKernels && run.config.model.kind === 'two-layer' ? threadsForRun(resumeState?.checkpoint, this.threads) : 1;
+      const info: BackendInfo = { ...backend, threads };
       this.store.markRunning(run.id, info, provenance(info));
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
       ownerBeat = setInterval(() => this.store.heartbeat(run.id), ownerHeartbeatMs);
@@ -280,7 +298,8 @@ export class JobQueue {
           config: run.config,
           checkpointEvery: this.options.checkpointEvery ?? 5,
           weights: { configHash: run.configHash, codeVersion: run.codeVersion },
-          ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
+          ...(resumeState ? { resume: resumeState } : {}),
+          threads,
         },
         {
           onCheckpoint: (checkpoint) => {

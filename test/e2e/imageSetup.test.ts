@@ -4,7 +4,7 @@
  * it through the form to seconds of training, starts it and sees it finish; switching the task
  * kind moves the model along and brings the sparse-coding values back; cifar-cnn without its
  * batches names task.files and starts nothing. The setup page is photographed in both themes into
- * /tmp/shots for a person to look at.
+ * PURIFICATION_LAB_SHOTS for a person to look at.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
  * (CI=true) that fails instead.

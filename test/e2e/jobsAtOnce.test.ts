@@ -1,17 +1,15 @@
 /**
  * Runs at once in browser mode: the header's "at once" choice starts with the engine's default
  * for a UI session, a user raises it to 2, two runs then train at the same time and both stream
- * their progress into the header live. One screenshot of that (light theme) into /tmp/shots for
- * a person to look at.
+ * their progress into the header live. One screenshot of that (light theme) for a person to look
+ * at, when PURIFICATION_LAB_SHOTS names a folder.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing; in CI (CI=true) that fails instead.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
-import { shotsDir } from './support/screenshots.ts';
+import { shootAsIs } from './support/screenshots.ts';
 import { workbenchSession } from './support/session.ts';
 
 const eventually = <T>(read: () => Promise<T> | T, timeout = 60_000) => expect.poll(read, { timeout, interval: 100 });
@@ -46,10 +44,7 @@ describe.skipIf(chromiumBrowser.skip)('two runs at once in the browser', () => {
     const first = await values();
     await eventually(async () => (await values()).every((v, i) => v > first[i]!), 240_000).toBe(true);
 
-    mkdirSync(shotsDir, { recursive: true });
-    const file = join(shotsDir, 'jobs-at-once-light.png');
-    await page.screenshot({ path: file });
-    session.shots.push(file);
+    session.shots.push(...(await shootAsIs(page, 'jobs-at-once-light')));
 
     for (const id of ids) await labCall(server, 'runs.cancel', { id });
     for (const id of ids) expect(await waitForRun(server, id, 120_000)).toBe('cancelled');

@@ -4,7 +4,7 @@
  * form (quick, one seed, two ranks, changes as --set lines; a typo is named first), sees the plan
  * with everything missing, runs what is missing, and gets five claim cards with their checks;
  * a claim and the summary page download; a reload keeps the settings (they are in the URL).
- * Screenshots of the page in both themes go to /tmp/shots for a person to look at.
+ * Screenshots of the page in both themes go to PURIFICATION_LAB_SHOTS for a person to look at.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
  * (CI=true) that fails instead.

@@ -9,7 +9,7 @@
  *   without a measurement there says so, every robust figure carries its setting, the CSV has the
  *   run id, metric, ε and interval columns.
  * Screenshots of the form with errors, the run header while training and the comparison, in both
- * themes, go to /tmp/shots for a person to look at.
+ * themes, go to PURIFICATION_LAB_SHOTS for a person to look at.
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';

@@ -1,17 +1,15 @@
 /**
  * Issue 15, item 4: the run view shows a fine-tuning run's transfer table, in Debian's Chromium
  * against the real server: the attack and radius in its caption, and the four accuracies of
- * summary.transfer, rows crafted on, columns evaluated on. A screenshot goes to /tmp/shots.
+ * summary.transfer, rows crafted on, columns evaluated on. A screenshot of it is taken when PURIFICATION_LAB_SHOTS names a folder.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing; in CI (CI=true) that fails instead.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chromiumBrowser } from './support/browser.ts';
 import { eventually } from './support/eventually.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
-import { shotsDir } from './support/screenshots.ts';
+import { shootAsIs } from './support/screenshots.ts';
 import { workbenchSession } from './support/session.ts';
 
 describe.skipIf(chromiumBrowser.skip)('the transfer table in the run view', () => {
@@ -41,9 +39,6 @@ describe.skipIf(chromiumBrowser.skip)('the transfer table in the run view', () =
         expect(cell).toBe(`${a.estimate.toFixed(3)}[${a.lower.toFixed(3)},${a.upper.toFixed(3)}]`);
       }
     }
-    mkdirSync(shotsDir, { recursive: true });
-    const file = join(shotsDir, 'transfer-table.png');
-    await table.screenshot({ path: file });
-    session.shots.push(file);
+    session.shots.push(...(await shootAsIs(table, 'transfer-table')));
   }, 600_000);
 });

@@ -2,7 +2,7 @@
  * The workbench end to end: the real browser-mode server (main/web) on a fresh store, driven in
  * Debian's Chromium. A user opens the tokened URL, sets up a small experiment, watches it train
  * live, exports a figure, compares runs; a request without the token is refused; a bad field is
- * named and nothing runs. Every view is photographed in both themes into /tmp/shots for a person
+ * named and nothing runs. Every view is photographed in both themes (PURIFICATION_LAB_SHOTS) for a person
  * to look at, and frame times are printed (not asserted).
  *
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI

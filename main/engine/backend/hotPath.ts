@@ -27,11 +27,11 @@ export interface HotPath {
   readonly imageHotPath?: ImageHotPath;
 }
 
-const hotPaths: Partial<Record<BackendName, () => Promise<HotPath | null>>> = {
-  async wasm() {
-    const makeTrainer = await fusedTrainerFactory();
+const hotPaths: Partial<Record<BackendName, (threads: number) => Promise<HotPath | null>>> = {
+  async wasm(threads) {
+    const makeTrainer = await fusedTrainerFactory(threads);
     if (!makeTrainer) return null;
-    return { name: 'fused wasm kernels', makeTrainer, inputGradientProvider: await fusedInputGradientProvider() };
+    return { name: 'fused wasm kernels', makeTrainer, inputGradientProvider: await fusedInputGradientProvider(threads) };
   },
   async webgpu() {
     if (tf.getBackend() !== 'webgpu' || !GpuKernels.ofActiveBackend().fits) return null;
@@ -47,7 +47,10 @@ const hotPaths: Partial<Record<BackendName, () => Promise<HotPath | null>>> = {
   },
 };
 
-/** The fused hot path of the active backend `name`, or null: the generic trainer runs. */
-export async function hotPathFor(name: BackendName): Promise<HotPath | null> {
-  return (await hotPaths[name]?.()) ?? null;
+/**
+ * The fused hot path of the active backend `name`, or null: the generic trainer runs. `threads`
+ * kernel threads share each batch where the hot path can split it (wasm: the two-layer net).
+ */
+export async function hotPathFor(name: BackendName, threads = 1): Promise<HotPath | null> {
+  return (await hotPaths[name]?.(threads)) ?? null;
 }

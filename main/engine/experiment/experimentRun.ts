@@ -96,6 +96,7 @@ export class ExperimentRun {
       bClean: this.bClean,
       optimizer: trainer.exportState(),
       afterClean: this.afterClean ?? null,
+      threads: this.hooks.threads ?? 1,
     };
   }
 }

@@ -39,6 +39,11 @@ export interface ExperimentHooks {
   readonly initialWeights?: InitialWeights;
   /** Continue a run from a checkpoint instead of starting afresh. */
   readonly resume?: ResumeState;
+  /**
+   * Kernel threads the hot path (makeTrainer, inputGradientProvider) was built for; recorded in
+   * every checkpoint, so that a resume computes on as many (default 1).
+   */
+  readonly threads?: number;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
   readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
   /** The fused path for image models, where the backend has one. */

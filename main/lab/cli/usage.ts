@@ -1,6 +1,7 @@
 /** The CLI's help text and its usage error. */
 import { backendRequests } from '../../engine/backend/chooseBackend.ts';
 import { defaultJobs } from '../jobCount.ts';
+import { defaultThreads } from '../threadCount.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -53,6 +54,9 @@ Options of run and sweep
   --checkpoint-every N  epochs between checkpoints (default 5)
   --jobs N, -j N      runs (and baseline sets) computing at once, each in its own worker: sweep, figures,
                       baselines (default: one per physical core, here ${defaultJobs({ uiOpen: false })})
+  --threads N         kernel threads per run, which split each batch (two-layer net; default: the
+                      physical cores shared among the jobs at once, floor(cores / jobs), here
+                      ${defaultThreads({ jobs: defaultJobs({ uiOpen: false }) })}); resume keeps a run's own count
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
   sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
   sweep --slurm DIR: --profile FILE (JSON of the options below), --partition P, --time T, --mem M,

@@ -45,10 +45,24 @@ const controllers = new Map<number, AbortController>();
 /** Per task: resolves the engine's wait at an epoch's end when the parent's `continue` arrives. */
 const continuations = new Map<number, () => void>();
 
-async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepared: Awaited<ReturnType<typeof prepareBackend>>): Promise<unknown> {
+type Prepared = Awaited<ReturnType<typeof prepareBackend>>;
+
+/** The backend and hot path per thread count, prepared once each (the backend itself loads once). */
+const preparedByThreads = new Map<number, Promise<Prepared>>();
+function preparedFor(threads: number): Promise<Prepared> {
+  let prepared = preparedByThreads.get(threads);
+  if (!prepared) {
+    prepared = prepareBackend({ backend: setup.backend, ...(setup.fused === false ? { fused: false } : {}), threads });
+    preparedByThreads.set(threads, prepared);
+  }
+  return prepared;
+}
+
+async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThread: Prepared): Promise<unknown> {
   switch (task.kind) {
     case 'experiment': {
       const config = task.config;
+      const prepared = task.threads && task.threads > 1 ? await preparedFor(task.threads) : oneThread;
       const about = (label: string) => ({ configHash: task.weights?.configHash ?? '', codeVersion: task.weights?.codeVersion ?? '', checkpoint: label });
       const weightsFile = (label: string, weights: ModelWeights): Uint8Array =>
         weights.kind === 'two-layer'
@@ -84,14 +98,14 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepar
     case 'baselines':
       return runBaselines(task.config, { signal, onEpoch: (epoch) => send({ type: 'baseline-epoch', taskId, epoch }) });
     case 'throughput':
-      return measureThroughput(prepared.info, task.steps);
+      return measureThroughput(oneThread.info, task.steps);
   }
 }
 
 async function main(): Promise<void> {
-  let prepared: Awaited<ReturnType<typeof prepareBackend>>;
+  let prepared: Prepared;
   try {
-    prepared = await prepareBackend({ backend: setup.backend, ...(setup.fused === false ? { fused: false } : {}) });
+    prepared = await preparedFor(1);
   } catch (error) {
     send({ type: 'setup-failed', error: toWireError(error) });
     return;

@@ -27,7 +27,15 @@ export interface WeightsAbout {
 
 /** The work a worker can be given. */
 export type WorkerTask =
-  | { readonly kind: 'experiment'; readonly config: ResolvedExperiment; readonly checkpointEvery: number; readonly resume?: ResumeState; readonly weights?: WeightsAbout }
+  | {
+      readonly kind: 'experiment';
+      readonly config: ResolvedExperiment;
+      readonly checkpointEvery: number;
+      readonly resume?: ResumeState;
+      readonly weights?: WeightsAbout;
+      /** Kernel threads of the run's hot path (default 1). */
+      readonly threads?: number;
+    }
   | { readonly kind: 'baselines'; readonly config: SparseCodingExperiment }
   | { readonly kind: 'throughput'; readonly steps: number };
 

@@ -41,6 +41,10 @@ export async function launchBrowser(options: { width?: number; height?: number }
     viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
     deviceScaleFactor: 1,
   });
+  // Playwright gives every action, navigation and awaited event 30 s by default. On two loaded
+  // cores a download that renders figures (an export zip: SVG, PNG and PDF of each chart) can take
+  // longer, so the tests wait on conditions up to their own per-test timeout instead.
+  context.setDefaultTimeout(180_000);
   return {
     context,
     downloads,

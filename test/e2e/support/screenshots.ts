@@ -1,10 +1,16 @@
-/** Screenshots of every view, light and dark, into /tmp/shots (never committed): for a person to look at. */
+/**
+ * Screenshots of every view, light and dark, for a person to look at (never committed). They are
+ * taken only when PURIFICATION_LAB_SHOTS names a folder (`PURIFICATION_LAB_SHOTS=/tmp/shots npx
+ * vitest run test/e2e`): each costs seconds of settling, and nothing asserts on a picture, so the
+ * plain suite switches the themes (both must render) and leaves the photographs out.
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-export const shotsDir = process.env.PURIFICATION_LAB_SHOTS ?? '/tmp/shots';
+/** The folder the screenshots go to, or undefined when none are wanted. */
+export const shotsDir: string | undefined = process.env.PURIFICATION_LAB_SHOTS || undefined;
 
 /** Set the theme the way a user does (the toggle), so the choice is also persisted. */
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
@@ -14,8 +20,12 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   await expect.poll(() => page.locator('html').getAttribute('data-theme'), { timeout: 15_000, interval: 100 }).toBe(theme);
 }
 
-/** The view in both themes, full page, after the charts have settled. */
+/** The view in both themes, full page, after the charts have settled (the themes only, without PURIFICATION_LAB_SHOTS). */
 export async function shootBothThemes(page: Page, name: string): Promise<string[]> {
+  if (shotsDir === undefined) {
+    for (const theme of ['light', 'dark'] as const) await setTheme(page, theme);
+    return [];
+  }
   mkdirSync(shotsDir, { recursive: true });
   const files: string[] = [];
   const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
@@ -33,4 +43,13 @@ export async function shootBothThemes(page: Page, name: string): Promise<string[
   }
   await page.setViewportSize(viewport);
   return files;
+}
+
+/** A page or one element as it is now, in the current theme only (nothing without PURIFICATION_LAB_SHOTS). */
+export async function shootAsIs(view: Pick<Page | Locator, 'screenshot'>, name: string): Promise<string[]> {
+  if (shotsDir === undefined) return [];
+  mkdirSync(shotsDir, { recursive: true });
+  const file = join(shotsDir, `${name}.png`);
+  await view.screenshot({ path: file });
+  return [file];
 }
