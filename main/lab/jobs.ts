@@ -11,12 +11,14 @@ import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import type { RunResult } from '../../shared/result.ts';
 import type { BackendRequest } from '../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
 import { RunCancelledError } from '../engine/experiment.ts';
 import type { Throughput } from './costEstimate.ts';
 import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
+import type { WorkerTask } from './jobHost/messages.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
 import { checkedThreads, defaultThreads, threadsForRun } from './threadCount.ts';
@@ -85,7 +87,7 @@ const ownerHeartbeatMs = 30_000;
  * baselines (a stand-in without the last two measures nothing and trains no baselines).
  */
 export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> &
-  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency'>>;
+  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency' | 'evaluateMlp'>>;
 
 export class JobQueue {
   private readonly pending: { runId: string; resume: boolean }[] = [];
@@ -151,6 +153,11 @@ export class JobQueue {
   /** Flagship-size training and evaluation throughput on this backend, measured in a worker (throughput.ts). */
   measureThroughput(steps = 200): Promise<Throughput> {
     return this.host.start({ kind: 'throughput', steps }).result;
+  }
+
+  /** An MLP weights file evaluated on a dataset file, in a worker (../mlpEvaluation.ts). */
+  evaluateMlp(task: Omit<Extract<WorkerTask, { kind: 'evaluate-mlp' }>, 'kind'>): Promise<FileEvaluation> {
+    return this.host.start({ kind: 'evaluate-mlp', ...task }).result;
   }
 
   /** C4's baselines of a config, trained in a worker (aborting the signal cancels them). */

@@ -45,6 +45,9 @@ import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paper/paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
+import { readInputFile } from './formats/inputFile.ts';
+import { readWeightTensors, weightsKind } from './formats/pytorchMlp.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import { importSlurmFolder, slurmFolders, slurmStatus, writeSlurmFolder } from './slurmService.ts';
 import { slurmScriptPreview, sweepFromParams, sweepList } from './sweepService.ts';
 import { sweepName } from './sweep.ts';
@@ -170,6 +173,7 @@ export class LabService {
       'paper.figures': (p) => this.paper.figures(p),
       'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
       'files.list': () => listStoreFiles(this.store).map(({ name, bytes, modified }) => ({ name, bytes, modified })),
+      'files.evaluate': (p) => this.evaluateFile(p.weights, p.data, (p.input ?? {}) as ExperimentInput),
       'jobs.settings': () => this.jobSettings(),
       'jobs.set': (p) => {
         if (!this.queue.setConcurrency) throw new ApiError('This engine runs a fixed number of jobs at once', [{ path: 'jobs', message: 'cannot be changed here' }]);
@@ -259,6 +263,40 @@ export class LabService {
       ]);
     }
     return { bytes: await figureBytes(figure, format), contentType: figureContentTypes[format], fileName: sanitizeName(`${run.id}-${target}.${format}`) };
+  }
+
+  /**
+   * An MLP weights file of the store evaluated on a dataset file of the store, in a job worker
+   * (mlpEvaluation.ts). The files are found by their names in files.list, never by a path from
+   * the page; a file that is not what it should be is refused naming it and why.
+   */
+  private async evaluateFile(weightsName: string, dataName: string, input: ExperimentInput): Promise<FileEvaluation> {
+    const files = listStoreFiles(this.store);
+    const find = (name: string, field: 'weights' | 'data') => {
+      const entry = files.find((f) => f.name === name);
+      if (!entry) throw new NotFoundError(`No file "${name}" in the store's weights and datasets`, [{ path: field, message: `"${name}": not in files.list` }]);
+      return entry.file;
+    };
+    const weights = find(weightsName, 'weights');
+    const data = find(dataName, 'data');
+    let kind: 'mlp' | 'two-layer';
+    try {
+      kind = weightsKind([...readWeightTensors(readInputFile(weights, 'the weights'), weightsName).tensors.keys()], weightsName);
+    } catch (error) {
+      throw new ApiError((error as Error).message, [{ path: 'weights', message: 'not a weights file' }]);
+    }
+    if (kind !== 'mlp') {
+      throw new ApiError(`${weightsName} holds the paper's two-layer net (W, a, b): evaluate it with \`npm run lab -- eval --weights ${weights} --data ${data}\`; the UI evaluates MLPs saved from PyTorch (fc1.*, fc2.*)`, [{ path: 'weights', message: 'two-layer weights' }]);
+    }
+    if (!this.queue.evaluateMlp) throw new ApiError('This engine cannot evaluate files (no job workers)', [{ path: 'weights', message: 'not available here' }]);
+    try {
+      return await this.queue.evaluateMlp({ weights, data, input, names: { weights: weightsName, data: dataName } });
+    } catch (error) {
+      // A file or a setting that does not fit is the caller's to fix: say so as a refusal, not a fault.
+      const name = (error as Error).name;
+      if (name === 'FileFormatError' || name === 'ConfigError' || name === 'RangeError') throw new ApiError((error as Error).message, [{ path: 'data', message: 'does not fit the model' }]);
+      throw error;
+    }
   }
 
   /** The throughput behind estimates: from finished runs on this backend, else measured once. */

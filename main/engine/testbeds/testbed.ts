@@ -26,6 +26,12 @@ export interface Testbed {
   readonly clip: readonly [number, number] | null;
   /** The mixture direction of the evaluation norm (sparse coding), or null. */
   readonly direction: Float32Array | null;
+  /** Image tasks: how an input row reshapes to a picture (row-major, channel last); null for vectors. */
+  readonly picture: { readonly height: number; readonly width: number; readonly channels: number } | null;
+  /** Sparse coding: the dictionary M [d, atoms] row-major, for M^T v; null for images. */
+  readonly dictionary: { readonly values: Float64Array; readonly d: number; readonly atoms: number } | null;
+  /** The predicted labels of a batch: argmax of the logits, or sign f(x) for the binary net (0 where f(x) = 0). */
+  predict(x: tf.Tensor2D): Int32Array;
   /** Things the run should say once at its start (e.g. a kernel computed another way). */
   readonly notes: readonly string[];
   /** Every trained value, flat: what checkpoints hold as W. */

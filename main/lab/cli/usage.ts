@@ -27,7 +27,9 @@ Look at runs
   runs                list runs (--status S, --sweep ID, --grep TEXT)
   show ID             one run: config, provenance, summary
   compare ID ID...    config diff (only fields that differ) and metrics side by side
-  export ID...        --format svg|png|pdf|csv|json|safetensors|data --out DIR (or --all for csv/json)
+  export ID...        --format svg|png|pdf|csv|json|safetensors|data|adversarial|adversarial-npz --out DIR (or --all for csv/json)
+                      adversarial: x, delta, x + delta, y and both models' predictions as safetensors;
+                      adversarial-npz: the same arrays as a NumPy .npz
   rename ID NAME      rename a run
   notes ID TEXT       set a run's notes
   rm ID...            delete runs (asks first unless --yes)

@@ -18,6 +18,10 @@ import type { ModelWeights } from '../../engine/testbeds/testbed.ts';
 import { prepareBackend } from '../../engine/backend/prepareBackend.ts';
 import { initialWeightsOf } from '../initialWeights.ts';
 import { measureThroughput } from '../throughput.ts';
+import { readDatasetFile } from '../formats/datasetFile.ts';
+import { readInputFile } from '../formats/inputFile.ts';
+import { decodePytorchMlp, readWeightTensors } from '../formats/pytorchMlp.ts';
+import { evaluateMlpFile } from '../mlpEvaluation.ts';
 import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from '../weightsFile.ts';
 import { toWireError } from './wireError.ts';
 import { stuckJobSeedVariable, workerExitSeedVariable, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTask } from './messages.ts';
@@ -99,6 +103,10 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThr
       return runBaselines(task.config, { signal, onEpoch: (epoch) => send({ type: 'baseline-epoch', taskId, epoch }) });
     case 'throughput':
       return measureThroughput(oneThread.info, task.steps);
+    case 'evaluate-mlp': {
+      const weights = decodePytorchMlp(readWeightTensors(readInputFile(task.weights, 'the weights'), task.names.weights), task.names.weights);
+      return evaluateMlpFile(weights, readDatasetFile(task.data), task.input, task.names);
+    }
   }
 }
 
