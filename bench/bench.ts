@@ -9,7 +9,7 @@
  * Then the flagship end to end, and the same protocol in NumPy float32 when python3 has NumPy.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
@@ -206,6 +206,21 @@ function numpyFlagship(): { seconds: number; trainSeconds: number; blas: string;
   return JSON.parse(run.stdout);
 }
 
+/**
+ * The fused WGSL steps (./webgpuSteps.ts) in a child process: Dawn reads the Vulkan driver's
+ * location at process start. Without a configured driver, Debian chromium's SwiftShader is used
+ * where it is installed, and the figures say they come from a software adapter.
+ */
+function printWebgpuSteps(): void {
+  console.log('\nWebGPU, fused WGSL kernels, against the fused wasm kernels (same process)');
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  const env = process.env['VK_ICD_FILENAMES'] || !existsSync(swiftshader) ? process.env : { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: swiftshader };
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'webgpuSteps.ts')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(child.stdout ?? '');
+  if (child.status !== 0) console.log(`  the webgpu step bench failed (exit ${child.status ?? child.signal})`);
+  if (env !== process.env) console.log('  no GPU was measured here: the GPU figures wait for a machine with one (`node --import tsx bench/webgpuSteps.ts` there)');
+}
+
 async function main(): Promise<void> {
   const fused = await (async () => {
     await defaultLoaders.wasm();
@@ -242,6 +257,8 @@ async function main(): Promise<void> {
   const [d, m, B] = [784, 256, 128];
   gatePassed = printSteps('wasm, fused kernels', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, true), B, d, m, true) && gatePassed;
   printSteps('wasm, plain tfjs ops', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, false), B, d, m, false);
+
+  printWebgpuSteps();
 
   console.log('\nFlagship end to end (the reference settings: 30 clean + 30 PGD-5 epochs, PGD-20 evaluations)');
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
