@@ -8,12 +8,14 @@
  * (forward, G W). The gate: on wasm, each step reaches >= 60 % of the matMul's GFLOP/s.
  * Then the flagship end to end against the same protocol in NumPy float32 (./flagshipVsNumpy.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { printFlagshipVsNumpy } from './flagshipVsNumpy.ts';
 import { printJobsAtOnce } from './jobsAtOnce.ts';
+import { printStackedSweep } from './stackedSweep.ts';
 import { printThreadScaling } from './threadScaling.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
@@ -196,6 +198,21 @@ function printSteps(label: string, shape: string, f: StepFigures, B: number, d: 
   return pass;
 }
 
+/**
+ * The fused WGSL steps (./webgpuSteps.ts) in a child process: Dawn reads the Vulkan driver's
+ * location at process start. Without a configured driver, Debian chromium's SwiftShader is used
+ * where it is installed, and the figures say they come from a software adapter.
+ */
+function printWebgpuSteps(): void {
+  console.log('\nWebGPU, fused WGSL kernels, against the fused wasm kernels (same process)');
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  const env = process.env['VK_ICD_FILENAMES'] || !existsSync(swiftshader) ? process.env : { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: swiftshader };
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'webgpuSteps.ts')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(child.stdout ?? '');
+  if (child.status !== 0) console.log(`  the webgpu step bench failed (exit ${child.status ?? child.signal})`);
+  if (env !== process.env) console.log('  no GPU was measured here: the GPU figures wait for a machine with one (`node --import tsx bench/webgpuSteps.ts` there)');
+}
+
 async function main(): Promise<void> {
   const fused = await (async () => {
     await defaultLoaders.wasm();
@@ -233,6 +250,8 @@ async function main(): Promise<void> {
   gatePassed = printSteps('wasm, fused kernels', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, true), B, d, m, true) && gatePassed;
   printSteps('wasm, plain tfjs ops', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, false), B, d, m, false);
 
+  printWebgpuSteps();
+
   await printFlagshipVsNumpy();
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
   const flagship = resolveSparseCoding({});
@@ -258,6 +277,7 @@ async function main(): Promise<void> {
   console.log(`  mean of 2 alternating rounds: without store ${fmt(withoutStore, 2)} s, with store ${fmt(withStore, 2)} s: overhead ${fmt((100 * (withStore - withoutStore)) / withoutStore, 1)} %`);
 
   await printJobsAtOnce();
+  await printStackedSweep();
   await printThreadScaling();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);

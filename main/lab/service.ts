@@ -34,7 +34,7 @@ import { mergeConfig } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { robustSetting } from '../../shared/robustSetting.ts';
 import { costEstimate, onSoftwareAdapter, storedThroughput, type Throughput } from './costEstimate.ts';
-import { checkRunFits } from './memoryCheck.ts';
+import { availableMemory, checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
@@ -51,6 +51,7 @@ import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import { importSlurmFolder, slurmFolders, slurmStatus, writeSlurmFolder } from './slurmService.ts';
 import { slurmScriptPreview, sweepFromParams, sweepList } from './sweepService.ts';
 import { sweepName } from './sweep.ts';
+import { sweepStacks } from './stacks.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
@@ -458,7 +459,15 @@ export class LabService {
       throw error;
     }
     const sweepId = this.store.createSweep({ name: p.name ?? sweepName(sweep.grid, p.seeds), grid: Object.fromEntries(sweep.grid.map(([path, values]) => [path, [...values]])), seeds: p.seeds, input: sweep.base });
-    const runIds = sweep.members.map((m) => this.queue.submit({ input: m.input, config: m.config, preset: sweep.preset, name: m.name, sweepId }).id);
+    // Same-shaped members compute as stacks, one per job slot (../stacks.ts), where the queue can.
+    const runIds: string[] = [];
+    const queue = this.queue;
+    const stacks = queue.submitStack ? sweepStacks(sweep.members.map((m) => m.config), { jobs: queue.concurrency ?? 1, available: availableMemory() }) : sweep.members.map((_, i) => [i]);
+    for (const stack of stacks) {
+      const requests = stack.map((i) => ({ input: sweep.members[i]!.input, config: sweep.members[i]!.config, preset: sweep.preset, name: sweep.members[i]!.name, sweepId }));
+      const records = queue.submitStack ? queue.submitStack(requests) : requests.map((r) => queue.submit(r));
+      stack.forEach((i, k) => (runIds[i] = records[k]!.id));
+    }
     return { sweepId, runIds };
   }
 

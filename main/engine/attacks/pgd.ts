@@ -115,6 +115,7 @@ export function pgdRows(
   const step = session.pgdStep ?? tensorPgdStep;
   return tf.tidy(() => {
     const start = options.randomStart ? randomStart(rows, d, eps, options.norm, options.rng!) : null;
+    if (session.pgdRun) return session.pgdRun(x0, y, eps, alpha, start, { norm: options.norm, steps: options.steps, clip: options.clip });
     const iterate = step.begin(x0, eps, alpha, start, { norm: options.norm, clip: options.clip });
     for (let t = 0; t < options.steps; t++) {
       const given = t === 0 ? firstGradient : null;

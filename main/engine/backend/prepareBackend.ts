@@ -22,7 +22,7 @@ export interface BackendOptions {
 export async function prepareBackend(options: BackendOptions): Promise<{
   info: BackendInfo;
   choice: BackendChoice;
-  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider' | 'threads'>;
+  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider' | 'imageHotPath' | 'threads'>;
 }> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
   assertKernels(twoLayerKernels, choice.name);
@@ -37,6 +37,7 @@ export async function prepareBackend(options: BackendOptions): Promise<{
       threads: hotPath ? threads : 1,
       ...(hotPath ? { makeTrainer: hotPath.makeTrainer } : {}),
       ...(hotPath?.inputGradientProvider ? { inputGradientProvider: hotPath.inputGradientProvider } : {}),
+      ...(hotPath?.imageHotPath ? { imageHotPath: hotPath.imageHotPath } : {}),
     },
   };
 }

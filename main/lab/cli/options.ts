@@ -41,6 +41,7 @@ export const cliOptions = {
   jobs: { type: 'string', short: 'j' },
   threads: { type: 'string' },
   'no-fused': { type: 'boolean' },
+  'no-stack': { type: 'boolean' },
   slurm: { type: 'string' },
   submit: { type: 'boolean' },
   profile: { type: 'string' },

@@ -60,7 +60,8 @@ Options of run and sweep
                       physical cores shared among the jobs at once, floor(cores / jobs), here
                       ${defaultThreads({ jobs: defaultJobs({ uiOpen: false }) })}); resume keeps a run's own count
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
-  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
+  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N; --no-stack runs every member alone (by default
+                      members of the same shapes compute as stacks, one per job, each member its own run)
   sweep --slurm DIR: --profile FILE (JSON of the options below), --partition P, --time T, --mem M,
                       --cpus-per-task N, --gres G, --max-parallel N, --sbatch LINE, --setup LINE (e.g.
                       'module load nodejs/20'), --project DIR (the checkout on the cluster), --submit

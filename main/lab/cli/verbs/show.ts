@@ -22,7 +22,7 @@ export const showVerb: Verb = (values, rest, io) => {
       `notes        ${r.notes || '-'}`,
       `preset       ${r.preset ?? '-'}   seed ${r.seed}   sweep ${r.sweepId ?? '-'}`,
       `created      ${r.createdAt}   started ${r.startedAt ?? '-'}   ended ${r.finishedAt ?? '-'}`,
-      `backend      ${r.backend?.label ?? '-'}${r.backend?.fusedKernels ? ` (fused wasm kernels${(r.backend.threads ?? 1) > 1 ? `, ${r.backend.threads} threads` : ''})` : ''}`,
+      `backend      ${r.backend?.label ?? '-'}${r.backend?.fusedKernels ? ` (fused ${r.backend.name === 'webgpu' ? 'WGSL' : 'wasm'} kernels${(r.backend.threads ?? 1) > 1 ? `, ${r.backend.threads} threads` : ''})` : ''}`,
       `code         ${r.codeVersion}`,
       `config hash  ${r.configHash}`,
       `folder       ${r.folder}`,
