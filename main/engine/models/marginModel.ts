@@ -20,6 +20,11 @@ export interface InputGradientSession {
    * PGD loop takes one per step). Same values as marginGradient's gradient.
    */
   inputGradient?(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor2D;
+  /**
+   * Optional: the margins alone, computed by the same operations as marginGradient's margin but
+   * without the backward pass (an attack's final margins need no gradient).
+   */
+  margin?(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D;
   /** Optional: a faster PGD step for this session's attacks (../attacks/pgdStep.ts); the tfjs one otherwise. */
   readonly pgdStep?: PgdStep;
   /**

@@ -39,6 +39,15 @@ export function twoLayerFusedSession(kernels: FusedKernels, weights: TwoLayerWei
     return tf.matMul(Gx, W) as tf.Tensor2D;
   };
   return {
+    margin(x, y) {
+      // The margin kernel writes G as well (elementwise, cheap); the second matMul is skipped.
+      const n = x.shape[0];
+      const margin = tf.zeros([n]) as tf.Tensor1D;
+      const U = tf.matMul(x, Wt);
+      kernels.marginGradient(U, b, y, a, work.get('Gx', [n, m]), margin);
+      U.dispose();
+      return margin;
+    },
     marginGradient(x, y) {
       const n = x.shape[0];
       const margin = tf.zeros([n]) as tf.Tensor1D;

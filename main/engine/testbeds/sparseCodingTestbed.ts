@@ -57,6 +57,7 @@ export function sparseCodingTestbed(config: SparseCodingExperiment, hooks: Spars
       });
     },
     silentFraction: (x) => net.silentFraction(x),
+    cleanPass: (x, y) => net.cleanPass(x, y),
     firstLayer: layer,
     weightLayers: (W) => [layer(W)],
     modelWeights: () => ({ kind: 'two-layer', W: net.weights(), b: net.b ? net.thresholdValues() : null }),

@@ -46,6 +46,11 @@ export interface Testbed {
   snapshot(W0: Float32Array, options: { phase: Phase | 'init'; epoch: number; globalEpoch: number; detailed: boolean }): InstrumentsEvent;
   /** Share of samples on which every hidden unit is silent. */
   silentFraction(x: tf.Tensor2D): number;
+  /**
+   * Optional: the margins of (x, y) and the silent share of x from one forward pass, the same
+   * numbers as model.margins and silentFraction (the epoch's metrics need both).
+   */
+  cleanPass?(x: tf.Tensor2D, y: tf.Tensor1D): { margins: Float32Array; silentFraction: number };
   /** The first layer [units, fan-in] of a flat weight vector: what the decomposition reads. */
   firstLayer(W: Float32Array): WeightLayer;
   /** Every weight layer of a flat weight vector (the two-layer net has one). */
