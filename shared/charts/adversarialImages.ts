@@ -157,7 +157,9 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
   const titleSize = fontSizes.axisName;
   const tickSize = fontSizes.tick;
   const columnTitles = ['x (label)', ...examples.models.flatMap((m) => [`δ, ${m.label}`, `x + δ, ${m.label}`])];
-  const slot = Math.max(tileW, ...columnTitles.map((t) => Math.ceil(textWidth(t, tickSize)) + 4));
+  // Titles get 20 % beyond their measured width: an SVG shown as <img> cannot load Source Sans 3,
+  // and the fallback face is wider, so neighbouring titles would otherwise run into each other.
+  const slot = Math.max(tileW, ...columnTitles.map((t) => Math.ceil(textWidth(t, tickSize) * 1.2) + 4));
   const rowH = tileH + tickSize + 8;
   const top = MARGIN + titleSize + 8;
   const parts: string[] = [];
@@ -246,7 +248,7 @@ export function adversarialImagesCaption(examples: AdversarialExamples, limit: n
   const cos = examples.models.length === 2 ? ` cos(δ after clean, δ final) per sample, median ${fmt(median(examples.indices.map((_, i) => cosine(rowOf(deltaOf(examples, examples.models[0]!), i, examples.inputDim), rowOf(deltaOf(examples, examples.models[1]!), i, examples.inputDim)))), 2)}.` : '';
   const [lo, hi] = inputRange(examples);
   const range = examples.dataRange ? `the data range [${fmt(lo, 3)}, ${fmt(hi, 3)}]` : `[${fmt(lo, 3)}, ${fmt(hi, 3)}], the range of the values shown (no data range: the attack was not clipped)`;
-  return `${examples.attack} at ${norm} ε = ${fmt(examples.eps, 3)} on test samples ${examples.indices.join(', ')}, each model attacked white-box. Inputs in grey over ${range}; ${scale}. Predictions on x + δ in red where wrong. ${fooled}.${cos}`;
+  return `${examples.attack} at ${norm} ε = ${fmt(examples.eps, 3)} on test samples ${examples.indices.join(', ')}, each model attacked white-box. Inputs in grey over ${range}; ${scale}. Predictions on x + δ in red where wrong. Misclassified by the attack: ${fooled}.${cos}`;
 }
 
 function median(values: readonly number[]): number {
