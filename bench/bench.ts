@@ -6,14 +6,17 @@
  * same shape on the same backend in the same run. FLOPs count 2·B·d·m per matMul a step needs:
  * 2 for a training step (forward U = X Wt, weight gradient X^T G), 2 for an input-gradient step
  * (forward, G W). The gate: on wasm, each step reaches >= 60 % of the matMul's GFLOP/s.
- * Then the flagship end to end, and the same protocol in NumPy float32 when python3 has NumPy.
+ * Then the flagship end to end against the same protocol in NumPy float32 (./flagshipVsNumpy.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
+import { printFlagshipVsNumpy } from './flagshipVsNumpy.ts';
 import { printJobsAtOnce } from './jobsAtOnce.ts';
+import { printStackedSweep } from './stackedSweep.ts';
+import { printThreadScaling } from './threadScaling.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, resolveSparseCoding } from '../shared/config.ts';
@@ -24,7 +27,6 @@ import { Mlp } from '../main/engine/models/mlp.ts';
 import { defaultLoaders, type BackendName } from '../main/engine/backend/chooseBackend.ts';
 import { runExperiment } from '../main/engine/experiment.ts';
 import { prepareBackend } from '../main/engine/backend/prepareBackend.ts';
-import type { RunResult } from '../shared/result.ts';
 import { fusedTrainerFactory } from '../main/engine/training/fusedTrainer.ts';
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
@@ -196,12 +198,19 @@ function printSteps(label: string, shape: string, f: StepFigures, B: number, d: 
   return pass;
 }
 
-function numpyFlagship(): { seconds: number; trainSeconds: number; blas: string; numpy: string } | string {
-  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'skipped: python3 with NumPy is not available';
-  const run = spawnSync('python3', [new URL('./numpy_flagship.py', import.meta.url).pathname, '--seed', '0'], { encoding: 'utf8', timeout: 600_000 });
-  if (run.status !== 0) return `failed: ${run.stderr.trim().split('\n').pop()}`;
-  return JSON.parse(run.stdout);
+/**
+ * The fused WGSL steps (./webgpuSteps.ts) in a child process: Dawn reads the Vulkan driver's
+ * location at process start. Without a configured driver, Debian chromium's SwiftShader is used
+ * where it is installed, and the figures say they come from a software adapter.
+ */
+function printWebgpuSteps(): void {
+  console.log('\nWebGPU, fused WGSL kernels, against the fused wasm kernels (same process)');
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  const env = process.env['VK_ICD_FILENAMES'] || !existsSync(swiftshader) ? process.env : { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: swiftshader };
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'webgpuSteps.ts')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(child.stdout ?? '');
+  if (child.status !== 0) console.log(`  the webgpu step bench failed (exit ${child.status ?? child.signal})`);
+  if (env !== process.env) console.log('  no GPU was measured here: the GPU figures wait for a machine with one (`node --import tsx bench/webgpuSteps.ts` there)');
 }
 
 async function main(): Promise<void> {
@@ -241,37 +250,11 @@ async function main(): Promise<void> {
   gatePassed = printSteps('wasm, fused kernels', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, true), B, d, m, true) && gatePassed;
   printSteps('wasm, plain tfjs ops', `d=${d} m=${m} B=${B}`, mlpStepFigures(d, m, B, false), B, d, m, false);
 
-  console.log('\nFlagship end to end (the reference settings: 30 clean + 30 PGD-5 epochs, PGD-20 evaluations)');
+  printWebgpuSteps();
+
+  await printFlagshipVsNumpy();
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
   const flagship = resolveSparseCoding({});
-  // The NumPy peer measures less along the way: instruments and PGD-20 only after each phase.
-  // The same schedule here makes the two comparable; the default flagship measures much more
-  // (instruments every epoch, robust accuracy every 5 epochs, 3 attacks over a 6-point eps grid).
-  const sameAsNumpy = resolveSparseCoding({
-    eval: { every: 0, epsGrid: [0.3], attacks: [{ kind: 'pgd', steps: 20 }, { kind: 'mixture-direction' }] },
-    instruments: { every: 30, coefficientsEvery: 0 },
-  });
-  const runs: [string, RunResult][] = [];
-  for (const [name, config] of [
-    ['default flagship', flagship],
-    ['NumPy\'s evaluation schedule', sameAsNumpy],
-  ] as const) {
-    const result = await runExperiment(config, info, hooks);
-    runs.push([name, result]);
-    console.log(
-      `  wasm${info.fusedKernels ? ' fused' : ''}, ${name}: ${fmt(result.timing.seconds, 2)} s (training ${fmt(result.timing.trainSeconds, 2)} s, ` +
-        `instruments + evaluations ${fmt(result.timing.evalSeconds, 2)} s); robust ${fmt(result.summary.afterClean!.robustAccuracy, 3)} -> ${fmt(result.summary.final.robustAccuracy, 3)}`,
-    );
-  }
-  const numpy = numpyFlagship();
-  if (typeof numpy === 'string') {
-    console.log(`  NumPy float32: ${numpy}`);
-  } else {
-    console.log(`  NumPy float32 (${numpy.numpy}, ${numpy.blas}): ${fmt(numpy.seconds, 2)} s (training ${fmt(numpy.trainSeconds, 2)} s)`);
-    for (const [name, result] of runs) {
-      console.log(`  ratio ours / NumPy, ${name}: end to end ${fmt(result.timing.seconds / numpy.seconds, 2)}x, training ${fmt(result.timing.trainSeconds / numpy.trainSeconds, 2)}x`);
-    }
-  }
   console.log('\nRun store overhead (flagship, metrics and instruments written as produced, checkpoint every 5 epochs)');
   const storeDir = mkdtempSync(join(tmpdir(), 'lab-bench-store-'));
   const store = RunStore.open(storeDir);
@@ -294,6 +277,8 @@ async function main(): Promise<void> {
   console.log(`  mean of 2 alternating rounds: without store ${fmt(withoutStore, 2)} s, with store ${fmt(withStore, 2)} s: overhead ${fmt((100 * (withStore - withoutStore)) / withoutStore, 1)} %`);
 
   await printJobsAtOnce();
+  await printStackedSweep();
+  await printThreadScaling();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);
 }

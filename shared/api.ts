@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import type { ExperimentInput, ResolvedExperiment } from './config.ts';
 import type { BackendInfo, RunEvent, RunSummary } from './events.ts';
+import type { FileEvaluation } from './fileEvaluation.ts';
 import type { RunResult } from './result.ts';
 import type { RobustSetting } from './robustSetting.ts';
 import { maxJobs, type JobSettings } from './jobSettings.ts';
@@ -47,6 +48,9 @@ export const figureNames = [
   /** Image runs only: roughness of the hidden units over training, and the units as images. */
   'neuron-roughness',
   'neuron-images',
+  /** The attack on chosen test inputs: images (δ and x + δ per model), or dictionary coefficients M^T δ. */
+  'adversarial-images',
+  'adversarial-coefficients',
 ] as const;
 
 /**
@@ -127,6 +131,8 @@ export const apiParams = {
   'paper.export': z.strictObject({ ...paperRequest, claim: z.enum([...claimIds, 'summary']), format: z.enum(['svg', 'png', 'pdf', 'csv', 'txt', 'html']) }),
   /** The weights and datasets added to the store (its imports/ folder), oldest first. */
   'files.list': z.strictObject({}),
+  /** An MLP weights file of the store evaluated on a dataset file of the store, by their names in files.list; `input` sets the model's activation and the evaluation (as --set does). */
+  'files.evaluate': z.strictObject({ weights: z.string().min(1).max(300), data: z.string().min(1).max(300), input: experimentInput.optional() }),
   /** How many runs compute at once, its default and this machine's physical cores. */
   'jobs.settings': z.strictObject({}),
   /** Set the runs computing at once (more: queued runs start now; fewer: running ones finish first). Answers the new settings. */
@@ -240,6 +246,7 @@ export interface ApiResults {
   'paper.figures': PaperFigures;
   'paper.export': PaperFile;
   'files.list': readonly StoreFileItem[];
+  'files.evaluate': FileEvaluation;
   'jobs.settings': JobSettings;
   'jobs.set': JobSettings;
   'sweeps.start': { readonly sweepId: string; readonly runIds: readonly string[] };

@@ -276,6 +276,17 @@ export const evalSchema = z.strictObject({
   epsGrid: z.array(real(0, limits.radius)).min(1).max(64).default([0, 0.1, 0.2, 0.3, 0.4, 0.5]),
   /** Epochs between robust-accuracy evaluations during training (0: only at phase ends). */
   every: integer(0, limits.epochs).default(5),
+  /**
+   * Adversarial pictures: test samples attacked, after the run, on the model after clean training
+   * and the final one, with the evaluation's first gradient attack at eps (0: none). `indices`
+   * picks test samples by position; empty means the first sample of each class in turn.
+   */
+  pictures: z
+    .strictObject({
+      count: integer(0, 64).default(8),
+      indices: z.array(integer(0, limits.samples - 1)).max(64).default([]),
+    })
+    .prefault({}),
 });
 
 export const instrumentsSchema = z.strictObject({
@@ -476,6 +487,11 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
         path: `eval.attacks.${i}.restarts`,
         message: `${attack.restarts}: more than 1 restart needs eval.attacks.${i}.randomStart = true (without a random start every restart repeats the first, identically)`,
       });
+    }
+  });
+  config.eval.pictures.indices.forEach((index, i) => {
+    if (index >= config.eval.testSize) {
+      problems.push({ path: `eval.pictures.indices.${i}`, message: `${index}: expected a test sample's position, below eval.testSize = ${config.eval.testSize}` });
     }
   });
   if (config.train.batchSize > task.trainSize) {

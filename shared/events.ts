@@ -36,8 +36,10 @@ export interface BackendInfo {
   readonly forced: boolean;
   readonly note?: string;
   readonly details: Readonly<Record<string, string | number | boolean>>;
-  /** Whether the fused wasm kernels run the hot path (else plain tfjs ops). */
+  /** Whether the backend's fused kernels (wasm SIMD, webgpu WGSL) run the hot path (else plain tfjs ops). */
   readonly fusedKernels: boolean;
+  /** Kernel threads the hot path splits each batch across (1: one thread; absent in older runs). */
+  readonly threads?: number;
 }
 
 export interface RunStartedEvent {

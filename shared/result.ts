@@ -3,6 +3,7 @@
  * everything the event stream carried (metrics and instrument distributions over training, the
  * evaluations after each phase), the summary, and the timing.
  */
+import type { AdversarialExamples } from './adversarial.ts';
 import type { ResolvedExperiment } from './config.ts';
 import type { BackendInfo, Evaluation, InstrumentsEvent, MetricsEvent, RunSummary, WarningEvent } from './events.ts';
 
@@ -17,6 +18,8 @@ export interface RunResult {
   readonly evaluations: readonly Evaluation[];
   readonly warnings: readonly WarningEvent[];
   readonly summary: RunSummary;
+  /** The attack on a few chosen test inputs, per model (eval.pictures; absent when none were asked for or no gradient attack ran). */
+  readonly adversarial?: AdversarialExamples;
   readonly timing: {
     /** Wall time of the whole run: data, training, instruments and evaluations. */
     readonly seconds: number;

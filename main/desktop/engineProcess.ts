@@ -76,7 +76,7 @@ function main(): void {
   }
 
   // The window is open beside the engine: one core is left to it and the main process.
-  const queue = new JobQueue(store, { backend: backend as BackendRequest | undefined, concurrency: defaultJobs({ uiOpen: true }) });
+  const queue = new JobQueue(store, { backend: backend as BackendRequest | undefined, concurrency: defaultJobs({ uiOpen: true }), threads: 'auto' });
   const service = new LabService(store, queue);
   let stopped = false;
   const stop = (code: number) => {

@@ -92,6 +92,7 @@ export function backendLine(backend: AboutInfo['backend']): string {
   if ('unavailable' in backend) return `not known (${backend.unavailable})`;
   const parts = [`${backend.label}${backend.forced ? ' (forced)' : ''}`];
   if (backend.name === 'wasm') parts.push(`fused SIMD kernels ${backend.fusedKernels ? 'on' : 'off'}`);
+  if (backend.name === 'webgpu') parts.push(`fused WGSL kernels ${backend.fusedKernels ? 'on' : 'off'}`);
   if (backend.note) parts.push(backend.note);
   return parts.join('; ');
 }

@@ -13,6 +13,7 @@ import type { ResolvedExperiment } from '../../shared/config.ts';
 import type { BackendInfo } from '../../shared/events.ts';
 import { resultSchemaVersion, type RunResult } from '../../shared/result.ts';
 import { summariseRun } from './experiment/cleanToFinal.ts';
+import { picturesOfRun } from './experiment/runPictures.ts';
 import { ExperimentRun } from './experiment/experimentRun.ts';
 import type { ExperimentHooks } from './experiment/hooks.ts';
 import { measureInitialModel, restoreCheckpoint } from './experiment/startingPoint.ts';
@@ -42,6 +43,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     run.trainer?.dispose();
   }
   const summary = summariseRun(run);
+  const adversarial = picturesOfRun(run);
   run.testbed.dispose();
   const seconds = run.elapsedSeconds();
   run.emit({ type: 'finished', summary, seconds });
@@ -54,6 +56,7 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     evaluations: run.evaluations,
     warnings: run.warnings,
     summary,
+    ...(adversarial ? { adversarial } : {}),
     timing: { seconds, trainSeconds: run.trainSeconds, evalSeconds: seconds - run.trainSeconds, steps: run.steps },
   };
 }

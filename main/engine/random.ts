@@ -153,6 +153,9 @@ export const epochEvaluationStreamName = 'eval.epochs';
 /** The random starts of the transfer attacks between a run's models (attacks/transfer.ts). */
 export const transferStreamName = 'eval.transfer';
 
+/** The random starts of the attacks behind the adversarial pictures (attacks/adversarialPictures.ts). */
+export const adversarialPicturesStreamName = 'eval.pictures';
+
 /** The fresh stream of the evaluation labelled `label` of a run with seed `seed`. */
 export function evaluationStream(seed: number, label: 'after-clean' | 'final'): RandomStream {
   return RandomStream.derive(seed, `eval.${label}`);

@@ -5,20 +5,26 @@
  * every run in the store as it goes, with progress, cancel, checkpoints every N epochs, and
  * resume from the last checkpoint. The CLI, browser mode and the desktop app all drive runs
  * through this. The runs compute in the job host's workers (jobHost/), never on the caller's
- * event loop; the store is written here, from the messages the workers send.
+ * event loop; the store is written here, from the messages the workers send. A stack
+ * (submitStack: sweep members of the same shapes, ./stacks.ts) takes one slot and one worker,
+ * its members computing side by side there; each member is still a run of its own here,
+ * recorded, cancelled, failed and resumed alone.
  */
 import { join } from 'node:path';
 import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../shared/config.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import type { BackendInfo, RunEvent } from '../../shared/events.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import type { RunResult } from '../../shared/result.ts';
 import type { BackendRequest } from '../engine/backend/chooseBackend.ts';
 import type { BaselineOptions, BaselineResult } from '../engine/baselines.ts';
 import { RunCancelledError } from '../engine/experiment.ts';
 import type { Throughput } from './costEstimate.ts';
-import { JobHost, type HostedTask } from './jobHost/jobHost.ts';
+import { JobHost, type HostedTask, type TaskHandlers } from './jobHost/jobHost.ts';
+import type { WorkerTask } from './jobHost/messages.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
+import { checkedThreads, defaultThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
 export interface JobRequest {
@@ -47,6 +53,12 @@ export interface JobQueueOptions {
    * points pass ./jobCount.ts's defaultJobs, one per physical core). setConcurrency changes it.
    */
   readonly concurrency?: number;
+  /**
+   * Kernel threads per run (./threadCount.ts): a count, or 'auto', the physical cores shared
+   * among the jobs at once (floor(cores / jobs), at least 1, following setConcurrency). Default 1;
+   * the entry points pass 'auto' or the user's --threads. A resumed run uses its checkpoint's count.
+   */
+  readonly threads?: number | 'auto';
   /** How long a cancelled run may take to stop before its worker is terminated (default 10 s). */
   readonly cancelGraceMs?: number;
   /**
@@ -78,11 +90,36 @@ const ownerHeartbeatMs = 30_000;
  * baselines (a stand-in without the last two measures nothing and trains no baselines).
  */
 export type JobControl = Pick<JobQueue, 'submit' | 'resume' | 'cancel' | 'subscribe' | 'backendInfo' | 'active'> &
-  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency'>>;
+  Partial<Pick<JobQueue, 'measureThroughput' | 'trainBaselines' | 'concurrency' | 'setConcurrency' | 'submitStack' | 'evaluateMlp'>>;
+
+/** What one member of a stack runs in the stack's worker, and who hears from it. */
+interface StackMember {
+  readonly task: Extract<WorkerTask, { kind: 'experiment' }>;
+  readonly handlers: TaskHandlers;
+}
+
+/** A stacked run's place in its stack: the stack's runs, and how it gets its task started. */
+interface StackPlace {
+  readonly runIds: readonly string[];
+  readonly start: (member: StackMember) => Promise<HostedTask<'experiment'>>;
+}
+
+/** Runs queued to take one slot together: one run, or the members of a stack. */
+interface PendingJob {
+  readonly runIds: string[];
+  readonly resume: boolean;
+}
+
+interface RunningJob {
+  task: HostedTask<'experiment'> | null;
+  cancelled: boolean;
+}
 
 export class JobQueue {
-  private readonly pending: { runId: string; resume: boolean }[] = [];
-  private readonly running = new Map<string, { task: HostedTask<'experiment'> | null; cancelled: boolean }>();
+  private readonly pending: PendingJob[] = [];
+  private readonly running = new Map<string, RunningJob>();
+  /** Slots taken: a lone run or a whole stack each takes one. */
+  private slotsTaken = 0;
   private readonly stopReason = new Map<string, 'cancelled' | 'interrupted'>();
   /** Why abandon() stopped a run: kept as its error when its worker's end is reported. */
   private readonly abandoned = new Map<string, string>();
@@ -96,12 +133,19 @@ export class JobQueue {
     private readonly options: JobQueueOptions = {},
   ) {
     this.limit = checkedJobs(options.concurrency ?? 1);
+    if (options.threads !== undefined && options.threads !== 'auto') checkedThreads(options.threads);
     this.host = new JobHost({
       backend: options.backend,
       ...(options.fused === false ? { fused: false } : {}),
       concurrency: this.limit,
       ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
     });
+  }
+
+  /** Kernel threads per new run now: the setting, or the cores shared among the jobs at once. */
+  get threads(): number {
+    const setting = this.options.threads ?? 1;
+    return setting === 'auto' ? defaultThreads({ jobs: this.limit }) : setting;
   }
 
   /** Runs at a time now. */
@@ -139,6 +183,11 @@ export class JobQueue {
     return this.host.start({ kind: 'throughput', steps }).result;
   }
 
+  /** An MLP weights file evaluated on a dataset file, in a worker (../mlpEvaluation.ts). */
+  evaluateMlp(task: Omit<Extract<WorkerTask, { kind: 'evaluate-mlp' }>, 'kind'>): Promise<FileEvaluation> {
+    return this.host.start({ kind: 'evaluate-mlp', ...task }).result;
+  }
+
   /** C4's baselines of a config, trained in a worker (aborting the signal cancels them). */
   trainBaselines(config: SparseCodingExperiment, options: Pick<BaselineOptions, 'onEpoch' | 'signal'> = {}): Promise<BaselineResult[]> {
     if (options.signal?.aborted) return Promise.reject(new Error('The baselines run was cancelled'));
@@ -160,22 +209,48 @@ export class JobQueue {
       sweepId: request.sweepId,
       id: request.id,
     });
-    this.pending.push({ runId: run.id, resume: false });
+    this.pending.push({ runIds: [run.id], resume: false });
     this.publish({ kind: 'status', runId: run.id, status: 'queued' });
     this.pump();
     return run;
+  }
+
+  /**
+   * Queue runs to compute as one stack: in one worker, side by side, taking one slot (./stacks.ts
+   * says which configs may). Each is an ordinary run in the store, queued when this returns; its
+   * provenance names the stack's runs. One request is a plain submit.
+   */
+  submitStack(requests: readonly JobRequest[]): RunRecord[] {
+    if (requests.length <= 1) return requests.map((r) => this.submit(r));
+    const runs = requests.map((request) =>
+      this.store.createRun({
+        input: request.input,
+        config: request.config,
+        configHash: configHash(request.config),
+        codeVersion: codeVersion(),
+        name: request.name,
+        notes: request.notes,
+        preset: request.preset,
+        sweepId: request.sweepId,
+        id: request.id,
+      }),
+    );
+    this.pending.push({ runIds: runs.map((r) => r.id), resume: false });
+    for (const run of runs) this.publish({ kind: 'status', runId: run.id, status: 'queued' });
+    this.pump();
+    return runs;
   }
 
   /** Queue an interrupted, failed or cancelled run to continue from its last checkpoint. */
   resume(id: string): RunRecord {
     const run = this.store.get(id);
     if (run.status === 'finished') throw new Error(`Run ${run.id} has finished: there is nothing to resume`);
-    if (run.status === 'running' || this.running.has(run.id) || this.pending.some((p) => p.runId === run.id)) {
+    if (run.status === 'running' || this.running.has(run.id) || this.pending.some((p) => p.runIds.includes(run.id))) {
       throw new Error(`Run ${run.id} is already running or queued`);
     }
     const hasCheckpoint = run.checkpointEpoch !== null;
     this.store.requeue(run.id);
-    this.pending.push({ runId: run.id, resume: hasCheckpoint });
+    this.pending.push({ runIds: [run.id], resume: hasCheckpoint });
     this.publish({ kind: 'status', runId: run.id, status: 'queued' });
     this.pump();
     return this.store.get(run.id);
@@ -188,9 +263,11 @@ export class JobQueue {
    */
   cancel(id: string): boolean {
     const run = this.store.get(id);
-    const queued = this.pending.findIndex((p) => p.runId === run.id);
+    const queued = this.pending.findIndex((p) => p.runIds.includes(run.id));
     if (queued >= 0) {
-      this.pending.splice(queued, 1);
+      const job = this.pending[queued]!;
+      job.runIds.splice(job.runIds.indexOf(run.id), 1);
+      if (job.runIds.length === 0) this.pending.splice(queued, 1);
       this.store.end(run.id, 'cancelled');
       this.publish({ kind: 'status', runId: run.id, status: 'cancelled' });
       return true;
@@ -233,7 +310,7 @@ export class JobQueue {
     return ids;
   }
 
-  private stop(job: { task: HostedTask<'experiment'> | null; cancelled: boolean }): void {
+  private stop(job: RunningJob): void {
     job.cancelled = true;
     job.task?.cancel();
   }
@@ -250,39 +327,92 @@ export class JobQueue {
   }
 
   private pump(): void {
-    while (this.running.size < this.limit && this.pending.length > 0) {
+    while (this.slotsTaken < this.limit && this.pending.length > 0) {
       const next = this.pending.shift()!;
-      const job = { task: null, cancelled: false };
-      this.running.set(next.runId, job);
-      void this.execute(next.runId, next.resume, job).finally(() => {
-        this.running.delete(next.runId);
-        this.stopReason.delete(next.runId);
-        this.abandoned.delete(next.runId);
+      this.slotsTaken += 1;
+      const jobs = next.runIds.map((runId) => [runId, { task: null, cancelled: false }] as const);
+      for (const [runId, job] of jobs) this.running.set(runId, job);
+      const done = next.runIds.length === 1 ? this.execute(next.runIds[0]!, next.resume, jobs[0]![1]) : this.executeStack(jobs);
+      void done.finally(() => {
+        this.slotsTaken -= 1;
         this.pump();
         if (this.running.size === 0 && this.pending.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     }
   }
 
-  private async execute(runId: string, resume: boolean, job: { task: HostedTask<'experiment'> | null; cancelled: boolean }): Promise<RunResult | null> {
+  /**
+   * A stack's members, side by side in one worker; each is recorded and ends on its own. The
+   * worker's tasks are made at once when every member has said what it runs (or ended before:
+   * a member whose record could not be marked running is left out).
+   */
+  private async executeStack(jobs: readonly (readonly [string, RunningJob])[]): Promise<void> {
+    const runIds = jobs.map(([runId]) => runId);
+    const asked: (StackMember | 'left' | null)[] = jobs.map(() => null);
+    const handedOut: ((task: HostedTask<'experiment'> | null) => void)[] = [];
+    const tasks = jobs.map(() => new Promise<HostedTask<'experiment'> | null>((resolve) => handedOut.push(resolve)));
+    const startWhenAllAsked = () => {
+      if (asked.some((a) => a === null)) return;
+      const members = asked.flatMap((a, i) => (a === null || a === 'left' ? [] : [[i, a] as const]));
+      const started = this.host.startStack(members.map(([, member]) => member));
+      members.forEach(([i], k) => handedOut[i]!(started[k]!));
+      asked.forEach((a, i) => a === 'left' && handedOut[i]!(null));
+    };
+    await Promise.all(
+      jobs.map(async ([runId, job], i) => {
+        const start = (member: StackMember) => {
+          asked[i] = member;
+          startWhenAllAsked();
+          return tasks[i]!.then((task) => task!);
+        };
+        try {
+          await this.execute(runId, false, job, { runIds, start });
+        } finally {
+          if (asked[i] === null) {
+            asked[i] = 'left';
+            startWhenAllAsked();
+          }
+        }
+      }),
+    );
+  }
+
+  private async execute(runId: string, resume: boolean, job: RunningJob, stack?: StackPlace): Promise<RunResult | null> {
+    try {
+      return await this.executeRun(runId, resume, job, stack);
+    } finally {
+      this.running.delete(runId);
+      this.stopReason.delete(runId);
+      this.abandoned.delete(runId);
+    }
+  }
+
+  private async executeRun(runId: string, resume: boolean, job: RunningJob, stack?: StackPlace): Promise<RunResult | null> {
     const run = this.store.get(runId);
     let lastBeat = 0;
     let ownerBeat: NodeJS.Timeout | null = null;
     try {
-      const info = await this.backendInfo();
-      this.store.markRunning(run.id, info, provenance(info));
+      const backend = await this.backendInfo();
+      const resumeState = resume ? this.store.prepareResume(run.id) : undefined;
+      // the threaded hot path covers the two-layer network's steps; other models compute on one thread
+      const threads = backend.fusedKernels && run.config.model.kind === 'two-layer' ? threadsForRun(resumeState?.checkpoint, this.threads) : 1;
+      const info: BackendInfo = { ...backend, threads };
+      // A stacked member records the stack it computed in: its size and its runs, in order.
+      this.store.markRunning(run.id, info, { ...provenance(info), ...(stack ? { stacked: { size: stack.runIds.length, runIds: [...stack.runIds] } } : {}) });
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
       ownerBeat = setInterval(() => this.store.heartbeat(run.id), ownerHeartbeatMs);
       ownerBeat.unref();
-      const task = this.host.start(
-        {
+      const startTask = stack?.start ?? ((member: StackMember) => Promise.resolve(this.host.start(member.task, member.handlers)));
+      const task = await startTask({
+        task: {
           kind: 'experiment',
           config: run.config,
           checkpointEvery: this.options.checkpointEvery ?? 5,
           weights: { configHash: run.configHash, codeVersion: run.codeVersion },
-          ...(resume ? { resume: this.store.prepareResume(run.id) } : {}),
+          ...(resumeState ? { resume: resumeState } : {}),
+          threads,
         },
-        {
+        handlers: {
           onCheckpoint: (checkpoint) => {
             this.store.writeCheckpoint(run.id, checkpoint);
             const hold = this.options.testHold;
@@ -304,7 +434,7 @@ export class JobQueue {
             this.publish({ kind: 'event', runId: run.id, event });
           },
         },
-      );
+      });
       job.task = task;
       if (job.cancelled) task.cancel(); // cancelled while the worker was starting
       const result = await task.result;
@@ -315,7 +445,8 @@ export class JobQueue {
       if (error instanceof RunCancelledError || error instanceof WorkerStoppedError) {
         // Cancelled or shut down (checkpointed at the epoch's end, or stopped without one when
         // it did not stop in time), or its worker died: the run can resume from its checkpoint.
-        const status = error instanceof WorkerStoppedError && error.reason === 'crashed' ? 'interrupted' : (this.stopReason.get(run.id) ?? 'cancelled');
+        // A stack's member that nobody stopped lost the worker to another member's: interrupted.
+        const status = error instanceof WorkerStoppedError && error.reason === 'crashed' ? 'interrupted' : (this.stopReason.get(run.id) ?? (stack ? 'interrupted' : 'cancelled'));
         const reason = this.abandoned.get(run.id) ?? (error instanceof WorkerStoppedError ? `The run ${error.message}; resume continues from its last checkpoint` : undefined);
         this.store.end(run.id, status, reason);
         this.publish({ kind: 'status', runId: run.id, status, ...(reason ? { error: reason } : {}) });

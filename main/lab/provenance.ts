@@ -71,7 +71,7 @@ export function provenance(backend: BackendInfo): Record<string, unknown> {
   return {
     product: { name: 'purification-lab', ...codeIdentity() },
     codeVersion: codeVersion(),
-    backend: { name: backend.name, device: backend.device, label: backend.label, fusedKernels: backend.fusedKernels, details: backend.details },
+    backend: { name: backend.name, device: backend.device, label: backend.label, fusedKernels: backend.fusedKernels, threads: backend.threads ?? 1, details: backend.details },
     dependencies: Object.fromEntries(
       ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'zod', 'ml-matrix'].map((n) => [n, packageVersion(n)]),
     ),

@@ -34,7 +34,7 @@ import { mergeConfig } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
 import { robustSetting } from '../../shared/robustSetting.ts';
 import { costEstimate, onSoftwareAdapter, storedThroughput, type Throughput } from './costEstimate.ts';
-import { checkRunFits } from './memoryCheck.ts';
+import { availableMemory, checkRunFits } from './memoryCheck.ts';
 import { figureBytes, figureContentTypes } from './export/figureFile.ts';
 import { sanitizeName } from './export/render.ts';
 import { tidyCsv, tidyRows } from './export/tidyMetrics.ts';
@@ -45,9 +45,13 @@ import { NotFoundError } from './notFoundError.ts';
 import { PaperService } from './paper/paperService.ts';
 import { exportRunsArchive } from './runExport.ts';
 import { addStoreFileBytes, listStoreFiles } from './storeFiles.ts';
+import { readInputFile } from './formats/inputFile.ts';
+import { readWeightTensors, weightsKind } from './formats/pytorchMlp.ts';
+import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import { importSlurmFolder, slurmFolders, slurmStatus, writeSlurmFolder } from './slurmService.ts';
 import { slurmScriptPreview, sweepFromParams, sweepList } from './sweepService.ts';
 import { sweepName } from './sweep.ts';
+import { sweepStacks } from './stacks.ts';
 import { codeIdentity, codeVersion } from './provenance.ts';
 import { jsonValueProblem } from './requestLimits.ts';
 import { StoreError, type RunRecord, type RunStore } from './store/runStore.ts';
@@ -170,6 +174,7 @@ export class LabService {
       'paper.figures': (p) => this.paper.figures(p),
       'paper.export': async (p) => this.paper.export(p, await this.queue.backendInfo()),
       'files.list': () => listStoreFiles(this.store).map(({ name, bytes, modified }) => ({ name, bytes, modified })),
+      'files.evaluate': (p) => this.evaluateFile(p.weights, p.data, (p.input ?? {}) as ExperimentInput),
       'jobs.settings': () => this.jobSettings(),
       'jobs.set': (p) => {
         if (!this.queue.setConcurrency) throw new ApiError('This engine runs a fixed number of jobs at once', [{ path: 'jobs', message: 'cannot be changed here' }]);
@@ -259,6 +264,40 @@ export class LabService {
       ]);
     }
     return { bytes: await figureBytes(figure, format), contentType: figureContentTypes[format], fileName: sanitizeName(`${run.id}-${target}.${format}`) };
+  }
+
+  /**
+   * An MLP weights file of the store evaluated on a dataset file of the store, in a job worker
+   * (mlpEvaluation.ts). The files are found by their names in files.list, never by a path from
+   * the page; a file that is not what it should be is refused naming it and why.
+   */
+  private async evaluateFile(weightsName: string, dataName: string, input: ExperimentInput): Promise<FileEvaluation> {
+    const files = listStoreFiles(this.store);
+    const find = (name: string, field: 'weights' | 'data') => {
+      const entry = files.find((f) => f.name === name);
+      if (!entry) throw new NotFoundError(`No file "${name}" in the store's weights and datasets`, [{ path: field, message: `"${name}": not in files.list` }]);
+      return entry.file;
+    };
+    const weights = find(weightsName, 'weights');
+    const data = find(dataName, 'data');
+    let kind: 'mlp' | 'two-layer';
+    try {
+      kind = weightsKind([...readWeightTensors(readInputFile(weights, 'the weights'), weightsName).tensors.keys()], weightsName);
+    } catch (error) {
+      throw new ApiError((error as Error).message, [{ path: 'weights', message: 'not a weights file' }]);
+    }
+    if (kind !== 'mlp') {
+      throw new ApiError(`${weightsName} holds the paper's two-layer net (W, a, b): evaluate it with \`npm run lab -- eval --weights ${weights} --data ${data}\`; the UI evaluates MLPs saved from PyTorch (fc1.*, fc2.*)`, [{ path: 'weights', message: 'two-layer weights' }]);
+    }
+    if (!this.queue.evaluateMlp) throw new ApiError('This engine cannot evaluate files (no job workers)', [{ path: 'weights', message: 'not available here' }]);
+    try {
+      return await this.queue.evaluateMlp({ weights, data, input, names: { weights: weightsName, data: dataName } });
+    } catch (error) {
+      // A file or a setting that does not fit is the caller's to fix: say so as a refusal, not a fault.
+      const name = (error as Error).name;
+      if (name === 'FileFormatError' || name === 'ConfigError' || name === 'RangeError') throw new ApiError((error as Error).message, [{ path: 'data', message: 'does not fit the model' }]);
+      throw error;
+    }
   }
 
   /** The throughput behind estimates: from finished runs on this backend, else measured once. */
@@ -420,7 +459,15 @@ export class LabService {
       throw error;
     }
     const sweepId = this.store.createSweep({ name: p.name ?? sweepName(sweep.grid, p.seeds), grid: Object.fromEntries(sweep.grid.map(([path, values]) => [path, [...values]])), seeds: p.seeds, input: sweep.base });
-    const runIds = sweep.members.map((m) => this.queue.submit({ input: m.input, config: m.config, preset: sweep.preset, name: m.name, sweepId }).id);
+    // Same-shaped members compute as stacks, one per job slot (../stacks.ts), where the queue can.
+    const runIds: string[] = [];
+    const queue = this.queue;
+    const stacks = queue.submitStack ? sweepStacks(sweep.members.map((m) => m.config), { jobs: queue.concurrency ?? 1, available: availableMemory() }) : sweep.members.map((_, i) => [i]);
+    for (const stack of stacks) {
+      const requests = stack.map((i) => ({ input: sweep.members[i]!.input, config: sweep.members[i]!.config, preset: sweep.preset, name: sweep.members[i]!.name, sweepId }));
+      const records = queue.submitStack ? queue.submitStack(requests) : requests.map((r) => queue.submit(r));
+      stack.forEach((i, k) => (runIds[i] = records[k]!.id));
+    }
     return { sweepId, runIds };
   }
 

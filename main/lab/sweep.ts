@@ -9,6 +9,8 @@ import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExpe
 import { closestConfigPath, isConfigPath, parseConfigValue, setConfigPath } from '../../shared/configPath.ts';
 import type { RunSummary } from '../../shared/events.ts';
 import type { JobQueue } from './jobs.ts';
+import { availableMemory } from './memoryCheck.ts';
+import { sweepStacks } from './stacks.ts';
 import type { RunRecord, RunStore } from './store/runStore.ts';
 import { textTable } from './textTable.ts';
 
@@ -79,6 +81,11 @@ export interface SweepPlan {
   readonly name?: string | undefined;
   /** The preset the members are recorded under. */
   readonly preset: string;
+  /**
+   * Compute same-shaped members as stacks (./stacks.ts), one per job slot of the queue (default
+   * true); false runs every member alone.
+   */
+  readonly stack?: boolean;
 }
 
 export interface StartedSweep {
@@ -86,16 +93,24 @@ export interface StartedSweep {
   readonly points: readonly Record<string, unknown>[];
   /** Each member's run, in the members' order. */
   readonly runs: readonly { readonly pointIndex: number; readonly runId: string }[];
+  /** How many job slots the members take: stacks, and members alone, one slot each. */
+  readonly stacks: number;
 }
 
-/** Record the sweep in the store and queue its members (returns at once; the queue runs them). */
+/**
+ * Record the sweep in the store and queue its members (returns at once; the queue runs them):
+ * same-shaped members as stacks, one per job slot (./stacks.ts), the others alone.
+ */
 export function startSweep(store: RunStore, queue: JobQueue, plan: SweepPlan): StartedSweep {
   const sweepId = store.createSweep({ name: plan.name ?? sweepName(plan.grid, plan.seeds), grid: Object.fromEntries(plan.grid.map(([path, values]) => [path, [...values]])), seeds: plan.seeds, input: plan.base });
-  const runs = plan.members.map((m) => ({
-    pointIndex: m.pointIndex,
-    runId: queue.submit({ input: m.input, config: m.config, preset: plan.preset, name: m.name, sweepId }).id,
-  }));
-  return { sweepId, points: gridPoints(plan.grid), runs };
+  const runIds: string[] = [];
+  const stacks = sweepStacks(plan.members.map((m) => m.config), { jobs: queue.concurrency, stack: plan.stack ?? true, available: availableMemory() });
+  for (const stack of stacks) {
+    const records = queue.submitStack(stack.map((i) => ({ input: plan.members[i]!.input, config: plan.members[i]!.config, preset: plan.preset, name: plan.members[i]!.name, sweepId })));
+    stack.forEach((i, k) => (runIds[i] = records[k]!.id));
+  }
+  const runs = plan.members.map((m, i) => ({ pointIndex: m.pointIndex, runId: runIds[i]! }));
+  return { sweepId, points: gridPoints(plan.grid), runs, stacks: stacks.length };
 }
 
 /** The sweep's runs as they are now in the store, grouped by grid point. */

@@ -7,8 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import type { BackendInfo } from '../../shared/events.ts';
 import { pgdAttack } from '../engine/attacks/pgd.ts';
-import { fusedInputGradientProvider } from '../engine/models/twoLayerFusedGradient.ts';
-import { fusedTrainerFactory } from '../engine/training/fusedTrainer.ts';
+import { hotPathFor } from '../engine/backend/hotPath.ts';
 import { TwoLayerNet } from '../engine/models/twoLayerNet.ts';
 import { RandomStream } from '../engine/random.ts';
 import { createGenericTrainer } from '../engine/training/genericTrainer.ts';
@@ -25,11 +24,11 @@ export async function measureThroughput(backend: BackendInfo, steps = 200): Prom
   const config = resolveSparseCoding({});
   const d = config.task.d;
   const B = config.train.batchSize;
-  const factory = backend.fusedKernels ? await fusedTrainerFactory() : null;
+  // The backend's hot path, as its runs use it (the fused wasm or WGSL kernels; ../engine/backend/prepareBackend.ts).
+  const hotPath = backend.fusedKernels ? await hotPathFor(backend.name) : null;
   const net = TwoLayerNet.initialise(config.model, d, 0);
-  // The runs' evaluation attacks go through the fused kernels too (../engine/backend/prepareBackend.ts).
-  if (backend.fusedKernels) net.inputGradientProvider = await fusedInputGradientProvider();
-  const trainer = (factory ?? createGenericTrainer)(net, config);
+  net.inputGradientProvider = hotPath?.inputGradientProvider ?? null;
+  const trainer = (hotPath?.makeTrainer ?? createGenericTrainer)(net, config);
   const rng = RandomStream.derive(0, 'throughput');
   const xValues = new Float32Array(B * d);
   rng.fillNormal(xValues, 1 / Math.sqrt(d));

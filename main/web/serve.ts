@@ -84,9 +84,9 @@ async function main(argv: string[]): Promise<void> {
     process.exit(0);
   }
   const store = RunStore.open(resolveStoreDir({ flag: opts.store }));
-  const queue = new JobQueue(store, { backend: opts.backend, concurrency: opts.jobs });
+  const queue = new JobQueue(store, { backend: opts.backend, concurrency: opts.jobs, threads: 'auto' });
   const backend = await queue.backendInfo();
-  say(`${describeBackend(backend)}${backend.fusedKernels ? ' | hot path: fused wasm kernels' : ''}`);
+  say(`${describeBackend(backend)}${backend.fusedKernels ? ` | hot path: fused ${backend.name === 'webgpu' ? 'WGSL' : 'wasm'} kernels` : ''}`);
   say(`store: ${store.dir}`);
   for (const notice of store.notices) warn(`note: ${notice}`);
   const renderer = await prepareRenderer(projectRoot, { build: opts.build, log: warn });

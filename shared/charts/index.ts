@@ -7,6 +7,8 @@ import type { EChartsOption } from 'echarts';
 import { hasDictionaryInstruments } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import { accuracyOverTraining } from './accuracyOverTraining.ts';
+import { ADVERSARIAL_COEFFICIENTS_FIGURE, adversarialCoefficientsOf } from './adversarialCoefficients.ts';
+import { adversarialImagesFigure } from './adversarialImages.ts';
 import { coefficientHeatmap, coefficientHeatmapBeforeAfter, type CoefficientSnapshot } from './coefficientHeatmap.ts';
 import { paperInches, phaseBoundary, PX_PER_INCH, type ChartOptions, type PaperName } from './common.ts';
 import { mixtureAccumulation } from './mixtureAccumulation.ts';
@@ -16,6 +18,8 @@ import { evaluationName, robustCurve, robustCurveComparison } from './robustCurv
 import { roughnessOverTraining, roughnessSnapshots } from './roughness.ts';
 
 export * from './accuracyOverTraining.ts';
+export * from './adversarialCoefficients.ts';
+export * from './adversarialImages.ts';
 export * from './coefficientHeatmap.ts';
 export * from './common.ts';
 export * from './mixtureAccumulation.ts';
@@ -168,14 +172,22 @@ export function figureSet(result: RunResult, options: FigureSetOptions = {}): Fi
           },
     );
   }
+  const coefficients = adversarialCoefficientsOf(result, at('column'));
+  if (coefficients) {
+    figures.push({
+      name: ADVERSARIAL_COEFFICIENTS_FIGURE,
+      title: `Adversarial perturbations in dictionary coordinates, against the mixture direction (mean over ${result.adversarial!.indices.length} test samples)`,
+      option: coefficients,
+      size: 'column',
+    });
+  }
   return figures;
 }
 
 /**
  * The figures drawn as finished SVG documents rather than ECharts options: the hidden units as
- * images (`neuron-images`, image runs only). Exported beside the figure set, as SVG, PNG and PDF.
+ * images (`neuron-images`, image runs only) and the adversarial examples (`adversarial-images`). Exported beside the figure set, as SVG, PNG and PDF.
  */
 export function pictureFigures(result: RunResult): PictureFigure[] {
-  const images = neuronImagesFigure(result);
-  return images ? [images] : [];
+  return [neuronImagesFigure(result), adversarialImagesFigure(result)].filter((f): f is PictureFigure => f !== null);
 }

@@ -75,6 +75,12 @@ describe('the About box', () => {
     expect(text.detail).toContain('Code version: 0.1.0+abc123');
   });
 
+  it('names the fused WGSL kernels on webgpu, and the adapter through the label', () => {
+    const label = 'webgpu on NVIDIA H200 (nvidia hopper)';
+    expect(backendLine({ name: 'webgpu', device: 'gpu', label, skipped: [], forced: false, details: {}, fusedKernels: true })).toBe(`${label}; fused WGSL kernels on`);
+    expect(backendLine({ name: 'webgpu', device: 'gpu', label, skipped: [], forced: false, details: {}, fusedKernels: false })).toBe(`${label}; fused WGSL kernels off`);
+  });
+
   it('says why the backend is not known when the engine is down', () => {
     expect(backendLine({ unavailable: 'The compute engine is not running' })).toBe('not known (The compute engine is not running)');
     expect(backendLine({ name: 'tensorflow', device: 'gpu', label: 'tensorflow (GPU)', skipped: [], forced: true, details: {}, fusedKernels: false })).toBe('tensorflow (GPU) (forced)');

@@ -3,7 +3,8 @@
  * Debian's Chromium. A user picks the mnist-mlp preset (the task and model kinds follow), shrinks
  * it through the form to seconds of training, starts it and sees it finish; switching the task
  * kind moves the model along and brings the sparse-coding values back; cifar-cnn without its
- * batches names task.files and starts nothing. The setup page is photographed in both themes into
+ * batches names task.files and starts nothing. The finished run shows its neurons and its
+ * adversarial examples as pictures. The setup page is photographed in both themes into
  * PURIFICATION_LAB_SHOTS for a person to look at.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing (Debian's `chromium` package); in CI
@@ -17,7 +18,7 @@ import { labCall } from './support/labCall.ts';
 import { workbenchSession } from './support/session.ts';
 import { eventually } from './support/eventually.ts';
 import { field } from './support/setupForm.ts';
-import { shootBothThemes } from './support/screenshots.ts';
+import { shootAsIs, shootBothThemes } from './support/screenshots.ts';
 
 /** The radio button of a kind of task or model. */
 const kind = (page: Page, section: 'task' | 'model', value: string) => page.locator(`[name="${section}.kind"][value="${value}"]`);
@@ -99,5 +100,19 @@ describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () 
       if (format === 'png') expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
       else expect(bytes.toString('utf8')).toMatch(/<svg[\s\S]*data:image\/png;base64,/);
     }
+
+    // Adversarial examples (issue 15, item 3): the run's eval.pictures digits, one of each class
+    // 0-7, with delta and x + delta per model; the picture names each model's prediction on each.
+    const pictures = detail.result.adversarial!;
+    expect(pictures.labels).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const panel = page.getByTestId('adversarial-images');
+    await eventually(() => panel.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    const svgOf = async () => Buffer.from((await panel.locator('img').getAttribute('src'))!.replace('data:image/svg+xml;base64,', ''), 'base64').toString('utf8');
+    const predictions = (svg: string) => [...svg.matchAll(/>→ ([^<]+)</g)].map((m) => m[1]!.split(' ')[0]);
+    expect(predictions(await svgOf())).toEqual(pictures.labels.flatMap((_, i) => pictures.models.map((m) => String(m.prediction[i]))));
+    // Fewer rows on request.
+    await page.getByTestId('adversarial-rows').selectOption('3');
+    await eventually(async () => predictions(await svgOf()).length).toBe(3 * pictures.models.length);
+    shots.push(...(await shootAsIs(panel, 'adversarial-images')));
   }, 120_000);
 });

@@ -40,5 +40,18 @@ describe.skipIf(chromiumBrowser.skip)('the transfer table in the run view', () =
       }
     }
     session.shots.push(...(await shootAsIs(table, 'transfer-table')));
+
+    // The same run's adversarial perturbations in dictionary coordinates (issue 15, item 3): one
+    // point per atom (d = 24), for the mean over the recorded samples and for one of them.
+    const pictures = (await labCall(server, 'runs.get', { id })).result!.adversarial!;
+    expect(pictures.models.map((m) => m.label)).toEqual(['after clean', 'after fine-tuning']);
+    const chart = page.getByTestId('adversarial-coefficients');
+    await eventually(() => chart.getAttribute('data-points')).toBe('24');
+    expect((await chart.innerText()).replace(/\s+/g, ' ')).toContain(`median cosines with Mᵀu and with the sample's own features y·Mᵀx over the ${pictures.indices.length} samples`);
+    const sample = chart.getByTestId('adversarial-sample');
+    expect(await sample.locator('option').allInnerTexts()).toEqual([`mean over ${pictures.indices.length} samples`, ...pictures.indices.map((index, i) => `sample #${index} (y = ${pictures.labels[i]! > 0 ? '+1' : '−1'})`)]);
+    await sample.selectOption({ index: 1 });
+    await eventually(() => chart.getAttribute('data-points')).toBe('24');
+    session.shots.push(...(await shootAsIs(chart, 'adversarial-coefficients')));
   }, 600_000);
 });

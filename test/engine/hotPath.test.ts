@@ -1,6 +1,7 @@
 /**
- * The hot path per backend: wasm has its fused kernels; webgpu has none yet (tfjs's generic ops
- * run there, checked by the kernel plan), nor has cpu.
+ * The hot path per backend: wasm has its fused kernels; webgpu has its fused WGSL kernels, only
+ * while webgpu is the active backend (test/engine/webgpu.test.ts runs them on SwiftShader); cpu
+ * has none (tfjs's generic ops run there, checked by the kernel plan).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hotPathFor } from '../../main/engine/backend/hotPath.ts';
@@ -14,7 +15,7 @@ describe('hotPathFor', () => {
     expect(hotPath?.name).toBe('fused wasm kernels');
     expect(typeof hotPath?.inputGradientProvider).toBe('function');
   });
-  it('webgpu and cpu: none, so the generic trainer runs', async () => {
+  it('webgpu while another backend is active, and cpu: none, so the generic trainer runs', async () => {
     expect(await hotPathFor('webgpu')).toBeNull();
     expect(await hotPathFor('cpu')).toBeNull();
   });

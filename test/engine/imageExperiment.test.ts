@@ -13,6 +13,7 @@ import { RandomStream } from '../../main/engine/random.ts';
 import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
+import { deltaOf } from '../../shared/adversarial.ts';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import { useWasm } from '../support/backend.ts';
 
@@ -66,6 +67,17 @@ describe('an MNIST MLP run', () => {
     expect(result.summary.layers!.map((l) => l.layer)).toEqual(['fc1.weight', 'fc2.weight']);
     for (const l of result.summary.layers!) expect(l.singularValues).toHaveLength(l.layer === 'fc1.weight' ? 64 : 10);
     expect(result.summary.decomposition!.beta.values).toHaveLength(64);
+    // Adversarial pictures: the first test digit of each class 0-7, attacked on both models with
+    // the evaluation's PGD-10 at linf eps 0.1; x + delta stays in the data range [0, 1].
+    const pictures = result.adversarial!;
+    expect(pictures.labels).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([pictures.picture, pictures.dataRange, pictures.eps, pictures.norm]).toEqual([{ height: 28, width: 28, channels: 1 }, [0, 1], 0.1, 'linf']);
+    expect(pictures.models.map((m) => m.label)).toEqual(['after clean', 'after fine-tuning']);
+    for (const m of pictures.models) {
+      expect(Math.min(...m.adversarial)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...m.adversarial)).toBeLessThanOrEqual(1);
+      expect(Math.max(...deltaOf(pictures, m).map(Math.abs))).toBeLessThanOrEqual(0.1 + 1e-6);
+    }
   }, 180_000);
 
   it('resumes from a checkpoint exactly', async () => {

@@ -1,11 +1,13 @@
 /**
  * The webgpu backend against wasm, on the software adapter that Debian's chromium ships
- * (SwiftShader): the same maths through tfjs's generic ops on both backends (the wasm fused
- * kernels are off), so the numbers agree to float32 rounding. Over 8 steps of SGD, momentum and
- * Adam the weights of the two-layer net and of the image MLP agree within 1e-4 relative
- * (Frobenius norm), the attacks' outputs within 1e-4 relative, and whole runs' accuracies (clean,
- * every attack at every radius, the worst case) within 2 test samples. The backend line and the
- * run record name the adapter and its limits, and every kernel of every model is on webgpu.
+ * (SwiftShader), twice: through tfjs's generic ops on both backends (the fused kernels off), and
+ * through each backend's fused hot path (the AssemblyScript kernels against the WGSL ones of
+ * main/engine/backend/webgpu/). Both ways the numbers agree to float32 rounding: over 8 steps of
+ * SGD, momentum and Adam the weights of the two-layer net and of the image MLP agree within 1e-4
+ * relative (Frobenius norm), the attacks' outputs within 1e-4 relative, and whole runs' accuracies
+ * (clean, every attack at every radius, the worst case; on the hot paths, as runs go) within 2
+ * test samples. The fused WGSL steps take the dispatches their kernels promise. The backend line
+ * and the run record name the adapter and its limits, and every kernel of every model is on webgpu.
  *
  * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuAgreement.ts).
@@ -36,6 +38,16 @@ interface Side {
   };
   imageMlp: { training: Record<string, { parameters: Numbers[]; loss: number }>; perturbations: Record<string, Numbers> };
   runs: Record<string, { label: string; accuracies: Record<string, number> }[]>;
+  fused: {
+    hotPath: boolean;
+    twoLayer: {
+      training: Record<string, { weights: Numbers; loss: number }>;
+      perturbations: Record<string, Numbers>;
+      pgd: { margins: Numbers[]; zeroGradient: Numbers };
+      dispatches: Record<string, number>;
+    };
+    imageMlp: { training: Record<string, { parameters: Numbers[]; loss: number }>; perturbations: Record<string, Numbers>; dispatches: Record<string, number> };
+  };
   plans: Record<string, { substituted?: string[]; error?: string }>;
 }
 
@@ -111,6 +123,62 @@ describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapt
   it('the evaluation PGD: margins within 1e-4 relative, the same zero-gradient counts', () => {
     webgpu.twoLayer.pgd.margins.forEach((row, k) => expect(relativeFrobenius(row, wasm.twoLayer.pgd.margins[k]!)).toBeLessThan(1e-4));
     expect(webgpu.twoLayer.pgd.zeroGradient).toEqual(wasm.twoLayer.pgd.zeroGradient);
+  });
+
+  describe('the fused WGSL kernels against the fused wasm kernels', () => {
+    it('webgpu runs its fused hot path', () => {
+      expect(webgpu.fused.hotPath).toBe(true);
+      expect(wasm.fused.hotPath).toBe(true);
+    });
+
+    for (const optimizer of ['SGD', 'SGD with momentum', 'Adam']) {
+      for (const threshold of ['relative', 'fixed']) {
+        it(`two-layer net, ${optimizer}, ${threshold} thresholds: the weights after 8 steps agree within 1e-4 relative`, () => {
+          const a = webgpu.fused.twoLayer.training[`${optimizer}, ${threshold}`]!;
+          const b = wasm.fused.twoLayer.training[`${optimizer}, ${threshold}`]!;
+          expect(relativeFrobenius(a.weights, b.weights)).toBeLessThan(1e-4);
+          expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(b.loss));
+        });
+      }
+      for (const activation of ['relu', 'symmetric-threshold']) {
+        it(`image MLP, ${optimizer}, ${activation}: every parameter after 8 steps agrees within 1e-4 relative`, () => {
+          const a = webgpu.fused.imageMlp.training[`${optimizer}, ${activation}`]!;
+          const b = wasm.fused.imageMlp.training[`${optimizer}, ${activation}`]!;
+          expect(a.parameters).toHaveLength(4);
+          a.parameters.forEach((p, k) => expect(relativeFrobenius(p, b.parameters[k]!)).toBeLessThan(1e-4));
+          expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(b.loss));
+        });
+      }
+    }
+
+    it('the training and evaluation attacks agree within 1e-4 relative on both models', () => {
+      for (const side of ['twoLayer', 'imageMlp'] as const) {
+        const reference = wasm.fused[side].perturbations;
+        expect(Object.keys(webgpu.fused[side].perturbations).sort()).toEqual(Object.keys(reference).sort());
+        for (const [name, values] of Object.entries(webgpu.fused[side].perturbations)) {
+          expect(relativeFrobenius(values, reference[name]!), `${side}, ${name}`).toBeLessThan(1e-4);
+        }
+      }
+      expect(Object.keys(wasm.fused.twoLayer.perturbations)).toHaveLength(4);
+      expect(Object.keys(wasm.fused.imageMlp.perturbations)).toHaveLength(8);
+    });
+
+    it('the evaluation PGD of the two-layer net: margins within 1e-4 relative, the same zero-gradient counts', () => {
+      webgpu.fused.twoLayer.pgd.margins.forEach((row, k) => expect(relativeFrobenius(row, wasm.fused.twoLayer.pgd.margins[k]!)).toBeLessThan(1e-4));
+      expect(webgpu.fused.twoLayer.pgd.zeroGradient).toEqual(wasm.fused.twoLayer.pgd.zeroGradient);
+    });
+
+    it('dispatches: a training step in 2 to 4, a PGD step in 1 (plus 1 threshold pass per attack)', () => {
+      expect(webgpu.fused.twoLayer.dispatches).toEqual({ 'step relative': 3, 'step fixed': 2, 'attack of 5 steps': 6, 'evaluation PGD-10': 10 });
+      expect(webgpu.fused.imageMlp.dispatches).toEqual({
+        'step relu': 3,
+        'step symmetric-threshold': 4,
+        'attack of 5 steps, relu': 5,
+        'attack of 5 steps, symmetric-threshold': 6,
+        'evaluation attack of 5 steps, relu': 5,
+        'evaluation attack of 5 steps, symmetric-threshold': 6,
+      });
+    });
   });
 
   for (const model of ['two-layer', 'image MLP']) {

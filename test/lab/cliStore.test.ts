@@ -138,8 +138,10 @@ describe('the store from the CLI', () => {
     const files = await lab(['files']);
     expect(files.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(` kB  ${copied.replaceAll('.', '\\.')}$`))]);
 
-    const sweep = await lab(['sweep', ...tiny, '--grid', 'train.attack.eps=0.2,0.3', '--seeds', '2']);
+    const sweep = await lab(['sweep', ...tiny, '--grid', 'train.attack.eps=0.2,0.3', '--seeds', '2', '--jobs', '2']);
     expect(sweep.code, sweep.stderr).toBe(0);
+    // Four members of one shape, two jobs: two stacks of two (stacks.ts).
+    expect(sweep.stderr).toMatch(/: 4 runs \(2 grid points x 2 seeds\) in 2 stacks of runs computing together\n/);
     expect(sweep.stdout).toMatch(/^0\.2\s+2\s+\d\.\d{3} ± \d\.\d{3}/m);
     expect(sweep.stdout).toMatch(/^0\.3\s+2\s+/m);
 

@@ -4,12 +4,15 @@
  * .npz, and its test set as .npz, is evaluated by `lab eval`: the logits agree with PyTorch's
  * within 1e-5 absolute plus 1e-5 relative on the same inputs, and the clean accuracy exactly. The
  * tensor names and shapes decide the model; a file that is not the two-layer MLP is refused by name.
+ * The evaluation also carries the hidden units as pictures (fc1's rows) and the adversarial pictures.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deltaOf } from '../../shared/adversarial.ts';
 import { FileFormatError } from '../../main/engine/fileFormatError.ts';
+import type { MlpEvaluation } from '../../main/lab/mlpEvaluation.ts';
 import { decodePytorchMlp, readWeightTensors, weightsKind } from '../../main/lab/formats/pytorchMlp.ts';
 import { encodeSafetensors, type NamedTensor } from '../../main/lab/formats/safetensors.ts';
 import { labInProcess } from '../support/labCli.ts';
@@ -65,12 +68,12 @@ np.savez(out + '/model.npz', **{k: v.numpy() for k, v in model.state_dict().item
 np.savez(out + '/test.npz', x=x_test.numpy(), y=y_test.numpy())
 with torch.no_grad():
     logits = model(x_test)
-print(json.dumps({'logits': logits.flatten().tolist(), 'correct': int((logits.argmax(1) == y_test).sum().item()), 'n': len(y_test)}))
+print(json.dumps({'logits': logits.flatten().tolist(), 'correct': int((logits.argmax(1) == y_test).sum().item()), 'n': len(y_test), 'y': y_test.tolist(), 'fc1': model.fc1.weight.detach().flatten().tolist()}))
 `;
 
 describe.skipIf(torch.skip)('an MLP trained in PyTorch, evaluated by lab eval', () => {
   let dir: string;
-  let reference: { logits: number[]; correct: number; n: number };
+  let reference: { logits: number[]; correct: number; n: number; y: number[]; fc1: number[] };
   beforeAll(() => {
     torch.require();
     dir = mkdtempSync(join(tmpdir(), 'lab-torch-'));
@@ -93,6 +96,22 @@ describe.skipIf(torch.skip)('an MLP trained in PyTorch, evaluated by lab eval', 
       expect(out.evaluations[0]!.attacks.slice(0, 2)).toEqual(['PGD-20 (l2, step 2.5·eps/20)', 'FGM (l2)']);
       expect(result.stdout).toMatch(new RegExp(`clean accuracy +${(reference.correct / reference.n).toFixed(3)}`));
       expect(result.stdout).toContain('unavailable: clipping to a data range');
+      if (file !== 'model.safetensors') return;
+      // The neuron pictures: each of the 16 hidden units' fc1 row (d = 20, one row of pixels), as PyTorch holds it.
+      const { instruments, adversarial } = JSON.parse(readFileSync(json, 'utf8')) as Pick<MlpEvaluation, 'instruments' | 'adversarial'>;
+      const images = instruments[0]!.neuronImages!;
+      expect([images.units.length, images.height, images.width, images.channels]).toEqual([16, 1, 20, 1]);
+      images.values.forEach((v, i) => expect(v).toBe(Number(Math.fround(reference.fc1[i]!).toPrecision(5))));
+      expect(instruments[0]!.roughness!.values).toHaveLength(16);
+      // The adversarial pictures: the first test sample of each class in turn, the clean
+      // predictions PyTorch's argmax, every delta inside the l2 ball of radius 0.5.
+      const first = [0, 1, 2].map((c) => reference.y.indexOf(c));
+      expect(adversarial!.indices.slice(0, 3)).toEqual(first);
+      expect(adversarial!.labels).toEqual(adversarial!.indices.map((i) => reference.y[i]));
+      const argmax = (i: number) => [0, 1, 2].reduce((best, c) => (reference.logits[i * 3 + c]! > reference.logits[i * 3 + best]! ? c : best), 0);
+      expect(adversarial!.models[0]!.cleanPrediction).toEqual(adversarial!.indices.map(argmax));
+      const delta = deltaOf(adversarial!, adversarial!.models[0]!);
+      adversarial!.indices.forEach((_, s) => expect(Math.hypot(...delta.slice(s * 20, (s + 1) * 20))).toBeLessThanOrEqual(0.5 * (1 + 1e-5)));
     }, 120_000);
   }
 });

@@ -1,7 +1,9 @@
 /**
  * Child-process driver for test/engine/webgpu.test.ts: computes the same things on the wasm
- * backend and on the webgpu backend (tfjs's generic ops on both: the wasm fused kernels are off,
- * so both run the same maths through different kernels) and prints them as one JSON line.
+ * backend and on the webgpu backend and prints them as one JSON line: through tfjs's generic ops
+ * on both (the fused kernels off, so both run the same maths through different kernels), through
+ * each backend's fused hot path (./webgpuFusedSide.ts: the wasm kernels against the WGSL ones),
+ * and whole runs as runs go (on the hot paths).
  *
  * A child process because Dawn finds the software adapter only when the process starts with
  * LD_LIBRARY_PATH and VK_ICD_FILENAMES set (see main/engine/webgpu/webgpuLoader.ts).
@@ -10,12 +12,9 @@
  * forwarding of small ops is off, so the webgpu numbers come from its shaders.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { presetByName } from '../../shared/presets.ts';
 import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
-import type { Evaluation } from '../../shared/events.ts';
 import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
 import { describeBackend } from '../../main/engine/backend/chooseBackend.ts';
-import { runExperiment } from '../../main/engine/experiment.ts';
 import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
 import { planKernels } from '../../main/engine/backend/kernelPlan.ts';
 import { cnnKernels } from '../../main/engine/models/cnn.ts';
@@ -25,6 +24,8 @@ import { RandomStream } from '../../main/engine/random.ts';
 import { createGenericTrainer } from '../../main/engine/training/genericTrainer.ts';
 import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
+import { accuracyCounts } from './webgpuRuns.ts';
+import { fusedSide } from './webgpuFusedSide.ts';
 
 type Numbers = number[];
 
@@ -131,44 +132,9 @@ function imageMlp() {
   return { training, perturbations };
 }
 
-// ---- whole runs: the evaluations' accuracies (clean, each attack, worst case)
-
-const quick = presetByName('quick').config;
-const runs: Record<string, ExperimentInput> = {
-  'two-layer': {
-    ...quick,
-    task: { kind: 'sparse-coding', d: 16, k: 3, trainSize: 300 },
-    model: { kind: 'two-layer', width: 16 },
-    train: { cleanEpochs: 3, adversarialEpochs: 2, batchSize: 50 },
-    eval: { testSize: 200, every: 0 },
-  },
-  'image MLP': {
-    task: { kind: 'mnist', trainSize: 300, classes: [3, 8] },
-    model: { kind: 'mlp', width: 16 },
-    train: { cleanEpochs: 2, adversarialEpochs: 1, batchSize: 50, optimizer: { lr: 0.1 }, attack: { kind: 'pgd', norm: 'linf', eps: 0.1, steps: 3, randomStart: true } },
-    eval: { testSize: 200, every: 0, epsGrid: [0, 0.1], noiseDraws: 1, attacks: [{ kind: 'pgd', steps: 5 }, { kind: 'fgm' }] },
-    instruments: { coefficientsEvery: 0, shownUnits: 4 },
-  },
-};
-
-/** Every accuracy of an evaluation as a count of test samples, by name. */
-function counts(evaluation: Evaluation): Record<string, number> {
-  const out: Record<string, number> = { clean: Math.round(evaluation.cleanAccuracy.estimate * evaluation.cleanAccuracy.n) };
-  for (const curve of [...evaluation.curves, evaluation.worstCase]) {
-    curve.accuracy.forEach((a, k) => (out[`${curve === evaluation.worstCase ? 'worst case' : curve.attack} at eps ${curve.eps[k]}`] = Math.round(a.estimate * a.n)));
-  }
-  return out;
-}
-
 async function wholeRuns(backend: 'wasm' | 'webgpu') {
-  const { info, hooks } = await prepareBackend({ backend, fused: false });
-  const out: Record<string, { label: string; accuracies: Record<string, number> }[]> = {};
-  for (const [name, input] of Object.entries(runs)) {
-    const config = name === 'two-layer' ? resolveSparseCoding(input) : resolveExperiment(input);
-    const result = await runExperiment(config, info, hooks);
-    out[name] = result.evaluations.map((e) => ({ label: e.label, accuracies: counts(e) }));
-  }
-  return { runs: out };
+  // Each backend's hot path, as runs use it: the fused wasm kernels against the fused WGSL ones.
+  return { runs: await accuracyCounts(backend, true) };
 }
 
 const results: Record<string, unknown> = {};
@@ -184,6 +150,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     twoLayer: twoLayer(),
     imageMlp: imageMlp(),
     ...(await wholeRuns(backend)),
+    fused: await fusedSide(backend),
     plans: Object.fromEntries(
       Object.entries({ twoLayer: twoLayerKernels, mlp: mlpKernels, cnn: cnnKernels }).map(([model, kernels]) => {
         try {

@@ -88,6 +88,31 @@ describe('sweeps.start', () => {
   });
 });
 
+describe('sweeps.start on a queue that stacks', () => {
+  it('submits the same-shaped members as one stack per job slot, the runs in the members\' order', async () => {
+    const stacks: JobRequest[][] = [];
+    const stacking: JobControl = {
+      ...idleQueue,
+      concurrency: 2,
+      submitStack: (requests) => {
+        stacks.push([...requests]);
+        return requests.map((r) => store.createRun({ ...r, configHash: configHash(r.config), codeVersion: codeVersion() }));
+      },
+    };
+    const stackingService = new LabService(store, stacking, { measureThroughput: false });
+    try {
+      const started = await stackingService.call('sweeps.start', { preset: 'quick', input: {}, grid: [{ path: 'train.attack.eps', values: [0.2, 0.3] }], seeds: 3 });
+      expect(stacks.map((s) => s.map((r) => [r.config.train.attack.eps, r.config.seed]))).toEqual([
+        [[0.2, 0], [0.2, 1], [0.2, 2]],
+        [[0.3, 0], [0.3, 1], [0.3, 2]],
+      ]);
+      expect(started.runIds.map((id) => store.get(id).name)).toEqual(stacks.flat().map((r) => r.name));
+    } finally {
+      stackingService.close();
+    }
+  });
+});
+
 describe('sweeps.slurmScript', () => {
   it('writes the job array of the grid x seeds with the resources, and the command that makes the folder', async () => {
     const preview = await service.call('sweeps.slurmScript', {

@@ -16,6 +16,7 @@ import type { Accuracy, Evaluation, RobustCurve } from '../../../shared/events.t
 import type { MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
 import { readBack, readScalar } from '../backend/readBack.ts';
+import { CleanPointGradients } from './cleanPointGradients.ts';
 import { fgmAttack } from './fgm.ts';
 import { mixtureDirectionAttack } from './mixtureDirection.ts';
 import { pgdAttack, type PgdResult } from './pgd.ts';
@@ -40,6 +41,23 @@ export function cleanAccuracy(model: MarginModel, test: TestSet): Accuracy {
   return accuracyOf(correct, test.n);
 }
 
+/**
+ * The clean accuracy and the clean mistakes from one forward pass and one read-back of the
+ * margins: correct where margin > 0, a mistake where margin <= 0 (the same comparisons as
+ * cleanAccuracy and cleanMistakes, on the same margins). `margins`: the clean margins, when the
+ * caller has them already.
+ */
+export function cleanVerdicts(model: MarginModel, test: TestSet, margins: ArrayLike<number> = readBack(() => model.margins(test.x, test.y))): { accuracy: Accuracy; mistakes: Int32Array } {
+  const mistakes = new Int32Array(test.n);
+  let correct = 0;
+  for (let i = 0; i < test.n; i++) {
+    const m = margins[i]!;
+    if (m > 0) correct++;
+    if (m <= 0) mistakes[i] = 1;
+  }
+  return { accuracy: accuracyOf(correct, test.n), mistakes };
+}
+
 /** A human name for an evaluation attack, e.g. "PGD-20 (l2, step 2.5·eps/20)". */
 export function describeAttack(attack: EvalAttack, norm: Norm): string {
   switch (attack.kind) {
@@ -55,13 +73,16 @@ export function describeAttack(attack: EvalAttack, norm: Norm): string {
   }
 }
 
-/** The attack `attack` at the radii `eps` (null: it cannot run here, e.g. no mixture direction). */
+/**
+ * The attack `attack` at the radii `eps` (null: it cannot run here, e.g. no mixture direction).
+ * `cleanPoint` shares the gradients at the clean test points between the gradient attacks.
+ */
 export function runAttack(
   model: MarginModel,
   test: TestSet,
   attack: EvalAttack,
   eps: readonly number[],
-  context: { norm: Norm; direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream },
+  context: { norm: Norm; direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream; cleanPoint?: CleanPointGradients },
 ): PgdResult | null {
   const clip = 'clip' in attack && attack.clip ? context.clip : null;
   switch (attack.kind) {
@@ -75,9 +96,9 @@ export function runAttack(
         restarts: attack.restarts,
         clip,
         rng: context.rng,
-      });
+      }, context.cleanPoint);
     case 'fgm':
-      return fgmAttack(model, test.x, test.y, { eps, norm: context.norm, clip });
+      return fgmAttack(model, test.x, test.y, { eps, norm: context.norm, clip }, context.cleanPoint);
     case 'mixture-direction':
       return context.direction ? mixtureDirectionAttack(model, test.x, test.y, { eps, direction: context.direction, clip: context.clip }) : null;
   }
@@ -106,17 +127,17 @@ function curveOf(name: string, result: PgdResult, cleanWrong: ArrayLike<number>)
  * The headline robust accuracy at the radius `evalSpec.eps` alone, with the configured attack:
  * the first of `evalSpec.attacks` that can run here, with its own step size, random start,
  * restarts and clipping, exactly as the evaluation runs it (the per-epoch number during training).
- * Null when no attack can run.
+ * Null when no attack can run. `cleanWrong`: the clean mistakes, when the caller has them already.
  */
 export function headlineRobustAccuracy(
   model: MarginModel,
   test: TestSet,
   evalSpec: ResolvedExperiment['eval'],
-  context: { direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream },
+  context: { direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream; cleanWrong?: ArrayLike<number> },
 ): Accuracy | null {
   for (const attack of evalSpec.attacks) {
     const result = runAttack(model, test, attack, [evalSpec.eps], { ...context, norm: evalSpec.norm });
-    if (result) return robustAccuracies(result.success, cleanMistakes(model, test))[0]!;
+    if (result) return robustAccuracies(result.success, context.cleanWrong ?? cleanMistakes(model, test))[0]!;
   }
   return null;
 }
@@ -125,6 +146,10 @@ export function headlineRobustAccuracy(
  * Evaluate `model` at the grid `evalSpec.epsGrid` plus the headline radius `evalSpec.eps`, with
  * every attack of `evalSpec.attacks`. `direction` is the mixture direction for `evalSpec.norm`
  * (null when the task has no dictionary).
+ *
+ * The attacks share their work where it is the same: one clean forward pass gives the clean
+ * accuracy and mistakes, and the gradient attacks share the gradients at the clean points
+ * (./cleanPointGradients.ts). Every attack still runs at every radius on its own.
  */
 export function evaluateModel(
   model: MarginModel,
@@ -133,11 +158,27 @@ export function evaluateModel(
   context: { label: Evaluation['label']; globalEpoch: number; direction: Float32Array | null; clip: readonly [number, number] | null; rng: RandomStream },
 ): Evaluation {
   const eps = [...new Set([...evalSpec.epsGrid, evalSpec.eps])].sort((a, b) => a - b);
+  // Clean misclassifications are failures under every attack, at every radius.
+  const { accuracy: clean, mistakes: cleanWrong } = cleanVerdicts(model, test);
+  const cleanPoint = new CleanPointGradients(test.x, test.y);
+  try {
+    return evaluateWith(model, test, evalSpec, { ...context, cleanPoint }, eps, clean, cleanWrong);
+  } finally {
+    cleanPoint.dispose();
+  }
+}
+
+function evaluateWith(
+  model: MarginModel,
+  test: TestSet,
+  evalSpec: ResolvedExperiment['eval'],
+  context: Parameters<typeof evaluateModel>[3] & { cleanPoint: CleanPointGradients },
+  eps: number[],
+  clean: Accuracy,
+  cleanWrong: Int32Array,
+): Evaluation {
   const headline = eps.indexOf(evalSpec.eps);
   const n = test.n;
-  const clean = cleanAccuracy(model, test);
-  // Clean misclassifications are failures under every attack, at every radius.
-  const cleanWrong = cleanMistakes(model, test);
   const curves: RobustCurve[] = [];
   const attacks: string[] = [];
   const worst = eps.map(() => new Uint8Array(n));

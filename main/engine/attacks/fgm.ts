@@ -9,6 +9,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../shared/config.ts';
 import type { MarginModel } from '../models/marginModel.ts';
+import type { CleanPointGradients } from './cleanPointGradients.ts';
 import { pgdAttack, pgdPerturb, type PgdResult } from './pgd.ts';
 
 export interface FgmOptions {
@@ -17,9 +18,12 @@ export interface FgmOptions {
   readonly clip?: readonly [number, number] | null;
 }
 
-/** FGM/FGSM at every radius of `options.eps`: per-sample success and margins. */
-export function fgmAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: FgmOptions): PgdResult {
-  return pgdAttack(model, x, y, { ...options, steps: 1, stepScale: 1, randomStart: false, restarts: 1 });
+/**
+ * FGM/FGSM at every radius of `options.eps`: per-sample success and margins. Its one gradient is
+ * the clean point's, which `cleanPoint` shares with the evaluation's other attacks.
+ */
+export function fgmAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: FgmOptions, cleanPoint?: CleanPointGradients): PgdResult {
+  return pgdAttack(model, x, y, { ...options, steps: 1, stepScale: 1, randomStart: false, restarts: 1 }, cleanPoint);
 }
 
 /** One batch's FGM perturbation at radius eps, left on the device. */

@@ -15,8 +15,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from '../../../shared/config.ts';
 import type { InputGradientSession, MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
-import { readBack } from '../backend/readBack.ts';
+import { CleanPointGradients } from './cleanPointGradients.ts';
 import { tensorPgdStep } from './pgdStep.ts';
+import { repeatRows } from './repeatRows.ts';
 
 export interface PgdOptions {
   /** Radii to attack at (each >= 0). */
@@ -96,7 +97,9 @@ export function randomStart(rows: number, d: number, eps: Float32Array, norm: No
  * from a random start in the ball; T steps of the session's input gradient, each followed by the
  * session's PGD step (./pgdStep.ts). Returns the adversarial inputs and, as a scalar tensor, the
  * count of zero-gradient rows at the start point. Nothing is read back from the device here, so
- * training can call it every step.
+ * training can call it every step. `firstGradient`, when given, is the input gradient at x0 (the
+ * caller computed it already, ./cleanPointGradients.ts): the first step takes it instead of
+ * computing it again; it needs the start at x0 (no random start), and stays the caller's.
  */
 export function pgdRows(
   session: InputGradientSession,
@@ -105,16 +108,20 @@ export function pgdRows(
   eps: Float32Array,
   alpha: Float32Array,
   options: Pick<PgdOptions, 'norm' | 'steps' | 'randomStart' | 'clip' | 'rng'>,
+  firstGradient: tf.Tensor2D | null = null,
 ): { x: tf.Tensor2D; zeroGradient: tf.Scalar } {
+  if (firstGradient && options.randomStart) throw new RangeError('firstGradient: a random start does not begin at x0');
   const [rows, d] = x0.shape;
   const step = session.pgdStep ?? tensorPgdStep;
   return tf.tidy(() => {
     const start = options.randomStart ? randomStart(rows, d, eps, options.norm, options.rng!) : null;
+    if (session.pgdRun) return session.pgdRun(x0, y, eps, alpha, start, { norm: options.norm, steps: options.steps, clip: options.clip });
     const iterate = step.begin(x0, eps, alpha, start, { norm: options.norm, clip: options.clip });
     for (let t = 0; t < options.steps; t++) {
-      const gradient = inputGradient(session, iterate.point(), y);
+      const given = t === 0 ? firstGradient : null;
+      const gradient = given ?? inputGradient(session, iterate.point(), y);
       iterate.advance(gradient, t === 0);
-      gradient.dispose();
+      if (!given) gradient.dispose();
     }
     return iterate.finish();
   });
@@ -136,8 +143,13 @@ export function stepSizeFor(eps: number, steps: number, stepSize: number | null 
 /**
  * PGD against `model` at every radius of `options.eps`, with restarts. Returns per-sample
  * success and final margins per radius, and the zero-gradient counts.
+ *
+ * The gradient at the clean points is taken once per chunk, on the untiled rows: it gives the
+ * zero-gradient count of every radius and, without a random start, the first step of every
+ * radius. `cleanPoint` shares it with the other attacks of an evaluation on the same model and
+ * test points (./cleanPointGradients.ts); without, the attack keeps its own.
  */
-export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions): PgdResult {
+export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, options: PgdOptions, cleanPoint?: CleanPointGradients): PgdResult {
   checkAttackArguments(model, x, y, options);
   const n = x.shape[0];
   const E = options.eps.length;
@@ -146,6 +158,8 @@ export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, op
   const success = options.eps.map(() => new Uint8Array(n));
   const margins = options.eps.map(() => new Float32Array(n).fill(Infinity));
   const zeroGradient = options.eps.map(() => 0);
+  if (cleanPoint && (cleanPoint.x !== x || cleanPoint.y !== y)) throw new RangeError('cleanPoint: its gradients are of other test points');
+  const atCleanPoint = cleanPoint ?? new CleanPointGradients(x, y);
   const session = model.openInputGradient();
   try {
     for (let start = 0; start < n; start += chunk) {
@@ -157,20 +171,19 @@ export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, op
         eps.fill(e, k * size, (k + 1) * size);
         alpha.fill(stepSizeFor(e, options.steps, options.stepSize, options.stepScale), k * size, (k + 1) * size);
       });
+      const clean = atCleanPoint.at(session, start, size);
+      // Zero-gradient rows at the clean point: the same rows at every radius.
+      for (let k = 0; k < E; k++) zeroGradient[k]! += clean.zeroRows;
       const [xs, ys] = tf.tidy(() => {
         const xc = tf.slice(x, [start, 0], [size, -1]);
         const yc = tf.slice(y, [start], [size]);
-        return [tf.tile(xc, [E, 1]) as tf.Tensor2D, tf.tile(yc, [E]) as tf.Tensor1D];
+        return [repeatRows(xc, E), repeatRows(yc, E)];
       });
+      const first = clean.gradient && !options.randomStart ? repeatRows(clean.gradient, E) : null;
       for (let r = 0; r < restarts; r++) {
-        const { x: xAdv, zeroGradient: zero } = pgdRows(session, xs, ys, eps, alpha, options);
-        const m = tf.tidy(() => session.marginGradient(xAdv, ys).margin);
+        const { x: xAdv, zeroGradient: zero } = pgdRows(session, xs, ys, eps, alpha, options, r === 0 ? first : null);
+        const m = tf.tidy(() => (session.margin ? session.margin(xAdv, ys) : session.marginGradient(xAdv, ys).margin));
         const values = m.dataSync();
-        if (r === 0) {
-          // Zero-gradient rows per radius: read per chunk so the split by radius is exact.
-          const zeroRows = readBack(() => zeroRowMask(session, xs, ys, options.norm));
-          for (let k = 0; k < E; k++) for (let i = 0; i < size; i++) zeroGradient[k]! += zeroRows[k * size + i]!;
-        }
         for (let k = 0; k < E; k++) {
           for (let i = 0; i < size; i++) {
             const v = values[k * size + i]!;
@@ -180,19 +193,14 @@ export function pgdAttack(model: MarginModel, x: tf.Tensor2D, y: tf.Tensor1D, op
         tf.dispose([xAdv, zero, m]);
       }
       tf.dispose([xs, ys]);
+      first?.dispose();
     }
   } finally {
     session.dispose();
+    if (!cleanPoint) atCleanPoint.dispose();
   }
   for (let k = 0; k < E; k++) for (let i = 0; i < n; i++) success[k]![i] = margins[k]![i]! <= 0 ? 1 : 0;
   return { eps: [...options.eps], success, margins, zeroGradient };
-}
-
-/** 1 for rows whose input gradient at x is exactly zero. */
-function zeroRowMask(session: InputGradientSession, x: tf.Tensor2D, y: tf.Tensor1D, norm: Norm): tf.Tensor1D {
-  void norm;
-  const { gradient } = session.marginGradient(x, y);
-  return tf.cast(tf.equal(tf.max(tf.abs(gradient), 1), 0), 'float32') as tf.Tensor1D;
 }
 
 /**

@@ -14,23 +14,30 @@ export interface BackendOptions {
   readonly loaders?: BackendLoaders;
   /** Use the backend's fused hot path where it has one (default true; see ./hotPath.ts). */
   readonly fused?: boolean;
+  /** Kernel threads of the fused hot path (default 1; see ../kernels/threadPool.ts). */
+  readonly threads?: number;
 }
 
 /** Load the backend and report which hot path will run, with the experiment hooks that select it. */
 export async function prepareBackend(options: BackendOptions): Promise<{
   info: BackendInfo;
   choice: BackendChoice;
-  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider'>;
+  hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider' | 'imageHotPath' | 'threads'>;
 }> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
   assertKernels(twoLayerKernels, choice.name);
-  const hotPath = options.fused === false ? null : await hotPathFor(choice.name);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads ${threads}: expected a positive integer`);
+  const hotPath = options.fused === false ? null : await hotPathFor(choice.name, threads);
   return {
     choice,
-    info: { ...choice, fusedKernels: hotPath !== null },
+    // the generic tfjs path computes on one thread whatever was asked
+    info: { ...choice, fusedKernels: hotPath !== null, threads: hotPath ? threads : 1 },
     hooks: {
+      threads: hotPath ? threads : 1,
       ...(hotPath ? { makeTrainer: hotPath.makeTrainer } : {}),
       ...(hotPath?.inputGradientProvider ? { inputGradientProvider: hotPath.inputGradientProvider } : {}),
+      ...(hotPath?.imageHotPath ? { imageHotPath: hotPath.imageHotPath } : {}),
     },
   };
 }

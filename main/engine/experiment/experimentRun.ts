@@ -53,7 +53,7 @@ export class ExperimentRun {
     readonly hooks: ExperimentHooks,
   ) {
     this.testbed = isImageExperiment(config)
-      ? imageTestbed(config, backend)
+      ? imageTestbed(config, backend, hooks.imageHotPath)
       : sparseCodingTestbed(sparseCodingOnly(config, 'The two-layer network'), { makeTrainer: hooks.makeTrainer, inputGradientProvider: hooks.inputGradientProvider });
     this.phases = phasesOf(config);
     this.stepsPerEpoch = batchSizes(config.task.trainSize, config.train.batchSize).length;
@@ -96,6 +96,7 @@ export class ExperimentRun {
       bClean: this.bClean,
       optimizer: trainer.exportState(),
       afterClean: this.afterClean ?? null,
+      threads: this.hooks.threads ?? 1,
     };
   }
 }

@@ -1,6 +1,8 @@
 /** What the caller of an experiment (a job worker, the CLI, the tests) plugs into it. */
 import type { ResolvedExperiment } from '../../../shared/config.ts';
 import type { RunEvent } from '../../../shared/events.ts';
+import type { Mlp } from '../models/mlp.ts';
+import type { ImageModel } from '../models/imageModel.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
 import type { ModelWeights } from '../testbeds/testbed.ts';
 import type { EngineCheckpoint, ResumeState } from '../training/checkpoint.ts';
@@ -10,6 +12,14 @@ import type { Trainer } from '../training/trainer.ts';
 export interface InitialWeights {
   readonly W: Float32Array;
   readonly b: Float32Array | null;
+}
+
+/** A backend's fused path for image models (webgpu's WGSL kernels; wasm's are chosen by the testbed). */
+export interface ImageHotPath {
+  /** The fused trainer, or null where the model has none (the generic or wasm one runs). */
+  makeTrainer(model: ImageModel, config: ResolvedExperiment): Trainer | null;
+  /** Routes the MLP's attacks through the fused PGD step (Mlp.inputGradientProvider). */
+  readonly mlpInputGradientProvider: Mlp['inputGradientProvider'];
 }
 
 export interface ExperimentHooks {
@@ -29,8 +39,15 @@ export interface ExperimentHooks {
   readonly initialWeights?: InitialWeights;
   /** Continue a run from a checkpoint instead of starting afresh. */
   readonly resume?: ResumeState;
+  /**
+   * Kernel threads the hot path (makeTrainer, inputGradientProvider) was built for; recorded in
+   * every checkpoint, so that a resume computes on as many (default 1).
+   */
+  readonly threads?: number;
   /** A faster source of input gradients for evaluation attacks (the fused wasm path). */
   readonly inputGradientProvider?: TwoLayerNet['inputGradientProvider'];
+  /** The fused path for image models, where the backend has one. */
+  readonly imageHotPath?: ImageHotPath;
   /**
    * Awaited after each epoch, before the next one checks `signal`. A worker waits here for its
    * parent to have handled the epoch's events, so that a cancel asked while handling them stops

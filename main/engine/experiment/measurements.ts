@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Evaluation, InstrumentsEvent, MetricsEvent, ModelSummary, Phase } from '../../../shared/events.ts';
-import { cleanAccuracy, cleanMistakes, evaluateModel, headlineRobustAccuracy, robustAccuracies } from '../attacks/evaluate.ts';
+import { cleanVerdicts, evaluateModel, headlineRobustAccuracy, robustAccuracies } from '../attacks/evaluate.ts';
 import { mixtureDirectionAttack } from '../attacks/mixtureDirection.ts';
 import { deadNetworkMessage, deadNetworkThreshold } from '../instruments/deadNetwork.ts';
 import { evaluationStream } from '../random.ts';
@@ -21,18 +21,24 @@ export function takeSnapshot(run: ExperimentRun, phase: Phase | 'init', epoch: n
   return event;
 }
 
-/** An epoch's metrics; the headline robust accuracy only `withRobust` (it costs an attack). */
+/**
+ * An epoch's metrics; the headline robust accuracy only `withRobust` (it costs an attack). One
+ * clean forward pass serves the clean accuracy, the clean mistakes that both attacks need and,
+ * where the testbed can, the silent share.
+ */
 export function measureEpoch(run: ExperimentRun, phase: Phase | 'init', epoch: number, globalEpoch: number, loss: number, lr: number, withRobust: boolean): MetricsEvent {
   const { config, testbed } = run;
   const { model, test, direction, clip } = testbed;
-  const clean = cleanAccuracy(model, test);
+  // The two-layer testbed gives the margins and the silent share from one forward pass.
+  const pass = testbed.cleanPass?.(test.x, test.y);
+  const { accuracy: clean, mistakes: cleanWrong } = cleanVerdicts(model, test, pass?.margins);
   // Without a dictionary there is no mixture direction: the accuracy is unavailable (NaN), not 0.
   const mixture = direction
-    ? robustAccuracies(mixtureDirectionAttack(model, test.x, test.y, { eps: [config.eval.eps], direction, clip }).success, cleanMistakes(model, test))[0]!
+    ? robustAccuracies(mixtureDirectionAttack(model, test.x, test.y, { eps: [config.eval.eps], direction, clip }).success, cleanWrong)[0]!
     : { estimate: NaN, lower: NaN, upper: NaN, n: test.n };
   // The headline attack as configured (clip, restarts, random start), as the evaluation runs it.
-  const robust = withRobust ? headlineRobustAccuracy(model, test, config.eval, { direction, clip, rng: run.epochEvalRng }) : null;
-  const silentFraction = testbed.silentFraction(test.x);
+  const robust = withRobust ? headlineRobustAccuracy(model, test, config.eval, { direction, clip, rng: run.epochEvalRng, cleanWrong }) : null;
+  const silentFraction = pass ? pass.silentFraction : testbed.silentFraction(test.x);
   const event: MetricsEvent = {
     type: 'metrics',
     phase,

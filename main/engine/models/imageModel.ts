@@ -50,6 +50,8 @@ export interface ImageModel extends MarginModel {
    * `xT` is x transposed [d, N], so a first-layer weight gradient X^T G can be a plain matMul.
    */
   lossAndGradients(x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] };
+  /** The logits [N, classes] of a batch. */
+  predict(x: tf.Tensor2D): tf.Tensor2D;
   /** Host copies of every parameter, in order, for checkpoints and the weights file. */
   exportParameters(): HostTensor[];
   /** Load parameters from one flat array (the concatenation of exportParameters() in order). */

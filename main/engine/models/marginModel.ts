@@ -20,8 +20,26 @@ export interface InputGradientSession {
    * PGD loop takes one per step). Same values as marginGradient's gradient.
    */
   inputGradient?(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor2D;
+  /**
+   * Optional: the margins alone, computed by the same operations as marginGradient's margin but
+   * without the backward pass (an attack's final margins need no gradient).
+   */
+  margin?(x: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D;
   /** Optional: a faster PGD step for this session's attacks (../attacks/pgdStep.ts); the tfjs one otherwise. */
   readonly pgdStep?: PgdStep;
+  /**
+   * Optional: the whole PGD loop on the device, from x0 (or clip(x0 + start)) through `steps`
+   * steps, where the session fuses each step's input gradient with its projected step (the fused
+   * WGSL kernels, one dispatch a step). Same maths and results as the loop of ../attacks/pgd.ts.
+   */
+  pgdRun?(
+    x0: tf.Tensor2D,
+    y: tf.Tensor1D,
+    eps: Float32Array,
+    alpha: Float32Array,
+    start: tf.Tensor2D | null,
+    options: { norm: 'l2' | 'linf'; steps: number; clip: readonly [number, number] | null | undefined },
+  ): { x: tf.Tensor2D; zeroGradient: tf.Scalar };
   /** Free what the session cached (for example a transposed weight matrix). */
   dispose(): void;
 }

@@ -58,6 +58,11 @@ export class Mlp implements ImageModel {
   readonly parameterNames = ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'] as const;
   readonly parameterCount: number;
   pgdKernels: FusedKernels | null = null;
+  /**
+   * Where another backend's fused path runs the attacks (webgpu's WGSL PGD step): it wraps the
+   * tfjs session, whose margins it keeps. Null: the tfjs session (or the wasm kernels') runs.
+   */
+  inputGradientProvider: ((model: Mlp, session: InputGradientSession) => InputGradientSession) | null = null;
   private W: tf.Tensor2D;
   private c: tf.Tensor1D;
   private V: tf.Tensor2D;
@@ -221,7 +226,7 @@ export class Mlp implements ImageModel {
   openInputGradient(kernels: FusedKernels | null = this.pgdKernels): InputGradientSession {
     if (kernels) return this.openKernelInputGradient(kernels);
     const WT = tf.transpose(this.W) as tf.Tensor2D; // [m, d]: dX = dU W^T as a plain matMul
-    return inputGradientSession(
+    const session = inputGradientSession(
       (x, y) =>
         tf.tidy(() => {
           const { H, mask } = this.forward(x);
@@ -232,6 +237,7 @@ export class Mlp implements ImageModel {
       this.pgdKernels,
       () => WT.dispose(),
     );
+    return this.inputGradientProvider ? this.inputGradientProvider(this, session) : session;
   }
 
   private openKernelInputGradient(kernels: FusedKernels): InputGradientSession {

@@ -12,6 +12,8 @@ import { fusedPgdStep } from '../attacks/pgdStep.ts';
 import { KernelWorkspace, loadFusedKernels, type FusedKernels } from '../kernels/fusedKernels.ts';
 import type { InputGradientSession } from './marginModel.ts';
 import type { TwoLayerNet } from './twoLayerNet.ts';
+import { kernelThreadPool } from '../kernels/threadPool.ts';
+import { threadedInputGradient } from './twoLayerThreadedGradient.ts';
 
 /** The weights a session reads: W [m, d], Wt = W^T [d, m], the thresholds b [m], the output weight a. */
 export interface TwoLayerWeights {
@@ -37,6 +39,15 @@ export function twoLayerFusedSession(kernels: FusedKernels, weights: TwoLayerWei
     return tf.matMul(Gx, W) as tf.Tensor2D;
   };
   return {
+    margin(x, y) {
+      // The margin kernel writes G as well (elementwise, cheap); the second matMul is skipped.
+      const n = x.shape[0];
+      const margin = tf.zeros([n]) as tf.Tensor1D;
+      const U = tf.matMul(x, Wt);
+      kernels.marginGradient(U, b, y, a, work.get('Gx', [n, m]), margin);
+      U.dispose();
+      return margin;
+    },
     marginGradient(x, y) {
       const n = x.shape[0];
       const margin = tf.zeros([n]) as tf.Tensor1D;
@@ -62,8 +73,16 @@ export function fusedInputGradient(kernels: FusedKernels, net: TwoLayerNet): Inp
   return twoLayerFusedSession(kernels, { W, Wt, b, a: net.outputWeight }, () => tf.dispose([W, Wt, b]));
 }
 
-/** Route a network's input gradients (evaluation attacks) through the fused kernels, when they load. */
-export async function fusedInputGradientProvider(): Promise<((net: TwoLayerNet) => InputGradientSession) | null> {
+/**
+ * Route a network's input gradients (evaluation attacks) through the fused kernels, when they
+ * load: on `threads` kernel threads when more than one (./twoLayerThreadedGradient.ts).
+ */
+export async function fusedInputGradientProvider(threads = 1): Promise<((net: TwoLayerNet) => InputGradientSession) | null> {
   const kernels = await loadFusedKernels();
-  return kernels ? (net) => fusedInputGradient(kernels, net) : null;
+  if (!kernels) return null;
+  if (threads > 1) {
+    const pool = kernelThreadPool(threads);
+    return (net) => threadedInputGradient(pool, kernels, net);
+  }
+  return (net) => fusedInputGradient(kernels, net);
 }

@@ -134,7 +134,20 @@ export class TwoLayerNet implements MarginModel {
 
   /** Fraction of samples for which every neuron is below its threshold (f = 0 exactly). */
   silentFraction(x: tf.Tensor2D): number {
-    return readScalar(() => tf.mean(tf.cast(tf.equal(tf.max(tf.abs(this.activations(x).act), 1), 0), 'float32')));
+    return readScalar(() => silentShare(this.activations(x).act));
+  }
+
+  /** margins(x, y) and silentFraction(x), by the same operations, from one evaluation of the activations. */
+  cleanPass(x: tf.Tensor2D, y: tf.Tensor1D): { margins: Float32Array; silentFraction: number } {
+    const [margins, silent] = tf.tidy(() => {
+      const { act } = this.activations(x);
+      return [tf.mul(tf.mul(tf.sum(act, 1), this.outputWeight), y), silentShare(act)];
+    });
+    try {
+      return { margins: margins.dataSync() as Float32Array, silentFraction: silent.dataSync()[0]! };
+    } finally {
+      tf.dispose([margins, silent]);
+    }
   }
 
   /**
@@ -182,12 +195,17 @@ export class TwoLayerNet implements MarginModel {
     const W = tf.transpose(this.Wt) as tf.Tensor2D; // [m, d], once per attack: the input gradient is G W
     const b = this.thresholds();
     const a = this.outputWeight;
+    const activations = (x: tf.Tensor2D) => {
+      const U = tf.matMul(x, this.Wt);
+      return tf.sub(U, tf.minimum(tf.maximum(U, tf.neg(b)), b));
+    };
+    const marginOf = (act: tf.Tensor, y: tf.Tensor1D) => tf.mul(tf.mul(tf.sum(act, 1), a), y) as tf.Tensor1D;
     return {
+      margin: (x, y) => tf.tidy(() => marginOf(activations(x), y)),
       marginGradient: (x, y) =>
         tf.tidy(() => {
-          const U = tf.matMul(x, this.Wt);
-          const act = tf.sub(U, tf.minimum(tf.maximum(U, tf.neg(b)), b));
-          const margin = tf.mul(tf.mul(tf.sum(act, 1), a), y) as tf.Tensor1D;
+          const act = activations(x);
+          const margin = marginOf(act, y);
           // d(-margin)/dU_ni = -y_n a mask_ni
           const G = tf.mul(tf.abs(tf.sign(act)), tf.reshape(tf.mul(y, -a), [-1, 1]));
           return { margin, gradient: tf.matMul(G, W) as tf.Tensor2D };
@@ -216,4 +234,9 @@ export class TwoLayerNet implements MarginModel {
       this.b = b;
     }
   }
+}
+
+/** The share of rows of `act` [N, m] that are exactly zero (every neuron silent). */
+function silentShare(act: tf.Tensor2D): tf.Scalar {
+  return tf.mean(tf.cast(tf.equal(tf.max(tf.abs(act), 1), 0), 'float32'));
 }

@@ -18,8 +18,9 @@ import { flatten } from '../models/imageModel.ts';
 import { Mlp, mlpKernels } from '../models/mlp.ts';
 import { imageTask } from '../tasks/imageTask.ts';
 import type { Testbed } from './testbed.ts';
+import type { ImageHotPath } from '../experiment/hooks.ts';
 
-export function imageTestbed(config: ImageExperiment, backend: { name: string; forced: boolean; fusedKernels: boolean }): Testbed {
+export function imageTestbed(config: ImageExperiment, backend: { name: string; forced: boolean; fusedKernels: boolean }, hotPath?: ImageHotPath): Testbed {
   const spec = config.model;
   const plan = planKernels(spec.kind === 'mlp' ? mlpKernels : cnnKernels, backend.name, { forced: backend.forced });
   const data = imageTask(config.task, config.eval.testSize);
@@ -30,6 +31,7 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
       : Cnn.initialise(spec, picture, data.classes, config.seed, plan.substituted.some((s) => s.kernel === 'Conv2DBackpropFilter'));
   const kernels = backend.fusedKernels ? loadFusedKernelsSync() : null;
   model.pgdKernels = kernels;
+  if (hotPath && model instanceof Mlp) model.inputGradientProvider = hotPath.mlpInputGradientProvider;
   const test = { x: tf.tensor2d(data.test.x, [data.test.n, data.test.d]), y: tf.tensor1d(data.test.y), n: data.test.n };
   const weights = () => flatten(model.exportParameters());
   const note = describePlan(plan);
@@ -39,6 +41,9 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
     test,
     clip: data.dataRange,
     direction: null,
+    picture,
+    dictionary: null,
+    predict: (x) => Int32Array.from(tf.tidy(() => tf.argMax(model.predict(x), 1)).dataSync()),
     notes: note ? [note] : [],
     weights,
     thresholds: () => null,
@@ -48,7 +53,7 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
       }
       model.importFlat(W);
     },
-    createTrainer: () => (kernels ? createFusedImageTrainer(model, config, kernels) : createImageTrainer(model, config)),
+    createTrainer: () => hotPath?.makeTrainer(model, config) ?? (kernels ? createFusedImageTrainer(model, config, kernels) : createImageTrainer(model, config)),
     snapshot(W0, options) {
       const W = weights();
       return pictureSnapshot(model.firstLayerOf(W), layerChanges(model.weightLayersOf(W), model.weightLayersOf(W0)), {

@@ -30,6 +30,9 @@ export function sparseCodingTestbed(config: SparseCodingExperiment, hooks: Spars
     test,
     clip: data.dataRange,
     direction: mixtureDirection(data, config.eval.norm),
+    picture: null,
+    dictionary: { values: data.dictionary, d: data.d, atoms: data.atoms },
+    predict: (x) => Int32Array.from(tf.tidy(() => tf.sign(net.forward(x))).dataSync()),
     notes: [],
     weights: () => net.weights(),
     thresholds: () => (net.b ? net.thresholdValues() : null),
@@ -54,6 +57,7 @@ export function sparseCodingTestbed(config: SparseCodingExperiment, hooks: Spars
       });
     },
     silentFraction: (x) => net.silentFraction(x),
+    cleanPass: (x, y) => net.cleanPass(x, y),
     firstLayer: layer,
     weightLayers: (W) => [layer(W)],
     modelWeights: () => ({ kind: 'two-layer', W: net.weights(), b: net.b ? net.thresholdValues() : null }),

@@ -26,6 +26,12 @@ export interface Testbed {
   readonly clip: readonly [number, number] | null;
   /** The mixture direction of the evaluation norm (sparse coding), or null. */
   readonly direction: Float32Array | null;
+  /** Image tasks: how an input row reshapes to a picture (row-major, channel last); null for vectors. */
+  readonly picture: { readonly height: number; readonly width: number; readonly channels: number } | null;
+  /** Sparse coding: the dictionary M [d, atoms] row-major, for M^T v; null for images. */
+  readonly dictionary: { readonly values: Float64Array; readonly d: number; readonly atoms: number } | null;
+  /** The predicted labels of a batch: argmax of the logits, or sign f(x) for the binary net (0 where f(x) = 0). */
+  predict(x: tf.Tensor2D): Int32Array;
   /** Things the run should say once at its start (e.g. a kernel computed another way). */
   readonly notes: readonly string[];
   /** Every trained value, flat: what checkpoints hold as W. */
@@ -40,6 +46,11 @@ export interface Testbed {
   snapshot(W0: Float32Array, options: { phase: Phase | 'init'; epoch: number; globalEpoch: number; detailed: boolean }): InstrumentsEvent;
   /** Share of samples on which every hidden unit is silent. */
   silentFraction(x: tf.Tensor2D): number;
+  /**
+   * Optional: the margins of (x, y) and the silent share of x from one forward pass, the same
+   * numbers as model.margins and silentFraction (the epoch's metrics need both).
+   */
+  cleanPass?(x: tf.Tensor2D, y: tf.Tensor1D): { margins: Float32Array; silentFraction: number };
   /** The first layer [units, fan-in] of a flat weight vector: what the decomposition reads. */
   firstLayer(W: Float32Array): WeightLayer;
   /** Every weight layer of a flat weight vector (the two-layer net has one). */

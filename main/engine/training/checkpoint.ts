@@ -33,6 +33,11 @@ export interface EngineCheckpoint {
   readonly bClean?: Float32Array | null;
   readonly optimizer: OptimizerState;
   readonly afterClean: ModelSummary | null;
+  /**
+   * Kernel threads the run computed on: sums across threads are reduced in a fixed order per
+   * thread count, so an exact resume computes on as many again (absent in older checkpoints: 1).
+   */
+  readonly threads?: number;
 }
 
 /** A checkpoint plus everything the run had reported up to it (restored from the store). */

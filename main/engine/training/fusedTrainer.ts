@@ -23,6 +23,8 @@ import type { Trainer } from './trainer.ts';
 import { pgdPerturb } from '../attacks/pgd.ts';
 import { twoLayerFusedSession } from '../models/twoLayerFusedGradient.ts';
 import { readBack } from '../backend/readBack.ts';
+import { kernelThreadPool } from '../kernels/threadPool.ts';
+import { createThreadedTrainer } from './threadedTrainer.ts';
 
 /** A tensor of the same values that owns its own memory (tf.clone shares memory on wasm). */
 function ownedCopy<T extends tf.Tensor>(t: T): T {
@@ -118,10 +120,16 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
 
 /**
  * The factory the experiment uses: fused where the wasm kernels load and the mode allows, the
- * generic trainer otherwise. Null when the kernels are not available on this backend.
+ * generic trainer otherwise. With `threads` > 1 the fused step runs on that many kernel threads
+ * (./threadedTrainer.ts); one thread keeps tfjs-wasm's matMuls. Null when the kernels are not
+ * available on this backend.
  */
-export async function fusedTrainerFactory(): Promise<((net: TwoLayerNet, config: ResolvedExperiment) => Trainer) | null> {
+export async function fusedTrainerFactory(threads = 1): Promise<((net: TwoLayerNet, config: ResolvedExperiment) => Trainer) | null> {
   const kernels = await loadFusedKernels();
   if (!kernels) return null;
+  if (threads > 1) {
+    const pool = kernelThreadPool(threads);
+    return (net, config) => createThreadedTrainer(pool, kernels, net, config) ?? createGenericTrainer(net, config);
+  }
   return (net, config) => createFusedTrainer(kernels, net, config) ?? createGenericTrainer(net, config);
 }

@@ -8,6 +8,7 @@ import type { BackendInfo } from '../../../shared/events.ts';
 import { presets } from '../../../shared/presets.ts';
 import { backendRequests, describeBackend } from '../../engine/backend/chooseBackend.ts';
 import { defaultJobs, parseJobs } from '../jobCount.ts';
+import { parseThreads } from '../threadCount.ts';
 import { resolveStoreDir } from '../store/location.ts';
 import { RunStore } from '../store/runStore.ts';
 import type { CliIo } from './cliIo.ts';
@@ -39,7 +40,9 @@ export const cliOptions = {
   'checkpoint-every': { type: 'string' },
   'init-weights': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
+  threads: { type: 'string' },
   'no-fused': { type: 'boolean' },
+  'no-stack': { type: 'boolean' },
   slurm: { type: 'string' },
   submit: { type: 'boolean' },
   profile: { type: 'string' },
@@ -88,6 +91,19 @@ export function checkBackendAndPreset(values: CliValues): void {
 /** The first line every computing verb prints: the backend it runs on. */
 export function backendLine(info: BackendInfo): string {
   return `${describeBackend(info)}${info.fusedKernels ? ' | hot path: fused wasm kernels' : ''}\n`;
+}
+
+/**
+ * `--threads N`: kernel threads per run (../threadCount.ts); by default the physical cores shared
+ * among `jobs` runs at once. Undefined when not given, so the queue's default applies.
+ */
+export function threadsOption(values: CliValues): number | undefined {
+  if (values.threads === undefined) return undefined;
+  try {
+    return parseThreads(values.threads);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** `--jobs N`: runs (or baseline sets) computing at once; by default one per physical core (../jobCount.ts). */

@@ -11,7 +11,7 @@ import { JobQueue, type JobUpdate } from '../jobs.ts';
 import type { RunRecord, RunStore } from '../store/runStore.ts';
 import type { CliIo } from './cliIo.ts';
 import { exitCodeOf } from './exitCode.ts';
-import { integerOption, jobsOption, type CliValues } from './options.ts';
+import { integerOption, jobsOption, threadsOption, type CliValues } from './options.ts';
 import { progressView } from './progressBar.ts';
 import { summaryTable } from './summaryTable.ts';
 
@@ -23,6 +23,7 @@ export function makeQueue(store: RunStore, values: CliValues): JobQueue {
     fused: !values['no-fused'],
     checkpointEvery: integerOption(values['checkpoint-every'], 'checkpoint-every', 0) ?? 5,
     concurrency: jobsOption(values),
+    threads: threadsOption(values) ?? 'auto',
   });
 }
 

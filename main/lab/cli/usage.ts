@@ -1,6 +1,7 @@
 /** The CLI's help text and its usage error. */
 import { backendRequests } from '../../engine/backend/chooseBackend.ts';
 import { defaultJobs } from '../jobCount.ts';
+import { defaultThreads } from '../threadCount.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -27,7 +28,9 @@ Look at runs
   runs                list runs (--status S, --sweep ID, --grep TEXT)
   show ID             one run: config, provenance, summary
   compare ID ID...    config diff (only fields that differ) and metrics side by side
-  export ID...        --format svg|png|pdf|csv|json|safetensors|data --out DIR (or --all for csv/json)
+  export ID...        --format svg|png|pdf|csv|json|safetensors|data|adversarial|adversarial-npz --out DIR (or --all for csv/json)
+                      adversarial: x, delta, x + delta, y and both models' predictions as safetensors;
+                      adversarial-npz: the same arrays as a NumPy .npz
   rename ID NAME      rename a run
   notes ID TEXT       set a run's notes
   rm ID...            delete runs (asks first unless --yes)
@@ -54,8 +57,12 @@ Options of run and sweep
   --checkpoint-every N  epochs between checkpoints (default 5)
   --jobs N, -j N      runs (and baseline sets) computing at once, each in its own worker: sweep, figures,
                       baselines (default: one per physical core, here ${defaultJobs({ uiOpen: false })})
+  --threads N         kernel threads per run, which split each batch (two-layer net; default: the
+                      physical cores shared among the jobs at once, floor(cores / jobs), here
+                      ${defaultThreads({ jobs: defaultJobs({ uiOpen: false }) })}); resume keeps a run's own count
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
-  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N
+  sweep: --grid PATH=V1,V2,... (repeatable) --seeds N; --no-stack runs every member alone (by default
+                      members of the same shapes compute as stacks, one per job, each member its own run)
   sweep --slurm DIR: --profile FILE (JSON of the options below), --partition P, --time T, --mem M,
                       --cpus-per-task N, --gres G, --max-parallel N, --sbatch LINE, --setup LINE (e.g.
                       'module load nodejs/20'), --project DIR (the checkout on the cluster), --submit

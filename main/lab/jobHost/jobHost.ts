@@ -17,8 +17,10 @@
  * What a thread cannot do is survive a native crash of its own (a segfault in an addon takes the
  * process): the store marks such runs interrupted at its next open, as after any crash.
  *
- * Each worker loads its own backend once and runs one task at a time; up to `concurrency` idle
- * workers stay warm for the next task.
+ * Each worker loads its own backend once and runs one task at a time, or one stack: the members
+ * of a stacked sweep (../stacks.ts), each its own task with its own events, cancel and result,
+ * computed side by side in the one worker (startStack). Up to `concurrency` idle workers stay
+ * warm for the next task.
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendInfo, RunEvent } from '../../../shared/events.ts';
@@ -79,12 +81,12 @@ interface Current {
 
 let nextTaskId = 1;
 
-/** One worker thread: its backend, and the task it runs now (at most one). */
+/** One worker thread: its backend, and the task it runs now (or the members of one stack). */
 class JobWorker {
   readonly ready: Promise<BackendInfo>;
   /** Resolves when the thread has exited. */
   readonly gone: Promise<void>;
-  private current: Current | null = null;
+  private readonly current = new Map<number, Current>();
   private exited = false;
   private stopReason: WorkerStoppedError | null = null;
   private readonly worker: Worker;
@@ -105,7 +107,7 @@ class JobWorker {
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') {
         readyResolve(message.backend);
-        if (!this.current) this.idle(true);
+        if (this.current.size === 0) this.idle(true);
       } else if (message.type === 'setup-failed') readyReject(fromWireError(message.error));
       else this.onTaskMessage(message);
     });
@@ -116,13 +118,13 @@ class JobWorker {
       this.exited = true;
       const reason = this.stopReason ?? new WorkerStoppedError(`lost its worker, which stopped unexpectedly (exit code ${code})`, 'crashed');
       readyReject(reason);
-      this.settle(null, reason);
+      for (const taskId of [...this.current.keys()]) this.settle(taskId, null, reason);
       this.onGone(this);
     });
   }
 
   get busy(): boolean {
-    return this.current !== null;
+    return this.current.size > 0;
   }
 
   get alive(): boolean {
@@ -138,31 +140,43 @@ class JobWorker {
     else this.worker.ref();
   }
 
-  run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, handlers: TaskHandlers, transfer: ArrayBuffer[]): Promise<TaskResults[K]> {
-    if (this.current) throw new Error('a job worker runs one task at a time');
-    const taskId = nextTaskId++;
+  /** A task id for the next `run`, known beforehand so that a stack's members can be told apart. */
+  static nextTaskId(): number {
+    return nextTaskId++;
+  }
+
+  /**
+   * Run a task. A worker runs one task at a time, except the members of one stack, which are
+   * posted together (their ids from nextTaskId) and compute side by side in the worker.
+   */
+  run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, handlers: TaskHandlers, transfer: ArrayBuffer[], taskId = nextTaskId++): Promise<TaskResults[K]> {
     this.idle(false);
     return new Promise<TaskResults[K]>((resolve, reject) => {
-      this.current = { taskId, handlers, resolve: resolve as (value: unknown) => void, reject, graceTimer: null };
+      this.current.set(taskId, { taskId, handlers, resolve: resolve as (value: unknown) => void, reject, graceTimer: null });
       this.worker.postMessage({ type: 'task', taskId, task } satisfies ToWorker, transfer);
     });
   }
 
-  /** Hold the current task at the end of its epoch (the test hook of HostedTask.hold). */
-  hold(): void {
-    if (this.current && !this.current.graceTimer) this.current.held = 'holding';
+  /** Hold a task at the end of its epoch (the test hook of HostedTask.hold). */
+  hold(taskId: number): void {
+    const current = this.current.get(taskId);
+    if (current && !current.graceTimer) current.held = 'holding';
   }
 
-  /** Ask the current task to stop; terminate the worker if it is still running it `graceMs` later. */
-  cancel(graceMs: number): void {
-    const current = this.current;
+  /**
+   * Ask a task to stop; terminate the worker if it is still running it `graceMs` later. A stack's
+   * other members go with the worker then: a member stuck in a computation holds the thread that
+   * all of them compute on.
+   */
+  cancel(taskId: number, graceMs: number): void {
+    const current = this.current.get(taskId);
     if (!current || current.graceTimer) return;
     this.worker.postMessage({ type: 'cancel', taskId: current.taskId } satisfies ToWorker);
     // A held task waits at its epoch's end: let it go on, so that it sees the cancel and stops.
     if (current.held === 'waiting') this.worker.postMessage({ type: 'continue', taskId: current.taskId } satisfies ToWorker);
     current.held = undefined;
     current.graceTimer = setTimeout(() => {
-      if (this.current !== current) return;
+      if (this.current.get(taskId) !== current) return;
       this.terminate(new WorkerStoppedError(`did not stop within ${graceMs / 1000} s of the cancel (stuck in a computation), so its worker was stopped`, 'unresponsive'));
     }, graceMs);
   }
@@ -180,12 +194,12 @@ class JobWorker {
    * recorded. The error never escapes into the host's process.
    */
   private onTaskMessage(message: Exclude<FromWorker, { type: 'ready' | 'setup-failed' }>): void {
-    const current = this.current;
-    if (!current || current.taskId !== message.taskId) return; // a late message of a task given up on
+    const current = this.current.get(message.taskId);
+    if (!current) return; // a late message of a task given up on
     try {
       this.dispatch(message, current);
     } catch (error) {
-      this.settle(null, error instanceof Error ? error : new Error(String(error)));
+      this.settle(message.taskId, null, error instanceof Error ? error : new Error(String(error)));
       this.terminate(new WorkerStoppedError('lost its worker after its results could not be recorded', 'closed'));
     }
   }
@@ -209,18 +223,18 @@ class JobWorker {
         // Everything before it is handled (messages arrive in order): let the next epoch start.
         return this.worker.postMessage({ type: 'continue', taskId: message.taskId } satisfies ToWorker);
       case 'done':
-        return this.settle(message.result, null);
+        return this.settle(message.taskId, message.result, null);
       case 'failed':
-        return this.settle(null, fromWireError(message.error));
+        return this.settle(message.taskId, null, fromWireError(message.error));
     }
   }
 
-  private settle(result: unknown, error: Error | null): void {
-    const current = this.current;
+  private settle(taskId: number, result: unknown, error: Error | null): void {
+    const current = this.current.get(taskId);
     if (!current) return;
-    this.current = null;
+    this.current.delete(taskId);
     if (current.graceTimer) clearTimeout(current.graceTimer);
-    if (!this.exited) this.idle(true);
+    if (!this.exited && this.current.size === 0) this.idle(true);
     if (error) current.reject(error);
     else current.resolve(result);
   }
@@ -269,26 +283,45 @@ export class JobHost {
    * sets beside them, so a measurement or a baseline set never waits behind a run (stuck or not).
    */
   start<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, handlers: TaskHandlers = {}, transfer: ArrayBuffer[] = []): HostedTask<K> {
+    return this.startStack([{ task, handlers, transfer }])[0]!;
+  }
+
+  /**
+   * Run the members of one stack side by side in one worker (an idle one, else a new one): each
+   * member is a task of its own, with its own handlers, result, cancel and hold. The worker is
+   * given back when the last member ends.
+   */
+  startStack(members: readonly { readonly task: Extract<WorkerTask, { kind: 'experiment' }>; readonly handlers?: TaskHandlers; readonly transfer?: ArrayBuffer[] }[]): HostedTask<'experiment'>[];
+  startStack<K extends WorkerTask['kind']>(members: readonly { readonly task: Extract<WorkerTask, { kind: K }>; readonly handlers?: TaskHandlers; readonly transfer?: ArrayBuffer[] }[]): HostedTask<K>[];
+  startStack<K extends WorkerTask['kind']>(members: readonly { readonly task: Extract<WorkerTask, { kind: K }>; readonly handlers?: TaskHandlers; readonly transfer?: ArrayBuffer[] }[]): HostedTask<K>[] {
     const worker = this.acquire();
-    let cancelled = false;
-    const result = (async () => {
-      try {
-        await worker.ready;
-        const running = worker.run(task, handlers, transfer);
-        if (cancelled) worker.cancel(this.graceMs);
-        return await running;
-      } finally {
-        this.release(worker);
-      }
+    const taskIds = members.map(() => JobWorker.nextTaskId());
+    const cancelled = new Set<number>();
+    const started = (async () => {
+      await worker.ready;
+      return members.map((m, i) => {
+        const running = worker.run(m.task, m.handlers ?? {}, m.transfer ?? [], taskIds[i]);
+        if (cancelled.has(taskIds[i]!)) worker.cancel(taskIds[i]!, this.graceMs);
+        return running;
+      });
     })();
-    return {
-      result,
+    let left = members.length;
+    const results = members.map(async (_, i) => {
+      try {
+        return await (await started)[i]!;
+      } finally {
+        // Given back before the last member's caller hears of its end, as a lone task's worker is.
+        if (--left === 0) this.release(worker);
+      }
+    });
+    return taskIds.map((taskId, i) => ({
+      result: results[i]!,
       cancel: () => {
-        cancelled = true;
-        worker.cancel(this.graceMs);
+        cancelled.add(taskId);
+        worker.cancel(taskId, this.graceMs);
       },
-      hold: () => worker.hold(),
-    };
+      hold: () => worker.hold(taskId),
+    }));
   }
 
   /** Terminate every worker (tasks still running reject); the host starts fresh ones if used again. */

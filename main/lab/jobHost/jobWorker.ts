@@ -13,11 +13,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { sparseCodingOnly, type ImageExperiment } from '../../../shared/config.ts';
 import { inputDim } from '../../../shared/modelSize.ts';
 import { runBaselines } from '../../engine/baselines.ts';
-import { runExperiment } from '../../engine/experiment.ts';
+import { runExperiment, RunCancelledError } from '../../engine/experiment.ts';
 import type { ModelWeights } from '../../engine/testbeds/testbed.ts';
 import { prepareBackend } from '../../engine/backend/prepareBackend.ts';
 import { initialWeightsOf } from '../initialWeights.ts';
 import { measureThroughput } from '../throughput.ts';
+import { readDatasetFile } from '../formats/datasetFile.ts';
+import { readInputFile } from '../formats/inputFile.ts';
+import { decodePytorchMlp, readWeightTensors } from '../formats/pytorchMlp.ts';
+import { evaluateMlpFile } from '../mlpEvaluation.ts';
 import { encodeImageWeights, encodeWeights, imageModelCard, modelCard } from '../weightsFile.ts';
 import { toWireError } from './wireError.ts';
 import { stuckJobSeedVariable, workerExitSeedVariable, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTask } from './messages.ts';
@@ -42,56 +46,103 @@ function faultIfAsked(seed: number): void {
 }
 
 const controllers = new Map<number, AbortController>();
+
+/**
+ * The members of a stack (several experiment tasks posted together, jobHost.ts's startStack)
+ * start one after another: each once the one before has finished its first epoch or ended, and
+ * after the messages that came meanwhile are read. A member cancelled before its turn then ends
+ * at once, instead of computing its data, its initial measurements and an epoch first (the
+ * engine sees a cancel only between epochs). A lone task's turn comes at once.
+ */
+let nextTurn: Promise<void> = Promise.resolve();
+
+async function takeTurn(signal: AbortSignal): Promise<() => void> {
+  const turn = nextTurn;
+  let release!: () => void;
+  nextTurn = new Promise((resolve) => (release = resolve));
+  await turn;
+  await new Promise<void>((resolve) => setImmediate(resolve)); // read the messages that came meanwhile
+  if (signal.aborted) {
+    release();
+    throw new RunCancelledError('The run was cancelled');
+  }
+  return release;
+}
+
 /** Per task: resolves the engine's wait at an epoch's end when the parent's `continue` arrives. */
 const continuations = new Map<number, () => void>();
 
-async function run(taskId: number, task: WorkerTask, signal: AbortSignal, prepared: Awaited<ReturnType<typeof prepareBackend>>): Promise<unknown> {
+type Prepared = Awaited<ReturnType<typeof prepareBackend>>;
+
+/** The backend and hot path per thread count, prepared once each (the backend itself loads once). */
+const preparedByThreads = new Map<number, Promise<Prepared>>();
+function preparedFor(threads: number): Promise<Prepared> {
+  let prepared = preparedByThreads.get(threads);
+  if (!prepared) {
+    prepared = prepareBackend({ backend: setup.backend, ...(setup.fused === false ? { fused: false } : {}), threads });
+    preparedByThreads.set(threads, prepared);
+  }
+  return prepared;
+}
+
+async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThread: Prepared): Promise<unknown> {
   switch (task.kind) {
     case 'experiment': {
       const config = task.config;
+      const prepared = task.threads && task.threads > 1 ? await preparedFor(task.threads) : oneThread;
       const about = (label: string) => ({ configHash: task.weights?.configHash ?? '', codeVersion: task.weights?.codeVersion ?? '', checkpoint: label });
       const weightsFile = (label: string, weights: ModelWeights): Uint8Array =>
         weights.kind === 'two-layer'
           ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
           : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
-      const initialWeights = task.resume ? undefined : initialWeightsOf(config);
-      return runExperiment(config, prepared.info, {
-        ...prepared.hooks,
-        ...(initialWeights ? { initialWeights } : {}),
-        signal,
-        afterEpoch: () =>
-          new Promise<void>((resolve) => {
-            continuations.set(taskId, resolve);
-            send({ type: 'epoch-end', taskId });
-          }),
-        checkpointEvery: task.checkpointEvery,
-        ...(task.resume ? { resume: task.resume } : {}),
-        onCheckpoint: (checkpoint) => send({ type: 'checkpoint', taskId, checkpoint }),
-        ...(task.weights
-          ? {
-              onWeights: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => {
-                const bytes = weightsFile(label, weights);
-                send({ type: 'weights', taskId, label, bytes }, [bytes.buffer as ArrayBuffer]);
-              },
-            }
-          : {}),
-        onEvent: (event) => {
-          send({ type: 'event', taskId, event });
-          if (event.type === 'metrics' && event.globalEpoch >= 2) faultIfAsked(config.seed);
-        },
-      });
+      const endTurn = await takeTurn(signal);
+      try {
+        const initialWeights = task.resume ? undefined : initialWeightsOf(config);
+        return await runExperiment(config, prepared.info, {
+          ...prepared.hooks,
+          ...(initialWeights ? { initialWeights } : {}),
+          signal,
+          afterEpoch: () =>
+            new Promise<void>((resolve) => {
+              endTurn(); // the next member of a stack may start
+              continuations.set(taskId, resolve);
+              send({ type: 'epoch-end', taskId });
+            }),
+          checkpointEvery: task.checkpointEvery,
+          ...(task.resume ? { resume: task.resume } : {}),
+          onCheckpoint: (checkpoint) => send({ type: 'checkpoint', taskId, checkpoint }),
+          ...(task.weights
+            ? {
+                onWeights: (label: 'init' | 'after-clean' | 'final', weights: ModelWeights) => {
+                  const bytes = weightsFile(label, weights);
+                  send({ type: 'weights', taskId, label, bytes }, [bytes.buffer as ArrayBuffer]);
+                },
+              }
+            : {}),
+          onEvent: (event) => {
+            send({ type: 'event', taskId, event });
+            if (event.type === 'metrics' && event.globalEpoch >= 2) faultIfAsked(config.seed);
+          },
+        });
+      } finally {
+        endTurn();
+      }
     }
     case 'baselines':
       return runBaselines(task.config, { signal, onEpoch: (epoch) => send({ type: 'baseline-epoch', taskId, epoch }) });
     case 'throughput':
-      return measureThroughput(prepared.info, task.steps);
+      return measureThroughput(oneThread.info, task.steps);
+    case 'evaluate-mlp': {
+      const weights = decodePytorchMlp(readWeightTensors(readInputFile(task.weights, 'the weights'), task.names.weights), task.names.weights);
+      return evaluateMlpFile(weights, readDatasetFile(task.data), task.input, task.names);
+    }
   }
 }
 
 async function main(): Promise<void> {
-  let prepared: Awaited<ReturnType<typeof prepareBackend>>;
+  let prepared: Prepared;
   try {
-    prepared = await prepareBackend({ backend: setup.backend, ...(setup.fused === false ? { fused: false } : {}) });
+    prepared = await preparedFor(1);
   } catch (error) {
     send({ type: 'setup-failed', error: toWireError(error) });
     return;

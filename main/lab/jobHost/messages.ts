@@ -5,7 +5,8 @@
  * its result. Weight files' bytes are transferred (no copy); a checkpoint is copied, since the
  * engine keeps some of its arrays (the initial and after-clean weights) for the rest of the run.
  */
-import type { ResolvedExperiment, SparseCodingExperiment } from '../../../shared/config.ts';
+import type { ExperimentInput, ResolvedExperiment, SparseCodingExperiment } from '../../../shared/config.ts';
+import type { FileEvaluation } from '../../../shared/fileEvaluation.ts';
 import type { BackendInfo, RunEvent } from '../../../shared/events.ts';
 import type { RunResult } from '../../../shared/result.ts';
 import type { Throughput } from '../costEstimate.ts';
@@ -27,15 +28,26 @@ export interface WeightsAbout {
 
 /** The work a worker can be given. */
 export type WorkerTask =
-  | { readonly kind: 'experiment'; readonly config: ResolvedExperiment; readonly checkpointEvery: number; readonly resume?: ResumeState; readonly weights?: WeightsAbout }
+  | {
+      readonly kind: 'experiment';
+      readonly config: ResolvedExperiment;
+      readonly checkpointEvery: number;
+      readonly resume?: ResumeState;
+      readonly weights?: WeightsAbout;
+      /** Kernel threads of the run's hot path (default 1). */
+      readonly threads?: number;
+    }
   | { readonly kind: 'baselines'; readonly config: SparseCodingExperiment }
-  | { readonly kind: 'throughput'; readonly steps: number };
+  | { readonly kind: 'throughput'; readonly steps: number }
+  /** An MLP weights file evaluated on a dataset file (../mlpEvaluation.ts); paths, read by the worker. */
+  | { readonly kind: 'evaluate-mlp'; readonly weights: string; readonly data: string; readonly input: ExperimentInput; readonly names: { readonly weights: string; readonly data: string } };
 
 /** What each task kind resolves to. */
 export interface TaskResults {
   experiment: RunResult;
   baselines: BaselineResult[];
   throughput: Throughput;
+  'evaluate-mlp': FileEvaluation;
 }
 
 /** One epoch of a baseline set's training (its progress). */

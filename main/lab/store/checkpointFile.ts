@@ -26,6 +26,7 @@ export function encodeCheckpoint(c: EngineCheckpoint): Uint8Array {
     rng: c.rng,
     optimizerStep: c.optimizer.t,
     afterClean: c.afterClean,
+    threads: c.threads ?? 1,
   };
   return encodeSafetensors(tensors, { checkpoint: JSON.stringify(state) });
 }
@@ -58,6 +59,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): EngineCheckpo
   if (W0.length !== W.length) throw new FileFormatError(file, `W0 has ${W0.length} values but W has ${W.length}`);
   const optimizerTensors: Record<string, Float32Array> = {};
   for (const name of Object.keys(tensors)) if (name.startsWith('optimizer.')) optimizerTensors[name.slice('optimizer.'.length)] = array(name, true)!;
+  const threads = state.threads ?? 1;
+  if (!Number.isInteger(threads) || (threads as number) < 1) throw new FileFormatError(file, `the checkpoint's threads is ${JSON.stringify(state.threads)}: expected a positive integer`);
   const rng = state.rng as EngineCheckpoint['rng'];
   for (const stream of ['shuffle', 'attack', 'eval'] as const) {
     const words = rng?.[stream]?.words;
@@ -78,5 +81,6 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): EngineCheckpo
     bClean: array('bClean', false),
     optimizer: { t: state.optimizerStep as number, tensors: optimizerTensors },
     afterClean: (state.afterClean ?? null) as EngineCheckpoint['afterClean'],
+    threads: threads as number,
   };
 }

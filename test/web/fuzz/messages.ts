@@ -226,6 +226,11 @@ const paramsShapes: { readonly [M in ApiMethod]: fc.Arbitrary<Record<string, unk
     { requiredKeys: ['claim', 'format'] },
   ),
   'files.list': fc.constant({}),
+  // The fuzz store has no files: names (odd ones too) are refused as not found, never read as paths.
+  'files.evaluate': fc.record(
+    { weights: fc.oneof(fc.constantFrom('20260101-000000-model.npz', '../model.npz', '/etc/passwd', ''), anyValue), data: fc.oneof(fc.constantFrom('test.npz', '..', ''), anyValue), input: experimentInput },
+    { requiredKeys: ['weights', 'data'] },
+  ),
   'sweeps.start': fc.record(
     {
       preset,

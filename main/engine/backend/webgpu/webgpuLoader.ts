@@ -113,6 +113,8 @@ export async function loadWebgpu(): Promise<LoadedWebgpu> {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // The fused WGSL kernels (./gpuKernels.ts) bind up to `fusedStorageBuffers` buffers.
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   });
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');

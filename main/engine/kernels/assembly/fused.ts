@@ -22,7 +22,8 @@
 // import must be env.memory, and it must have no data section (id 11), no data-count section
 // (id 12) and no start section (id 8); otherwise it refuses to load.
 //
-// THREADS (for a later threaded caller on shared memory). The kernels hold no state between
+// THREADS (./threaded.ts builds ../threaded.wasm on shared memory from these families, its own
+// phases and ./matMul.ts; ../threadPool.ts runs it on T threads). The kernels hold no state between
 // calls and own no memory. The per-sample ones (marginGradient, the PGD steps, biasActivation,
 // outputLogits, softmaxCrossEntropy, multiclassMarginGradient, hiddenGradient) run on a slice of
 // rows given offset pointers and a smaller row count. The cross-row sums (dbl, column sums, dV,

@@ -1,7 +1,9 @@
 /**
  * `lab export ID... --format F --out DIR`: a run's figure set (svg, png, pdf, through the same
  * chart builders as the UI), its metrics as tidy CSV or JSON (one row per run, epoch and metric;
- * `--all` for every run in the store), its weights (safetensors) or its dataset (`data`). With two
+ * `--all` for every run in the store), its weights (safetensors), its dataset (`data`), or its
+ * adversarial examples (`adversarial`: safetensors, `adversarial-npz`: NumPy .npz; see
+ * ../../export/adversarialFile.ts). With two
  * or more runs, the figures include their comparison (comparison/), as the Compare view draws it.
  * File names are sanitised, so nothing is ever written outside DIR.
  */
@@ -10,6 +12,7 @@ import { resolve } from 'node:path';
 import { sparseCodingOnly } from '../../../../shared/config.ts';
 import { figureSet, pictureFigures } from '../../../../shared/charts/index.ts';
 import { sparseCodingTask } from '../../../engine/tasks/sparseCoding.ts';
+import { encodeAdversarialFile } from '../../export/adversarialFile.ts';
 import { comparisonFigures } from '../../export/comparisonFigures.ts';
 import { exportFigure, exportSvgDocument, type ExportFormat } from '../../export/render.ts';
 import { tidyCsv, tidyRows } from '../../export/tidyMetrics.ts';
@@ -18,7 +21,7 @@ import { fileInside as inside, savedWeights } from '../../runExport.ts';
 import { openStore, type Verb } from '../options.ts';
 import { UsageError } from '../usage.ts';
 
-const formats = ['svg', 'png', 'pdf', 'csv', 'json', 'safetensors', 'data'] as const;
+const formats = ['svg', 'png', 'pdf', 'csv', 'json', 'safetensors', 'data', 'adversarial', 'adversarial-npz'] as const;
 type Format = (typeof formats)[number];
 
 export const exportVerb: Verb = async (values, rest, io) => {
@@ -66,6 +69,16 @@ export const exportVerb: Verb = async (values, rest, io) => {
             written.push(path);
           }
           if (weights.length === 0) io.stderr.write(`run ${run.id} has no saved weights yet (status ${run.status})\n`);
+        } else if (format === 'adversarial' || format === 'adversarial-npz') {
+          const examples = run.status === 'finished' ? store.result(run.id).adversarial : undefined;
+          if (!examples) {
+            io.stderr.write(`run ${run.id} has no adversarial examples (${run.status !== 'finished' ? `status ${run.status}: they are made when a run finishes` : 'eval.pictures asked for none, no gradient attack ran, or the run predates them'})\n`);
+            continue;
+          }
+          const kind = format === 'adversarial' ? 'safetensors' : 'npz';
+          const path = inside(out, `${run.id}-adversarial.${kind}`);
+          writeFileSync(path, encodeAdversarialFile(examples, kind, path));
+          written.push(path);
         } else if (format === 'data') {
           // The task is deterministic in (config, seed): regenerate it rather than store it.
           const task = sparseCodingTask(sparseCodingOnly(run.config, '--format data').task, run.config.seed, run.config.eval.testSize);

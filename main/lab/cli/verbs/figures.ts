@@ -22,7 +22,7 @@ import { paperRunPreset, planPaper } from '../../paper/plan.ts';
 import { matchRun, paperItems } from '../../paper/runMatching.ts';
 import { codeVersion } from '../../provenance.ts';
 import { BaselineCache } from '../../store/baselineCache.ts';
-import { backendLine, jobsOption, openStore, type Verb } from '../options.ts';
+import { backendLine, jobsOption, openStore, threadsOption, type Verb } from '../options.ts';
 import { progressView } from '../progressBar.ts';
 import { UsageError } from '../usage.ts';
 
@@ -56,7 +56,7 @@ export const figuresVerb: Verb = async (values, rest, io) => {
 
   const store = openStore(values, io);
   try {
-    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'], concurrency: jobs });
+    const queue = new JobQueue(store, { backend: values.backend as never, fused: !values['no-fused'], concurrency: jobs, threads: threadsOption(values) ?? 'auto' });
     const info = await queue.backendInfo();
     io.stdout.write(backendLine(info));
     const view = progressView(io.stderr);

@@ -23,7 +23,7 @@ export const showVerb: Verb = (values, rest, io) => {
       `notes        ${r.notes || '-'}`,
       `preset       ${r.preset ?? '-'}   seed ${r.seed}   sweep ${r.sweepId ?? '-'}`,
       `created      ${r.createdAt}   started ${r.startedAt ?? '-'}   ended ${r.finishedAt ?? '-'}`,
-      `backend      ${r.backend?.label ?? '-'}${r.backend?.fusedKernels ? ' (fused wasm kernels)' : ''}`,
+      `backend      ${r.backend?.label ?? '-'}${r.backend?.fusedKernels ? ` (fused ${r.backend.name === 'webgpu' ? 'WGSL' : 'wasm'} kernels${(r.backend.threads ?? 1) > 1 ? `, ${r.backend.threads} threads` : ''})` : ''}`,
       `code         ${r.codeVersion}`,
       `config hash  ${r.configHash}`,
       ...(r.config.task.kind === 'sparse-coding' && r.config.model.kind === 'two-layer' && r.config.model.threshold.mode === 'relative' ? [`threshold    ${thresholdRatioText(r.config.model.threshold, r.config.task)}`] : []),

@@ -41,8 +41,8 @@ export const sweepVerb: Verb = async (values, rest, io) => {
   try {
     const queue = makeQueue(store, values);
     io.stdout.write(backendLine(await queue.backendInfo()));
-    const sweep = startSweep(store, queue, { base, grid, seeds, members, name: values.name, preset: values.preset ?? 'flagship' });
-    io.stderr.write(`${sweep.sweepId}: ${members.length} runs (${sweep.points.length} grid points x ${seeds} seeds)\n`);
+    const sweep = startSweep(store, queue, { base, grid, seeds, members, name: values.name, preset: values.preset ?? 'flagship', stack: !values['no-stack'] });
+    io.stderr.write(`${sweep.sweepId}: ${members.length} runs (${sweep.points.length} grid points x ${seeds} seeds) ${values['no-stack'] ? 'each alone (--no-stack)' : `in ${sweep.stacks} ${sweep.stacks === 1 ? 'stack' : 'stacks'} of runs computing together`}\n`);
     const failures = await drive(queue, store, io);
     io.stdout.write(`\n${sweepTable(sweep.points, sweepRunsByPoint(store, sweep))}\n\n${sweep.sweepId}: final model metrics, mean ± std over seeds\n`);
     return failures.size > 0 ? 1 : 0;

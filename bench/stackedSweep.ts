@@ -1,0 +1,133 @@
+/**
+ * Many models in one program (issue 14, item 3), measured on the CPU: a 16-member sweep of
+ * `quick` (seeds 0..15) as stacks, one job (all 16 in one stack, one worker), against one
+ * `quick` run, each through a fresh job queue (its worker starts inside the timing, as a
+ * sweep's does), in one process; beside them the same 16 with --no-stack (one after another in
+ * the one worker). Taken in the order one, stacked, unstacked, one, and the single run's figure
+ * is the mean of its two, so that a drift of the machine's load weighs on both sides alike.
+ *
+ * Then where the time of one `quick` run goes (start: the worker and its backend; data: the
+ * task's samples and the testbed; training; evaluation: the instruments, the metrics of every
+ * epoch and the phase-end evaluations), and what stacking the matMuls would give on this
+ * backend: one [m, d] x [d, B] matMul at the quick size, the K-batched one of tfjs-wasm, and K
+ * plain ones in a loop.
+ * `npm run bench` prints it; `node --import tsx bench/stackedSweep.ts` prints it alone.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { presetByName } from '../shared/presets.ts';
+import { defaultLoaders } from '../main/engine/backend/chooseBackend.ts';
+import { JobQueue } from '../main/lab/jobs.ts';
+import { RunStore } from '../main/lab/store/runStore.ts';
+import { expandSweep, startSweep } from '../main/lab/sweep.ts';
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const quick = presetByName('quick').config;
+
+interface Timed {
+  readonly wall: number;
+  readonly stacks: number;
+  /** The first run's phases: seconds to its worker's backend, to its run-started event, its training and the rest. */
+  readonly split: { start: number; data: number; training: number; evaluation: number } | null;
+}
+
+/** One quick run (members = 1) or a sweep of `members` seeds, through a fresh queue with one job. */
+async function sweepSeconds(members: number, stack: boolean): Promise<Timed> {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-bench-stacked-'));
+  const store = RunStore.open(dir);
+  try {
+    const t0 = performance.now();
+    const queue = new JobQueue(store, { backend: 'wasm', concurrency: 1 });
+    let backendAt = 0;
+    let startedAt = 0;
+    void queue.backendInfo().then(() => (backendAt = performance.now()));
+    queue.subscribe((u) => {
+      if (u.kind === 'event' && u.event.type === 'run-started' && startedAt === 0) startedAt = performance.now();
+    });
+    const sweep = startSweep(store, queue, { base: quick, grid: [], seeds: members, members: expandSweep(quick, [], members), preset: 'quick', stack });
+    await queue.idle();
+    const wall = (performance.now() - t0) / 1000;
+    const runs = sweep.runs.map((r) => store.get(r.runId));
+    const failed = runs.filter((r) => r.status !== 'finished');
+    if (failed.length > 0) throw new Error(`${failed.length} runs did not finish: ${failed[0]!.error}`);
+    const timing = members === 1 ? store.result(runs[0]!.id).timing : null;
+    await queue.shutdown();
+    const split = timing
+      ? {
+          start: (backendAt - t0) / 1000,
+          data: (startedAt - backendAt) / 1000,
+          training: timing.trainSeconds,
+          evaluation: Math.max(0, wall - (startedAt - t0) / 1000 - timing.trainSeconds),
+        }
+      : null;
+    return { wall, stacks: sweep.stacks, split };
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Seconds per call of f: the best of 5 blocks of at least 0.15 s (bench.ts's rule). */
+function seconds(f: () => void): number {
+  for (let i = 0; i < 5; i++) f();
+  let best = Infinity;
+  for (let b = 0; b < 5; b++) {
+    let reps = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 150 || reps < 5) {
+      f();
+      reps++;
+    }
+    best = Math.min(best, (performance.now() - t0) / 1000 / reps);
+  }
+  return best;
+}
+
+/** GFLOP/s of the quick size's matMul alone, K-batched by tfjs-wasm, and K plain ones in a loop. */
+async function matMulFigures(K: number): Promise<{ one: number; batched: number; loop: number }> {
+  await defaultLoaders.wasm();
+  const [m, d, B] = [64, 64, 100];
+  const flops = 2 * m * d * B;
+  const W = Array.from({ length: K }, (_, k) => tf.randomNormal([m, d], 0, 1, 'float32', k) as tf.Tensor2D);
+  const X = Array.from({ length: K }, (_, k) => tf.randomNormal([d, B], 0, 1, 'float32', 100 + k) as tf.Tensor2D);
+  const Wk = tf.stack(W) as tf.Tensor3D;
+  const Xk = tf.stack(X) as tf.Tensor3D;
+  const one = flops / seconds(() => tf.matMul(W[0]!, X[0]!).dispose()) / 1e9;
+  const batched = (K * flops) / seconds(() => tf.matMul(Wk, Xk).dispose()) / 1e9;
+  const loop = (K * flops) / seconds(() => W.forEach((w, k) => tf.matMul(w, X[k]!).dispose())) / 1e9;
+  tf.dispose([...W, ...X, Wk, Xk]);
+  return { one, batched, loop };
+}
+
+/** Prints the figures and returns the ratio stacked sweep / one run. */
+export async function printStackedSweep(members = 16): Promise<number> {
+  console.log(`\nMany models in one program: a ${members}-member sweep of quick (seeds 0..${members - 1}) stacked, one job, against one quick run (wasm, one thread each)`);
+  console.log(`  order: one, stacked, unstacked, one; load average before (1, 5, 15 min): ${load()}`);
+  const first = await sweepSeconds(1, true);
+  console.log(`  one quick run:            ${first.wall.toFixed(1)} s   load after: ${load()}`);
+  const stacked = await sweepSeconds(members, true);
+  console.log(`  ${members} stacked (${stacked.stacks} stack):   ${stacked.wall.toFixed(1)} s   load after: ${load()}`);
+  const unstacked = await sweepSeconds(members, false);
+  console.log(`  ${members} with --no-stack:      ${unstacked.wall.toFixed(1)} s   load after: ${load()}`);
+  const last = await sweepSeconds(1, true);
+  console.log(`  one quick run:            ${last.wall.toFixed(1)} s   load after: ${load()}`);
+  const one = (first.wall + last.wall) / 2;
+  const ratio = stacked.wall / one;
+  console.log(`  ratio stacked / one run (mean of the two): ${ratio.toFixed(2)}x   target <= 3.00: ${ratio <= 3 ? 'PASS' : `FAIL by ${(ratio - 3).toFixed(2)}`}; unstacked / one run: ${(unstacked.wall / one).toFixed(2)}x`);
+  const s = last.split!;
+  console.log(
+    `  where one quick run's time goes (the second): start (worker, backend) ${s.start.toFixed(2)} s, data and testbed ${s.data.toFixed(2)} s, ` +
+      `training ${s.training.toFixed(2)} s, evaluation and the rest (instruments, metrics, phase ends, store writes) ${s.evaluation.toFixed(2)} s`,
+  );
+  const mm = await matMulFigures(members);
+  console.log(
+    `  matMul at the quick size [64, 64] x [64, 100] on wasm: one ${mm.one.toFixed(1)} GFLOP/s, ${members} batched in one call ${mm.batched.toFixed(1)} GFLOP/s, ` +
+      `${members} in a loop ${mm.loop.toFixed(1)} GFLOP/s`,
+  );
+  return ratio;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await printStackedSweep(Number(process.argv[2] ?? 16));

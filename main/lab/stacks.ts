@@ -1,0 +1,93 @@
+/**
+ * Which sweep members compute together as one stack (issue 14, item 3): members of the same
+ * shapes run side by side in one worker, in step epoch by epoch, each still an ordinary run with
+ * its own data stream, events, checkpoints and result (JobQueue.submitStack).
+ *
+ * "The same shapes" is everything that fixes the size and the schedule of the computation: the
+ * task's kind, dimension, dictionary size and set sizes (so every member has the same batches per
+ * epoch and the same test set size), the model's kind, width and threshold mode, the batch size,
+ * the protocol and its epochs, the optimiser's kind (the state it keeps), the training attack's
+ * kind, norm and steps, the clean/adversarial mix and the low-rank fine-tuning. What may differ is
+ * per member: the seed (its own data, init and streams), radii, learning rates, rho, init scale,
+ * noise, the evaluation's settings. A member of any other kind (the image models) runs alone.
+ *
+ * A group of same-shaped members is split into one stack per job slot (at most `jobs`), in the
+ * members' order, as evenly as sizes allow, so that N workers each take one stack.
+ */
+import type { ResolvedExperiment } from '../../shared/config.ts';
+import { maxJobs } from '../../shared/jobSettings.ts';
+import { memoryEstimate } from '../../shared/memoryEstimate.ts';
+import { canonicalJson } from './provenance.ts';
+
+/** The most members one stack holds (its worker holds every member's data and model at once). */
+export const maxStackSize = maxJobs;
+
+/**
+ * The most memory one stack's members may need together: tfjs-wasm keeps every tensor of a
+ * worker in one WebAssembly memory, which 32-bit addresses bound at 4 GiB, whatever the machine
+ * has free.
+ */
+export const maxStackBytes = 2 ** 32;
+
+/** The shape key of a config: equal keys may stack; null: this config runs alone. */
+export function stackShape(config: ResolvedExperiment): string | null {
+  const { task, model, train, eval: evaluation } = config;
+  if (task.kind !== 'sparse-coding' || model.kind !== 'two-layer') return null;
+  const attack = train.attack;
+  return canonicalJson({
+    task: { kind: task.kind, d: task.d, atoms: task.atoms, trainSize: task.trainSize },
+    testSize: evaluation.testSize,
+    model: { kind: model.kind, width: model.width, threshold: model.threshold.mode },
+    train: {
+      protocol: train.protocol,
+      batchSize: train.batchSize,
+      cleanEpochs: train.cleanEpochs,
+      adversarialEpochs: train.adversarialEpochs,
+      optimizer: train.optimizer.kind,
+      momentum: train.optimizer.kind === 'sgd' && train.optimizer.momentum > 0,
+      attack: { kind: attack.kind, norm: attack.norm, steps: attack.kind === 'fgm' ? 1 : attack.steps },
+      mix: train.mix.mode,
+      lowRank: train.lowRank.rank,
+    },
+  });
+}
+
+/**
+ * The stacks of a sweep: lists of member indices, each list one stack (a single index runs
+ * alone), ordered by their first member. Same-shaped members are grouped, and each group is cut
+ * into contiguous stacks of near-equal size: one per job slot (fewer when the group is smaller),
+ * more when a stack would exceed maxStackSize members, or maxStackBytes, or, given `available`
+ * bytes, when the `jobs` stacks computing at once would not fit in them (a stack holds all its
+ * members' data and models at once: shared/memoryEstimate.ts per member). With `stack` false (the `--no-stack` escape hatch)
+ * every member runs alone, as before stacking.
+ */
+export function sweepStacks(configs: readonly ResolvedExperiment[], options: { readonly jobs: number; readonly stack?: boolean; readonly available?: number }): number[][] {
+  if (options.stack === false) return configs.map((_, i) => [i]);
+  const groups = new Map<string, number[]>();
+  const stacks: number[][] = [];
+  configs.forEach((config, i) => {
+    const shape = stackShape(config);
+    if (shape === null) {
+      stacks.push([i]);
+      return;
+    }
+    const group = groups.get(shape);
+    if (group) group.push(i);
+    else groups.set(shape, [i]);
+  });
+  const jobs = Math.max(1, options.jobs);
+  for (const group of groups.values()) {
+    const perMember = Math.max(...group.map((i) => memoryEstimate(configs[i]!).bytes));
+    const budget = Math.min(maxStackBytes, options.available === undefined ? Infinity : options.available / jobs);
+    const fits = Math.max(1, Math.floor(budget / perMember));
+    const count = Math.max(Math.min(jobs, group.length), Math.ceil(group.length / Math.min(maxStackSize, fits)));
+    let start = 0;
+    for (let s = 0; s < count; s++) {
+      // The first (size mod count) stacks take one member more.
+      const size = Math.floor(group.length / count) + (s < group.length % count ? 1 : 0);
+      stacks.push(group.slice(start, start + size));
+      start += size;
+    }
+  }
+  return stacks.sort((a, b) => a[0]! - b[0]!);
+}

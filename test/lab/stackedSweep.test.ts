@@ -1,0 +1,156 @@
+/**
+ * Stacked sweeps (issue 14, item 3): same-shaped sweep members compute as one stack per job
+ * slot, side by side in one worker, each still an ordinary run. Which members stack (the shape
+ * key, one stack per slot, the escape hatch); a stack in one slot gives every member exactly the
+ * numbers it gives alone, records its stack in the provenance, and a member that fails or is
+ * cancelled leaves the others running; a cancelled member resumed alone ends with the numbers of
+ * a run that never stopped.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import { mergeConfig } from '../../shared/configPath.ts';
+import { memoryEstimate } from '../../shared/memoryEstimate.ts';
+import { presetByName } from '../../shared/presets.ts';
+import type { RunResult } from '../../shared/result.ts';
+import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
+import { runInProcess } from '../../main/lab/runInProcess.ts';
+import { maxStackBytes, stackShape, sweepStacks } from '../../main/lab/stacks.ts';
+import { expandSweep, startSweep } from '../../main/lab/sweep.ts';
+import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
+
+const tiny: ExperimentInput = {
+  task: { kind: 'sparse-coding', d: 24, k: 3, trainSize: 600 },
+  model: { kind: 'two-layer', width: 16 },
+  train: { cleanEpochs: 3, adversarialEpochs: 2 },
+  eval: { testSize: 200, every: 2 },
+};
+
+/** Everything but the clock (as concurrentJobs.test.ts compares runs). */
+const numbers = (result: RunResult) => JSON.parse(JSON.stringify({ ...result, backend: null, timing: null, metrics: result.metrics.map((m) => ({ ...m, elapsedSeconds: 0, tensors: null })) }));
+
+const newStore = () => RunStore.open(mkdtempSync(join(tmpdir(), 'lab-stacked-')));
+
+/** Each run's statuses in order, and the most runs running at one moment. */
+function watch(queue: JobQueue) {
+  const statuses = new Map<string, RunStatus[]>();
+  const running = new Set<string>();
+  let peak = 0;
+  queue.subscribe((u: JobUpdate) => {
+    if (u.kind !== 'status') return;
+    statuses.set(u.runId, [...(statuses.get(u.runId) ?? []), u.status]);
+    if (u.status === 'running') running.add(u.runId);
+    else running.delete(u.runId);
+    peak = Math.max(peak, running.size);
+  });
+  return { statuses, get peak() { return peak; } };
+}
+
+describe('which members stack', () => {
+  const quick = (changes: ExperimentInput = {}) => resolveExperiment(mergeConfig(presetByName('quick').config, changes));
+
+  it('members differing only in per-member scalars share a shape; sizes, schedules and kinds do not', () => {
+    const base = stackShape(quick());
+    expect(base).not.toBeNull();
+    expect(stackShape(quick({ seed: 7 }))).toBe(base);
+    expect(stackShape(quick({ train: { attack: { eps: 0.1 }, optimizer: { lr: 0.1 } }, model: { kind: 'two-layer', initScale: 2, threshold: { ratio: 0.2 } }, task: { kind: 'sparse-coding', noise: 0.2 } }))).toBe(base);
+    expect(stackShape(quick({ model: { kind: 'two-layer', width: 32 } }))).not.toBe(base);
+    expect(stackShape(quick({ train: { batchSize: 50 } }))).not.toBe(base);
+    expect(stackShape(quick({ train: { adversarialEpochs: 3 } }))).not.toBe(base);
+    expect(stackShape(quick({ train: { optimizer: { kind: 'adam' } } }))).not.toBe(base);
+    expect(stackShape(resolveExperiment(presetByName('mnist-mlp').config))).toBeNull();
+  });
+
+  it('a group is cut into one stack per job slot, in order; other shapes and image runs stack apart or alone', () => {
+    const sixteen = Array.from({ length: 16 }, (_, seed) => quick({ seed }));
+    expect(sweepStacks(sixteen, { jobs: 1 })).toEqual([Array.from({ length: 16 }, (_, i) => i)]);
+    expect(sweepStacks(sixteen, { jobs: 2 })).toEqual([[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15]]);
+    expect(sweepStacks(sixteen.slice(0, 5), { jobs: 3 })).toEqual([[0, 1], [2, 3], [4]]);
+    expect(sweepStacks(sixteen.slice(0, 2), { jobs: 4 })).toEqual([[0], [1]]);
+    const mixed = [quick(), quick({ model: { kind: 'two-layer', width: 32 } }), resolveExperiment(presetByName('mnist-mlp').config), quick({ seed: 1 }), quick({ seed: 1, model: { kind: 'two-layer', width: 32 } })];
+    expect(sweepStacks(mixed, { jobs: 1 })).toEqual([[0, 3], [1, 4], [2]]);
+    expect(sweepStacks(sixteen.slice(0, 3), { jobs: 1, stack: false })).toEqual([[0], [1], [2]]);
+    // More members than one stack holds: cut further, whatever the slots.
+    const many = Array.from({ length: 130 }, (_, seed) => quick({ seed }));
+    expect(sweepStacks(many, { jobs: 1 }).map((s) => s.length)).toEqual([44, 43, 43]);
+    // Or more than the memory holds: the stacks computing at once (one per job) must fit in it.
+    const member = memoryEstimate(sixteen[0]!).bytes;
+    expect(sweepStacks(sixteen, { jobs: 1, available: 3.5 * member }).map((s) => s.length)).toEqual([3, 3, 3, 3, 2, 2]);
+    expect(sweepStacks(sixteen, { jobs: 2, available: 7 * member }).map((s) => s.length)).toEqual([3, 3, 3, 3, 2, 2]);
+    expect(sweepStacks(sixteen.slice(0, 2), { jobs: 1, available: member / 2 })).toEqual([[0], [1]]);
+    // One worker's wasm memory holds a stack, whatever the machine has free: 4 GiB.
+    const big = [0, 1, 2].map((seed) => quick({ seed, task: { kind: 'sparse-coding', d: 1024, trainSize: 200_000 } }));
+    const perBig = memoryEstimate(big[0]!).bytes;
+    expect(Math.floor(maxStackBytes / perBig)).toBe(2);
+    expect(sweepStacks(big, { jobs: 1, available: 1e15 })).toEqual([[0, 1], [2]]);
+  });
+});
+
+describe('a stack in one job slot, for real', () => {
+  // One store and one queue (one worker) for both: a worker's start is the dearest part here.
+  let store: RunStore;
+  let queue: JobQueue;
+  beforeAll(() => {
+    store = newStore();
+    queue = new JobQueue(store, { backend: 'wasm', concurrency: 1, checkpointEvery: 1 });
+  });
+  afterAll(async () => {
+    await queue.shutdown();
+    store.close();
+  });
+
+  it('runs its members at once in one slot, each with exactly the numbers it gives alone; a member that fails leaves the others running', async () => {
+    const seen = watch(queue);
+    // Two seeds x two radii, and a member whose thresholds silence its network: it stops at init.
+    const members = [
+      ...expandSweep(tiny, [['train.attack.eps', [0.2, 0.4]]], 2),
+      ...expandSweep(tiny, [['model.threshold.ratio', [0.95]]], 1),
+    ];
+    const sweep = startSweep(store, queue, { base: tiny, grid: [['train.attack.eps', [0.2, 0.4]]], seeds: 2, members, preset: 'tiny' });
+    expect(sweep.stacks).toBe(1);
+    await queue.idle();
+    // One slot, five runs running at once: the stack.
+    expect(seen.peak).toBe(5);
+    const ids = sweep.runs.map((r) => r.runId);
+    const dead = store.get(ids[4]!);
+    expect(dead.status).toBe('failed');
+    expect(dead.error).toMatch(/model\.threshold\.ratio/);
+    for (const [i, member] of members.slice(0, 4).entries()) {
+      const run = store.get(ids[i]!);
+      expect(seen.statuses.get(run.id)).toEqual(['queued', 'running', 'finished']);
+      expect(run.provenance?.['stacked']).toEqual({ size: 5, runIds: ids });
+      const alone = await runInProcess(member.config, { backend: 'wasm' });
+      expect(numbers(store.result(run.id)), member.name).toEqual(numbers(alone));
+    }
+  }, 240_000);
+
+  it('cancel stops one member and leaves the others running (one not started yet computes nothing); resumed alone, it ends with the numbers of a run never stopped', async () => {
+    const long: ExperimentInput = { ...tiny, train: { cleanEpochs: 8, adversarialEpochs: 2 } };
+    const configs = [0, 1, 2].map((seed) => resolveExperiment({ ...long, seed }));
+    const [kept, cancelled, early] = queue.submitStack(configs.map((config, seed) => ({ input: { ...long, seed }, config })));
+    // Cancelled before the stack's worker starts it: it ends without computing anything.
+    expect(queue.cancel(early!.id)).toBe(true);
+    // Cancelled while its first epoch's metrics are handled: it stops at that epoch's end, as a
+    // cancel asked while handling a run's events always does (the worker waits for the parent).
+    const answers: boolean[] = [];
+    const unsubscribe = queue.subscribe((u) => {
+      if (u.kind === 'event' && u.runId === cancelled!.id && u.event.type === 'metrics' && u.event.globalEpoch === 1) answers.push(queue.cancel(u.runId));
+    });
+    await queue.idle();
+    unsubscribe();
+    expect(answers).toEqual([true]);
+    expect(store.get(cancelled!.id)).toMatchObject({ status: 'cancelled', error: null, checkpointEpoch: 1 });
+    expect(store.get(early!.id)).toMatchObject({ status: 'cancelled', error: null, checkpointEpoch: null });
+    expect(store.events(early!.id).map((e) => e.type)).toEqual([]);
+    expect(store.get(kept!.id).status).toBe('finished');
+    expect(numbers(store.result(kept!.id))).toEqual(numbers(await runInProcess(configs[0]!, { backend: 'wasm' })));
+
+    queue.resume(cancelled!.id);
+    await queue.idle();
+    expect(store.get(cancelled!.id).status).toBe('finished');
+    const reference = await runInProcess(configs[1]!, { backend: 'wasm' });
+    expect(store.get(cancelled!.id).summary).toEqual(JSON.parse(JSON.stringify(reference.summary)));
+  }, 240_000);
+});
