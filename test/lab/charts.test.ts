@@ -409,7 +409,7 @@ describe('coefficientHeatmap', () => {
 });
 
 describe('figureSet', () => {
-  it('names file-safe figures: accuracy, mixture, participation, robust curves, coefficients', () => {
+  it('names file-safe figures: accuracy, mixture, participation, robust curves, coefficients, the adversarial perturbation', () => {
     const figures = figureSet(result);
     const names = figures.map((f) => f.name);
     expect(new Set(names).size).toBe(names.length);
@@ -424,6 +424,7 @@ describe('figureSet', () => {
       'robust-accuracy-final',
       'robust-accuracy-comparison',
       'coefficient-heatmap',
+      'adversarial-coefficients',
     ]);
     for (const f of figures) expect(f.title.length).toBeGreaterThan(5);
     expect(asArray(figures.find((f) => f.name === 'coefficient-heatmap')!.option.grid)).toHaveLength(2);
