@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
 import { CleanPointGradients } from '../../main/engine/attacks/cleanPointGradients.ts';
@@ -49,16 +50,11 @@ describe('the shared and batched passes equal the attacks run one by one', () =>
     y = tf.tensor1d(Float32Array.from({ length: n }, () => rng.sign()));
   });
 
-  it('random noise: draw by draw and radius by radius, the same margins from the same stream', () => {
-    const options = { eps, norm: 'l2' as const, draws: 3 };
-    const tensors = tf.memory().numTensors;
-    const batched = randomNoiseAttack(model, x, y, { ...options, rng: RandomStream.derive(1, 'noise'), rowsPerChunk: 2 * n });
-    // Passes of 2 blocks over 3 radii: draws carried from one pass to the next are freed too.
-    expect(tf.memory().numTensors).toBe(tensors);
-    // The definition: each draw's directions (unit l2 per sample), each radius its own forward pass.
+  /** The definition: each draw's directions (unit l2 per sample), each radius its own forward pass. */
+  function noiseOneByOne(draws: number): Float32Array[] {
     const rng = RandomStream.derive(1, 'noise');
     const best = eps.map(() => new Float32Array(n).fill(Infinity));
-    for (let draw = 0; draw < options.draws; draw++) {
+    for (let draw = 0; draw < draws; draw++) {
       const u = new Float32Array(n * d);
       for (let i = 0; i < n; i++) {
         let n2 = 0;
@@ -71,7 +67,35 @@ describe('the shared and batched passes equal the attacks run one by one', () =>
         for (let i = 0; i < n; i++) best[k]![i] = Math.min(best[k]![i]!, margins[i]!);
       });
     }
-    expect(batched.margins).toEqual(best);
+    return best;
+  }
+
+  it('random noise: draw by draw and radius by radius, the same margins from the same stream', () => {
+    const options = { eps, norm: 'l2' as const, draws: 3 };
+    const tensors = tf.memory().numTensors;
+    const batched = randomNoiseAttack(model, x, y, { ...options, rng: RandomStream.derive(1, 'noise'), rowsPerChunk: 2 * n });
+    // Passes of 2 blocks over 3 radii: draws carried from one pass to the next are freed too.
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(batched.margins).toEqual(noiseOneByOne(options.draws));
+  });
+
+  it('random noise: several draws in one pass stay distinct on a backend that keeps the array it is given (cpu, like tfjs-webgpu)', async () => {
+    // tfjs-backend-cpu stores the caller's Float32Array rather than copying it, as tfjs-webgpu does
+    // until its lazy upload: a refilled draw buffer once made every draw of a pass the last one.
+    const onWasm = { model, x, y };
+    await tf.setBackend('cpu');
+    try {
+      model = TwoLayerNet.initialise(resolveSparseCoding({ model: { kind: 'two-layer', width: m } }).model, d, 4);
+      const rng = RandomStream.derive(7, 'pin-chunks');
+      x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.normal()), [n, d]);
+      y = tf.tensor1d(Float32Array.from({ length: n }, () => rng.sign()));
+      const draws = 4;
+      const together = randomNoiseAttack(model, x, y, { eps, norm: 'l2', draws, rng: RandomStream.derive(1, 'noise'), rowsPerChunk: draws * eps.length * n });
+      expect(together.margins).toEqual(noiseOneByOne(draws));
+    } finally {
+      await useWasm();
+      ({ model, x, y } = onWasm);
+    }
   });
 
   it('mixture direction: the radii in passes of two equal one forward per radius', () => {

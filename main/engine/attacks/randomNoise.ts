@@ -31,7 +31,6 @@ export function randomNoiseAttack(
   // Blocks of n rows, one per (draw, radius), draw by draw: the draws come from the stream in order.
   const blocks = options.draws * E;
   const blocksPerPass = Math.max(1, Math.floor((options.rowsPerChunk ?? 40_000) / n));
-  const noise = new Float32Array(n * d);
   // The current draw's directions on the device [n, d]; a draw may span two passes.
   let draw: tf.Tensor2D | null = null;
   try {
@@ -44,6 +43,10 @@ export function randomNoiseAttack(
       for (let b = 0; b < count; b++) {
         const k = (first + b) % E;
         if (k === 0) {
+          // A fresh array per draw: a backend may keep the array it was given rather than copy it
+          // (tfjs-webgpu uploads lazily), so refilling one buffer would turn every draw of a pass
+          // into the last one.
+          const noise = new Float32Array(n * d);
           drawDirections(noise, n, d, options.norm, options.rng);
           draw = tf.tensor2d(noise, [n, d]);
           made.push(draw);
