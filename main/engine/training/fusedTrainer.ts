@@ -24,7 +24,7 @@ import { pgdPerturb } from '../attacks/pgd.ts';
 import { twoLayerFusedSession } from '../models/twoLayerFusedGradient.ts';
 import { kernelThreadPool } from '../kernels/threadPool.ts';
 import { HostLossSum } from './lossAccumulator.ts';
-import { exportRowMoments, importRowMoment, ownedCopy, syncRows, workingRows } from './rowLayout.ts';
+import { momentTensors, ownedCopy, rowLayoutEdges, rowMoments, workingRows } from './rowLayout.ts';
 import { createThreadedTrainer } from './threadedTrainer.ts';
 
 /** The fused trainer of one phase, or null when the network's mode has no fused path. */
@@ -41,9 +41,7 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
   const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
   const invNorm = tf.zeros([m]);
   const dbl = tf.zeros([m]);
-  let first = optimizer.kind === 'adam' || optimizer.momentum > 0 ? tf.zeros([m, d]) : null;
-  let second = optimizer.kind === 'adam' ? tf.zeros([m, d]) : null;
-  let t = 0;
+  const moments = rowMoments(m, d, optimizer.kind === 'adam' || optimizer.momentum > 0, optimizer.kind === 'adam');
   const lossSum = new HostLossSum();
 
   const refreshThresholds = () => {
@@ -66,8 +64,9 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
       lossSum.add(kernels.logisticStepT(UT, b, y, scale, a, GT, dbl));
       const dW = tf.matMul(GT, x); // [m, d]
       if (relative) kernels.relativeThresholdGradientRows(dW, W, dbl, invNorm, rho);
-      t += 1;
-      if (optimizer.kind === 'adam') kernels.adamUpdate(W, dW, first!, second!, lr, optimizer.beta1, optimizer.beta2, optimizer.epsilon, t);
+      const { first, second } = moments;
+      moments.t += 1;
+      if (optimizer.kind === 'adam') kernels.adamUpdate(W, dW, first!, second!, lr, optimizer.beta1, optimizer.beta2, optimizer.epsilon, moments.t);
       else if (first) kernels.momentumUpdate(W, dW, first, lr, optimizer.momentum);
       else kernels.sgdUpdate(W, dW, lr);
       tf.dispose([UT, dW]);
@@ -77,18 +76,11 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
       return pgdPerturb(attackedWeights, x, y, attack);
     },
     takeLoss: () => lossSum.take(),
-    sync: () => syncRows(net, W),
-    // The moments are kept in the row layout W [m, d]; the generic trainer keeps Wt [d, m].
-    // A checkpoint always stores the generic layout, so either trainer can resume it.
-    exportState: () => exportRowMoments(t, first, second),
-    importState(state) {
-      t = state.t;
-      first = importRowMoment(first, state.tensors['first.0'], d, m);
-      second = importRowMoment(second, state.tensors['second.0'], d, m);
-    },
+    // The moments are kept in the row layout W [m, d]; a checkpoint stores the generic Wt [d, m].
+    ...rowLayoutEdges(net, W, moments),
     dispose() {
       workspace.dispose();
-      tf.dispose([W, b, invNorm, dbl, ...(first ? [first] : []), ...(second ? [second] : [])]);
+      tf.dispose([W, b, invNorm, dbl, ...momentTensors(moments)]);
     },
   };
 }

@@ -14,7 +14,7 @@ import type { Norm, ResolvedExperiment } from '../../../../shared/config.ts';
 import { pgdPerturb } from '../../attacks/pgd.ts';
 import type { InputGradientSession } from '../../models/marginModel.ts';
 import type { TwoLayerNet } from '../../models/twoLayerNet.ts';
-import { exportRowMoments, importRowMoment, ownedCopy, syncRows, workingRows } from '../../training/rowLayout.ts';
+import { momentTensors, ownedCopy, rowLayoutEdges, rowMoments, workingRows } from '../../training/rowLayout.ts';
 import type { Trainer } from '../../training/trainer.ts';
 import { readBack } from '../readBack.ts';
 import { fusedPgdRun, type FusedPgdModel } from './fusedPgd.ts';
@@ -91,10 +91,8 @@ export function createTwoLayerWebgpuTrainer(net: TwoLayerNet, config: ResolvedEx
   const W = workingRows(net); // [m, d], written in place
   const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
   const invNorm = tf.zeros([m]);
-  let first = kind !== 'sgd' ? tf.zeros([m, d]) : null;
-  let second = kind === 'adam' ? tf.zeros([m, d]) : null;
+  const moments = rowMoments(m, d, kind !== 'sgd', kind === 'adam');
   const lossSum = tf.zeros([1]);
-  let t = 0;
   const thresholdKernel = gpu.kernel(rowThresholdsWgsl());
   const forwardKernel = gpu.kernel(forwardWgsl());
   const updateKernel = gpu.kernel(updateWgsl(kind, relative));
@@ -126,19 +124,19 @@ export function createTwoLayerWebgpuTrainer(net: TwoLayerNet, config: ResolvedEx
     step(x, _xT, y, scale, lr) {
       const B = x.shape[0];
       const s = scratchFor(B);
-      t += 1;
+      moments.t += 1;
       gpu.write(forwardParams, packUniforms([['u32', B], ['u32', m], ['u32', d], ['f32', a]]));
       gpu.write(updateParams, packUniforms([['u32', B], ['u32', m], ['u32', d], ['f32', rho]]));
-      gpu.write(optimiserParams, packUniforms(optimiserWords(config, lr, t)));
+      gpu.write(optimiserParams, packUniforms(optimiserWords(config, lr, moments.t)));
       const Wb = gpu.bind(W, { written: true });
       const xb = gpu.bind(x);
-      const moments = [...(first ? [gpu.bind(first, { written: true })] : []), ...(second ? [gpu.bind(second, { written: true })] : [])];
+      const momentBuffers = momentTensors(moments).map((moment) => gpu.bind(moment, { written: true }));
       gpu.submit([
         ...(relative ? [thresholdDispatch()] : []),
         { kernel: forwardKernel, buffers: [forwardParams, Wb, xb, gpu.bind(y), gpu.bind(scale), gpu.bind(b), s.U, s.G, s.loss], workgroups: B },
         {
           kernel: updateKernel,
-          buffers: [updateParams, optimiserParams, Wb, xb, s.G, s.loss, gpu.bind(lossSum, { written: true }), ...(relative ? [s.U, gpu.bind(invNorm)] : []), ...moments],
+          buffers: [updateParams, optimiserParams, Wb, xb, s.G, s.loss, gpu.bind(lossSum, { written: true }), ...(relative ? [s.U, gpu.bind(invNorm)] : []), ...momentBuffers],
           workgroups: elementGrid(m * d),
         },
       ]);
@@ -151,18 +149,12 @@ export function createTwoLayerWebgpuTrainer(net: TwoLayerNet, config: ResolvedEx
       gpu.write(gpu.bind(lossSum, { written: true }), new Float32Array(1).buffer);
       return value;
     },
-    sync: () => syncRows(net, W),
     // The moments are kept in the row layout W [m, d]; a checkpoint stores the generic Wt [d, m].
-    exportState: () => exportRowMoments(t, first, second),
-    importState(state) {
-      t = state.t;
-      first = importRowMoment(first, state.tensors['first.0'], d, m);
-      second = importRowMoment(second, state.tensors['second.0'], d, m);
-    },
+    ...rowLayoutEdges(net, W, moments),
     dispose() {
       for (const s of scratch.values()) for (const buffer of [s.U, s.G, s.loss]) buffer.destroy();
       for (const buffer of [thresholdParams, forwardParams, updateParams, optimiserParams]) buffer.destroy();
-      tf.dispose([W, b, invNorm, lossSum, ...(first ? [first] : []), ...(second ? [second] : [])]);
+      tf.dispose([W, b, invNorm, lossSum, ...momentTensors(moments)]);
     },
   };
 }
