@@ -25,6 +25,8 @@ export type Route =
       readonly preset?: string;
       readonly seeds?: number;
       readonly ranks?: readonly number[];
+      /** C3 against dimension (absent: none). */
+      readonly dimensions?: readonly number[];
       /** Changes to the preset, `path=value` as `lab figures --set` takes them. */
       readonly sets: readonly string[];
     };
@@ -39,11 +41,13 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'paper') {
     const seeds = Number(params.get('seeds'));
     const ranks = (params.get('ranks') ?? '').split(',').filter(Boolean).map(Number);
+    const dimensions = (params.get('dimensions') ?? '').split(',').filter(Boolean).map(Number);
     return {
       name: 'paper',
       ...(params.get('preset') ? { preset: params.get('preset')! } : {}),
       ...(params.has('seeds') && Number.isInteger(seeds) ? { seeds } : {}),
       ...(ranks.length > 0 && ranks.every(Number.isInteger) ? { ranks } : {}),
+      ...(dimensions.length > 0 && dimensions.every(Number.isInteger) ? { dimensions } : {}),
       sets: params.getAll('set'),
     };
   }
@@ -71,6 +75,7 @@ export function routeHref(route: Route): string {
       if (route.preset) params.set('preset', route.preset);
       if (route.seeds !== undefined) params.set('seeds', String(route.seeds));
       if (route.ranks) params.set('ranks', route.ranks.join(','));
+      if (route.dimensions && route.dimensions.length > 0) params.set('dimensions', route.dimensions.join(','));
       for (const set of route.sets) params.append('set', set);
       const query = params.toString();
       return `#/paper${query ? `?${query}` : ''}`;

@@ -63,6 +63,8 @@ const paperRequest = {
   input: experimentInput.optional(),
   seeds: z.number().int().min(1).max(paperDefaults.maxSeeds).optional(),
   ranks: z.array(z.number().int().min(1).max(65536)).min(1).max(paperDefaults.maxRanks).optional(),
+  /** C3 against dimension: the d of each point (absent or empty: none). */
+  dimensions: z.array(z.number().int().min(1).max(8192)).max(paperDefaults.maxDimensions).optional(),
 };
 
 /** A sweep as the setup form states it: the preset and its changes, the grid over fields, the seeds. */

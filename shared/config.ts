@@ -13,6 +13,7 @@
  * the flagship (the reference settings), so `{}` parses to the flagship experiment.
  */
 import { z } from 'zod';
+import { autoThresholdRatio, defaultAutoScale } from './thresholdRatio.ts';
 
 /**
  * Every number has a documented range that the maths survives (the README's tree lists them):
@@ -129,8 +130,14 @@ export const twoLayerModelSchema = z.strictObject({
       /** relative: b_i = ratio * ||w_i|| (gradient flows through ||w_i||); fixed: b_i = value;
        *  learned: b_i trained from `value`, kept >= 0. */
       mode: z.enum(['relative', 'fixed', 'learned']).default('relative'),
-      /** rho, the threshold ratio of the relative mode. 0 makes the network linear. */
-      ratio: real(0, limits.thresholdRatio).default(0.5),
+      /**
+       * rho, the threshold ratio of the relative mode. 0 makes the network linear. `auto`: rho =
+       * c · sqrt(k / d) with c = autoScale (shared/thresholdRatio.ts), so that it shrinks as d
+       * grows; a resolved config holds the number, with autoScale beside it as the record.
+       */
+      ratio: z.union([real(0, limits.thresholdRatio), z.literal('auto')], { error: `expected a number from 0 to ${limits.thresholdRatio}, or "auto"` }).default(0.5),
+      /** c of the auto ratio (default 2.5); absent for a ratio given as a number, so those configs keep their hash. */
+      autoScale: positive(limits.thresholdRatio).nullable().optional(),
       /** b for the fixed mode, and the starting b for the learned mode. */
       /** Up to 1e6: a threshold far above every |<w_i, x>| silences the network (the attacks' zero-gradient tests use one). */
       value: real(0, 1e6).default(0),
@@ -312,7 +319,10 @@ export type SparseCodingTask = z.output<typeof sparseCodingTaskSchema>;
 export type MnistTask = z.output<typeof mnistTaskSchema>;
 export type Cifar10Task = z.output<typeof cifar10TaskSchema>;
 export type ImageTask = MnistTask | Cifar10Task;
-export type TwoLayerModel = z.output<typeof twoLayerModelSchema>;
+/** The two-layer model as parsed: its threshold ratio may still be `auto`. */
+type ParsedTwoLayerModel = z.output<typeof twoLayerModelSchema>;
+/** The two-layer model of a resolved config: an `auto` ratio replaced by its number. */
+export type TwoLayerModel = Omit<ParsedTwoLayerModel, 'threshold'> & { threshold: Omit<ParsedTwoLayerModel['threshold'], 'ratio'> & { ratio: number } };
 export type MlpModel = z.output<typeof mlpModelSchema>;
 export type CnnModel = z.output<typeof cnnModelSchema>;
 export type ImageModelSpec = MlpModel | CnnModel;
@@ -321,7 +331,8 @@ export type EvalAttack = z.output<typeof evalAttackSchema>;
 export type Norm = z.output<typeof normSchema>;
 
 /** A resolved config: every null that means "the same as ..." replaced by its value. */
-export type ResolvedExperiment = ExperimentConfig & {
+export type ResolvedExperiment = Omit<ExperimentConfig, 'model' | 'eval'> & {
+  model: TwoLayerModel | MlpModel | CnnModel;
   eval: ExperimentConfig['eval'] & { eps: number; norm: Norm };
 };
 
@@ -489,6 +500,7 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
       message: `${config.train.batchSize}: expected at most task.trainSize = ${task.trainSize}`,
     });
   }
+  const model = config.model.kind === 'two-layer' && task.kind === 'sparse-coding' ? resolveThreshold(config.model, task, problems) : (config.model as MlpModel | CnnModel);
   if (problems.length > 0) {
     throw new ConfigError(
       `Invalid ${source}:\n` + problems.map((p) => `  ${p.path} = ${p.message}`).join('\n'),
@@ -497,8 +509,32 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
   }
   return {
     ...config,
+    model,
     eval: { ...config.eval, eps: config.eval.eps ?? config.train.attack.eps, norm: config.eval.norm ?? config.train.attack.norm },
   };
+}
+
+/**
+ * The two-layer net's threshold ratio as a number: `auto` becomes c · sqrt(k / d), and autoScale
+ * (c, its default filled in) stays beside it as the record of how rho was chosen. A config
+ * resolved once resolves again to itself: a numeric ratio with an autoScale must be that
+ * autoScale's ratio at this d and k (a changed d or k with a stale rho is refused, naming auto).
+ */
+function resolveThreshold(model: ParsedTwoLayerModel, task: SparseCodingTask, problems: { path: string; message: string }[]): TwoLayerModel {
+  const { ratio, autoScale, ...rest } = model.threshold;
+  if (ratio === 'auto') {
+    const c = autoScale ?? defaultAutoScale;
+    return { ...model, threshold: { ...rest, ratio: autoThresholdRatio(c, task.k, task.d), autoScale: c } };
+  }
+  // null (the form's empty field) is the same as absent: left out, so the config keeps its hash.
+  if (autoScale === null || autoScale === undefined) return { ...model, threshold: { ...rest, ratio } };
+  if (Math.abs(ratio - autoThresholdRatio(autoScale, task.k, task.d)) > 1e-12 * Math.max(1, ratio)) {
+    problems.push({
+      path: 'model.threshold.autoScale',
+      message: `${autoScale}: it applies with model.threshold.ratio = "auto" (rho = c · sqrt(k/d)); here the ratio is the number ${ratio}, not ${autoScale} · sqrt(${task.k}/${task.d}) = ${autoThresholdRatio(autoScale, task.k, task.d).toFixed(4)}: set the ratio to "auto" or leave autoScale out`,
+    });
+  }
+  return { ...model, threshold: { ...rest, ratio, autoScale } };
 }
 
 /**

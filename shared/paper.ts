@@ -7,6 +7,7 @@
  *   main        the preset's clean -> adversarial fine-tune, per seed          C1 C2 C3 C4 C5
  *   small-init  the same at init scale 0.05 (the paper's regime for C3)        C3
  *   rank-r      low-rank fine-tunes W' = W + U V^T at each rank r              C5
+ *   dim-d       small-init at d (m = d, rho auto, samples x d / d0), if asked  C3 (cosines vs d)
  *   baselines   linear / quadratic / random features / tangent model,          C4 (kept beside the runs)
  *               each clean and adversarial
  */
@@ -96,7 +97,16 @@ export const paperDefaults = {
   maxRanks: 8,
   /** The init scale of the small-init runs: the paper's regime for C3. */
   smallInitScale: 0.05,
+  /**
+   * C3 against dimension (none unless asked: `--dimensions`, the page's field): the small-init
+   * run at each d, with m = d, rho auto and the training set scaled with d.
+   */
+  dimensions: [] as readonly number[],
+  maxDimensions: 8,
+  /** Above this d a dimension point runs seed 0 only (a d = 1024 run is tens of minutes on one thread). */
+  singleSeedAbove: 512,
 } as const;
+
 
 /** Where one needed thing stands. */
 export type PaperItemStatus = 'finished' | 'running' | 'queued' | 'missing' | 'failed';

@@ -41,6 +41,18 @@ export const presets: readonly Preset[] = [
     },
   },
   {
+    name: 'paper-scale',
+    description:
+      'The paper\'s high-dimensional regime: d = m = 512, k = 5, 20,000 samples, rho = auto (2.5 · sqrt(k/d) = 0.247), 20 clean epochs then 10 epochs of l2 PGD-5 fine-tuning at eps 0.3; coefficients and the robust curve at phase ends only. A few minutes on one core.',
+    config: {
+      task: { kind: 'sparse-coding', d: 512, k: 5, trainSize: 20000 },
+      model: { kind: 'two-layer', width: 512, threshold: { ratio: 'auto' } },
+      train: { cleanEpochs: 20, adversarialEpochs: 10 },
+      eval: { every: 0 },
+      instruments: { coefficientsEvery: 0 },
+    },
+  },
+  {
     name: 'mnist-mlp',
     description:
       'Purification as pictures: a 784 -> 256 ReLU MLP at 0.05x He init on 8,000 digits of the offline MNIST package, 20 clean epochs, then 20 epochs of linf PGD-7 fine-tuning at eps 0.1. About two minutes on 2 cores; --set model.width=1024 for native compute.',

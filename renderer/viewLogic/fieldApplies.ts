@@ -28,6 +28,7 @@ const appliesWhen: Readonly<Record<string, Rule>> = {
   'train.mix.lambda': is('train.mix.mode', 'mix'),
   'train.lowRank.initScale': not(is('train.lowRank.rank', null, undefined)),
   'model.threshold.ratio': is('model.threshold.mode', 'relative'),
+  'model.threshold.autoScale': is('model.threshold.ratio', 'auto'),
   'model.threshold.value': is('model.threshold.mode', 'fixed', 'learned'),
   'model.thresholdRatio': is('model.activation', 'symmetric-threshold'),
 };

@@ -14,11 +14,13 @@ export interface PaperSettings {
   readonly preset: string;
   readonly seeds: number;
   readonly ranks: readonly number[];
+  /** C3 against dimension: the d of each point (empty: none). */
+  readonly dimensions: readonly number[];
   /** `path=value`, one change each. */
   readonly sets: readonly string[];
 }
 
-export const defaultPaperSettings: PaperSettings = { preset: paperDefaults.preset, seeds: paperDefaults.seeds, ranks: paperDefaults.ranks, sets: [] };
+export const defaultPaperSettings: PaperSettings = { preset: paperDefaults.preset, seeds: paperDefaults.seeds, ranks: paperDefaults.ranks, dimensions: paperDefaults.dimensions, sets: [] };
 
 export interface SettingProblem {
   /** `seeds`, `ranks`, or `set N` (1-based line of the changes). */
@@ -57,17 +59,35 @@ export function parseRanks(text: string): { ranks: number[] } | { problem: Setti
   return { ranks };
 }
 
+/** "64, 128, 256" → [64, 128, 256]; empty → none; or what is wrong. */
+export function parseDimensions(text: string): { dimensions: number[] } | { problem: SettingProblem } {
+  const dimensions = text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
+  if (dimensions.some((d) => !Number.isInteger(d) || d < 1)) return { problem: { where: 'dimensions', message: `"${text}": expected positive whole numbers, e.g. 64, 128, 256, 512, 1024 (or nothing)` } };
+  if (dimensions.length > paperDefaults.maxDimensions) return { problem: { where: 'dimensions', message: `at most ${paperDefaults.maxDimensions} dimensions` } };
+  return { dimensions };
+}
+
 /** The params of paper.plan / .start / .figures for these settings (their changes must parse). */
 export function paperParams(settings: PaperSettings, input: ExperimentInput): ApiParams<'paper.plan'> {
-  return { preset: settings.preset, seeds: settings.seeds, ranks: [...settings.ranks], ...(Object.keys(input).length > 0 ? { input } : {}) };
+  return {
+    preset: settings.preset,
+    seeds: settings.seeds,
+    ranks: [...settings.ranks],
+    ...(settings.dimensions.length > 0 ? { dimensions: [...settings.dimensions] } : {}),
+    ...(Object.keys(input).length > 0 ? { input } : {}),
+  };
 }
 
 /** Settings from the URL, with the defaults for what it leaves out. */
-export function settingsFromRoute(route: { preset?: string; seeds?: number; ranks?: readonly number[]; sets: readonly string[] }): PaperSettings {
+export function settingsFromRoute(route: { preset?: string; seeds?: number; ranks?: readonly number[]; dimensions?: readonly number[]; sets: readonly string[] }): PaperSettings {
   return {
     preset: route.preset ?? defaultPaperSettings.preset,
     seeds: route.seeds ?? defaultPaperSettings.seeds,
     ranks: route.ranks ?? defaultPaperSettings.ranks,
+    dimensions: route.dimensions ?? defaultPaperSettings.dimensions,
     sets: route.sets,
   };
 }

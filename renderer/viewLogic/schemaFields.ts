@@ -39,7 +39,14 @@ export interface Variant {
 
 export type FieldSpec =
   | (FieldBase & { readonly kind: 'group'; readonly children: readonly FieldSpec[] })
-  | (FieldBase & { readonly kind: 'number'; readonly integer: boolean; readonly min: Bound | null; readonly max: Bound | null })
+  | (FieldBase & {
+      readonly kind: 'number';
+      readonly integer: boolean;
+      readonly min: Bound | null;
+      readonly max: Bound | null;
+      /** Words the field also takes instead of a number (`auto`). */
+      readonly words?: readonly string[];
+    })
   | (FieldBase & { readonly kind: 'enum'; readonly options: readonly string[] })
   | (FieldBase & { readonly kind: 'literal'; readonly value: string })
   | (FieldBase & { readonly kind: 'boolean' })
@@ -114,6 +121,12 @@ function field(key: string, path: string, textPath: string, schema: AnySchema): 
     case 'union': {
       const options = def.options ?? [];
       if (options.length === 1) return field(key, path, textPath, options[0] as AnySchema);
+      // A number or a word (`model.threshold.ratio`: a number or "auto"): a number field whose
+      // text may also be one of the words (numberFromText keeps a non-number as text).
+      const defs = options.map((o) => defOf(unwrap(o).node));
+      const numberDef = defs.find((d) => d.type === 'number');
+      const words = defs.filter((d) => d.type === 'literal').map((d) => String(d.values?.[0]));
+      if (numberDef && words.length === defs.length - 1) return { ...base, kind: 'number', ...numberBounds(numberDef), words };
       const discriminator = def.discriminator;
       const kinds = discriminator ? options.map((o) => literalOf(o, discriminator)) : [];
       if (!discriminator || kinds.some((k) => k === null)) return { ...base, kind: 'literal', value: '(union)' };

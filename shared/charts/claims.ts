@@ -11,6 +11,7 @@
  */
 import type { BarSeriesOption, EChartsOption, LegendComponentOption, LineSeriesOption } from 'echarts';
 import type { MeanStd } from '../aggregate.ts';
+import { dimensionReference } from '../dimensionReference.ts';
 import { bandSeries, boundarySeries, frame, grid, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './common.ts';
 import { MIXTURE_DIRECTION, MODEL_LINE, themes } from './palette.ts';
 
@@ -145,9 +146,19 @@ function counts(values: readonly number[], lo: number, hi: number, bins: number)
  * seeds; right of 0 means the robust feature dominates); right, the distributions of
  * cos(w_i, w_i^0) and cos(w_i', w_i^0).
  */
-export function claimPrinciple(data: { logRatio: readonly number[]; cosClean: readonly number[]; cosRobust: readonly number[] }, options: ChartOptions = {}): EChartsOption {
+export function claimPrinciple(
+  data: {
+    logRatio: readonly number[];
+    cosClean: readonly number[];
+    cosRobust: readonly number[];
+    /** C3 against dimension: median cosines with the init over neurons at each d, mean ± std over seeds. */
+    dimension?: { d: readonly number[]; cosClean: readonly MeanStd[]; cosRobust: readonly MeanStd[] };
+  },
+  options: ChartOptions = {},
+): EChartsOption {
   const theme = themes[options.theme ?? 'light'];
-  const legend: LegendEntry[] = [{ name: 'log10 ||βw′|| / ||v||' }, { name: 'cos(w, w⁰) after clean' }, { name: 'cos(w′, w⁰) after fine-tuning' }];
+  const byDimension = data.dimension && data.dimension.d.length > 0 ? data.dimension : null;
+  const legend: LegendEntry[] = [{ name: 'log10 ||βw′|| / ||v||' }, { name: 'cos(w, w⁰) after clean' }, { name: 'cos(w′, w⁰) after fine-tuning' }, ...(byDimension ? [{ name: DIMENSION_REFERENCE }] : [])];
   const { option, top } = frame(options, legend, { trigger: 'item' });
   const bins = 24;
   const ratioLo = -1;
@@ -172,22 +183,46 @@ export function claimPrinciple(data: { logRatio: readonly number[]; cosClean: re
     xAxisIndex: axis,
     yAxisIndex: axis,
   });
+  // The third panel, against d: the two models' median cosines (dashed after clean, solid
+  // fine-tuned, as in the middle panel) and the reference sqrt(2 ln d / d) dotted.
+  const dimensionSeries: LineSeriesOption[] = byDimension
+    ? [
+        ...curveSeries({ name: 'cos(w, w⁰) after clean', color: theme.text, x: byDimension.d, values: byDimension.cosClean, dashed: MODEL_LINE.afterClean === 'dashed' }, 'dimension-clean', 2, 2),
+        ...curveSeries({ name: 'cos(w′, w⁰) after fine-tuning', color: theme.text, x: byDimension.d, values: byDimension.cosRobust }, 'dimension-robust', 2, 2),
+        {
+          type: 'line',
+          name: DIMENSION_REFERENCE,
+          data: byDimension.d.map((d) => [d, dimensionReference(d)]),
+          color: theme.text,
+          lineStyle: { width: 1.5, type: 'dotted' },
+          symbol: 'none',
+          xAxisIndex: 2,
+          yAxisIndex: 2,
+        },
+      ]
+    : [];
+  const grids = byDimension ? [grid(top, { right: '70%' }), grid(top, { left: '37%', right: '37%' }), grid(top, { left: '70%' })] : [grid(top, { right: '53%' }), grid(top, { left: '56%' })];
   return {
     ...option,
-    grid: [grid(top, { right: '53%' }), grid(top, { left: '56%' })],
+    grid: grids,
     xAxis: [
       xValueAxis(theme, 'log10 ||βw′|| / ||v||', { min: ratioLo, max: ratioHi, gridIndex: 0 }),
       xValueAxis(theme, 'cosine with the init', { min: -1, max: 1, gridIndex: 1 }),
+      ...(byDimension ? [xValueAxis(theme, 'dimension d (m = d)', { type: 'log', logBase: 2, gridIndex: 2 })] : []),
     ],
-    yAxis: [yValueAxis(theme, 'neurons', { gridIndex: 0 }), yValueAxis(theme, 'neurons', { gridIndex: 1 })],
+    yAxis: [yValueAxis(theme, 'neurons', { gridIndex: 0 }), yValueAxis(theme, 'neurons', { gridIndex: 1 }), ...(byDimension ? [yValueAxis(theme, 'median cosine with the init', { gridIndex: 2, min: 0 })] : [])],
     series: [
       bar('log10 ||βw′|| / ||v||', theme.text, centres(ratioLo, ratioHi), ratio, 0),
       { ...boundarySeries(0, theme, { xAxisIndex: 0, yAxisIndex: 0, grid: 0 }), markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: theme.axis }, label: { show: false }, data: [{ xAxis: 0 }] } },
       bar('cos(w, w⁰) after clean', theme.text, centres(-1, 1), cosClean, 1, 'afterClean'),
       bar('cos(w′, w⁰) after fine-tuning', theme.text, centres(-1, 1), cosRobust, 1),
+      ...dimensionSeries,
     ],
   };
 }
+
+/** The legend name of C3's reference curve against dimension. */
+export const DIMENSION_REFERENCE = 'sqrt(2 ln d / d)';
 
 /** C4 / C5 bars: one category per model, mean ± std shown as the bar and its label. */
 export function claimBars(data: { categories: readonly string[]; series: readonly { name: string; color: string; values: readonly MeanStd[] }[]; y: string }, options: ChartOptions = {}): EChartsOption {

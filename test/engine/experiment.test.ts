@@ -121,6 +121,17 @@ describe('reproducibility and failure modes', () => {
     expect(String(error)).toMatch(/try rho <= 0\.19/);
   }, 120_000);
 
+  it('at d = 1024 a fixed rho = 0.5 kills the network, and the auto ratio keeps it alive and training', async () => {
+    const wide: ExperimentInput = mergeConfig(small, { task: { kind: 'sparse-coding', d: 1024, atoms: 24 }, model: { kind: 'two-layer', width: 128 }, train: { protocol: 'clean', cleanEpochs: 1 }, eval: { every: 0, attacks: [{ kind: 'fgm' }], epsGrid: [0.3], noiseDraws: 0 }, instruments: { coefficientsEvery: 0 } });
+    const fixed = await run(mergeConfig(wide, { model: { kind: 'two-layer', threshold: { ratio: 0.5 } } })).catch((e: unknown) => e);
+    expect(fixed).toBeInstanceOf(DeadNetworkError);
+    expect(String(fixed)).toMatch(/set it to "auto" \(rho = c · sqrt\(k\/d\), 0\.135 here/);
+    const auto = await run(mergeConfig(wide, { model: { kind: 'two-layer', threshold: { ratio: 'auto' } } }));
+    expect(auto.config.model.kind === 'two-layer' && auto.config.model.threshold.ratio).toBeCloseTo(2.5 * Math.sqrt(3 / 1024), 12);
+    expect(auto.warnings.filter((w) => w.code === 'dead-network')).toEqual([]);
+    expect(auto.metrics[0]!.silentFraction).toBeLessThan(deadNetworkThreshold);
+  }, 120_000);
+
   it('with deadNetwork = warn it warns instead', async () => {
     const dead = mergeConfig(small, { task: { kind: 'sparse-coding', d: 512 }, instruments: { deadNetwork: 'warn' }, train: { cleanEpochs: 1, adversarialEpochs: 1 } });
     const result = await run(dead);

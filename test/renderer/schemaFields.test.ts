@@ -127,4 +127,13 @@ describe('the form of the experiment schema', () => {
     expect(appliesToTask(fieldText('train.lowRank', 'lowRank'), 'mnist')).toBe(false);
     expect(appliesToTask(fieldText('train.batchSize', 'batchSize'), 'mnist')).toBe(true);
   });
+
+  it('shows the threshold ratio as a number field that also takes "auto", with its c beside it only under auto', () => {
+    const ratio = childOf(union('model'), 'two-layer', 'threshold');
+    const field = ratio?.kind === 'group' ? ratio.children.find((c) => c.key === 'ratio') : undefined;
+    expect(field).toMatchObject({ kind: 'number', words: ['auto'], min: { value: 0, inclusive: true }, max: { value: 10, inclusive: true } });
+    const autoScale = ratio?.kind === 'group' ? ratio.children.find((c) => c.key === 'autoScale') : undefined;
+    expect(autoScale).toMatchObject({ kind: 'number', nullable: true });
+    expect(fieldText('model.threshold.autoScale', 'autoScale').label).toBe('auto factor c');
+  });
 });

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ConfigError, experimentSchema, resolveExperiment, resolveSparseCoding } from '../../shared/config.ts';
 import { closestConfigPath, mergeConfig, setConfigPath } from '../../shared/configPath.ts';
 import { presetByName, presets } from '../../shared/presets.ts';
+import { thresholdRatioText } from '../../shared/thresholdRatio.ts';
 
 describe('the experiment schema', () => {
   it('{} resolves to the flagship', () => {
@@ -199,5 +200,42 @@ describe('changing a kind over a preset', () => {
     expect(resolveExperiment(c).model).toMatchObject({ kind: 'mlp', width: 256 });
     // Setting the kind a part already has keeps its fields.
     expect(setConfigPath(presetByName('quick').config, 'task.kind', 'sparse-coding').task).toMatchObject({ d: 64 });
+  });
+});
+
+describe('the auto threshold ratio (issue 15: rho = c · sqrt(k / d))', () => {
+  const at = (d: number, k: number, threshold: Record<string, unknown>) => resolveSparseCoding({ task: { kind: 'sparse-coding', d, k }, model: { kind: 'two-layer', width: 8, threshold } });
+
+  it('resolves to c · sqrt(k / d), c = 2.5 unless given, and keeps c as the record', () => {
+    expect(at(512, 5, { ratio: 'auto' }).model.threshold).toMatchObject({ ratio: 2.5 * Math.sqrt(5 / 512), autoScale: 2.5 });
+    expect(at(512, 5, { ratio: 'auto' }).model.threshold.ratio).toBeCloseTo(0.24705, 5);
+    expect(at(100, 4, { ratio: 'auto', autoScale: 3 }).model.threshold.ratio).toBeCloseTo(0.6, 12);
+    expect(at(1024, 5, { ratio: 'auto' }).model.threshold.ratio).toBeCloseTo(0.17469, 5);
+    // A number stays a number, without a c: the configs written before auto keep their hash.
+    expect(at(512, 5, { ratio: 0.25 }).model.threshold).toEqual({ mode: 'relative', ratio: 0.25, value: 0 });
+  });
+
+  it('a resolved config resolves again to itself; a stale rho for a changed d is refused, naming autoScale', () => {
+    const once = at(256, 5, { ratio: 'auto', autoScale: 2 });
+    expect(resolveExperiment(once)).toEqual(once);
+    const moved = mergeConfig(once, { task: { kind: 'sparse-coding', d: 1024 } });
+    expect(() => resolveExperiment(moved)).toThrow(/model\.threshold\.autoScale = 2: .*ratio to "auto"/);
+    expect(() => at(512, 5, { ratio: 0.3, autoScale: 2.5 })).toThrow(/model\.threshold\.autoScale = 2\.5/);
+  });
+
+  it('an empty c (null, the form\'s empty field) means 2.5, and is left out beside a number', () => {
+    expect(at(512, 5, { ratio: 'auto', autoScale: null }).model.threshold.autoScale).toBe(2.5);
+    expect(at(512, 5, { ratio: 0.25, autoScale: null }).model.threshold).toEqual({ mode: 'relative', ratio: 0.25, value: 0 });
+  });
+
+  it('says rho as resolved, and how', () => {
+    expect(thresholdRatioText(at(512, 5, { ratio: 'auto' }).model.threshold, { d: 512, k: 5 })).toBe('rho = 0.247 (auto: 2.5 · sqrt(5/512))');
+    expect(thresholdRatioText({ ratio: 0.5 }, { d: 128, k: 5 })).toBe('rho = 0.5');
+  });
+
+  it('refuses other words and a c out of range, naming the field', () => {
+    expect(() => at(512, 5, { ratio: 'automatic' })).toThrow(/model\.threshold\.ratio = "automatic": expected a number from 0 to 10, or "auto"/);
+    expect(() => at(512, 5, { ratio: 'auto', autoScale: 0 })).toThrow(/model\.threshold\.autoScale = 0: expected more than 0/);
+    expect(() => at(512, 5, { ratio: 'auto', autoScale: 11 })).toThrow(/model\.threshold\.autoScale = 11: expected at most 10/);
   });
 });

@@ -202,7 +202,7 @@ describe('the API', () => {
     const info = (await call(port, 'app.info', {}, bearer)).envelope.result as { backend: { name: string }; store: string; presets: { name: string }[]; stepsPerSecond: number | null };
     expect(info.backend.name).toBe('wasm');
     expect(info.store).toBe(store.dir);
-    expect(info.presets.map((p) => p.name)).toEqual(['flagship', 'scratch', 'linear', 'quick', 'mnist-mlp', 'cifar-cnn']);
+    expect(info.presets.map((p) => p.name)).toEqual(['flagship', 'scratch', 'linear', 'quick', 'paper-scale', 'mnist-mlp', 'cifar-cnn']);
     expect(info.stepsPerSecond).toBeGreaterThan(0);
     const check = (await call(port, 'config.validate', { input: {}, preset: 'quick' }, bearer)).envelope.result as { ok: boolean; estimate: { steps: number; seconds: number } };
     expect(check.ok).toBe(true);

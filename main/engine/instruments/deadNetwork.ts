@@ -6,6 +6,7 @@
  * is silent and, when it is most of them, says which knobs fix it.
  */
 import { isSparseCoding, type ResolvedExperiment } from '../../../shared/config.ts';
+import { autoThresholdRatio, defaultAutoScale } from '../../../shared/thresholdRatio.ts';
 
 /** Share of silent samples above which the network counts as dead. */
 export const deadNetworkThreshold = 0.5;
@@ -19,9 +20,13 @@ export function deadNetworkMessage(config: ResolvedExperiment, silentFraction: n
   const { task, model } = config;
   const typical = Math.sqrt(task.k / task.d);
   const knobs: string[] = [];
-  if (model.threshold.mode === 'relative') {
+  if (model.threshold.mode === 'relative' && model.threshold.autoScale !== undefined && model.threshold.autoScale !== null) {
     knobs.push(
-      `lower model.threshold.ratio (rho = ${model.threshold.ratio}); a neuron fires when |<w_i/||w_i||, x>| > rho, and that projection is typically sqrt(k/d) = ${typical.toFixed(3)} here, so try rho <= ${(2.5 * typical).toFixed(2)}`,
+      `lower model.threshold.autoScale (c = ${model.threshold.autoScale}, so rho = c · sqrt(k/d) = ${model.threshold.ratio.toFixed(3)}); a neuron fires when |<w_i/||w_i||, x>| > rho, and that projection is typically sqrt(k/d) = ${typical.toFixed(3)} here, so try c <= ${defaultAutoScale}`,
+    );
+  } else if (model.threshold.mode === 'relative') {
+    knobs.push(
+      `lower model.threshold.ratio (rho = ${model.threshold.ratio}), or set it to "auto" (rho = c · sqrt(k/d), ${autoThresholdRatio(defaultAutoScale, task.k, task.d).toFixed(3)} here, which shrinks as d grows); a neuron fires when |<w_i/||w_i||, x>| > rho, and that projection is typically sqrt(k/d) = ${typical.toFixed(3)} here, so try rho <= ${(2.5 * typical).toFixed(2)}`,
     );
   } else {
     knobs.push(`lower the threshold model.threshold.value (b = ${model.threshold.value}) or raise model.initScale (${model.initScale}) so that |<w_i, x>| exceeds b`);

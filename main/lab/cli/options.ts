@@ -21,6 +21,7 @@ export const cliOptions = {
   seed: { type: 'string' },
   seeds: { type: 'string' },
   ranks: { type: 'string' },
+  dimensions: { type: 'string' },
   grid: { type: 'string', multiple: true },
   backend: { type: 'string' },
   json: { type: 'string' },

@@ -20,7 +20,8 @@ Run experiments
   eval                evaluate a saved two-layer model on a dataset file
   figures --out DIR   one figure per claim of the paper (C1-C5), mean ± std over --seeds N (3, at most 10),
                       SVG/PNG/PDF + CSV + summary.html; --preset quick by default, --set as for run,
-                      --ranks 1,2,4,8 the low-rank sweep of C5; reuses finished runs (the Paper page's too)
+                      --ranks 1,2,4,8 the low-rank sweep of C5; reuses finished runs (the Paper page's too);
+                      --dimensions 64,128,256,512,1024 adds C3 against d (m = d, rho auto; one seed above 512)
   baselines [ID]      C4: linear, quadratic, random-features and tangent baselines (clean and adversarial) beside the network ([run options], or a stored run)
 
 Look at runs

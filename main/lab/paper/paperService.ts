@@ -60,7 +60,7 @@ export class PaperService {
       throw new ApiError((error as Error).message, [{ path: 'preset', message: `"${preset}": expected one of ${presets.map((x) => x.name).join(', ')}` }]);
     }
     try {
-      return planPaper({ preset, presetConfig, input: mergeConfig(presetConfig, (p.input ?? {}) as ExperimentInput), seeds: p.seeds ?? paperDefaults.seeds, ranks: p.ranks ?? paperDefaults.ranks });
+      return planPaper({ preset, presetConfig, input: mergeConfig(presetConfig, (p.input ?? {}) as ExperimentInput), seeds: p.seeds ?? paperDefaults.seeds, ranks: p.ranks ?? paperDefaults.ranks, dimensions: p.dimensions ?? paperDefaults.dimensions });
     } catch (error) {
       if (error instanceof ConfigError) throw new ApiError(error.message, error.problems);
       throw error;

@@ -9,9 +9,10 @@
  * figures.ts) and the service (./paperService.ts) each start the missing work their own way.
  */
 import { configOverrides, cliValue, shellWord } from '../../../shared/cliCommand.ts';
-import { ConfigError, isSparseCoding, resolveExperiment, type ExperimentInput, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
+import { ConfigError, isSparseCoding, limits, resolveExperiment, type ExperimentInput, type ResolvedExperiment, type SparseCodingExperiment } from '../../../shared/config.ts';
 import { setConfigPath } from '../../../shared/configPath.ts';
 import { paperDefaults, type ClaimId } from '../../../shared/paper.ts';
+import { defaultAutoScale, thresholdRatioText } from '../../../shared/thresholdRatio.ts';
 import { configHash } from '../provenance.ts';
 
 /** What the figures are of: a preset's experiment (with any changes), seeds 0..seeds-1, the rank sweep. */
@@ -23,6 +24,8 @@ export interface PaperRequest {
   readonly input: ExperimentInput;
   readonly seeds: number;
   readonly ranks: readonly number[];
+  /** C3 against dimension: the d of each point (none: C3 without it). */
+  readonly dimensions?: readonly number[];
 }
 
 /** A run the claims need. */
@@ -69,9 +72,10 @@ export interface PaperSpecs {
 export const paperRunPreset = 'figures';
 
 /** Which claims rest on each kind of run (see shared/paper.ts). */
-const runClaims: Readonly<Record<'main' | 'small-init' | 'rank' | 'baselines', readonly ClaimId[]>> = {
+const runClaims: Readonly<Record<'main' | 'small-init' | 'dimension' | 'rank' | 'baselines', readonly ClaimId[]>> = {
   main: ['C1', 'C2', 'C3', 'C4', 'C5'],
   'small-init': ['C3'],
+  dimension: ['C3'],
   rank: ['C5'],
   baselines: ['C4'],
 };
@@ -91,6 +95,21 @@ function resolveVariant(input: ExperimentInput, path: string): SparseCodingExper
   return config;
 }
 
+/**
+ * C3 at dimension d: the small-init run (C3's regime) with m = d, rho = c · sqrt(k/d) (auto, the
+ * base's c if it has one) so that the network stays alive, and the training set scaled with d
+ * (the sample size a two-layer net needs grows with d; the reference point is 20,000 at d = 512).
+ * Epochs and everything else are the base's.
+ */
+export function dimensionInput(withSeed: ExperimentInput, base: SparseCodingExperiment, d: number): ExperimentInput {
+  let input = setConfigPath(withSeed, 'model.initScale', paperDefaults.smallInitScale);
+  input = setConfigPath(input, 'task.d', d);
+  input = setConfigPath(input, 'model.width', d);
+  input = setConfigPath(input, 'task.trainSize', Math.max(base.train.batchSize, Math.round((base.task.trainSize * d) / base.task.d)));
+  input = setConfigPath(input, 'model.threshold.ratio', 'auto');
+  return setConfigPath(input, 'model.threshold.autoScale', base.model.threshold.autoScale ?? defaultAutoScale);
+}
+
 /** "seeds 0–2" / "seed 0" */
 export function seedsText(seeds: readonly number[]): string {
   if (seeds.length === 1) return `seed ${seeds[0]}`;
@@ -102,13 +121,14 @@ export function paperSettings(preset: string, config: SparseCodingExperiment, se
   const a = config.train.attack;
   const attack = `${a.kind.toUpperCase()}${a.kind === 'pgd' ? `-${a.steps}` : ''} ${a.norm}`;
   const n = seeds.length;
-  return `${preset} preset (d = ${config.task.d}, m = ${config.model.width}, k = ${config.task.k}, ${config.task.trainSize} training samples, rho = ${config.model.threshold.ratio}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} ${attack} epochs at eps ${a.eps}); ${n} seed${n > 1 ? 's' : ''}, mean ± std (${seedsText(seeds)}); test set ${config.eval.testSize}`;
+  return `${preset} preset (d = ${config.task.d}, m = ${config.model.width}, k = ${config.task.k}, ${config.task.trainSize} training samples, ${thresholdRatioText(config.model.threshold, config.task)}, ${config.train.cleanEpochs} clean + ${config.train.adversarialEpochs} ${attack} epochs at eps ${a.eps}); ${n} seed${n > 1 ? 's' : ''}, mean ± std (${seedsText(seeds)}); test set ${config.eval.testSize}`;
 }
 
 /** The CLI command that makes the same figures. */
 export function figuresCliCommand(request: PaperRequest): string {
   const words = ['npm', 'run', 'lab', '--', 'figures', '--out', 'DIR', '--preset', shellWord(request.preset), '--seeds', String(request.seeds)];
   if (request.ranks.join(',') !== paperDefaults.ranks.join(',')) words.push('--ranks', request.ranks.join(','));
+  if (request.dimensions && request.dimensions.length > 0) words.push('--dimensions', request.dimensions.join(','));
   for (const o of configOverrides(request.presetConfig, request.input)) {
     if (o.path === 'seed') continue; // the figures' seeds are 0..N-1 whatever the input says
     words.push('--set', shellWord(`${o.path}=${cliValue(o.value)}`));
@@ -134,6 +154,12 @@ export function planPaper(request: PaperRequest): PaperSpecs {
     if (!Number.isInteger(r) || r < 1 || r >= full) problems.push({ path: `ranks.${i}`, message: `${r}: expected an integer from 1 to ${full - 1} (below min(d, m) = ${full}, the full update's rank)` });
     else if (request.ranks.indexOf(r) !== i) problems.push({ path: `ranks.${i}`, message: `${r}: given twice` });
   });
+  const dimensions = request.dimensions ?? paperDefaults.dimensions;
+  if (dimensions.length > paperDefaults.maxDimensions) problems.push({ path: 'dimensions', message: `${dimensions.length} dimensions: expected at most ${paperDefaults.maxDimensions}` });
+  dimensions.forEach((d, i) => {
+    if (!Number.isInteger(d) || d < main.task.k || d > limits.dimension) problems.push({ path: `dimensions.${i}`, message: `${d}: expected an integer from k = ${main.task.k} to ${limits.dimension}` });
+    else if (dimensions.indexOf(d) !== i) problems.push({ path: `dimensions.${i}`, message: `${d}: given twice` });
+  });
   if (problems.length > 0) throw new ConfigError(`The paper's figures cannot be made of this experiment: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
 
   const ranks = [...request.ranks].sort((a, b) => a - b);
@@ -146,6 +172,10 @@ export function planPaper(request: PaperRequest): PaperSpecs {
       { key: 'main', claims: runClaims.main, input: withSeed, path: '' },
       { key: 'small-init', claims: runClaims['small-init'], input: setConfigPath(withSeed, 'model.initScale', paperDefaults.smallInitScale), path: '' },
       ...ranks.map((r) => ({ key: `rank-${r}`, claims: runClaims.rank, input: setConfigPath(withSeed, 'train.lowRank.rank', r), path: `ranks.${request.ranks.indexOf(r)}` })),
+      ...[...dimensions]
+        .sort((a, b) => a - b)
+        .filter((d) => d <= paperDefaults.singleSeedAbove || seed === seeds[0])
+        .map((d) => ({ key: `dim-${d}`, claims: runClaims.dimension, input: dimensionInput(withSeed, main, d), path: `dimensions.${dimensions.indexOf(d)}` })),
     ];
     for (const v of variants) {
       const config = resolveVariant(v.input, v.path);

@@ -34,6 +34,14 @@ function parseRanks(text: string | undefined): readonly number[] {
   return ranks;
 }
 
+/** `--dimensions 64,128,256,512,1024`: C3 against dimension (none by default). */
+function parseDimensions(text: string | undefined): readonly number[] {
+  if (text === undefined) return paperDefaults.dimensions;
+  const dimensions = text.split(',').map((part) => Number(part.trim()));
+  if (dimensions.some((d) => !Number.isInteger(d) || d < 1)) throw new UsageError(`--dimensions "${text}": expected positive integers separated by commas, e.g. 64,128,256,512,1024`);
+  return dimensions;
+}
+
 export const figuresVerb: Verb = async (values, rest, io) => {
   if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
   if (!values.out) throw new UsageError('figures needs --out DIR');
@@ -41,7 +49,7 @@ export const figuresVerb: Verb = async (values, rest, io) => {
   if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds "${values.seeds}": expected an integer >= 1`);
   const preset = values.preset ?? 'quick';
   const input = experimentInput({ preset, configFile: values.config, sets: values.set });
-  const specs = planPaper({ preset, presetConfig: presetByName(preset).config, input, seeds, ranks: parseRanks(values.ranks) });
+  const specs = planPaper({ preset, presetConfig: presetByName(preset).config, input, seeds, ranks: parseRanks(values.ranks), dimensions: parseDimensions(values.dimensions) });
   const out = resolve(values.out);
   const jobs = jobsOption(values);
   const started = performance.now();

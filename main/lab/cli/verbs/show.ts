@@ -1,5 +1,6 @@
 /** `lab show ID`: one run (an id prefix will do): its record, summary, config as given, and provenance. */
 import type { ModelSummary } from '../../../../shared/events.ts';
+import { thresholdRatioText } from '../../../../shared/thresholdRatio.ts';
 import { threeDecimals as fmt } from '../../textTable.ts';
 import { openStore, type Verb } from '../options.ts';
 import { UsageError } from '../usage.ts';
@@ -25,6 +26,7 @@ export const showVerb: Verb = (values, rest, io) => {
       `backend      ${r.backend?.label ?? '-'}${r.backend?.fusedKernels ? ` (fused ${r.backend.name === 'webgpu' ? 'WGSL' : 'wasm'} kernels${(r.backend.threads ?? 1) > 1 ? `, ${r.backend.threads} threads` : ''})` : ''}`,
       `code         ${r.codeVersion}`,
       `config hash  ${r.configHash}`,
+      ...(r.config.task.kind === 'sparse-coding' && r.config.model.kind === 'two-layer' && r.config.model.threshold.mode === 'relative' ? [`threshold    ${thresholdRatioText(r.config.model.threshold, r.config.task)}`] : []),
       `folder       ${r.folder}`,
       ...summaryLines('after clean', r.summary?.afterClean),
       ...summaryLines('final      ', r.summary?.final),
