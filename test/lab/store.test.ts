@@ -13,7 +13,7 @@ import type { Evaluation } from '../../shared/events.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { resolveStoreDir } from '../../main/lab/store/location.ts';
-import { RunStore } from '../../main/lab/store/runStore.ts';
+import { busyTimeoutMs, databaseFileName, RunStore } from '../../main/lab/store/runStore.ts';
 import { decodeSafetensors } from '../../main/lab/formats/safetensors.ts';
 import { decodeWeights } from '../../main/lab/weightsFile.ts';
 
@@ -156,6 +156,28 @@ describe('liveness', () => {
     reopened.markInterrupted();
     expect(reopened.get(alive.id).status).toBe('interrupted');
     reopened.close();
+  });
+
+  it('a heartbeat while another process holds the write lock is skipped, not thrown; the next one is saved', () => {
+    const dir = tempStore();
+    const store = RunStore.open(dir);
+    const config = resolveExperiment(tiny);
+    const run = store.createRun({ input: tiny, config, configHash: configHash(config), codeVersion: 'test' });
+    store.markRunning(run.id, { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: false }, {});
+    // Another connection (as another process would) takes the write lock and keeps it.
+    const other = new Database(join(dir, databaseFileName));
+    other.prepare('BEGIN IMMEDIATE').run();
+    const progress = { done: 3, total: 10, phase: 'clean' as const, epoch: 1, epochs: 5 };
+    // Before the fix this threw SQLITE_BUSY ("database is locked") out of the job queue's timer.
+    expect(() => store.heartbeat(run.id, progress)).not.toThrow();
+    expect(store.get(run.id).progress ?? null).toBeNull();
+    other.prepare('COMMIT').run();
+    other.close();
+    store.heartbeat(run.id, progress);
+    expect(store.get(run.id).progress).toEqual(progress);
+    // The store's own busy timeout is back for every other write.
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(busyTimeoutMs);
+    store.close();
   });
 });
 

@@ -28,7 +28,7 @@ import { EventIndexWriter } from './indexRows.ts';
 import { claimRun, ownerAlive, processAlive, releaseRun } from './liveness.ts';
 import { appendEventLine, truncateEventLog, runFileFormat, sweepFileFormat, writeRunFile, writeSweepFile, type RunFile } from './runFolder.ts';
 import { folderRecordsSince, migrations } from './schema.ts';
-import { DiskFullError, StoreDamagedError, StoreError, isCorrupt, isDiskFull, isReadOnly, writeFailure } from './storeError.ts';
+import { DiskFullError, StoreDamagedError, StoreError, isBusy, isCorrupt, isDiskFull, isReadOnly, writeFailure } from './storeError.ts';
 import { indexFolders } from './storeIndex.ts';
 
 export { heartbeatStaleMs } from './liveness.ts';
@@ -103,6 +103,8 @@ export const databaseFileName = 'runs.sqlite';
 
 /** How long a writer waits for another process's write to end before giving up. */
 export const busyTimeoutMs = 5000;
+/** How long a heartbeat waits for another process's write lock before it skips that beat. */
+export const heartbeatBusyMs = 250;
 
 /** How often a process refreshes the heartbeat of the runs it has queued. */
 const queuedHeartbeatMs = 60_000;
@@ -552,19 +554,35 @@ export class RunStore {
 
   /**
    * The owner is alive: record the time and, optionally, the progress (and keep this process's
-   * queued runs fresh). On a full disk the beat is skipped rather than thrown (it may come from a
-   * timer, where a throw would end the process): the run's next event, which must be saved,
-   * reports the full disk.
+   * queued runs fresh). On a full disk, or while another process holds the write lock, the beat is
+   * skipped rather than thrown (it comes from a timer or the event stream, where a throw would end
+   * the process and every run in it): the heartbeat has minutes to spare, the next beat carries
+   * newer progress, and the run's next event, which must be saved, reports a full disk. A beat
+   * waits for the lock only briefly (heartbeatBusyMs), since better-sqlite3 waits synchronously
+   * and the process's event loop stands still meanwhile.
    */
   heartbeat(id: string, progress?: RunRecord['progress']): void {
     try {
-      this.write(`the progress of run ${id}`, () => {
-        if (progress) this.db.prepare('UPDATE runs SET heartbeat_at = ?, progress_json = ? WHERE id = ?').run(Date.now(), JSON.stringify(progress), id);
-        else this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
-        this.refreshQueued();
-      });
+      this.withBusyTimeout(heartbeatBusyMs, () =>
+        this.write(`the progress of run ${id}`, () => {
+          if (progress) this.db.prepare('UPDATE runs SET heartbeat_at = ?, progress_json = ? WHERE id = ?').run(Date.now(), JSON.stringify(progress), id);
+          else this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
+          this.refreshQueued();
+        }),
+      );
     } catch (error) {
-      if (!(error instanceof DiskFullError)) throw error;
+      if (!(error instanceof DiskFullError) && !isBusy(error)) throw error;
+    }
+  }
+
+  /** Run `action` with this connection's busy timeout set to `ms`, then put the store's back. */
+  private withBusyTimeout<T>(ms: number, action: () => T): T {
+    if (!this.db.open || this.db.readonly) return action();
+    this.db.pragma(`busy_timeout = ${ms}`);
+    try {
+      return action();
+    } finally {
+      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     }
   }
 

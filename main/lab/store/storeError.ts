@@ -26,6 +26,11 @@ export function isDiskFull(error: unknown): boolean {
 }
 
 /** The file system or the database file refuses writes. */
+/** Another connection held the write lock past the busy timeout ("database is locked"). */
+export function isBusy(error: unknown): boolean {
+  return code(error) === 'SQLITE_BUSY' || code(error).startsWith('SQLITE_BUSY_');
+}
+
 export function isReadOnly(error: unknown): boolean {
   const c = code(error);
   return c === 'EROFS' || c === 'EACCES' || c === 'EPERM' || c.startsWith('SQLITE_READONLY');
