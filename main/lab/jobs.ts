@@ -198,17 +198,7 @@ export class JobQueue {
 
   /** Queue a new run; it is in the store (status queued) when this returns. */
   submit(request: JobRequest): RunRecord {
-    const run = this.store.createRun({
-      input: request.input,
-      config: request.config,
-      configHash: configHash(request.config),
-      codeVersion: codeVersion(),
-      name: request.name,
-      notes: request.notes,
-      preset: request.preset,
-      sweepId: request.sweepId,
-      id: request.id,
-    });
+    const run = this.createRun(request);
     this.pending.push({ runIds: [run.id], resume: false });
     this.publish({ kind: 'status', runId: run.id, status: 'queued' });
     this.pump();
@@ -222,23 +212,26 @@ export class JobQueue {
    */
   submitStack(requests: readonly JobRequest[]): RunRecord[] {
     if (requests.length <= 1) return requests.map((r) => this.submit(r));
-    const runs = requests.map((request) =>
-      this.store.createRun({
-        input: request.input,
-        config: request.config,
-        configHash: configHash(request.config),
-        codeVersion: codeVersion(),
-        name: request.name,
-        notes: request.notes,
-        preset: request.preset,
-        sweepId: request.sweepId,
-        id: request.id,
-      }),
-    );
+    const runs = requests.map((request) => this.createRun(request));
     this.pending.push({ runIds: runs.map((r) => r.id), resume: false });
     for (const run of runs) this.publish({ kind: 'status', runId: run.id, status: 'queued' });
     this.pump();
     return runs;
+  }
+
+  /** The store's record of a requested run, with its config's hash and this code's version. */
+  private createRun(request: JobRequest): RunRecord {
+    return this.store.createRun({
+      input: request.input,
+      config: request.config,
+      configHash: configHash(request.config),
+      codeVersion: codeVersion(),
+      name: request.name,
+      notes: request.notes,
+      preset: request.preset,
+      sweepId: request.sweepId,
+      id: request.id,
+    });
   }
 
   /** Queue an interrupted, failed or cancelled run to continue from its last checkpoint. */

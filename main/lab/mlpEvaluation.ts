@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
-import type { ModelSummary } from '../../shared/events.ts';
 import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import { adversarialPictures, pictureIndices } from '../engine/attacks/adversarialPictures.ts';
 import { evaluateModel } from '../engine/attacks/evaluate.ts';
+import { modelSummary } from '../engine/experiment/measurements.ts';
 import { transferAttackOf } from '../engine/attacks/transfer.ts';
 import { FileFormatError } from '../engine/fileFormatError.ts';
 import { layerChanges, pictureSnapshot } from '../engine/instruments/neuronPictures.ts';
@@ -57,19 +57,8 @@ export function evaluateMlpFile(
   ];
   try {
     const evaluation = evaluateModel(mlp, test, config.eval, { label: 'final', globalEpoch: 0, direction: null, clip: null, rng: RandomStream.derive(config.seed, 'eval.attacks') });
-    const worstAt = evaluation.worstCase.accuracy[evaluation.worstCase.eps.indexOf(config.eval.eps)]!;
-    const pair = (a: { lower: number; upper: number }) => [a.lower, a.upper] as const;
-    const final: ModelSummary = {
-      cleanAccuracy: evaluation.cleanAccuracy.estimate,
-      robustAccuracy: evaluation.robustAccuracy.estimate,
-      worstCaseRobustAccuracy: worstAt.estimate,
-      mixtureDirectionAccuracy: NaN,
-      mixtureRatioMedian: NaN,
-      participationRatioMedian: NaN,
-      coherenceMedian: NaN,
-      intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: [NaN, NaN] },
-      testSize: data.n,
-    };
+    // No dictionary: the mixture-direction accuracy and the dictionary medians are unavailable (NaN).
+    const final = modelSummary(evaluation, null, config.eval.eps);
     // The imported weights are the only snapshot: each layer's change is against itself (0).
     const layers = mlp.weightLayersOf(weights.flat);
     const instruments = pictureSnapshot(mlp.firstLayerOf(weights.flat), layerChanges(layers, layers), {

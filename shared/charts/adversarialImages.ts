@@ -16,10 +16,11 @@
  */
 import { cosine, deltaOf, rowOf, type AdversarialExamples } from '../adversarial.ts';
 import type { RunResult } from '../result.ts';
-import { fmt, FONT_STACK, fontSizes, textWidth } from './common.ts';
+import { fmt, fontSizes, textWidth } from './common.ts';
 import { base64, divergingRgb, filterRgb, neuronGridPng } from './neuronGrid.ts';
 import type { PictureFigure } from './neuronImages.ts';
 import { DIVERGING, themes } from './palette.ts';
+import { escapeXml, svgDocument, wrapText } from './svgDocument.ts';
 
 export const ADVERSARIAL_IMAGES_FIGURE = 'adversarial-images';
 
@@ -100,10 +101,6 @@ function normOf(v: readonly number[], norm: AdversarialExamples['norm']): number
 export function labelText(label: number, binary: boolean): string {
   if (binary) return label > 0 ? '+1' : label < 0 ? '−1' : 'none (f = 0)';
   return String(label);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }
 
 export interface AdversarialImagesDocument {
@@ -229,15 +226,10 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
   const caption = adversarialImagesCaption(examples, limit);
   const lineHeight = tickSize + 3;
   // Wrapped with room to spare: a viewer without Source Sans 3 (an <img> cannot load it) draws a wider face.
-  const lines = wrap(caption, 0.8 * (width - 2 * MARGIN), tickSize);
+  const lines = wrapText(caption, 0.8 * (width - 2 * MARGIN), tickSize);
   lines.forEach((line, i) => parts.push(`<text x="${MARGIN}" y="${height + 6 + tickSize + i * lineHeight}" font-size="${tickSize}" fill="${SUBTLE}">${escapeXml(line)}</text>`));
   height = Math.ceil(height + 6 + lines.length * lineHeight + MARGIN);
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT_STACK)}">` +
-    `<rect width="${width}" height="${height}" fill="#FFFFFF"/>` +
-    parts.join('') +
-    '</svg>';
-  return { svg, width, height, limit, pixelScale };
+  return { svg: svgDocument(width, height, parts), width, height, limit, pixelScale };
 }
 
 /** The figure's caption: the attack, the scale, and what each model's attack achieved on these samples. */
@@ -256,21 +248,6 @@ function median(values: readonly number[]): number {
   if (s.length === 0) return Number.NaN;
   const mid = s.length >> 1;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-/** Greedy word wrap to a width in px (Source Sans 3 metrics). */
-function wrap(text: string, width: number, fontSize: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
-    const next = line ? `${line} ${word}` : word;
-    if (line && textWidth(next, fontSize) > width) {
-      lines.push(line);
-      line = word;
-    } else line = next;
-  }
-  if (line) lines.push(line);
-  return lines;
 }
 
 /** The run's `adversarial-images` figure; null when it has no adversarial pictures of images. */

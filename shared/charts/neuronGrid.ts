@@ -24,8 +24,9 @@
  */
 import { encode } from 'fast-png';
 import type { NeuronImages } from '../events.ts';
-import { fmt, FONT_STACK, fontSizes, textWidth } from './common.ts';
+import { fmt, fontSizes, textWidth } from './common.ts';
 import { DIVERGING } from './palette.ts';
+import { escapeXml, svgDocument, wrapText } from './svgDocument.ts';
 
 /** The frame between tiles: a light grey that no weight maps to (the scale's centre is #F7F7F7). */
 export const NEURON_GAP_COLOR = '#C8C8C8';
@@ -260,10 +261,6 @@ const TARGET_PANEL_PX = 320;
 /** Smallest tile in the embedded PNGs, in pixels. */
 const MIN_TILE_PX = 12;
 
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
-}
-
 /** Bytes as base64, in Node and in the browser alike. */
 export function base64(bytes: Uint8Array): string {
   let binary = '';
@@ -285,21 +282,6 @@ export function neuronGridPng(pixels: Pick<NeuronGridPixels, 'width' | 'height' 
 /** Pixels per weight that make a tile at least MIN_TILE_PX wide and high (1 for 28 x 28 images, 3 for 5 x 5 filters). */
 export function tilePixelScale(images: Pick<NeuronImages, 'height' | 'width'>): number {
   return Math.max(1, Math.ceil(MIN_TILE_PX / Math.min(images.height, images.width)));
-}
-
-/** Greedy word wrap to a width in px (Source Sans 3 metrics). */
-function wrap(text: string, width: number, fontSize: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
-    const next = line ? `${line} ${word}` : word;
-    if (line && textWidth(next, fontSize) > width) {
-      lines.push(line);
-      line = word;
-    } else line = next;
-  }
-  if (line) lines.push(line);
-  return lines;
 }
 
 /**
@@ -381,7 +363,7 @@ export function neuronGridDocument(panels: readonly NeuronGridPanel[], options: 
   if (options.caption) {
     const lineHeight = tickSize + 3;
     // Wrapped with room to spare: a viewer without Source Sans 3 draws a wider face.
-    const lines = wrap(options.caption, 0.9 * (width - 2 * MARGIN), tickSize);
+    const lines = wrapText(options.caption, 0.9 * (width - 2 * MARGIN), tickSize);
     lines.forEach((line, i) => {
       parts.push(`<text x="${MARGIN}" y="${height + 6 + tickSize + i * lineHeight}" font-size="${tickSize}" fill="${SUBTLE}">${escapeXml(line)}</text>`);
     });
@@ -389,12 +371,7 @@ export function neuronGridDocument(panels: readonly NeuronGridPanel[], options: 
   }
   height = Math.ceil(height + MARGIN);
 
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(FONT_STACK)}">` +
-    `<rect width="${width}" height="${height}" fill="#FFFFFF"/>` +
-    parts.join('') +
-    '</svg>';
-  return { svg, width, height, limit, pixelScale };
+  return { svg: svgDocument(width, height, parts), width, height, limit, pixelScale };
 }
 
 /** Panels side by side as a standalone SVG document (see neuronGridDocument). */

@@ -8,6 +8,7 @@ import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts'
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { useWasm } from '../support/backend.ts';
+import { expectExactResume } from '../support/exactResume.ts';
 
 beforeAll(useWasm);
 
@@ -28,13 +29,7 @@ describe('resume from a checkpoint', () => {
         const full = await runExperiment(config, info, { ...hooks, checkpointEvery: 3, onCheckpoint: (c) => checkpoints.push(structuredClone(c)) });
         expect(checkpoints.map((c) => c.globalEpoch)).toEqual([3, 4, 6]); // every 3 epochs, and the end of the clean phase
         for (const checkpoint of checkpoints) {
-          const upTo = (e: { globalEpoch: number }) => e.globalEpoch <= checkpoint.globalEpoch;
-          const resumed = await runExperiment(config, info, {
-            ...hooks,
-            resume: { checkpoint, metrics: full.metrics.filter(upTo), instruments: full.instruments.filter(upTo), evaluations: full.evaluations.filter(upTo), warnings: [] },
-          });
-          expect(resumed.summary).toEqual(full.summary);
-          expect(resumed.metrics.map((m) => [m.loss, m.cleanAccuracy, m.robustAccuracy])).toEqual(full.metrics.map((m) => [m.loss, m.cleanAccuracy, m.robustAccuracy]));
+          await expectExactResume(config, info, hooks, full, checkpoint);
         }
       }, 120_000);
     }

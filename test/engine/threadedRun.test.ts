@@ -11,6 +11,7 @@ import { runExperiment } from '../../main/engine/experiment.ts';
 import { closeKernelThreadPools } from '../../main/engine/kernels/threadPool.ts';
 import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import { useWasm } from '../support/backend.ts';
+import { expectExactResume } from '../support/exactResume.ts';
 
 beforeAll(useWasm);
 afterAll(() => closeKernelThreadPools());
@@ -38,13 +39,7 @@ describe('a run on 1, 2 and 3 kernel threads', () => {
       if (threads === 2) {
         // resumed after the clean phase on the same count: the same numbers to the last bit
         const checkpoint = checkpoints.find((c) => c.globalEpoch === 2)!;
-        const upTo = (e: { globalEpoch: number }) => e.globalEpoch <= checkpoint.globalEpoch;
-        const resumed = await runExperiment(config, info, {
-          ...hooks,
-          resume: { checkpoint, metrics: full.metrics.filter(upTo), instruments: full.instruments.filter(upTo), evaluations: full.evaluations.filter(upTo), warnings: [] },
-        });
-        expect(resumed.summary).toEqual(full.summary);
-        expect(resumed.metrics.map((m) => [m.loss, m.cleanAccuracy, m.robustAccuracy])).toEqual(full.metrics.map((m) => [m.loss, m.cleanAccuracy, m.robustAccuracy]));
+        await expectExactResume(config, info, hooks, full, checkpoint);
       }
     }
     console.log(`final clean / worst-case robust accuracy on 1, 2, 3 threads: ${finals.map((f) => `${f.clean} / ${f.robust}`).join(', ')}`);

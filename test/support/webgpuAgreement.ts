@@ -12,7 +12,7 @@
  * forwarding of small ops is off, so the webgpu numbers come from its shaders.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
+import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
 import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
 import { describeBackend } from '../../main/engine/backend/chooseBackend.ts';
 import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
@@ -26,43 +26,10 @@ import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { accuracyCounts } from './webgpuRuns.ts';
 import { fusedSide } from './webgpuFusedSide.ts';
-
-type Numbers = number[];
-
-const optimizers: [string, Record<string, unknown>][] = [
-  ['SGD', { lr: 0.5 }],
-  ['SGD with momentum', { lr: 0.2, momentum: 0.9 }],
-  ['Adam', { kind: 'adam', lr: 0.01 }],
-];
-
-// ---- the two-layer net (sparse coding): d = 20, m = 12, a batch of 30
-
-const d = 20;
-const m = 12;
-const B = 30;
-
-function twoLayerData() {
-  const rng = RandomStream.derive(5, 'webgpu-agreement');
-  return {
-    x: Float32Array.from({ length: B * d }, () => rng.normal() * 0.4),
-    y: Float32Array.from({ length: B }, () => rng.sign()),
-  };
-}
-
-function twoLayerConfig(optimizer: Record<string, unknown>) {
-  return resolveSparseCoding({
-    task: { kind: 'sparse-coding', d, trainSize: 100 },
-    model: { kind: 'two-layer', width: m },
-    train: { batchSize: B, optimizer },
-  } as ExperimentInput);
-}
+import { classes, d, mlpBatches, mlpSpec, optimizers, picture, twoLayerBatch, twoLayerConfig, type Numbers } from './webgpuProblems.ts';
 
 function twoLayer() {
-  const data = twoLayerData();
-  const x = tf.tensor2d(data.x, [B, d]);
-  const xT = tf.transpose(x) as tf.Tensor2D;
-  const y = tf.tensor1d(data.y);
-  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
+  const { x, xT, y, scale } = twoLayerBatch('webgpu-agreement');
   const training: Record<string, { weights: Numbers; loss: number }> = {};
   for (const [name, optimizer] of optimizers) {
     const config = twoLayerConfig(optimizer);
@@ -89,30 +56,11 @@ function twoLayer() {
   return { training, perturbations, pgd: { margins: evaluation.margins.map((row) => [...row]), zeroGradient: [...evaluation.zeroGradient] } };
 }
 
-// ---- the image MLP: 8 x 8 grey pictures (d = 64), width 20, 10 classes
-
-const picture = { height: 8, width: 8, channels: 1 };
-const pixels = 64;
-const classes = 10;
-const mlpSpec: MlpModel = { kind: 'mlp', width: 20, activation: 'relu', thresholdRatio: 0.05, initScale: 1 };
-
-function mlpBatches() {
-  const rng = RandomStream.derive(1, 'webgpu-agreement-mlp');
-  return [30, 17, 30, 30, 17, 30, 30, 17].map((n) => ({
-    n,
-    x: Float32Array.from({ length: n * pixels }, () => rng.uniform()),
-    y: Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes)),
-  }));
-}
-
 function imageMlp() {
-  const batches = mlpBatches().map(({ n, x, y }) => {
-    const xs = tf.tensor2d(x, [n, pixels]);
-    return { xs, xT: tf.transpose(xs) as tf.Tensor2D, y: tf.tensor1d(y), scale: tf.fill([n], 1 / n) as tf.Tensor1D };
-  });
+  const batches = mlpBatches('webgpu-agreement-mlp');
   const training: Record<string, { parameters: Numbers[]; loss: number }> = {};
   for (const [name, optimizer] of optimizers) {
-    const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: mlpSpec, train: { batchSize: 30, optimizer: name === 'Adam' ? { kind: 'adam', lr: 0.003 } : optimizer } });
+    const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: mlpSpec(), train: { batchSize: 30, optimizer: name === 'Adam' ? { kind: 'adam', lr: 0.003 } : optimizer } });
     const model = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
     const trainer = createImageTrainer(model, config);
     for (const b of batches) trainer.step(b.xs, b.xT, b.y, b.scale, config.train.optimizer.lr);
@@ -121,7 +69,7 @@ function imageMlp() {
     trainer.dispose();
     model.dispose();
   }
-  const model = Mlp.initialise(mlpSpec, picture, classes, 14);
+  const model = Mlp.initialise(mlpSpec(), picture, classes, 14);
   const first = batches[0]!;
   const perturbations: Record<string, Numbers> = {};
   for (const [norm, eps] of [['linf', 0.1], ['l2', 1]] as const) {

@@ -7,7 +7,7 @@
  * compared by ./webgpuAgreement.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
+import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
 import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
 import { loadFusedKernelsSync } from '../../main/engine/kernels/fusedKernels.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
@@ -17,26 +17,7 @@ import { GpuKernels } from '../../main/engine/backend/webgpu/gpuKernels.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
-
-type Numbers = number[];
-
-const optimizers: [string, Record<string, unknown>][] = [
-  ['SGD', { lr: 0.5 }],
-  ['SGD with momentum', { lr: 0.2, momentum: 0.9 }],
-  ['Adam', { kind: 'adam', lr: 0.01 }],
-];
-
-const d = 20;
-const m = 12;
-const B = 30;
-
-function twoLayerConfig(optimizer: Record<string, unknown>, threshold?: Record<string, unknown>) {
-  return resolveSparseCoding({
-    task: { kind: 'sparse-coding', d, trainSize: 100 },
-    model: { kind: 'two-layer', width: m, ...(threshold ? { threshold } : {}) },
-    train: { batchSize: B, optimizer },
-  } as ExperimentInput);
-}
+import { classes, d, mlpBatches, mlpSpec, optimizers, picture, twoLayerBatch, twoLayerConfig, type Numbers } from './webgpuProblems.ts';
 
 /** Dispatches per call of `run`, counted on the webgpu side (0 on wasm). */
 function dispatchesOf(backend: string, run: () => void): number {
@@ -53,13 +34,7 @@ function dispatchesOf(backend: string, run: () => void): number {
 async function twoLayer(backend: 'wasm' | 'webgpu') {
   const { hooks } = await prepareBackend({ backend, fused: true });
   const makeTrainer = hooks.makeTrainer!;
-  const rng = RandomStream.derive(5, 'webgpu-fused-agreement');
-  const xs = Float32Array.from({ length: B * d }, () => rng.normal() * 0.4);
-  const ys = Float32Array.from({ length: B }, () => rng.sign());
-  const x = tf.tensor2d(xs, [B, d]);
-  const xT = tf.transpose(x) as tf.Tensor2D;
-  const y = tf.tensor1d(ys);
-  const scale = tf.fill([B], 1 / B) as tf.Tensor1D;
+  const { x, xT, y, scale } = twoLayerBatch('webgpu-fused-agreement');
   const training: Record<string, { weights: Numbers; loss: number }> = {};
   const dispatches: Record<string, number> = {};
   for (const [name, optimizer] of optimizers) {
@@ -97,23 +72,10 @@ async function twoLayer(backend: 'wasm' | 'webgpu') {
   return { training, perturbations, pgd: { margins: margins.map((row) => [...row]), zeroGradient: [...zeroGradient] }, dispatches };
 }
 
-// ---- the image MLP: 8 x 8 grey pictures (d = 64), width 20, 10 classes; both activations
-
-const picture = { height: 8, width: 8, channels: 1 };
-const pixels = 64;
-const classes = 10;
-
-function mlpSpec(activation: 'relu' | 'symmetric-threshold'): MlpModel {
-  return { kind: 'mlp', width: 20, activation, thresholdRatio: 0.05, initScale: 1 };
-}
-
 async function imageMlp(backend: 'wasm' | 'webgpu') {
   const { info, hooks } = await prepareBackend({ backend, fused: true });
-  const rng = RandomStream.derive(1, 'webgpu-fused-agreement-mlp');
-  const batches = [30, 17, 30, 30, 17, 30, 30, 17].map((n) => {
-    const xs = tf.tensor2d(Float32Array.from({ length: n * pixels }, () => rng.uniform()), [n, pixels]);
-    return { xs, xT: tf.transpose(xs) as tf.Tensor2D, y: tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes))), scale: tf.fill([n], 1 / n) as tf.Tensor1D };
-  });
+  // the image MLP, both activations
+  const batches = mlpBatches('webgpu-fused-agreement-mlp');
   /** The trainer the image testbed makes on this backend's hot path. */
   const trainerFor = (model: Mlp, config: ReturnType<typeof resolveExperiment>) => {
     model.pgdKernels = backend === 'wasm' ? loadFusedKernelsSync() : null;

@@ -78,8 +78,11 @@ export function evaluateAt(run: ExperimentRun, label: Evaluation['label'], globa
   return evaluation;
 }
 
-/** The headline numbers of a model from its evaluation (at radius `eps`) and its instrument snapshot. */
-export function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent, eps: number): ModelSummary {
+/**
+ * The headline numbers of a model from its evaluation (at radius `eps`) and its instrument
+ * snapshot; a median the snapshot lacks (no dictionary, or no snapshot) is unavailable (NaN).
+ */
+export function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent | null, eps: number): ModelSummary {
   const pair = (a: { lower: number; upper: number }) => [a.lower, a.upper] as const;
   const worstAt = evaluation.worstCase.accuracy[evaluation.worstCase.eps.indexOf(eps)]!;
   return {
@@ -87,10 +90,10 @@ export function modelSummary(evaluation: Evaluation, snapshot: InstrumentsEvent,
     robustAccuracy: evaluation.robustAccuracy.estimate,
     worstCaseRobustAccuracy: worstAt.estimate,
     mixtureDirectionAccuracy: evaluation.mixtureDirectionAccuracy.estimate,
-    mixtureRatioMedian: snapshot.mixtureRatio?.summary.median ?? NaN,
-    participationRatioMedian: snapshot.participationRatio?.summary.median ?? NaN,
-    coherenceMedian: snapshot.coherence?.summary.median ?? NaN,
-    coherentShareMedian: snapshot.coherentShare?.summary.median ?? NaN,
+    mixtureRatioMedian: snapshot?.mixtureRatio?.summary.median ?? NaN,
+    participationRatioMedian: snapshot?.participationRatio?.summary.median ?? NaN,
+    coherenceMedian: snapshot?.coherence?.summary.median ?? NaN,
+    coherentShareMedian: snapshot?.coherentShare?.summary.median ?? NaN,
     intervals: {
       cleanAccuracy: pair(evaluation.cleanAccuracy),
       robustAccuracy: pair(evaluation.robustAccuracy),

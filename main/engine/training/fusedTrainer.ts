@@ -22,14 +22,10 @@ import { createGenericTrainer } from './genericTrainer.ts';
 import type { Trainer } from './trainer.ts';
 import { pgdPerturb } from '../attacks/pgd.ts';
 import { twoLayerFusedSession } from '../models/twoLayerFusedGradient.ts';
-import { readBack } from '../backend/readBack.ts';
 import { kernelThreadPool } from '../kernels/threadPool.ts';
+import { HostLossSum } from './lossAccumulator.ts';
+import { momentTensors, ownedCopy, rowLayoutEdges, rowMoments, workingRows } from './rowLayout.ts';
 import { createThreadedTrainer } from './threadedTrainer.ts';
-
-/** A tensor of the same values that owns its own memory (tf.clone shares memory on wasm). */
-function ownedCopy<T extends tf.Tensor>(t: T): T {
-  return tf.add(t, 0) as T;
-}
 
 /** The fused trainer of one phase, or null when the network's mode has no fused path. */
 export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, config: ResolvedExperiment): Trainer | null {
@@ -41,14 +37,12 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
   const rho = net.thresholdRatio;
   const relative = net.thresholdMode === 'relative';
   const workspace = new KernelWorkspace();
-  const W = tf.tidy(() => ownedCopy(tf.transpose(net.Wt))) as tf.Tensor2D; // [m, d], ours to update in place
+  const W = workingRows(net); // [m, d], ours to update in place
   const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
   const invNorm = tf.zeros([m]);
   const dbl = tf.zeros([m]);
-  let first = optimizer.kind === 'adam' || optimizer.momentum > 0 ? tf.zeros([m, d]) : null;
-  let second = optimizer.kind === 'adam' ? tf.zeros([m, d]) : null;
-  let t = 0;
-  let lossSum = 0;
+  const moments = rowMoments(m, d, optimizer.kind === 'adam' || optimizer.momentum > 0, optimizer.kind === 'adam');
+  const lossSum = new HostLossSum();
 
   const refreshThresholds = () => {
     if (relative) kernels.thresholdFromRowNorms(W, rho, b, invNorm);
@@ -67,11 +61,12 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
       refreshThresholds();
       const UT = tf.matMul(W, xT); // [m, B]
       const GT = workspace.get('GT', [m, B]);
-      lossSum += kernels.logisticStepT(UT, b, y, scale, a, GT, dbl);
+      lossSum.add(kernels.logisticStepT(UT, b, y, scale, a, GT, dbl));
       const dW = tf.matMul(GT, x); // [m, d]
       if (relative) kernels.relativeThresholdGradientRows(dW, W, dbl, invNorm, rho);
-      t += 1;
-      if (optimizer.kind === 'adam') kernels.adamUpdate(W, dW, first!, second!, lr, optimizer.beta1, optimizer.beta2, optimizer.epsilon, t);
+      const { first, second } = moments;
+      moments.t += 1;
+      if (optimizer.kind === 'adam') kernels.adamUpdate(W, dW, first!, second!, lr, optimizer.beta1, optimizer.beta2, optimizer.epsilon, moments.t);
       else if (first) kernels.momentumUpdate(W, dW, first, lr, optimizer.momentum);
       else kernels.sgdUpdate(W, dW, lr);
       tf.dispose([UT, dW]);
@@ -80,40 +75,12 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
       refreshThresholds();
       return pgdPerturb(attackedWeights, x, y, attack);
     },
-    takeLoss() {
-      const value = lossSum;
-      lossSum = 0;
-      return value;
-    },
-    sync() {
-      const Wt = tf.tidy(() => tf.transpose(W)) as tf.Tensor2D;
-      net.setParameters(Wt, net.b);
-    },
-    exportState() {
-      // The moments are kept in the row layout W [m, d]; the generic trainer keeps Wt [d, m].
-      // A checkpoint always stores the generic layout, so either trainer can resume it.
-      const tensors: Record<string, Float32Array> = {};
-      const m1 = first;
-      const m2 = second;
-      if (m1) tensors['first.0'] = readBack(() => tf.transpose(m1)) as Float32Array;
-      if (m2) tensors['second.0'] = readBack(() => tf.transpose(m2)) as Float32Array;
-      return { t, tensors };
-    },
-    importState(state) {
-      t = state.t;
-      // Fresh tensors in the row layout (the checkpoint holds the generic Wt layout).
-      const load = (current: tf.Tensor | null, key: string): tf.Tensor | null => {
-        const values = state.tensors[key];
-        if (!current || !values) return current;
-        current.dispose();
-        return tf.tidy(() => ownedCopy(tf.transpose(tf.tensor2d(values, [d, m]))));
-      };
-      first = load(first, 'first.0');
-      second = load(second, 'second.0');
-    },
+    takeLoss: () => lossSum.take(),
+    // The moments are kept in the row layout W [m, d]; a checkpoint stores the generic Wt [d, m].
+    ...rowLayoutEdges(net, W, moments),
     dispose() {
       workspace.dispose();
-      tf.dispose([W, b, invNorm, dbl, ...(first ? [first] : []), ...(second ? [second] : [])]);
+      tf.dispose([W, b, invNorm, dbl, ...momentTensors(moments)]);
     },
   };
 }

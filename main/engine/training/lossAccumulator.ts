@@ -26,3 +26,19 @@ export class LossAccumulator {
     this.sum.dispose();
   }
 }
+
+/** The same for losses the kernels hand to the host step by step: a plain sum, read and reset by take. */
+export class HostLossSum {
+  private sum = 0;
+
+  add(loss: number): void {
+    this.sum += loss;
+  }
+
+  /** The sum since the last take, then start again from 0. */
+  take(): number {
+    const value = this.sum;
+    this.sum = 0;
+    return value;
+  }
+}

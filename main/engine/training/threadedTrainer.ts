@@ -23,6 +23,7 @@ import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool, Region } from '../kernels/threadPool.ts';
 import { copyTensorInto, threadChunk, twoLayerThreadedSession } from '../models/twoLayerThreadedGradient.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
+import { HostLossSum } from './lossAccumulator.ts';
 import type { Trainer } from './trainer.ts';
 
 /** [d, m] (the generic trainer's layout) from [m, d] rows, or back: a transpose of a row-major matrix. */
@@ -77,7 +78,7 @@ export function createThreadedTrainer(pool: KernelThreadPool, kernels: FusedKern
   };
 
   let t = 0;
-  let lossSum = 0;
+  const lossSum = new HostLossSum();
   const session = { W, b, a, m, d };
   const attackedWeights = { openInputGradient: () => twoLayerThreadedSession(pool, kernels, session, () => {}) };
   const rowChunk = Math.ceil(m / T);
@@ -93,7 +94,7 @@ export function createThreadedTrainer(pool: KernelThreadPool, kernels: FusedKern
         W.offset, X.offset, Y.offset, S.offset, b.offset, a, B, m, d, UT.offset, GT.offset, dw.offset, dbl.offset, loss.offset,
       ]);
       const losses = pool.f64(loss.offset, T);
-      for (let k = 0; k < T; k++) lossSum += losses[k]!;
+      for (let k = 0; k < T; k++) lossSum.add(losses[k]!);
       t += 1;
       const adam = optimizer.kind === 'adam';
       pool.run('twoLayerTrainUpdate', rowChunk, [
@@ -106,11 +107,7 @@ export function createThreadedTrainer(pool: KernelThreadPool, kernels: FusedKern
     perturb(x, y, attack) {
       return pgdPerturb(attackedWeights, x, y, attack);
     },
-    takeLoss() {
-      const value = lossSum;
-      lossSum = 0;
-      return value;
-    },
+    takeLoss: () => lossSum.take(),
     sync() {
       net.setParameters(tf.tensor2d(transposed(pool.f32(W), m, d), [d, m]), net.b);
     },

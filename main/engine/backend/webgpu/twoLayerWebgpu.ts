@@ -14,6 +14,7 @@ import type { Norm, ResolvedExperiment } from '../../../../shared/config.ts';
 import { pgdPerturb } from '../../attacks/pgd.ts';
 import type { InputGradientSession } from '../../models/marginModel.ts';
 import type { TwoLayerNet } from '../../models/twoLayerNet.ts';
+import { momentTensors, ownedCopy, rowLayoutEdges, rowMoments, workingRows } from '../../training/rowLayout.ts';
 import type { Trainer } from '../../training/trainer.ts';
 import { readBack } from '../readBack.ts';
 import { fusedPgdRun, type FusedPgdModel } from './fusedPgd.ts';
@@ -21,11 +22,6 @@ import { GpuKernels, packUniforms, type Dispatch } from './gpuKernels.ts';
 import { optimiserKind, optimiserWords } from './optimiserWgsl.ts';
 import { forwardWgsl, rowThresholdsWgsl, twoLayerPgdWgsl, updateWgsl } from './twoLayerWgsl.ts';
 import { elementGrid } from './wgslCommon.ts';
-
-/** A tensor of the same values in a buffer of its own (tf.clone shares the buffer). */
-function ownedCopy<T extends tf.Tensor>(t: T): T {
-  return tf.add(t, 0) as T;
-}
 
 /** The weights a session reads: W [m, d], thresholds b [m] (already computed), the output weight a. */
 interface Weights {
@@ -77,7 +73,7 @@ export function twoLayerWebgpuSession(gpu: GpuKernels, weights: Weights, release
 /** A session on `net` as it is now, for the evaluation attacks (margins through tfjs ops). */
 export function twoLayerWebgpuInputGradient(net: TwoLayerNet): InputGradientSession {
   const gpu = GpuKernels.ofActiveBackend();
-  const W = tf.tidy(() => ownedCopy(tf.transpose(net.Wt))) as tf.Tensor2D;
+  const W = workingRows(net);
   const b = net.thresholds();
   return twoLayerWebgpuSession(gpu, { W, b, a: net.outputWeight }, () => tf.dispose([W, b]));
 }
@@ -92,13 +88,11 @@ export function createTwoLayerWebgpuTrainer(net: TwoLayerNet, config: ResolvedEx
   const a = net.outputWeight;
   const rho = net.thresholdRatio;
   const relative = net.thresholdMode === 'relative';
-  const W = tf.tidy(() => ownedCopy(tf.transpose(net.Wt))) as tf.Tensor2D; // [m, d], written in place
+  const W = workingRows(net); // [m, d], written in place
   const b = (relative ? tf.zeros([m]) : ownedCopy(net.b!)) as tf.Tensor1D;
   const invNorm = tf.zeros([m]);
-  let first = kind !== 'sgd' ? tf.zeros([m, d]) : null;
-  let second = kind === 'adam' ? tf.zeros([m, d]) : null;
+  const moments = rowMoments(m, d, kind !== 'sgd', kind === 'adam');
   const lossSum = tf.zeros([1]);
-  let t = 0;
   const thresholdKernel = gpu.kernel(rowThresholdsWgsl());
   const forwardKernel = gpu.kernel(forwardWgsl());
   const updateKernel = gpu.kernel(updateWgsl(kind, relative));
@@ -130,19 +124,19 @@ export function createTwoLayerWebgpuTrainer(net: TwoLayerNet, config: ResolvedEx
     step(x, _xT, y, scale, lr) {
       const B = x.shape[0];
       const s = scratchFor(B);
-      t += 1;
+      moments.t += 1;
       gpu.write(forwardParams, packUniforms([['u32', B], ['u32', m], ['u32', d], ['f32', a]]));
       gpu.write(updateParams, packUniforms([['u32', B], ['u32', m], ['u32', d], ['f32', rho]]));
-      gpu.write(optimiserParams, packUniforms(optimiserWords(config, lr, t)));
+      gpu.write(optimiserParams, packUniforms(optimiserWords(config, lr, moments.t)));
       const Wb = gpu.bind(W, { written: true });
       const xb = gpu.bind(x);
-      const moments = [...(first ? [gpu.bind(first, { written: true })] : []), ...(second ? [gpu.bind(second, { written: true })] : [])];
+      const momentBuffers = momentTensors(moments).map((moment) => gpu.bind(moment, { written: true }));
       gpu.submit([
         ...(relative ? [thresholdDispatch()] : []),
         { kernel: forwardKernel, buffers: [forwardParams, Wb, xb, gpu.bind(y), gpu.bind(scale), gpu.bind(b), s.U, s.G, s.loss], workgroups: B },
         {
           kernel: updateKernel,
-          buffers: [updateParams, optimiserParams, Wb, xb, s.G, s.loss, gpu.bind(lossSum, { written: true }), ...(relative ? [s.U, gpu.bind(invNorm)] : []), ...moments],
+          buffers: [updateParams, optimiserParams, Wb, xb, s.G, s.loss, gpu.bind(lossSum, { written: true }), ...(relative ? [s.U, gpu.bind(invNorm)] : []), ...momentBuffers],
           workgroups: elementGrid(m * d),
         },
       ]);
@@ -155,34 +149,12 @@ export function createTwoLayerWebgpuTrainer(net: TwoLayerNet, config: ResolvedEx
       gpu.write(gpu.bind(lossSum, { written: true }), new Float32Array(1).buffer);
       return value;
     },
-    sync() {
-      const Wt = tf.tidy(() => tf.transpose(W)) as tf.Tensor2D;
-      net.setParameters(Wt, net.b);
-    },
-    exportState() {
-      // The moments are kept in the row layout W [m, d]; a checkpoint stores the generic Wt [d, m].
-      const tensors: Record<string, Float32Array> = {};
-      const m1 = first;
-      const m2 = second;
-      if (m1) tensors['first.0'] = readBack(() => tf.transpose(m1)) as Float32Array;
-      if (m2) tensors['second.0'] = readBack(() => tf.transpose(m2)) as Float32Array;
-      return { t, tensors };
-    },
-    importState(state) {
-      t = state.t;
-      const load = (current: tf.Tensor | null, key: string): tf.Tensor | null => {
-        const values = state.tensors[key];
-        if (!current || !values) return current;
-        current.dispose();
-        return tf.tidy(() => ownedCopy(tf.transpose(tf.tensor2d(values, [d, m]))));
-      };
-      first = load(first, 'first.0');
-      second = load(second, 'second.0');
-    },
+    // The moments are kept in the row layout W [m, d]; a checkpoint stores the generic Wt [d, m].
+    ...rowLayoutEdges(net, W, moments),
     dispose() {
       for (const s of scratch.values()) for (const buffer of [s.U, s.G, s.loss]) buffer.destroy();
       for (const buffer of [thresholdParams, forwardParams, updateParams, optimiserParams]) buffer.destroy();
-      tf.dispose([W, b, invNorm, lossSum, ...(first ? [first] : []), ...(second ? [second] : [])]);
+      tf.dispose([W, b, invNorm, lossSum, ...momentTensors(moments)]);
     },
   };
 }

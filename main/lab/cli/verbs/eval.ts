@@ -8,9 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveSparseCoding, type ExperimentInput, type TwoLayerModel } from '../../../../shared/config.ts';
-import type { ModelSummary } from '../../../../shared/events.ts';
 import type { BackendRequest } from '../../../engine/backend/chooseBackend.ts';
 import { evaluateModel } from '../../../engine/attacks/evaluate.ts';
+import { modelSummary } from '../../../engine/experiment/measurements.ts';
 import { instrumentSnapshot } from '../../../engine/instruments/snapshot.ts';
 import { TwoLayerNet } from '../../../engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../../engine/random.ts';
@@ -69,20 +69,7 @@ export const evalVerb: Verb = async (values, rest, io) => {
       rng: RandomStream.derive(config.seed, 'eval.attacks'),
     });
     const instruments = dictionary ? instrumentSnapshot(net.weights(), net.width, net.inputDim, dictionary, { principalAtoms: config.instruments.principalAtoms, withCoefficients: true, phase: 'init', epoch: 0, globalEpoch: 0 }) : null;
-    const worstAt = evaluation.worstCase.accuracy[evaluation.worstCase.eps.indexOf(config.eval.eps)]!;
-    const pair = (a: { lower: number; upper: number }) => [a.lower, a.upper] as const;
-    const final: ModelSummary = {
-      cleanAccuracy: evaluation.cleanAccuracy.estimate,
-      robustAccuracy: evaluation.robustAccuracy.estimate,
-      worstCaseRobustAccuracy: worstAt.estimate,
-      mixtureDirectionAccuracy: evaluation.mixtureDirectionAccuracy.estimate,
-      mixtureRatioMedian: instruments?.mixtureRatio?.summary.median ?? NaN,
-      participationRatioMedian: instruments?.participationRatio?.summary.median ?? NaN,
-      coherenceMedian: instruments?.coherence?.summary.median ?? NaN,
-      coherentShareMedian: instruments?.coherentShare?.summary.median ?? NaN,
-      intervals: { cleanAccuracy: pair(evaluation.cleanAccuracy), robustAccuracy: pair(evaluation.robustAccuracy), worstCaseRobustAccuracy: pair(worstAt), mixtureDirectionAccuracy: pair(evaluation.mixtureDirectionAccuracy) },
-      testSize: data.n,
-    };
+    const final = modelSummary(evaluation, instruments, config.eval.eps);
     io.stdout.write(`\n${summaryTable(config, { final }, evaluation, 'model')}\n`);
     for (const u of unavailable) io.stdout.write(`unavailable: ${u}\n`);
     if (values.json) {
