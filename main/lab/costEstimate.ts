@@ -22,6 +22,8 @@ import type { RunStore } from './store/runStore.ts';
 export interface Throughput {
   readonly trainPerSecond: number;
   readonly evalPerSecond: number;
+  /** The kernel threads it was measured on, when measured (finished runs' figures carry none). */
+  readonly threads?: number;
 }
 
 /**

@@ -180,7 +180,7 @@ export class JobQueue {
 
   /** Flagship-size training and evaluation throughput on this backend, measured in a worker (throughput.ts). */
   measureThroughput(steps = 200): Promise<Throughput> {
-    return this.host.start({ kind: 'throughput', steps }).result;
+    return this.host.start({ kind: 'throughput', steps, threads: this.threads }).result;
   }
 
   /** An MLP weights file evaluated on a dataset file, in a worker (../mlpEvaluation.ts). */

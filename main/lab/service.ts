@@ -179,6 +179,8 @@ export class LabService {
       'jobs.set': (p) => {
         if (!this.queue.setConcurrency) throw new ApiError('This engine runs a fixed number of jobs at once', [{ path: 'jobs', message: 'cannot be changed here' }]);
         this.queue.setConcurrency(p.jobs);
+        // New runs compute on a new share of the cores ('auto' threads): measure again when asked.
+        this.throughput = null;
         return this.jobSettings();
       },
       'sweeps.start': (p) => this.startSweep(p),

@@ -19,13 +19,14 @@ import type { Throughput } from './costEstimate.ts';
  * PGD-20 on 1,000 test samples at two radii (41,000 evaluation units; a shorter attack is
  * dominated by its set-up and reads slow). About half a second on wasm. A measurement this short
  * is noisy on a loaded machine and leaves out the per-epoch overhead: finished runs replace it.
+ * `threads`: the kernel threads of the hot path, as the queue's new runs use them.
  */
-export async function measureThroughput(backend: BackendInfo, steps = 200): Promise<Throughput> {
+export async function measureThroughput(backend: BackendInfo, steps = 200, threads = 1): Promise<Throughput> {
   const config = resolveSparseCoding({});
   const d = config.task.d;
   const B = config.train.batchSize;
   // The backend's hot path, as its runs use it (the fused wasm or WGSL kernels; ../engine/backend/prepareBackend.ts).
-  const hotPath = backend.fusedKernels ? await hotPathFor(backend.name) : null;
+  const hotPath = backend.fusedKernels ? await hotPathFor(backend.name, threads) : null;
   const net = TwoLayerNet.initialise(config.model, d, 0);
   net.inputGradientProvider = hotPath?.inputGradientProvider ?? null;
   const trainer = (hotPath?.makeTrainer ?? createGenericTrainer)(net, config);
@@ -54,7 +55,7 @@ export async function measureThroughput(backend: BackendInfo, steps = 200): Prom
     pgdAttack(net, testX, testY, attack);
     const units = testSize * attack.eps.length * (attack.steps + 0.5);
     const evalPerSecond = units / Math.max((performance.now() - t1) / 1000, 1e-6);
-    return { trainPerSecond, evalPerSecond };
+    return { trainPerSecond, evalPerSecond, threads: hotPath ? threads : 1 };
   } finally {
     trainer.dispose();
     net.dispose();

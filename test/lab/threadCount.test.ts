@@ -100,6 +100,10 @@ describe('the job queue', () => {
         if (u.kind === 'event' && u.event.type === 'metrics' && u.event.globalEpoch === 1) queue.cancel(run.id);
       });
       await queue.idle();
+      // The throughput behind the setup form's estimate is measured on the same threads as the runs.
+      const measured = await queue.measureThroughput(5);
+      expect(measured.threads).toBe(2);
+      expect(measured.trainPerSecond).toBeGreaterThan(0);
       await queue.shutdown();
       expect(store.get(run.id)).toMatchObject({ status: 'cancelled', checkpointEpoch: 1 });
       expect(store.get(run.id).backend?.threads).toBe(2);

@@ -131,6 +131,11 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThr
     case 'baselines':
       return runBaselines(task.config, { signal, onEpoch: (epoch) => send({ type: 'baseline-epoch', taskId, epoch }) });
     case 'throughput':
+      // On the thread count the queue's runs compute on, so the estimate is of the runs it starts.
+      if (task.threads && task.threads > 1) {
+        const prepared = await preparedFor(task.threads);
+        return measureThroughput(prepared.info, task.steps, task.threads);
+      }
       return measureThroughput(oneThread.info, task.steps);
     case 'evaluate-mlp': {
       const weights = decodePytorchMlp(readWeightTensors(readInputFile(task.weights, 'the weights'), task.names.weights), task.names.weights);

@@ -38,7 +38,8 @@ export type WorkerTask =
       readonly threads?: number;
     }
   | { readonly kind: 'baselines'; readonly config: SparseCodingExperiment }
-  | { readonly kind: 'throughput'; readonly steps: number }
+  /** The flagship's throughput on `threads` kernel threads (default 1), the count the queue's new runs use. */
+  | { readonly kind: 'throughput'; readonly steps: number; readonly threads?: number }
   /** An MLP weights file evaluated on a dataset file (../mlpEvaluation.ts); paths, read by the worker. */
   | { readonly kind: 'evaluate-mlp'; readonly weights: string; readonly data: string; readonly input: ExperimentInput; readonly names: { readonly weights: string; readonly data: string } };
 
