@@ -46,15 +46,20 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
   });
   const session = workbenchSession();
 
-  it('writes and submits the job folder of the setup form\'s sweep, and shows its members queued', async () => {
-    const { server, page } = session;
-    const folder = join(standIns, 'eps-sweep');
-    await page.goto(`${server.url}#/setup`);
+  /** The setup form's sweep over two radii and two seeds, switched to a Slurm job array. */
+  async function openSlurmSweepForm(url: string, page: typeof session.page): Promise<void> {
+    await page.goto(`${url}#/setup`);
     const section = page.getByTestId('sweep-section');
     await eventually(() => section.count()).toBe(1);
     await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
     await page.getByTestId('sweep-seeds').fill('2');
     await section.getByRole('button', { name: 'Slurm job array', exact: true }).click();
+  }
+
+  it('writes and submits the job folder of the setup form\'s sweep, and shows its members queued', async () => {
+    const { server, page } = session;
+    const folder = join(standIns, 'eps-sweep');
+    await openSlurmSweepForm(server.url, page);
     await page.getByTestId('sweep-slurm-folder').fill(folder);
     await page.getByTestId('sweep-submit-folder').click();
     await eventually(async () => (await page.getByTestId('sweep-written').count()) > 0 ? await page.getByTestId('sweep-written').textContent() : null).toBe(`4 members written to ${folder}, submitted as job ${standInJob}`);
@@ -69,12 +74,7 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
 
   it('writes the Slurm job array of the setup form\'s sweep, with the script shown', async () => {
     const { server, page } = session;
-    await page.goto(`${server.url}#/setup`);
-    const section = page.getByTestId('sweep-section');
-    await eventually(() => section.count()).toBe(1);
-    await page.getByTestId('sweep-values-0').fill('0.1, 0.3');
-    await page.getByTestId('sweep-seeds').fill('2');
-    await section.getByRole('button', { name: 'Slurm job array', exact: true }).click();
+    await openSlurmSweepForm(server.url, page);
     await page.getByTestId('sweep-write-slurm').click();
     const script = page.getByTestId('sweep-script');
     await eventually(() => script.count()).toBe(1);

@@ -5,7 +5,6 @@
  * folder's finished runs into the store and its sweep view; and the folder refused with a
  * problem naming `folder`.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,22 +13,14 @@ import { ApiError, apiParams, type ApiParams } from '../../shared/api.ts';
 import { importSlurmFolder, slurmFolders, slurmStatus, writeSlurmFolder } from '../../main/lab/slurmService.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { sweepList } from '../../main/lab/sweepService.ts';
-import { squeueLines, writeSyntheticJobFolder } from '../fixtures/syntheticSweep.ts';
+import { makeTemplateRun, squeueLines, writeSyntheticJobFolder } from '../fixtures/syntheticSweep.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 let work = '';
 let template = '';
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'purification-lab-slurm-service-'));
-  const store = join(work, 'template-store');
-  const run = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'main/lab/cli/lab.ts', 'run', '--store', store, '--preset', 'quick', '--set', 'task.d=16', '--set', 'model.width=16', '--set', 'task.trainSize=400', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200', '--set', 'eval.noiseDraws=1'],
-    { cwd: root, encoding: 'utf8', timeout: 300_000 },
-  );
-  expect(run.status, run.stderr).toBe(0);
-  template = join(store, 'runs', readdirSync(join(store, 'runs'))[0]!);
+  template = makeTemplateRun(join(work, 'template-store'));
 }, 300_000);
 
 afterAll(() => {

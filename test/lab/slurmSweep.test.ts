@@ -16,22 +16,14 @@ import { parseSqueue, querySqueue } from '../../main/lab/slurm/squeue.ts';
 import { sweepStatus } from '../../main/lab/slurm/sweepStatus.ts';
 import { lastMetricsEvent } from '../../main/lab/store/eventLogTail.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
-import { cloneRunFolder, squeueLines, writeSyntheticJobFolder } from '../fixtures/syntheticSweep.ts';
+import { cloneRunFolder, makeTemplateRun, squeueLines, writeSyntheticJobFolder } from '../fixtures/syntheticSweep.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 let work = '';
 let template = '';
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'purification-lab-slurm-unit-'));
-  const store = join(work, 'template-store');
-  const run = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'main/lab/cli/lab.ts', 'run', '--store', store, '--preset', 'quick', '--set', 'task.d=16', '--set', 'model.width=16', '--set', 'task.trainSize=400', '--set', 'train.cleanEpochs=3', '--set', 'train.adversarialEpochs=2', '--set', 'eval.testSize=200', '--set', 'eval.noiseDraws=1'],
-    { cwd: root, encoding: 'utf8', timeout: 300_000 },
-  );
-  expect(run.status, run.stderr).toBe(0);
-  template = join(store, 'runs', readdirSync(join(store, 'runs'))[0]!);
+  template = makeTemplateRun(join(work, 'template-store'));
 }, 300_000);
 
 afterAll(() => {
