@@ -27,6 +27,9 @@ import { biasActivation, columnSums, hiddenGradient, multiclassMarginGradient, o
 import { relativeThresholdGradientColumns, thresholdFromColumnNorms } from './neuronColumns';
 import { adamUpdate, momentumUpdate, sgdUpdate } from './optimisers';
 
+/** Rows of an attack batch a thread takes at a time (a multiple of 4, the SIMD width). */
+const ATTACK_ROWS: i32 = 64;
+
 /** First row (or column) of part `tid` (clamped to rows). */
 // @ts-ignore: decorator
 @inline function partStart(tid: i32, chunk: i32, rows: i32): i32 {
@@ -164,18 +167,22 @@ export function mlpInputGradient(
   d: i32, m: i32, C: i32, h: usize, z: usize, du: usize, margin: usize, grad: usize,
 ): void {
   const n0 = partStart(tid, chunk, N), n1 = partStart(tid + 1, chunk, N);
-  const rows = n1 - n0;
-  if (rows == 0) return;
   const W = params;
   const c = W + <usize>d * <usize>m * 4;
   const e = c + (<usize>m << 2) + <usize>m * <usize>C * 4;
-  const hT = h + <usize>n0 * <usize>m * 4;
-  const zT = z + <usize>n0 * <usize>C * 4;
-  const duT = du + <usize>n0 * <usize>m * 4;
-  matMulNN(x + <usize>n0 * <usize>d * 4, W, rows, d, m, hT);
-  biasActivation(hT, c, b, threshold, rows, m);
-  outputLogits(hT, vt, e, rows, m, C, zT);
-  multiclassMarginGradient(zT, y + (<usize>n0 << 2), rows, C, margin + (<usize>n0 << 2));
-  hiddenGradient(hT, zT, vt, rows, m, C, duT);
-  matMulNN(duT, wt, rows, m, d, grad + <usize>n0 * <usize>d * 4);
+  // Blocks of ATTACK_ROWS rows, so that the rows a matMul streams past each panel of W (or W^T)
+  // stay in L2 (an attack batch of 512 MNIST rows is 1.6 MB); every row's result is its own, and
+  // the matMul's per-entry arithmetic does not depend on the block, so blocking changes nothing.
+  for (let r0 = n0; r0 < n1; r0 += ATTACK_ROWS) {
+    const rows = min(ATTACK_ROWS, n1 - r0);
+    const hT = h + <usize>r0 * <usize>m * 4;
+    const zT = z + <usize>r0 * <usize>C * 4;
+    const duT = du + <usize>r0 * <usize>m * 4;
+    matMulNN(x + <usize>r0 * <usize>d * 4, W, rows, d, m, hT);
+    biasActivation(hT, c, b, threshold, rows, m);
+    outputLogits(hT, vt, e, rows, m, C, zT);
+    multiclassMarginGradient(zT, y + (<usize>r0 << 2), rows, C, margin + (<usize>r0 << 2));
+    hiddenGradient(hT, zT, vt, rows, m, C, duT);
+    matMulNN(duT, wt, rows, m, d, grad + <usize>r0 * <usize>d * 4);
+  }
 }
