@@ -6,7 +6,8 @@
  * fused trainer within 1e-5 relative (Frobenius), a repeat on the same T is bit-identical, the
  * loss and the optimiser state agree; a trainer resumed from the state of another on the same T
  * ends bit-identical; the evaluation PGD and the training attack on the threads find what the
- * fused kernels find. Tiny shapes (d = 18, m = 20, 3 classes), one pool per T.
+ * fused kernels find, and so does a batch longer than the rows the pool holds at once. Tiny
+ * shapes (d = 18, m = 20, 3 classes), one pool per T.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +171,30 @@ describe('the threaded MLP attacks', () => {
     }
     model.dispose();
     for (const b of data) tf.dispose([b.x, b.xT, b.y, b.scale]);
+  });
+
+  it('a batch longer than the rows the pool holds at once (4096) gets the fused session\'s margins and gradients', () => {
+    const config = configFor('symmetric-threshold', optimizers[0]![1]);
+    const model = Mlp.initialise(config.model as MlpModel, picture, classes, 15);
+    const n = 4096 + 37;
+    const rng = RandomStream.derive(4, 'threaded-mlp-long-batch');
+    const x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.uniform()), [n, d]);
+    const y = tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes)));
+    const fusedSession = model.openInputGradient(kernels);
+    const threadedSession = threadedMlpInputGradient(kernelThreadPool(2), kernels, model);
+    const want = fusedSession.marginGradient(x, y);
+    const got = threadedSession.marginGradient(x, y);
+    const [wm, wg, gm, gg] = [want.margin, want.gradient, got.margin, got.gradient].map((t) => t.dataSync());
+    expect(gg!.length).toBe(n * d);
+    // the rows of the second piece too (the last 37 rows come from another pass of the phase)
+    for (const i of [0, 4095, 4096, n - 1]) {
+      expect(gm![i]!, `margin of row ${i}`).toBeCloseTo(wm![i]!, 5);
+      for (let j = 0; j < d; j++) expect(gg![i * d + j]!, `gradient of row ${i}`).toBeCloseTo(wg![i * d + j]!, 5);
+    }
+    expect(relativeFrobenius(Float32Array.from(wg!), Float32Array.from(gg!))).toBeLessThan(1e-5);
+    for (const session of [fusedSession, threadedSession]) session.dispose();
+    tf.dispose([x, y, want.margin, want.gradient, got.margin, got.gradient]);
+    model.dispose();
   });
 
   it('the training attack perturbs a batch as the fused trainer does', () => {

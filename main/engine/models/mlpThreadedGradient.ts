@@ -4,7 +4,9 @@
  * kernel, dU = (dZ V^T) * [H != 0] and grad = dU W^T, with the rows of each attack batch split
  * across the threads (../kernels/assembly/mlpThreaded.ts). Each row's gradient is its own, so
  * nothing is summed across threads. The batch is copied into the pool's shared memory and the
- * gradient back into a tfjs tensor; the PGD step itself stays the fused one.
+ * gradient back into a tfjs tensor, PIECE_ROWS rows at a time (an evaluation's attack batch can
+ * hold tens of thousands of rows: on CIFAR-10 whole, its input and gradient alone would pass the
+ * pool's 1 GiB); the PGD step itself stays the fused one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedPgdStep } from '../attacks/pgdStep.ts';
@@ -12,7 +14,10 @@ import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool, Region } from '../kernels/threadPool.ts';
 import type { InputGradientSession } from './marginModel.ts';
 import type { Mlp } from './mlp.ts';
-import { copyTensorInto, threadChunk } from './twoLayerThreadedGradient.ts';
+import { threadChunk } from './twoLayerThreadedGradient.ts';
+
+/** Rows of an attack batch in the pool's memory at a time. */
+const PIECE_ROWS = 4096;
 
 /**
  * An MLP's weights in the pool's memory: the parameter block [W | c | V | e] (W [d, m], c [m],
@@ -52,23 +57,34 @@ export function mlpThreadedSession(pool: KernelThreadPool, kernels: FusedKernels
     };
     return buffers;
   };
+  /** The gradients [n, d] and margins [n] of a batch, piece by piece (each row's are its own). */
   const compute = (x: tf.Tensor2D, y: tf.Tensor1D) => {
     const n = x.shape[0];
-    const { X, Y, H, Z, dU, margin, grad } = buffersFor(n);
-    copyTensorInto(kernels, x, pool.f32(X));
-    copyTensorInto(kernels, y, pool.f32(Y));
-    pool.run('mlpInputGradient', threadChunk(n, pool.threads), [
-      X.offset, Y.offset, n, params.offset, b?.offset ?? 0, b ? 1 : 0, VT.offset, WT.offset, d, m, C, H.offset, Z.offset, dU.offset, margin.offset, grad.offset,
-    ]);
-    return { grad: tf.tensor2d(pool.f32(grad.offset, n * d).slice(), [n, d]), margin };
+    const piece = Math.min(n, PIECE_ROWS);
+    const { X, Y, H, Z, dU, margin, grad } = buffersFor(piece);
+    const xs = new Float32Array(kernels.memory.buffer, kernels.offsetOf(x), n * d);
+    const ys = new Float32Array(kernels.memory.buffer, kernels.offsetOf(y), n);
+    const gradients = new Float32Array(n * d);
+    const margins = new Float32Array(n);
+    for (let r0 = 0; r0 < n; r0 += piece) {
+      const rows = Math.min(piece, n - r0);
+      pool.f32(X.offset, rows * d).set(xs.subarray(r0 * d, (r0 + rows) * d));
+      pool.f32(Y.offset, rows).set(ys.subarray(r0, r0 + rows));
+      pool.run('mlpInputGradient', threadChunk(rows, pool.threads), [
+        X.offset, Y.offset, rows, params.offset, b?.offset ?? 0, b ? 1 : 0, VT.offset, WT.offset, d, m, C, H.offset, Z.offset, dU.offset, margin.offset, grad.offset,
+      ]);
+      gradients.set(pool.f32(grad.offset, rows * d), r0 * d);
+      margins.set(pool.f32(margin.offset, rows), r0);
+    }
+    return { gradients, margins };
   };
   return {
     marginGradient(x, y) {
-      const { grad, margin } = compute(x, y);
-      return { margin: tf.tensor1d(pool.f32(margin.offset, x.shape[0]).slice()), gradient: grad };
+      const { gradients, margins } = compute(x, y);
+      return { margin: tf.tensor1d(margins), gradient: tf.tensor2d(gradients, x.shape) };
     },
     inputGradient(x, y) {
-      return compute(x, y).grad;
+      return tf.tensor2d(compute(x, y).gradients, x.shape);
     },
     pgdStep: fusedPgdStep(kernels),
     dispose() {
