@@ -126,7 +126,7 @@ describe('a stacked training step: each member exactly as the threaded trainer a
     const b = configOf(cases[2]![1], 1);
     const nets = [TwoLayerNet.initialise(a.model, d, 1), TwoLayerNet.initialise(b.model, d, 2)];
     expect(() => createStackedTrainer(kernelThreadPool(1), kernels, [{ net: nets[0]!, config: a }, { net: nets[1]!, config: b }])).toThrow(
-      'members[1]: optimizer adam, but member 0 has sgd',
+      "members[1]: its optimizer differs from member 0's",
     );
     nets.forEach((net) => net.dispose());
   });
