@@ -15,6 +15,7 @@
  * members' order, as evenly as sizes allow, so that N workers each take one stack.
  */
 import type { ResolvedExperiment } from '../../shared/config.ts';
+import type { BackendInfo } from '../../shared/events.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import { memoryEstimate } from '../../shared/memoryEstimate.ts';
 import { canonicalJson } from './provenance.ts';
@@ -90,4 +91,26 @@ export function sweepStacks(configs: readonly ResolvedExperiment[], options: { r
     }
   }
   return stacks.sort((a, b) => a[0]! - b[0]!);
+}
+
+/**
+ * Whether a stack's member computes on the stack's kernels (main/engine/training/stackedProgram.ts:
+ * its training steps and training-attack gradients in one kernel call with the other members'):
+ * wasm's fused hot path and a two-layer network whose thresholds the kernels take (relative or
+ * fixed). Any other member of a stack computes alone in the stack's worker.
+ */
+export function stacksOnKernels(backend: BackendInfo, config: ResolvedExperiment): boolean {
+  return backend.name === 'wasm' && backend.fusedKernels && config.model.kind === 'two-layer' && config.model.threshold.mode !== 'learned';
+}
+
+/** The hot path a stacked member records in its provenance. */
+export function stackedHotPath(backend: BackendInfo, config: ResolvedExperiment, size: number): string {
+  return stacksOnKernels(backend, config) ? `stacked kernels, ${size} members` : 'each member alone';
+}
+
+/** The stack a run computed in, as its provenance recorded it (null: it ran alone). */
+export function stackedBefore(provenance: Readonly<Record<string, unknown>> | null | undefined): { size: number; runIds: string[]; hotPath: string } | null {
+  const stacked = provenance?.['stacked'] as { size?: unknown; runIds?: unknown; hotPath?: unknown } | undefined;
+  if (!stacked || typeof stacked.size !== 'number' || !Array.isArray(stacked.runIds) || typeof stacked.hotPath !== 'string') return null;
+  return { size: stacked.size, runIds: stacked.runIds.map(String), hotPath: stacked.hotPath };
 }
