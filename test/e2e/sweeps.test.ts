@@ -17,7 +17,7 @@ import { meanStd } from '../../shared/aggregate.ts';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
 import { eventually } from './support/eventually.ts';
-import { shootBothThemes } from './support/screenshots.ts';
+import { shootAsIs, shootBothThemes } from './support/screenshots.ts';
 import { field } from './support/setupForm.ts';
 import { workbenchSession } from './support/session.ts';
 
@@ -129,6 +129,7 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
     const stack = page.getByTestId('sweep-stack');
     expect(await stack.isChecked()).toBe(true);
     expect(await page.getByTestId('sweep-stack-help').textContent()).toContain('Off: each runs alone.');
+    session.shots.push(...(await shootAsIs(section, 'setup-sweep-here')));
     await stack.uncheck();
     await page.getByTestId('sweep-run-here').click();
     await page.waitForURL(/#\/runs$/, { timeout: 30_000 });
