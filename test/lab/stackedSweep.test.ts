@@ -24,7 +24,7 @@ import { kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
 import { runInProcess } from '../../main/lab/runInProcess.ts';
-import { maxStackBytes, stackShape, sweepStacks } from '../../main/lab/stacks.ts';
+import { maxStackBytes, stackedBefore, stackedHotPath, stackShape, stacksOnKernels, sweepStacks } from '../../main/lab/stacks.ts';
 import { expandSweep, startSweep } from '../../main/lab/sweep.ts';
 import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
 
@@ -80,6 +80,21 @@ describe('which members stack', () => {
     expect(stackShape(quick({ train: { adversarialEpochs: 3 } }))).not.toBe(base);
     expect(stackShape(quick({ train: { optimizer: { kind: 'adam' } } }))).not.toBe(base);
     expect(stackShape(resolveExperiment(presetByName('mnist-mlp').config))).toBeNull();
+  });
+
+  it('a member trains on the stack kernels on wasm fused kernels with relative or fixed thresholds, else alone; a resumed run finds its stack in its provenance', () => {
+    const wasm = { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: true } as const;
+    expect(stacksOnKernels(wasm, quick())).toBe(true);
+    expect(stacksOnKernels(wasm, quick({ model: { kind: 'two-layer', threshold: { mode: 'fixed', value: 0.1 } } }))).toBe(true);
+    expect(stacksOnKernels(wasm, quick({ model: { kind: 'two-layer', threshold: { mode: 'learned' } } }))).toBe(false);
+    expect(stacksOnKernels({ ...wasm, fusedKernels: false }, quick())).toBe(false);
+    expect(stacksOnKernels({ ...wasm, name: 'cpu' }, quick())).toBe(false);
+    expect(stackedHotPath(wasm, quick(), 16)).toBe('stacked kernels, 16 members');
+    expect(stackedHotPath({ ...wasm, name: 'cpu' }, quick(), 16)).toBe('each member alone');
+    const recorded = { size: 2, runIds: ['a', 'b'], hotPath: 'stacked kernels, 2 members' };
+    expect(stackedBefore({ stacked: recorded, code: 'x' })).toEqual(recorded);
+    expect(stackedBefore({ stacked: { size: 2, runIds: ['a', 'b'] } })).toBeNull();
+    expect(stackedBefore(null)).toBeNull();
   });
 
   it('a group is cut into one stack per job slot, in order; other shapes and image runs stack apart or alone', () => {
