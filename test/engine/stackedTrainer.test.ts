@@ -6,7 +6,8 @@
  * has 1 or 2 threads (the threads split members, never a batch), for every optimiser and threshold
  * mode; a member sitting a step out is untouched; the training attack (random start, several
  * PGD steps, all members per kernel call) gives the lone trainer's batches bit for bit; a member's
- * checkpoint state resumes in a lone trainer. Tiny shapes.
+ * checkpoint state resumes in a lone trainer; members running their own epoch loops at once share
+ * every kernel call of the stacked program and end as they do alone. Tiny shapes.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,10 @@ import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kern
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import { createStackedTrainer, type StackBatch } from '../../main/engine/training/stackedTrainer.ts';
+import { StackedProgram } from '../../main/engine/training/stackedProgram.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
+import { trainEpoch } from '../../main/engine/training/trainEpoch.ts';
+import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
 
 // d and the batch sizes not multiples of the SIMD width, so every tail path runs
@@ -184,5 +188,45 @@ describe('the stacked training attack and a member checkpoint', () => {
     stacked.dispose();
     nets.forEach((net) => net.dispose());
     tf.dispose(batches.flat().flatMap((b) => [b.x, b.xT, b.y, b.scale]));
+  });
+});
+
+describe('the stacked program: members running their own epoch loops share each kernel call', () => {
+  it('two members training an adversarial epoch at once: each step and PGD step is one call for both, and each member ends as alone', async () => {
+    const input = cases[1]![1];
+    const members = [0, 1].map((k) => {
+      const config = configOf(input, k);
+      const rng = RandomStream.derive(40 + k, 'stacked-program-data');
+      const n = 60;
+      const train = { x: Float32Array.from({ length: n * d }, () => rng.normal() * 0.4), y: Float32Array.from({ length: n }, () => rng.sign()), n, d };
+      return { config, train };
+    });
+    const epoch = (trainer: Trainer, k: number) =>
+      trainEpoch(trainer, members[k]!.train, members[k]!.config, {
+        phase: 'adversarial', epoch: 1, epochs: 1, clip: null,
+        shuffleRng: RandomStream.derive(k, 'shuffle'), attackRng: RandomStream.derive(k, 'attack'),
+      });
+    const alone = [];
+    for (const [k, { config }] of members.entries()) {
+      const net = TwoLayerNet.initialise(config.model, d, 5 + k);
+      const trainer = createThreadedTrainer(kernelThreadPool(1), kernels, net, config)!;
+      const { loss } = await epoch(trainer, k);
+      alone.push({ loss, weights: net.weights() });
+      trainer.dispose();
+      net.dispose();
+    }
+    const program = new StackedProgram(kernelThreadPool(2), kernels);
+    const nets = members.map(({ config }, k) => TwoLayerNet.initialise(config.model, d, 5 + k));
+    const trainers = nets.map((net, k) => program.makeTrainer(net, members[k]!.config)!);
+    const results = await Promise.all(trainers.map((trainer, k) => epoch(trainer, k)));
+    const steps = 60 / 30;
+    const pgdSteps = members[0]!.config.train.attack.steps;
+    expect(program.calls).toEqual({ steps, memberSteps: 2 * steps, gradients: steps * pgdSteps, memberGradients: 2 * steps * pgdSteps });
+    for (let k = 0; k < 2; k++) {
+      expect(results[k]!.loss, `member ${k}: loss`).toBe(alone[k]!.loss);
+      expect(bytes(nets[k]!.weights()).equals(bytes(alone[k]!.weights)), `member ${k}: weights bit for bit`).toBe(true);
+      trainers[k]!.dispose();
+      nets[k]!.dispose();
+    }
   });
 });
