@@ -24,7 +24,7 @@ import { kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
 import { runInProcess } from '../../main/lab/runInProcess.ts';
-import { maxStackBytes, stackedBefore, stackedHotPath, stackShape, stacksOnKernels, sweepStacks } from '../../main/lab/stacks.ts';
+import { maxStackBytes, stackedBefore, stackedHotPath, stackKernelBytes, stackMemoryBytes, stackShape, stacksOnKernels, sweepStacks } from '../../main/lab/stacks.ts';
 import { expandSweep, startSweep } from '../../main/lab/sweep.ts';
 import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
 
@@ -91,6 +91,12 @@ describe('which members stack', () => {
     expect(stacksOnKernels({ ...wasm, name: 'cpu' }, quick())).toBe(false);
     expect(stackedHotPath(wasm, quick(), 16)).toBe('stacked kernels, 16 members');
     expect(stackedHotPath({ ...wasm, name: 'cpu' }, quick(), 16)).toBe('each member alone');
+    // members whose weights, moments and batches would not fit the kernel threads' memory together
+    const wide = quick({ task: { kind: 'sparse-coding', d: 2048 }, model: { kind: 'two-layer', width: 2048 } });
+    expect(stackMemoryBytes(wide, 16)).toBeGreaterThan(stackKernelBytes);
+    expect(stackMemoryBytes(wide, 1)).toBeLessThan(stackKernelBytes);
+    expect(stackedHotPath(wasm, wide, 16)).toBe('each member alone');
+    expect(stackedHotPath(wasm, wide, 1)).toBe('stacked kernels, 1 member');
     const recorded = { size: 2, runIds: ['a', 'b'], hotPath: 'stacked kernels, 2 members' };
     expect(stackedBefore({ stacked: recorded, code: 'x' })).toEqual(recorded);
     expect(stackedBefore({ stacked: { size: 2, runIds: ['a', 'b'] } })).toBeNull();
