@@ -16,7 +16,7 @@ import type { Norm } from '../../../shared/config.ts';
 import type { InputGradientSession, MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
 import { CleanPointGradients } from './cleanPointGradients.ts';
-import { tensorPgdStep } from './pgdStep.ts';
+import { tensorPgdStep, type PgdStep } from './pgdStep.ts';
 import { repeatRows } from './repeatRows.ts';
 
 export interface PgdOptions {
@@ -116,15 +116,70 @@ export function pgdRows(
   return tf.tidy(() => {
     const start = options.randomStart ? randomStart(rows, d, eps, options.norm, options.rng!) : null;
     if (session.pgdRun) return session.pgdRun(x0, y, eps, alpha, start, { norm: options.norm, steps: options.steps, clip: options.clip });
-    const iterate = step.begin(x0, eps, alpha, start, { norm: options.norm, clip: options.clip });
-    for (let t = 0; t < options.steps; t++) {
-      const given = t === 0 ? firstGradient : null;
-      const gradient = given ?? inputGradient(session, iterate.point(), y);
-      iterate.advance(gradient, t === 0);
+    const run = pgdFrom(step, x0, eps, alpha, start, options);
+    while (run.left > 0) {
+      const given = run.left === options.steps ? firstGradient : null;
+      const gradient = given ?? inputGradient(session, run.point(), y);
+      run.advance(gradient);
       if (!given) gradient.dispose();
     }
-    return iterate.finish();
+    return run.finish();
   });
+}
+
+/**
+ * pgdRows's loop, one step at a time, for a caller that gets the gradients elsewhere: a stack of
+ * models (../training/stackedTrainer.ts) takes every member's gradient of a step in one kernel
+ * call, then advances each member's attack with its own.
+ */
+export interface PgdInProgress {
+  /** Steps left. */
+  readonly left: number;
+  /** Where the next gradient is taken. */
+  point(): tf.Tensor2D;
+  /** One PGD step along the input gradient at point() (the caller keeps the gradient). */
+  advance(gradient: tf.Tensor2D): void;
+  /** The adversarial rows and the zero-gradient count at the start, once no steps are left. */
+  finish(): { x: tf.Tensor2D; zeroGradient: tf.Scalar };
+}
+
+/** PGD from `start` (null: x0) with the step strategy `step`: options.steps steps, each given its gradient. */
+function pgdFrom(
+  step: PgdStep,
+  x0: tf.Tensor2D,
+  eps: Float32Array,
+  alpha: Float32Array,
+  start: tf.Tensor2D | null,
+  options: Pick<PgdOptions, 'norm' | 'steps' | 'clip'>,
+): PgdInProgress {
+  const iterate = step.begin(x0, eps, alpha, start, { norm: options.norm, clip: options.clip });
+  let taken = 0;
+  return {
+    get left() {
+      return options.steps - taken;
+    },
+    point: () => iterate.point(),
+    advance(gradient) {
+      iterate.advance(gradient, taken === 0);
+      taken += 1;
+    },
+    finish: () => iterate.finish(),
+  };
+}
+
+/** pgdRows's attack begun but not driven: the random start drawn here (from options.rng, as pgdRows draws it). */
+export function beginPgdRows(
+  step: PgdStep,
+  x0: tf.Tensor2D,
+  eps: Float32Array,
+  alpha: Float32Array,
+  options: Pick<PgdOptions, 'norm' | 'steps' | 'randomStart' | 'clip' | 'rng'>,
+): PgdInProgress {
+  if (options.randomStart && !options.rng) throw new RangeError('randomStart needs an rng');
+  const start = options.randomStart ? randomStart(x0.shape[0], x0.shape[1], eps, options.norm, options.rng!) : null;
+  const run = pgdFrom(step, x0, eps, alpha, start, options);
+  start?.dispose();
+  return run;
 }
 
 /** The input gradient alone: the session's cheaper path when it has one. */

@@ -17,7 +17,7 @@ import type { ResolvedExperiment } from '../../../shared/config.ts';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool } from '../kernels/threadPool.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
-import { beginStackAttack, joinStack, memberTrainer, stackedInputGradients, stackedSteps, type StackBatch, type StackMember } from './stackedTrainer.ts';
+import { beginStackAttack, finishStackAttack, joinStack, memberTrainer, stackedInputGradients, stackedSteps, type StackBatch, type StackMember } from './stackedTrainer.ts';
 import type { Trainer } from './trainer.ts';
 
 interface Request<In, Out> {
@@ -71,10 +71,10 @@ export class StackedProgram {
               gradient.dispose();
             }
           } catch (error) {
-            run.finish().dispose();
+            finishStackAttack(run).dispose();
             throw error;
           }
-          return run.finish();
+          return finishStackAttack(run);
         },
       },
     };

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedExperiment } from '../../../shared/config.ts';
-import { randomStart, stepSizeFor } from '../attacks/pgd.ts';
+import { beginPgdRows, stepSizeFor, type PgdInProgress } from '../attacks/pgd.ts';
 import { fusedPgdStep } from '../attacks/pgdStep.ts';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool, Region } from '../kernels/threadPool.ts';
@@ -201,42 +201,19 @@ export function stackedInputGradients(
   }
 }
 
-/** A member's training attack in progress: pgdRows's loop (../attacks/pgd.ts) for one batch, a step at a time. */
-export interface StackAttack {
-  /** Steps left. */
-  readonly left: number;
-  /** Where the next gradient is taken. */
-  point(): tf.Tensor2D;
-  /** One PGD step along the gradient at point(). */
-  advance(gradient: tf.Tensor2D): void;
-  /** The adversarial batch (once no steps are left). */
-  finish(): tf.Tensor2D;
-}
-
-/** Starts a member's training attack on its batch: the random start from the attack's own stream, as pgdRows draws it. */
-export function beginStackAttack(kernels: FusedKernels, member: StackMember, { x, attack }: StackAttackBatch): StackAttack {
+/** Starts a member's training attack on its batch: pgdRows's loop (../attacks/pgd.ts), driven a step at a time, its random start from the attack's own stream. */
+export function beginStackAttack(kernels: FusedKernels, member: StackMember, { x, attack }: StackAttackBatch): PgdInProgress {
   const n = x.shape[0];
   const eps = new Float32Array(n).fill(attack.eps);
   const alpha = new Float32Array(n).fill(stepSizeFor(attack.eps, attack.steps, attack.stepSize, attack.stepScale));
-  const start = attack.randomStart ? randomStart(n, member.d, eps, attack.norm, attack.rng) : null;
-  const iterate = fusedPgdStep(kernels).begin(x, eps, alpha, start, { norm: attack.norm, clip: attack.clip });
-  start?.dispose();
-  let taken = 0;
-  return {
-    get left() {
-      return attack.steps - taken;
-    },
-    point: () => iterate.point(),
-    advance(gradient) {
-      iterate.advance(gradient, taken === 0);
-      taken += 1;
-    },
-    finish() {
-      const { x: adversarial, zeroGradient } = iterate.finish();
-      zeroGradient.dispose();
-      return adversarial;
-    },
-  };
+  return beginPgdRows(fusedPgdStep(kernels), x, eps, alpha, attack);
+}
+
+/** The adversarial batch of a finished member's attack (training has no use for its zero-gradient count). */
+export function finishStackAttack(attack: PgdInProgress): tf.Tensor2D {
+  const { x, zeroGradient } = attack.finish();
+  zeroGradient.dispose();
+  return x;
 }
 
 /**
@@ -254,7 +231,7 @@ export function stackedPerturb(pool: KernelThreadPool, kernels: FusedKernels, it
       gradients[k]!.dispose();
     });
   }
-  return attacks.map((attack) => attack.finish());
+  return attacks.map(finishStackAttack);
 }
 
 /**
