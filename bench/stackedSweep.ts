@@ -8,9 +8,12 @@
  *
  * Then where the time of one `quick` run goes (start: the worker and its backend; data: the
  * task's samples and the testbed; training; evaluation: the instruments, the metrics of every
- * epoch and the phase-end evaluations), and what stacking the matMuls would give on this
- * backend: one [m, d] x [d, B] matMul at the quick size, the K-batched one of tfjs-wasm, and K
- * plain ones in a loop.
+ * epoch and the phase-end evaluations); where a warm run's compute goes, part by part, and how
+ * much of it is matMul (./computeLedger.ts): the matMuls of K members, as tfjs-wasm computes them,
+ * bound what any stack computing each member's matMuls on this backend can reach; and what
+ * stacking the matMuls would give on this backend: one [m, d] x [d, B] matMul at the quick size
+ * (cached, and with a new right operand), the K-batched one of tfjs-wasm, and K plain ones in a
+ * loop.
  * `npm run bench` prints it; `node --import tsx bench/stackedSweep.ts` prints it alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,11 +21,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { resolveExperiment } from '../shared/config.ts';
 import { presetByName } from '../shared/presets.ts';
 import { defaultLoaders } from '../main/engine/backend/chooseBackend.ts';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import { expandSweep, startSweep } from '../main/lab/sweep.ts';
+import { computeLedger, ledgerTotal } from './computeLedger.ts';
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const quick = presetByName('quick').config;
@@ -86,8 +91,12 @@ function seconds(f: () => void): number {
   return best;
 }
 
-/** GFLOP/s of the quick size's matMul alone, K-batched by tfjs-wasm, and K plain ones in a loop. */
-async function matMulFigures(K: number): Promise<{ one: number; batched: number; loop: number }> {
+/**
+ * GFLOP/s of the quick size's matMul alone, with a right operand new to it (as a training step's
+ * batch is: tfjs-wasm packs each right operand once, XNNPACK's operator cache), K-batched by
+ * tfjs-wasm, and K plain ones in a loop.
+ */
+async function matMulFigures(K: number): Promise<{ one: number; fresh: number; batched: number; loop: number }> {
   await defaultLoaders.wasm();
   const [m, d, B] = [64, 64, 100];
   const flops = 2 * m * d * B;
@@ -96,10 +105,15 @@ async function matMulFigures(K: number): Promise<{ one: number; batched: number;
   const Wk = tf.stack(W) as tf.Tensor3D;
   const Xk = tf.stack(X) as tf.Tensor3D;
   const one = flops / seconds(() => tf.matMul(W[0]!, X[0]!).dispose()) / 1e9;
+  const fresh = flops / seconds(() => {
+    const x = tf.clone(X[0]!);
+    tf.matMul(W[0]!, x).dispose();
+    x.dispose();
+  }) / 1e9;
   const batched = (K * flops) / seconds(() => tf.matMul(Wk, Xk).dispose()) / 1e9;
   const loop = (K * flops) / seconds(() => W.forEach((w, k) => tf.matMul(w, X[k]!).dispose())) / 1e9;
   tf.dispose([...W, ...X, Wk, Xk]);
-  return { one, batched, loop };
+  return { one, fresh, batched, loop };
 }
 
 /** Prints the figures and returns the ratio stacked sweep / one run. */
@@ -122,9 +136,27 @@ export async function printStackedSweep(members = 16): Promise<number> {
     `  where one quick run's time goes (the second): start (worker, backend) ${s.start.toFixed(2)} s, data and testbed ${s.data.toFixed(2)} s, ` +
       `training ${s.training.toFixed(2)} s, evaluation and the rest (instruments, metrics, phase ends, store writes) ${s.evaluation.toFixed(2)} s`,
   );
+  // A warm quick run in this process (the second of two): what a stack's member computes.
+  const quickConfig = resolveExperiment(quick);
+  await computeLedger({ ...quickConfig, seed: 1 });
+  const ledger = await computeLedger({ ...quickConfig, seed: 2 });
+  const total = ledgerTotal(ledger);
+  console.log(`  where a warm quick run's ${total.seconds.toFixed(2)} s go (in this process, as a stack's member; matMul: tfjs-wasm's, timed per call):`);
+  for (const [part, e] of ledger.parts) {
+    if (e.seconds < 0.005) continue;
+    console.log(
+      `    ${part.padEnd(36)} ${e.seconds.toFixed(2)} s, of which ${e.matMuls} matMuls ${e.matMulSeconds.toFixed(2)} s (${(e.matMulFlops / 1e9).toFixed(2)} GFLOP, ` +
+        `${(e.matMulFlops / Math.max(e.matMulSeconds, 1e-9) / 1e9).toFixed(1)} GFLOP/s); ${e.launches} tfjs kernel launches`,
+    );
+  }
+  const floor = (s.start + members * total.matMulSeconds) / one;
+  console.log(
+    `  matMuls: ${total.matMulSeconds.toFixed(2)} s of the ${total.seconds.toFixed(2)} (${((100 * total.matMulSeconds) / total.seconds).toFixed(0)} %), ${(total.matMulFlops / 1e9).toFixed(1)} GFLOP; ` +
+      `a stack computing each member's matMuls as tfjs-wasm does, and nothing else, would take start + ${members} x ${total.matMulSeconds.toFixed(2)} s = ${floor.toFixed(2)}x one run`,
+  );
   const mm = await matMulFigures(members);
   console.log(
-    `  matMul at the quick size [64, 64] x [64, 100] on wasm: one ${mm.one.toFixed(1)} GFLOP/s, ${members} batched in one call ${mm.batched.toFixed(1)} GFLOP/s, ` +
+    `  matMul at the quick size [64, 64] x [64, 100] on wasm: one ${mm.one.toFixed(1)} GFLOP/s (${mm.fresh.toFixed(1)} with a new right operand each call), ${members} batched in one call ${mm.batched.toFixed(1)} GFLOP/s, ` +
       `${members} in a loop ${mm.loop.toFixed(1)} GFLOP/s`,
   );
   return ratio;
