@@ -111,7 +111,8 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
     expect(clean.map((c, i) => [c, robust[i]])).toEqual(expected);
     // Stacked by default: one job slot here, so the four members computed as one stack.
     const stacked = await Promise.all(started.runIds.map(async (id) => (await labCall(server, 'runs.get', { id })).provenance?.stacked));
-    expect(stacked).toEqual(started.runIds.map(() => ({ size: 4, runIds: started.runIds })));
+    // with the hot path it computed on (the stack's kernels on wasm; test/lab/stackedSweep.test.ts pins it)
+    expect(stacked).toEqual(started.runIds.map(() => ({ size: 4, runIds: started.runIds, hotPath: expect.stringMatching(/^(stacked kernels, 4 members|each member alone)$/) })));
     session.shots.push(...(await shootBothThemes(page, 'runs-sweeps')));
   }, 600_000);
 
