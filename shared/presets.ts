@@ -55,13 +55,13 @@ export const presets: readonly Preset[] = [
   {
     name: 'mnist-mlp',
     description:
-      'Purification as pictures: a 784 -> 256 ReLU MLP at 0.05x He init on 8,000 digits of the offline MNIST package, 20 clean epochs, then 20 epochs of linf PGD-7 fine-tuning at eps 0.1. About two minutes on 2 cores; --set model.width=1024 for native compute.',
+      'Purification as pictures: a 784 -> 256 ReLU MLP at 0.05x He init on 8,000 digits of the offline MNIST package, 150 clean epochs (long enough for the clean neurons to gather a dense, speckled part), then 10 epochs of linf PGD-7 fine-tuning at eps 0.1, which strips it: 97 % of neurons keep ||beta w\'|| > ||v||. A few minutes on one core; --set model.width=1024 for native compute.',
     config: {
       task: { kind: 'mnist', trainSize: 8000 },
       model: { kind: 'mlp', width: 256, activation: 'relu', initScale: 0.05 },
       train: {
-        cleanEpochs: 20,
-        adversarialEpochs: 20,
+        cleanEpochs: 150,
+        adversarialEpochs: 10,
         batchSize: 128,
         optimizer: { kind: 'sgd', lr: 0.1 },
         attack: { kind: 'pgd', norm: 'linf', eps: 0.1, steps: 7, stepSize: null, randomStart: true },
@@ -71,9 +71,9 @@ export const presets: readonly Preset[] = [
         attacks: [{ kind: 'pgd', steps: 20 }, { kind: 'fgm' }],
         epsGrid: [0, 0.025, 0.05, 0.1, 0.15, 0.2],
         noiseDraws: 4,
-        every: 5,
+        every: 10,
       },
-      instruments: { every: 1, coefficientsEvery: 2, shownUnits: 64 },
+      instruments: { every: 5, coefficientsEvery: 10, shownUnits: 64 },
     },
   },
   {

@@ -135,6 +135,8 @@ const sweepMetrics: [string, (s: RunSummary) => number | undefined][] = [
   ['mixture-dir', (s) => s.final.mixtureDirectionAccuracy],
   ['mixture ratio', (s) => s.final.mixtureRatioMedian],
   ['robust after clean', (s) => s.afterClean?.robustAccuracy],
+  // The first layer's clean -> robust decomposition w = beta w' + v: the share of neurons whose robust part dominates.
+  ["share ||beta w'|| > ||v||", (s) => s.decomposition?.shareAboveOne],
 ];
 
 /** The sweep's table: one row per grid point, each metric as mean ± std over its finished seeds. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../shared/config.ts';
+import type { RunSummary } from '../../shared/events.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
 import { labInProcess } from '../support/labCli.ts';
 import { prerequisite } from '../support/prerequisite.ts';
@@ -87,7 +88,10 @@ describe('the store from the CLI', () => {
 
     const list = await lab(['runs']);
     expect(list.stdout).toMatch(new RegExp(`${id}\\s+finished\\s+first tiny`));
-    expect((await lab(['show', id.slice(0, 15)])).stdout).toMatch(/notes\s+a note[\s\S]*config hash\s+[0-9a-f]{64}[\s\S]*"codeVersion"/);
+    const shown = (await lab(['show', id.slice(0, 15)])).stdout;
+    expect(shown).toMatch(/notes\s+a note[\s\S]*config hash\s+[0-9a-f]{64}[\s\S]*"codeVersion"/);
+    const { decomposition } = JSON.parse(readFileSync(join(store, 'runs', id, 'summary.json'), 'utf8')) as RunSummary;
+    expect(shown).toContain(`clean -> robust: share of neurons with ||beta w'|| > ||v|| ${decomposition!.shareAboveOne.toFixed(3)}  (median ratio ${decomposition!.normRatio.summary.median.toFixed(3)})`);
 
     const out = mkdtempSync(join(tmpdir(), 'lab-export-'));
     const exported = await lab(['export', id, '--format', 'svg,png,csv,safetensors,data', '--out', out]);

@@ -78,17 +78,18 @@ describe('sweepName and sweepTable', () => {
   it('one row per point, each metric the mean ± sample std over the finished seeds', () => {
     const model = (clean: number, robust: number) => ({ cleanAccuracy: clean, robustAccuracy: robust, mixtureDirectionAccuracy: 0.5, mixtureRatioMedian: 0.25 });
     const run = (summary: Partial<RunSummary> | null) => ({ summary }) as RunRecord;
+    const decomposition = (shareAboveOne: number) => ({ shareAboveOne }) as RunSummary['decomposition'];
     const table = sweepTable(
       [{ 'train.attack.eps': 0.2 }, { 'train.attack.eps': 0.3 }],
       [
-        [run({ final: model(0.8, 0.4) } as RunSummary), run({ final: model(0.9, 0.6), afterClean: model(0.9, 0.1) } as RunSummary)],
+        [run({ final: model(0.8, 0.4), decomposition: decomposition(0.25) } as RunSummary), run({ final: model(0.9, 0.6), afterClean: model(0.9, 0.1), decomposition: decomposition(0.75) } as RunSummary)],
         [run({ final: model(0.7, 0.5) } as RunSummary), run(null)],
       ],
     );
     expect(table.split('\n')).toEqual([
-      'train.attack.eps   seeds           clean          robust     mixture-dir   mixture ratio   robust after clean',
-      '0.2                    2   0.850 ± 0.071   0.500 ± 0.141   0.500 ± 0.000   0.250 ± 0.000                0.100',
-      '0.3                    1           0.700           0.500           0.500           0.250                    -',
+      "train.attack.eps   seeds           clean          robust     mixture-dir   mixture ratio   robust after clean   share ||beta w'|| > ||v||",
+      '0.2                    2   0.850 ± 0.071   0.500 ± 0.141   0.500 ± 0.000   0.250 ± 0.000                0.100               0.500 ± 0.354',
+      '0.3                    1           0.700           0.500           0.500           0.250                    -                           -',
     ]);
   });
 });

@@ -161,6 +161,8 @@ describe('image tasks and models', () => {
     const mnist = resolveExperiment(presetByName('mnist-mlp').config);
     expect(mnist.task).toMatchObject({ kind: 'mnist', files: null, classes: null, trainSize: 8000 });
     expect(mnist.model).toMatchObject({ kind: 'mlp', width: 256, initScale: 0.05 });
+    // Long clean training, short fine-tuning: the setting where purification shows most (README, "Real images").
+    expect(mnist.train).toMatchObject({ cleanEpochs: 150, adversarialEpochs: 10, optimizer: { kind: 'sgd', lr: 0.1 } });
     expect(mnist.train.attack).toMatchObject({ kind: 'pgd', norm: 'linf', eps: 0.1, steps: 7 });
     expect(mnist.eval).toMatchObject({ eps: 0.1, norm: 'linf' });
   });

@@ -30,6 +30,10 @@ export const showVerb: Verb = (values, rest, io) => {
       `folder       ${r.folder}`,
       ...summaryLines('after clean', r.summary?.afterClean),
       ...summaryLines('final      ', r.summary?.final),
+      // Purification in one number: the share of neurons whose robust part dominates (w = beta w' + v).
+      ...(r.summary?.decomposition
+        ? [`clean -> robust: share of neurons with ||beta w'|| > ||v|| ${fmt(r.summary.decomposition.shareAboveOne)}  (median ratio ${fmt(r.summary.decomposition.normRatio.summary.median)})`]
+        : []),
       '',
       'config (as given):',
       JSON.stringify(r.input, null, 2),
