@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobQueue } from '../main/lab/jobs.ts';
+import { printBarrierLatency } from './barrierLatency.ts';
 import { printFlagshipVsNumpy } from './flagshipVsNumpy.ts';
 import { printJobsAtOnce } from './jobsAtOnce.ts';
 import { printStackedSweep } from './stackedSweep.ts';
@@ -280,6 +281,7 @@ async function main(): Promise<void> {
   await printJobsAtOnce();
   await printStackedSweep();
   await printThreadScaling();
+  await printBarrierLatency();
   printLinearAlgebra();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);

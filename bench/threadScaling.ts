@@ -7,6 +7,8 @@
  *    matMuls), which is what `--threads 1` runs; the ratios are to that, and to the threaded
  *    trainer on one thread;
  *  - the attack's input gradient (2 matMuls) the same way;
+ *  - the image MLP's training step at 784 -> 256 -> 10, B = 128, and its attack's input gradient,
+ *    on 1, 2, ... threads beside the one-thread fused MLP trainer and session (tfjs matMuls);
  *  - the flagship end to end on 1 thread and on all the physical cores (wall seconds, 1 run each).
  * On a loaded machine every figure is taken as the best of 5 blocks, in the same run, with the
  * load average printed beside it and the cores the process had meanwhile (CPU / wall seconds):
@@ -16,17 +18,21 @@
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveSparseCoding, type ExperimentInput } from '../shared/config.ts';
+import { resolveExperiment, resolveSparseCoding, type ExperimentInput, type MlpModel } from '../shared/config.ts';
 import { defaultLoaders } from '../main/engine/backend/chooseBackend.ts';
 import { prepareBackend } from '../main/engine/backend/prepareBackend.ts';
 import { runExperiment } from '../main/engine/experiment.ts';
 import { loadFusedKernelsSync, type FusedKernels } from '../main/engine/kernels/fusedKernels.ts';
 import { closeKernelThreadPools, kernelThreadPool } from '../main/engine/kernels/threadPool.ts';
+import { Mlp } from '../main/engine/models/mlp.ts';
+import { threadedMlpInputGradient } from '../main/engine/models/mlpThreadedGradient.ts';
 import { fusedInputGradient } from '../main/engine/models/twoLayerFusedGradient.ts';
 import { threadedInputGradient } from '../main/engine/models/twoLayerThreadedGradient.ts';
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
+import { createFusedMlpTrainer } from '../main/engine/training/fusedImageTrainer.ts';
 import { createFusedTrainer } from '../main/engine/training/fusedTrainer.ts';
+import { createThreadedMlpTrainer } from '../main/engine/training/threadedMlpTrainer.ts';
 import { createThreadedTrainer } from '../main/engine/training/threadedTrainer.ts';
 import type { Trainer } from '../main/engine/training/trainer.ts';
 import { physicalCores } from '../main/lab/jobCount.ts';
@@ -117,6 +123,67 @@ function gradientsPerSecond(d: number, m: number, N: number, kernels: FusedKerne
   return 1 / s;
 }
 
+/** An MNIST-shaped MLP d -> m -> 10 (He init) and a batch of B pictures with labels. */
+function mlpSetup(m: number, B: number) {
+  const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: { kind: 'mlp', width: m, initScale: 1 }, train: { batchSize: B } });
+  const model = Mlp.initialise(config.model as MlpModel, { height: 28, width: 28, channels: 1 }, 10, 1);
+  const rng = RandomStream.derive(3, 'bench-mlp');
+  const x = tf.tensor2d(Float32Array.from({ length: B * model.inputDim }, () => rng.uniform()), [B, model.inputDim]);
+  const batch = { x, xT: tf.transpose(x) as tf.Tensor2D, y: tf.tensor1d(Float32Array.from({ length: B }, () => Math.floor(rng.uniform() * 10))), scale: tf.fill([B], 1 / B) as tf.Tensor1D };
+  return { config, model, ...batch, dispose: () => (model.dispose(), tf.dispose(Object.values(batch))) };
+}
+
+/** The MLP's training steps per second (trainer `make`, or the one-thread fused one for threads null) and the cores it had. */
+function mlpStepsPerSecond(m: number, B: number, kernels: FusedKernels, threads: number | null): { rate: number; cores: number } {
+  const { config, model, x, xT, y, scale, dispose } = mlpSetup(m, B);
+  const trainer = threads === null ? createFusedMlpTrainer(model, config, kernels) : createThreadedMlpTrainer(kernelThreadPool(threads), kernels, model, config);
+  const s = seconds(() => trainer.step(x, xT, y, scale, 1e-4));
+  const cores = coresHad(s);
+  trainer.dispose();
+  dispose();
+  return { rate: 1 / s, cores };
+}
+
+/** The MLP attack's margins and input gradients per second (a PGD step without its projection), N rows. */
+function mlpGradientsPerSecond(m: number, N: number, kernels: FusedKernels, threads: number | null): { rate: number; cores: number } {
+  const { model, x, y, dispose } = mlpSetup(m, N);
+  const session = threads === null ? model.openInputGradient(kernels) : threadedMlpInputGradient(kernelThreadPool(threads), kernels, model);
+  // margins and gradients: the fused session computes both in its one pass
+  const s = seconds(() => {
+    const { margin, gradient } = session.marginGradient(x, y);
+    tf.dispose([margin, gradient]);
+  });
+  const cores = coresHad(s);
+  session.dispose();
+  dispose();
+  return { rate: 1 / s, cores };
+}
+
+/** The image MLP's lines of the bench: its training step and its attack's input gradient on 1, 2, ... threads. */
+export function printMlpThreadScaling(kernels: FusedKernels, counts: readonly number[]): void {
+  const [m, B, N] = [256, 128, 512];
+  const fused = mlpStepsPerSecond(m, B, kernels, null);
+  console.log(`  image MLP training step, 784 -> ${m} -> 10, B=${B}: one-thread fused (tfjs matMuls) ${fused.rate.toFixed(0)} steps/s, had ${fused.cores.toFixed(2)} cores   [load ${load()}]`);
+  let one = 0;
+  for (const T of counts) {
+    const threaded = mlpStepsPerSecond(m, B, kernels, T);
+    if (T === 1) one = threaded.rate;
+    const note = T === 2 ? '   (target >= 1.6x the one-thread fused trainer)' : '';
+    console.log(
+      `    ${T} thread${T > 1 ? 's' : ' '}: ${threaded.rate.toFixed(0).padStart(6)} steps/s, had ${threaded.cores.toFixed(2)} cores   ` +
+        `${(threaded.rate / fused.rate).toFixed(2)}x fused 1 thread, ${(threaded.rate / one).toFixed(2)}x threaded 1 thread${note}`,
+    );
+  }
+  const fusedGrad = mlpGradientsPerSecond(m, N, kernels, null);
+  const line = counts
+    .map((T) => {
+      const g = mlpGradientsPerSecond(m, N, kernels, T);
+      return `${T}: ${(g.rate / fusedGrad.rate).toFixed(2)}x (had ${g.cores.toFixed(2)} cores)`;
+    })
+    .join('  ');
+  console.log(`  image MLP attack input gradient, 784 -> ${m} -> 10, N=${N}: fused 1 thread ${fusedGrad.rate.toFixed(0)}/s (had ${fusedGrad.cores.toFixed(2)} cores); threads ${line}   [load ${load()}]`);
+}
+
 export async function printThreadScaling(): Promise<void> {
   await defaultLoaders.wasm!();
   await tf.setBackend('wasm');
@@ -148,6 +215,7 @@ export async function printThreadScaling(): Promise<void> {
     const line = counts.map((T) => `${T}: ${(gradientsPerSecond(d, m, N, kernels, T) / fused).toFixed(2)}x`).join('  ');
     console.log(`  attack input gradient, d=${d} m=${m} N=${N}: fused 1 thread ${fused.toFixed(0)}/s; threads ${line}`);
   }
+  printMlpThreadScaling(kernels, counts);
   const flagship = resolveSparseCoding({});
   const wall: number[] = [];
   for (const threads of [1, cores]) {

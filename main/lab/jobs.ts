@@ -24,7 +24,7 @@ import { JobHost, type HostedTask, type TaskHandlers } from './jobHost/jobHost.t
 import type { WorkerTask } from './jobHost/messages.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
-import { checkedThreads, defaultThreads, threadsForRun } from './threadCount.ts';
+import { checkedThreads, defaultThreads, runsOnThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
 export interface JobRequest {
@@ -387,8 +387,7 @@ export class JobQueue {
     try {
       const backend = await this.backendInfo();
       const resumeState = resume ? this.store.prepareResume(run.id) : undefined;
-      // the threaded hot path covers the two-layer network's steps; other models compute on one thread
-      const threads = backend.fusedKernels && run.config.model.kind === 'two-layer' ? threadsForRun(resumeState?.checkpoint, this.threads) : 1;
+      const threads = runsOnThreads(backend, run.config.model) ? threadsForRun(resumeState?.checkpoint, this.threads) : 1;
       const info: BackendInfo = { ...backend, threads };
       // A stacked member records the stack it computed in: its size and its runs, in order.
       this.store.markRunning(run.id, info, { ...provenance(info), ...(stack ? { stacked: { size: stack.runIds.length, runIds: [...stack.runIds] } } : {}) });

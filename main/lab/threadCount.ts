@@ -8,6 +8,8 @@
  * The job queue's default is 1 (as its jobs' is); the entry points (CLI, browser mode, the
  * desktop engine) ask for 'auto', this file's default.
  */
+import type { ResolvedExperiment } from '../../shared/config.ts';
+import type { BackendInfo } from '../../shared/events.ts';
 import type { EngineCheckpoint } from '../engine/training/checkpoint.ts';
 import { physicalCores } from './jobCount.ts';
 
@@ -33,6 +35,15 @@ export function parseThreads(text: string, name = '--threads'): number {
     throw new RangeError(`${name} "${text}": expected a positive integer (at most ${maxThreads})`);
   }
   return n;
+}
+
+/**
+ * Whether a run's hot path splits its batches across kernel threads: wasm's fused kernels do it
+ * for the two-layer network and the image MLP (main/engine/backend/hotPath.ts). Every other model
+ * or backend computes on one thread (webgpu on its device), and its run records 1.
+ */
+export function runsOnThreads(backend: Pick<BackendInfo, 'name' | 'fusedKernels'>, model: Pick<ResolvedExperiment['model'], 'kind'>): boolean {
+  return backend.name === 'wasm' && backend.fusedKernels && (model.kind === 'two-layer' || model.kind === 'mlp');
 }
 
 /** The threads a run computes on: its checkpoint's count when it resumes from one, else the setting. */

@@ -1,8 +1,9 @@
 /**
  * Kernel threads per run (issue 13 item 4): the default shares the physical cores among the jobs
  * at once; `--threads N` is checked with an error naming it; a checkpoint records its count and
- * a file with a bad one is refused, naming it; and a run resumed through the job queue computes on
- * its checkpoint's count whatever the queue's setting, which its provenance records.
+ * a file with a bad one is refused, naming it; only runs whose hot path splits batches (wasm's
+ * two-layer net and image MLP) record more than one; and a run resumed through the job queue
+ * computes on its checkpoint's count whatever the queue's setting, which its provenance records.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { JobQueue } from '../../main/lab/jobs.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../main/lab/store/checkpointFile.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../main/lab/formats/safetensors.ts';
 import { RunStore } from '../../main/lab/store/runStore.ts';
-import { checkedThreads, defaultThreads, maxThreads, parseThreads, threadsForRun } from '../../main/lab/threadCount.ts';
+import { checkedThreads, defaultThreads, maxThreads, parseThreads, runsOnThreads, threadsForRun } from '../../main/lab/threadCount.ts';
 
 describe('the default threads per run', () => {
   it('is floor(physical cores / jobs at once), at least one', () => {
@@ -52,6 +53,18 @@ describe('--threads N', () => {
     expect(threadsForRun({ threads: 3 }, 1)).toBe(3);
     expect(threadsForRun({}, 4)).toBe(1);
     expect(threadsForRun(undefined, 4)).toBe(4);
+  });
+});
+
+describe('which runs compute on kernel threads', () => {
+  it('wasm\'s fused kernels thread the two-layer net and the image MLP; every other run records 1 thread', () => {
+    const wasm = { name: 'wasm' as const, fusedKernels: true };
+    expect(runsOnThreads(wasm, { kind: 'two-layer' })).toBe(true);
+    expect(runsOnThreads(wasm, { kind: 'mlp' })).toBe(true);
+    expect(runsOnThreads(wasm, { kind: 'cnn' })).toBe(false);
+    expect(runsOnThreads({ ...wasm, fusedKernels: false }, { kind: 'mlp' })).toBe(false);
+    expect(runsOnThreads({ name: 'webgpu', fusedKernels: true }, { kind: 'two-layer' })).toBe(false);
+    expect(runsOnThreads({ name: 'webgpu', fusedKernels: true }, { kind: 'mlp' })).toBe(false);
   });
 });
 

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedInputGradientProvider } from '../models/twoLayerFusedGradient.ts';
 import { fusedTrainerFactory } from '../training/fusedTrainer.ts';
+import { threadedMlpHotPath } from '../training/threadedMlpTrainer.ts';
 import { createGenericTrainer } from '../training/genericTrainer.ts';
 import { GpuKernels } from './webgpu/gpuKernels.ts';
 import { createTwoLayerWebgpuTrainer, twoLayerWebgpuInputGradient } from './webgpu/twoLayerWebgpu.ts';
@@ -31,7 +32,9 @@ const hotPaths: Partial<Record<BackendName, (threads: number) => Promise<HotPath
   async wasm(threads) {
     const makeTrainer = await fusedTrainerFactory(threads);
     if (!makeTrainer) return null;
-    return { name: 'fused wasm kernels', makeTrainer, inputGradientProvider: await fusedInputGradientProvider(threads) };
+    // on one thread the image testbed picks wasm's fused image trainers itself
+    const imageHotPath = threads > 1 ? await threadedMlpHotPath(threads) : null;
+    return { name: 'fused wasm kernels', makeTrainer, inputGradientProvider: await fusedInputGradientProvider(threads), ...(imageHotPath ? { imageHotPath } : {}) };
   },
   async webgpu() {
     if (tf.getBackend() !== 'webgpu' || !GpuKernels.ofActiveBackend().fits) return null;
@@ -49,7 +52,8 @@ const hotPaths: Partial<Record<BackendName, (threads: number) => Promise<HotPath
 
 /**
  * The fused hot path of the active backend `name`, or null: the generic trainer runs. `threads`
- * kernel threads share each batch where the hot path can split it (wasm: the two-layer net).
+ * kernel threads share each batch where the hot path can split it (wasm: the two-layer net and
+ * the image MLP).
  */
 export async function hotPathFor(name: BackendName, threads = 1): Promise<HotPath | null> {
   return (await hotPaths[name]?.(threads)) ?? null;

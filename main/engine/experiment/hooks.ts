@@ -14,12 +14,17 @@ export interface InitialWeights {
   readonly b: Float32Array | null;
 }
 
-/** A backend's fused path for image models (webgpu's WGSL kernels; wasm's are chosen by the testbed). */
+/**
+ * A backend's fused path for image models (webgpu's WGSL kernels; wasm's kernel threads for the
+ * MLP; wasm's one-thread kernels are chosen by the testbed).
+ */
 export interface ImageHotPath {
   /** The fused trainer, or null where the model has none (the generic or wasm one runs). */
   makeTrainer(model: ImageModel, config: ResolvedExperiment): Trainer | null;
   /** Routes the MLP's attacks through the fused PGD step (Mlp.inputGradientProvider). */
   readonly mlpInputGradientProvider: Mlp['inputGradientProvider'];
+  /** Replaces the MLP's attack sessions outright (Mlp.inputGradientSource: wasm's kernel threads). */
+  readonly mlpInputGradientSource?: Mlp['inputGradientSource'];
 }
 
 export interface ExperimentHooks {

@@ -25,10 +25,10 @@ import { inspectWasm, WA, type WasmModule } from './wasmBinary.ts';
 export const THREADED_WASM_URL = new URL('./threaded.wasm', import.meta.url);
 
 /** The phases (and kernels) the threaded wasm must export. */
-export const THREADED_PHASES = ['twoLayerTrainSamples', 'twoLayerTrainUpdate', 'twoLayerInputGradient'] as const;
+export const THREADED_PHASES = ['twoLayerTrainSamples', 'twoLayerTrainUpdate', 'twoLayerInputGradient', 'mlpTrainSamples', 'mlpTrainUpdate', 'mlpInputGradient'] as const;
 export type ThreadedPhase = (typeof THREADED_PHASES)[number];
 /** Plain kernels of the same binary, which `call` runs on the calling thread alone. */
-export const THREADED_KERNELS = ['matMulNT', 'matMulNN', 'thresholdFromRowNorms'] as const;
+export const THREADED_KERNELS = ['matMulNT', 'matMulNN', 'thresholdFromRowNorms', 'thresholdFromNorms', 'transposeInto'] as const;
 export type ThreadedKernel = (typeof THREADED_KERNELS)[number];
 
 /** The memory's maximum in 64 KiB pages (1 GiB); must not exceed the build's --maximumMemory. */

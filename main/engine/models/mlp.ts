@@ -63,6 +63,11 @@ export class Mlp implements ImageModel {
    * tfjs session, whose margins it keeps. Null: the tfjs session (or the wasm kernels') runs.
    */
   inputGradientProvider: ((model: Mlp, session: InputGradientSession) => InputGradientSession) | null = null;
+  /**
+   * Where the attacks compute on an engine that reads the weights itself (wasm's kernel threads,
+   * ./mlpThreadedGradient.ts): its session replaces the ones below. Null: they run.
+   */
+  inputGradientSource: ((model: Mlp) => InputGradientSession) | null = null;
   private W: tf.Tensor2D;
   private c: tf.Tensor1D;
   private V: tf.Tensor2D;
@@ -218,12 +223,14 @@ export class Mlp implements ImageModel {
   }
 
   /**
-   * Input gradients for the attacks, with the weights as they are now. With fused kernels (by
+   * Input gradients for the attacks, with the weights as they are now: from `inputGradientSource`
+   * when set (kernel threads). With fused kernels (by
    * default the model's `pgdKernels`) the margin and its gradient run through them (see
    * `kernelLossAndGradients`, with the margin kernel in place of the softmax) and PGD runs through
    * the fused step loop; otherwise through tfjs ops.
    */
   openInputGradient(kernels: FusedKernels | null = this.pgdKernels): InputGradientSession {
+    if (this.inputGradientSource) return this.inputGradientSource(this);
     if (kernels) return this.openKernelInputGradient(kernels);
     const WT = tf.transpose(this.W) as tf.Tensor2D; // [m, d]: dX = dU W^T as a plain matMul
     const session = inputGradientSession(

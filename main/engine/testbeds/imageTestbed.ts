@@ -31,7 +31,10 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
       : Cnn.initialise(spec, picture, data.classes, config.seed, plan.substituted.some((s) => s.kernel === 'Conv2DBackpropFilter'));
   const kernels = backend.fusedKernels ? loadFusedKernelsSync() : null;
   model.pgdKernels = kernels;
-  if (hotPath && model instanceof Mlp) model.inputGradientProvider = hotPath.mlpInputGradientProvider;
+  if (hotPath && model instanceof Mlp) {
+    model.inputGradientProvider = hotPath.mlpInputGradientProvider;
+    model.inputGradientSource = hotPath.mlpInputGradientSource ?? null;
+  }
   const test = { x: tf.tensor2d(data.test.x, [data.test.n, data.test.d]), y: tf.tensor1d(data.test.y), n: data.test.n };
   const weights = () => flatten(model.exportParameters());
   const note = describePlan(plan);

@@ -57,9 +57,9 @@ Options of run and sweep
   --checkpoint-every N  epochs between checkpoints (default 5)
   --jobs N, -j N      runs (and baseline sets) computing at once, each in its own worker: sweep, figures,
                       baselines (default: one per physical core, here ${defaultJobs({ uiOpen: false })})
-  --threads N         kernel threads per run, which split each batch (two-layer net; default: the
-                      physical cores shared among the jobs at once, floor(cores / jobs), here
-                      ${defaultThreads({ jobs: defaultJobs({ uiOpen: false }) })}); resume keeps a run's own count
+  --threads N         kernel threads per run, which split each batch (two-layer net and image MLP on
+                      wasm; default: the physical cores shared among the jobs at once, floor(cores /
+                      jobs), here ${defaultThreads({ jobs: defaultJobs({ uiOpen: false }) })}); resume keeps a run's own count
   --no-fused          use plain tfjs ops even where fused wasm kernels exist
   sweep: --grid PATH=V1,V2,... (repeatable) --seeds N; --no-stack runs every member alone (by default
                       members of the same shapes compute as stacks, one per job, each member its own run)

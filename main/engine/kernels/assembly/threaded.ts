@@ -20,12 +20,15 @@
 //      the optimiser's update of rows i; then b_i, invNorm_i for the next step.
 //  twoLayerInputGradient (attack rows n in the thread's part): U = X W^T, the margin kernel,
 //      grad = Gx W (the gradient of -margin w.r.t. x), each row's own.
+//  mlpTrainSamples, mlpTrainUpdate, mlpInputGradient: the image MLP's, in ./mlpThreaded.ts.
 
 import { matMulNN, matMulNT } from './matMul';
 import { adamUpdate, momentumUpdate, sgdUpdate } from './optimisers';
 import { logisticStepT, marginGradient, relativeThresholdGradientRows, thresholdFromRowNorms } from './twoLayer';
 
 export { matMulNN, matMulNT, thresholdFromRowNorms };
+export { thresholdFromNorms, transposeInto } from './mlp';
+export { mlpInputGradient, mlpTrainSamples, mlpTrainUpdate } from './mlpThreaded';
 
 /** First row of part `tid` (clamped to rows). */
 // @ts-ignore: decorator
