@@ -4,13 +4,19 @@
  * `quick` run, each through a fresh job queue (its worker starts inside the timing, as a
  * sweep's does), in one process; beside them the same 16 with --no-stack (one after another in
  * the one worker). Taken in the order one, stacked, unstacked, one, and the single run's figure
- * is the mean of its two, so that a drift of the machine's load weighs on both sides alike.
+ * is the mean of its two, so that a drift of the machine's load weighs on both sides alike; the
+ * process's CPU seconds beside each wall time, which others' load moves less. The stacked
+ * members train on the stack's kernels (main/engine/training/stackedProgram.ts), the lone runs on
+ * the fused trainer.
  *
  * Then where the time of one `quick` run goes (start: the worker and its backend; data: the
  * task's samples and the testbed; training; evaluation: the instruments, the metrics of every
- * epoch and the phase-end evaluations), and what stacking the matMuls would give on this
- * backend: one [m, d] x [d, B] matMul at the quick size, the K-batched one of tfjs-wasm, and K
- * plain ones in a loop.
+ * epoch and the phase-end evaluations); where a warm run's compute goes, part by part, and how
+ * much of it is matMul (./computeLedger.ts): the matMuls of K members, as tfjs-wasm computes them,
+ * bound what any stack computing each member's matMuls on this backend can reach; and what
+ * stacking the matMuls would give on this backend: one [m, d] x [d, B] matMul at the quick size
+ * (cached, and with a new right operand), the K-batched one of tfjs-wasm, and K plain ones in a
+ * loop; last, a training step and a PGD step per member, alone (fused) and stacked.
  * `npm run bench` prints it; `node --import tsx bench/stackedSweep.ts` prints it alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,17 +24,28 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { resolveExperiment, type resolveSparseCoding } from '../shared/config.ts';
 import { presetByName } from '../shared/presets.ts';
 import { defaultLoaders } from '../main/engine/backend/chooseBackend.ts';
+import { loadFusedKernels } from '../main/engine/kernels/fusedKernels.ts';
+import { kernelThreadPool } from '../main/engine/kernels/threadPool.ts';
+import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
+import { RandomStream } from '../main/engine/random.ts';
+import { createFusedTrainer } from '../main/engine/training/fusedTrainer.ts';
+import { createStackedTrainer } from '../main/engine/training/stackedTrainer.ts';
+import { trainingAttack } from '../main/engine/training/trainer.ts';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import { expandSweep, startSweep } from '../main/lab/sweep.ts';
+import { computeLedger, ledgerTotal } from './computeLedger.ts';
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const quick = presetByName('quick').config;
 
 interface Timed {
   readonly wall: number;
+  /** CPU seconds of this process meanwhile (every thread: the queue, the worker, its kernel threads), less sensitive to others' load than the wall time. */
+  readonly cpu: number;
   readonly stacks: number;
   /** The first run's phases: seconds to its worker's backend, to its run-started event, its training and the rest. */
   readonly split: { start: number; data: number; training: number; evaluation: number } | null;
@@ -40,6 +57,7 @@ async function sweepSeconds(members: number, stack: boolean): Promise<Timed> {
   const store = RunStore.open(dir);
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const queue = new JobQueue(store, { backend: 'wasm', concurrency: 1 });
     let backendAt = 0;
     let startedAt = 0;
@@ -50,6 +68,8 @@ async function sweepSeconds(members: number, stack: boolean): Promise<Timed> {
     const sweep = startSweep(store, queue, { base: quick, grid: [], seeds: members, members: expandSweep(quick, [], members), preset: 'quick', stack });
     await queue.idle();
     const wall = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(cpu0);
+    const cpu = (used.user + used.system) / 1e6;
     const runs = sweep.runs.map((r) => store.get(r.runId));
     const failed = runs.filter((r) => r.status !== 'finished');
     if (failed.length > 0) throw new Error(`${failed.length} runs did not finish: ${failed[0]!.error}`);
@@ -63,7 +83,7 @@ async function sweepSeconds(members: number, stack: boolean): Promise<Timed> {
           evaluation: Math.max(0, wall - (startedAt - t0) / 1000 - timing.trainSeconds),
         }
       : null;
-    return { wall, stacks: sweep.stacks, split };
+    return { wall, cpu, stacks: sweep.stacks, split };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -86,8 +106,12 @@ function seconds(f: () => void): number {
   return best;
 }
 
-/** GFLOP/s of the quick size's matMul alone, K-batched by tfjs-wasm, and K plain ones in a loop. */
-async function matMulFigures(K: number): Promise<{ one: number; batched: number; loop: number }> {
+/**
+ * GFLOP/s of the quick size's matMul alone, with a right operand new to it (as a training step's
+ * batch is: tfjs-wasm packs each right operand once, XNNPACK's operator cache), K-batched by
+ * tfjs-wasm, and K plain ones in a loop.
+ */
+async function matMulFigures(K: number): Promise<{ one: number; fresh: number; batched: number; loop: number }> {
   await defaultLoaders.wasm();
   const [m, d, B] = [64, 64, 100];
   const flops = 2 * m * d * B;
@@ -96,36 +120,107 @@ async function matMulFigures(K: number): Promise<{ one: number; batched: number;
   const Wk = tf.stack(W) as tf.Tensor3D;
   const Xk = tf.stack(X) as tf.Tensor3D;
   const one = flops / seconds(() => tf.matMul(W[0]!, X[0]!).dispose()) / 1e9;
+  const fresh = flops / seconds(() => {
+    const x = tf.clone(X[0]!);
+    tf.matMul(W[0]!, x).dispose();
+    x.dispose();
+  }) / 1e9;
   const batched = (K * flops) / seconds(() => tf.matMul(Wk, Xk).dispose()) / 1e9;
   const loop = (K * flops) / seconds(() => W.forEach((w, k) => tf.matMul(w, X[k]!).dispose())) / 1e9;
   tf.dispose([...W, ...X, Wk, Xk]);
-  return { one, batched, loop };
+  return { one, fresh, batched, loop };
+}
+
+/**
+ * A training step and a training-attack PGD step at the quick size (d = m = 64, B = 100), per
+ * member: the fused trainer alone (tfjs-wasm's matMuls, a new batch each step, as in training:
+ * 40 batches in turn), and K members stacked on the kernels (one call per step for all K, one
+ * thread), in microseconds.
+ */
+async function stepFigures(K: number): Promise<{ fusedStep: number; stackedStep: number; fusedPgd: number; stackedPgd: number }> {
+  await defaultLoaders.wasm();
+  const kernels = (await loadFusedKernels())!;
+  const config = resolveExperiment(quick) as ReturnType<typeof resolveSparseCoding>;
+  const [d, B] = [64, 100];
+  const nets = Array.from({ length: K }, (_, k) => TwoLayerNet.initialise(config.model, d, k));
+  const batches = Array.from({ length: 40 }, (_, k) => {
+    const x = tf.randomNormal([B, d], 0, 0.3, 'float32', k) as tf.Tensor2D;
+    return { x, xT: tf.transpose(x) as tf.Tensor2D, y: tf.sign(tf.randomNormal([B], 0, 1, 'float32', 100 + k)) as tf.Tensor1D, scale: tf.fill([B], 1 / B) as tf.Tensor1D };
+  });
+  const attack = trainingAttack(config, null, RandomStream.derive(1, 'bench'));
+  const oneStepAttack = { ...attack, steps: 1 };
+  const lr = config.train.optimizer.lr;
+  let i = 0;
+  const next = () => batches[i++ % batches.length]!;
+  const fused = createFusedTrainer(kernels, nets[0]!, config)!;
+  const fusedStep = seconds(() => {
+    const b = next();
+    fused.step(b.x, b.xT, b.y, b.scale, lr);
+  });
+  const fusedPgd = seconds(() => {
+    const b = next();
+    fused.perturb(b.x, b.y, oneStepAttack).dispose();
+  });
+  fused.dispose();
+  const stacked = createStackedTrainer(kernelThreadPool(1), kernels, nets.map((net) => ({ net, config })))!;
+  const stackedStep = seconds(() => stacked.step(nets.map(() => ({ ...next(), lr })))) / K;
+  const stackedPgd = seconds(() => tf.dispose(stacked.perturb(nets.map(() => ({ ...next(), attack: oneStepAttack }))) as tf.Tensor2D[])) / K;
+  stacked.dispose();
+  nets.forEach((net) => net.dispose());
+  tf.dispose(batches.flatMap((b) => [b.x, b.xT, b.y, b.scale]));
+  return { fusedStep: fusedStep * 1e6, stackedStep: stackedStep * 1e6, fusedPgd: fusedPgd * 1e6, stackedPgd: stackedPgd * 1e6 };
 }
 
 /** Prints the figures and returns the ratio stacked sweep / one run. */
 export async function printStackedSweep(members = 16): Promise<number> {
   console.log(`\nMany models in one program: a ${members}-member sweep of quick (seeds 0..${members - 1}) stacked, one job, against one quick run (wasm, one thread each)`);
   console.log(`  order: one, stacked, unstacked, one; load average before (1, 5, 15 min): ${load()}`);
+  const line = (label: string, t: Timed) => console.log(`  ${label.padEnd(24)} ${t.wall.toFixed(1)} s (CPU ${t.cpu.toFixed(1)} s)   load after: ${load()}`);
   const first = await sweepSeconds(1, true);
-  console.log(`  one quick run:            ${first.wall.toFixed(1)} s   load after: ${load()}`);
+  line('one quick run:', first);
   const stacked = await sweepSeconds(members, true);
-  console.log(`  ${members} stacked (${stacked.stacks} stack):   ${stacked.wall.toFixed(1)} s   load after: ${load()}`);
+  line(`${members} stacked (${stacked.stacks} stack):`, stacked);
   const unstacked = await sweepSeconds(members, false);
-  console.log(`  ${members} with --no-stack:      ${unstacked.wall.toFixed(1)} s   load after: ${load()}`);
+  line(`${members} with --no-stack:`, unstacked);
   const last = await sweepSeconds(1, true);
-  console.log(`  one quick run:            ${last.wall.toFixed(1)} s   load after: ${load()}`);
+  line('one quick run:', last);
   const one = (first.wall + last.wall) / 2;
+  const oneCpu = (first.cpu + last.cpu) / 2;
   const ratio = stacked.wall / one;
   console.log(`  ratio stacked / one run (mean of the two): ${ratio.toFixed(2)}x   target <= 3.00: ${ratio <= 3 ? 'PASS' : `FAIL by ${(ratio - 3).toFixed(2)}`}; unstacked / one run: ${(unstacked.wall / one).toFixed(2)}x`);
+  console.log(`  in CPU seconds (this process, every thread): stacked / one run ${(stacked.cpu / oneCpu).toFixed(2)}x, unstacked / one run ${(unstacked.cpu / oneCpu).toFixed(2)}x`);
   const s = last.split!;
   console.log(
     `  where one quick run's time goes (the second): start (worker, backend) ${s.start.toFixed(2)} s, data and testbed ${s.data.toFixed(2)} s, ` +
       `training ${s.training.toFixed(2)} s, evaluation and the rest (instruments, metrics, phase ends, store writes) ${s.evaluation.toFixed(2)} s`,
   );
+  // A warm quick run in this process (the second of two): what a stack's member computes.
+  const quickConfig = resolveExperiment(quick);
+  await computeLedger({ ...quickConfig, seed: 1 });
+  const ledger = await computeLedger({ ...quickConfig, seed: 2 });
+  const total = ledgerTotal(ledger);
+  console.log(`  where a warm quick run's ${total.seconds.toFixed(2)} s go (in this process, as a stack's member; matMul: tfjs-wasm's, timed per call):`);
+  for (const [part, e] of ledger.parts) {
+    if (e.seconds < 0.005) continue;
+    console.log(
+      `    ${part.padEnd(36)} ${e.seconds.toFixed(2)} s, of which ${e.matMuls} matMuls ${e.matMulSeconds.toFixed(2)} s (${(e.matMulFlops / 1e9).toFixed(2)} GFLOP, ` +
+        `${(e.matMulFlops / Math.max(e.matMulSeconds, 1e-9) / 1e9).toFixed(1)} GFLOP/s); ${e.launches} tfjs kernel launches`,
+    );
+  }
+  const floor = (s.start + members * total.matMulSeconds) / one;
+  console.log(
+    `  matMuls: ${total.matMulSeconds.toFixed(2)} s of the ${total.seconds.toFixed(2)} (${((100 * total.matMulSeconds) / total.seconds).toFixed(0)} %), ${(total.matMulFlops / 1e9).toFixed(1)} GFLOP; ` +
+      `a stack computing each member's matMuls as tfjs-wasm does, and nothing else, would take start + ${members} x ${total.matMulSeconds.toFixed(2)} s = ${floor.toFixed(2)}x one run`,
+  );
   const mm = await matMulFigures(members);
   console.log(
-    `  matMul at the quick size [64, 64] x [64, 100] on wasm: one ${mm.one.toFixed(1)} GFLOP/s, ${members} batched in one call ${mm.batched.toFixed(1)} GFLOP/s, ` +
+    `  matMul at the quick size [64, 64] x [64, 100] on wasm: one ${mm.one.toFixed(1)} GFLOP/s (${mm.fresh.toFixed(1)} with a new right operand each call), ${members} batched in one call ${mm.batched.toFixed(1)} GFLOP/s, ` +
       `${members} in a loop ${mm.loop.toFixed(1)} GFLOP/s`,
+  );
+  const st = await stepFigures(members);
+  console.log(
+    `  per member at the quick size (d = m = 64, B = 100, one thread): a training step ${st.fusedStep.toFixed(0)} us alone (fused, tfjs-wasm's matMuls), ${st.stackedStep.toFixed(0)} us stacked (${members} in one call); ` +
+      `a PGD step of the training attack ${st.fusedPgd.toFixed(0)} us alone, ${st.stackedPgd.toFixed(0)} us stacked`,
   );
   return ratio;
 }

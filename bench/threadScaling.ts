@@ -110,6 +110,39 @@ function trainStepsPerSecond(d: number, m: number, B: number, make: (net: TwoLay
   return { rate: 1 / s, cores };
 }
 
+/**
+ * Where a threaded step's time goes on T threads at d -> m, batch B: per step, the calling
+ * thread's time inside each phase's own part, its wait at each phase's barrier (the other
+ * threads' longer parts plus the wake-up), and the rest (copying the batch into shared memory,
+ * the loss read-back, JS between the phases). Set against the one-thread step, this is what
+ * keeps T threads from T times the speed at small sizes, measured rather than guessed.
+ */
+function threadedStepBreakdown(d: number, m: number, B: number, T: number, kernels: FusedKernels): string {
+  const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: 1000 }, model: { kind: 'two-layer', width: m }, train: { batchSize: B } } as ExperimentInput);
+  const pool = kernelThreadPool(T);
+  const net = TwoLayerNet.initialise(config.model, d, 1);
+  const trainer = createThreadedTrainer(pool, kernels, net, config)!;
+  const { x, xT, y, scale } = batchOf(d, B);
+  for (let i = 0; i < 20; i++) trainer.step(x, xT, y, scale, 1e-4);
+  const steps = 2000;
+  pool.profile = new Map();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) trainer.step(x, xT, y, scale, 1e-4);
+  const perStep = ((performance.now() - t0) * 1000) / steps;
+  const profile = pool.profile;
+  pool.profile = null;
+  trainer.dispose();
+  net.dispose();
+  tf.dispose([x, xT, y, scale]);
+  const us = (ms: number) => ((ms * 1000) / steps).toFixed(1);
+  let inPhases = 0;
+  const parts = [...profile].map(([phase, { own, wait }]) => {
+    inPhases += ((own + wait) * 1000) / steps;
+    return `${phase}: own part ${us(own)} µs + barrier wait ${us(wait)} µs`;
+  });
+  return `    where a ${T}-thread step's ${perStep.toFixed(1)} µs go (mean of ${steps}): ${parts.join('; ')}; outside the phases (batch copy-in, loss read-back, JS) ${(perStep - inPhases).toFixed(1)} µs`;
+}
+
 /** Input gradients per second (the attack's step without its projection) at d -> m, N rows. */
 function gradientsPerSecond(d: number, m: number, N: number, kernels: FusedKernels, threads: number | null): number {
   const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: 1000 }, model: { kind: 'two-layer', width: m } } as ExperimentInput);
@@ -209,6 +242,8 @@ export async function printThreadScaling(): Promise<void> {
           `${(threaded.rate / fused.rate).toFixed(2)}x fused 1 thread, ${(threaded.rate / one).toFixed(2)}x threaded 1 thread${note}`,
       );
     }
+    console.log(`    one thread, threaded: ${(1e6 / one).toFixed(1)} µs a step`);
+    for (const T of counts.filter((c) => c > 1)) console.log(threadedStepBreakdown(d, m, B, T, kernels));
   }
   for (const [d, m, N] of [[784, 256, 512], [128, 128, 1000]] as const) {
     const fused = gradientsPerSecond(d, m, N, kernels, null);

@@ -141,8 +141,10 @@ export const apiParams = {
    * Run a sweep here: the grid over fields (each path with its values) x seeds, laid over the
    * preset as runs.start does, recorded as a sweep and queued member by member. Problems name
    * `grid.N.path`, a field of the experiment (the member is named in the message), or `grid` (size).
+   * `stack` (default true): same-shaped members compute together, one stack a job slot; false
+   * runs every member alone (the CLI's --no-stack).
    */
-  'sweeps.start': z.strictObject({ ...sweepRequest, name: runName.optional() }),
+  'sweeps.start': z.strictObject({ ...sweepRequest, name: runName.optional(), stack: z.boolean().optional() }),
   /** The store's sweeps (run here or imported from a cluster), newest first, each grid point's mean ± std over its finished seeds. */
   'sweeps.list': z.strictObject({}),
   /**

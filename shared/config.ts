@@ -256,6 +256,24 @@ export const trainSchema = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Adversarial pictures (eval.pictures): `count` test samples, the first of each class in turn, or
+ * the test samples at `indices`. A resolved config leaves it out while it holds these defaults,
+ * so configs from before the field keep their hash (the Paper page and imports match stored runs
+ * by it); read it with picturesOf.
+ */
+const picturesSchema = z.strictObject({
+  count: integer(0, 64).default(8),
+  indices: z.array(integer(0, limits.samples - 1)).max(64).default([]),
+});
+export type PicturesSetting = z.output<typeof picturesSchema>;
+const defaultPictures: PicturesSetting = picturesSchema.parse({});
+
+/** eval.pictures with its defaults where a resolved config (or one stored before the field) leaves it out. */
+export function picturesOf(evalConfig: { readonly pictures?: PicturesSetting }): PicturesSetting {
+  return evalConfig.pictures ?? defaultPictures;
+}
+
 export const evalSchema = z.strictObject({
   testSize: integer(1, limits.samples).default(2000),
   /** The headline radius and norm; null means the training attack's. */
@@ -281,12 +299,7 @@ export const evalSchema = z.strictObject({
    * and the final one, with the evaluation's first gradient attack at eps (0: none). `indices`
    * picks test samples by position; empty means the first sample of each class in turn.
    */
-  pictures: z
-    .strictObject({
-      count: integer(0, 64).default(8),
-      indices: z.array(integer(0, limits.samples - 1)).max(64).default([]),
-    })
-    .prefault({}),
+  pictures: picturesSchema.prefault({}),
 });
 
 export const instrumentsSchema = z.strictObject({
@@ -333,7 +346,8 @@ export type Norm = z.output<typeof normSchema>;
 /** A resolved config: every null that means "the same as ..." replaced by its value. */
 export type ResolvedExperiment = Omit<ExperimentConfig, 'model' | 'eval'> & {
   model: TwoLayerModel | MlpModel | CnnModel;
-  eval: ExperimentConfig['eval'] & { eps: number; norm: Norm };
+  /** pictures is absent at its default (picturesOf reads it). */
+  eval: Omit<ExperimentConfig['eval'], 'pictures'> & { eps: number; norm: Norm; pictures?: PicturesSetting };
 };
 
 /** A resolved experiment on the synthetic sparse-coding task with the paper's two-layer network. */
@@ -507,10 +521,18 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
       problems,
     );
   }
+  const { pictures, ...evaluation } = config.eval;
+  const defaultPicturesGiven = pictures.count === defaultPictures.count && pictures.indices.length === 0;
   return {
     ...config,
     model,
-    eval: { ...config.eval, eps: config.eval.eps ?? config.train.attack.eps, norm: config.eval.norm ?? config.train.attack.norm },
+    eval: {
+      ...evaluation,
+      eps: config.eval.eps ?? config.train.attack.eps,
+      norm: config.eval.norm ?? config.train.attack.norm,
+      // Left out at its default, as fields added later are: the config keeps the hash it had before the field.
+      ...(defaultPicturesGiven ? {} : { pictures }),
+    },
   };
 }
 

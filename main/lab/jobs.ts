@@ -24,6 +24,7 @@ import { JobHost, type HostedTask, type TaskHandlers } from './jobHost/jobHost.t
 import type { WorkerTask } from './jobHost/messages.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
+import { stackedBefore, stackedHotPath } from './stacks.ts';
 import { checkedThreads, defaultThreads, runsOnThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
@@ -390,7 +391,14 @@ export class JobQueue {
       const threads = runsOnThreads(backend, run.config.model) ? threadsForRun(resumeState?.checkpoint, this.threads) : 1;
       const info: BackendInfo = { ...backend, threads };
       // A stacked member records the stack it computed in: its size and its runs, in order.
-      this.store.markRunning(run.id, info, { ...provenance(info), ...(stack ? { stacked: { size: stack.runIds.length, runIds: [...stack.runIds] } } : {}) });
+      // With it, the hot path: the stack's kernels (stacksOnKernels), or each member alone. A
+      // member of a stack on its kernels resumes on them (a stack of one), so it continues with
+      // the floats of the stack that never stopped, and keeps its record of the stack.
+      const stacked = stack
+        ? { size: stack.runIds.length, runIds: [...stack.runIds], hotPath: stackedHotPath(info, run.config, stack.runIds.length) }
+        : resume ? stackedBefore(run.provenance) : null;
+      const onStackKernels = stacked !== null && stacked.hotPath.startsWith('stacked kernels');
+      this.store.markRunning(run.id, info, { ...provenance(info), ...(stacked ? { stacked } : {}) });
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
       ownerBeat = setInterval(() => this.store.heartbeat(run.id), ownerHeartbeatMs);
       ownerBeat.unref();
@@ -403,6 +411,7 @@ export class JobQueue {
           weights: { configHash: run.configHash, codeVersion: run.codeVersion },
           ...(resumeState ? { resume: resumeState } : {}),
           threads,
+          ...(onStackKernels ? { stacked: true } : {}),
         },
         handlers: {
           onCheckpoint: (checkpoint) => {

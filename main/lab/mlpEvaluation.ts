@@ -9,7 +9,7 @@
  * are not clipped to one. The backend must be ready (the CLI's or a job worker's).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
+import { picturesOf, resolveExperiment, type ExperimentInput, type MlpModel } from '../../shared/config.ts';
 import type { FileEvaluation } from '../../shared/fileEvaluation.ts';
 import { adversarialPictures, pictureIndices } from '../engine/attacks/adversarialPictures.ts';
 import { evaluateModel } from '../engine/attacks/evaluate.ts';
@@ -69,7 +69,8 @@ export function evaluateMlpFile(
       globalEpoch: 0,
     });
     const attack = transferAttackOf(config.eval.attacks);
-    const chosen = pictureIndices(data.y, config.eval.pictures.count, config.eval.pictures.indices);
+    const pictures = picturesOf(config.eval);
+    const chosen = pictureIndices(data.y, pictures.count, pictures.indices);
     const adversarial =
       attack && chosen.length > 0
         ? adversarialPictures(

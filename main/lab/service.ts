@@ -461,10 +461,11 @@ export class LabService {
       throw error;
     }
     const sweepId = this.store.createSweep({ name: p.name ?? sweepName(sweep.grid, p.seeds), grid: Object.fromEntries(sweep.grid.map(([path, values]) => [path, [...values]])), seeds: p.seeds, input: sweep.base });
-    // Same-shaped members compute as stacks, one per job slot (../stacks.ts), where the queue can.
+    // Same-shaped members compute as stacks, one per job slot (../stacks.ts), where the queue can
+    // and the user did not ask for each alone.
     const runIds: string[] = [];
     const queue = this.queue;
-    const stacks = queue.submitStack ? sweepStacks(sweep.members.map((m) => m.config), { jobs: queue.concurrency ?? 1, available: availableMemory() }) : sweep.members.map((_, i) => [i]);
+    const stacks = queue.submitStack ? sweepStacks(sweep.members.map((m) => m.config), { jobs: queue.concurrency ?? 1, stack: p.stack ?? true, available: availableMemory() }) : sweep.members.map((_, i) => [i]);
     for (const stack of stacks) {
       const requests = stack.map((i) => ({ input: sweep.members[i]!.input, config: sweep.members[i]!.config, preset: sweep.preset, name: sweep.members[i]!.name, sweepId }));
       const records = queue.submitStack ? queue.submitStack(requests) : requests.map((r) => queue.submit(r));

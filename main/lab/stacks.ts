@@ -15,6 +15,8 @@
  * members' order, as evenly as sizes allow, so that N workers each take one stack.
  */
 import type { ResolvedExperiment } from '../../shared/config.ts';
+import type { BackendInfo } from '../../shared/events.ts';
+import { inputDim } from '../../shared/modelSize.ts';
 import { maxJobs } from '../../shared/jobSettings.ts';
 import { memoryEstimate } from '../../shared/memoryEstimate.ts';
 import { canonicalJson } from './provenance.ts';
@@ -90,4 +92,52 @@ export function sweepStacks(configs: readonly ResolvedExperiment[], options: { r
     }
   }
   return stacks.sort((a, b) => a[0]! - b[0]!);
+}
+
+/**
+ * The kernel threads' shared memory (main/engine/kernels/threadPool.ts: 1 GiB, the threaded
+ * build's maximum), of which a stack's kernels may take half: the rest stays for the attack
+ * sessions that allocate in the same memory.
+ */
+export const stackKernelBytes = 2 ** 29;
+
+/**
+ * Bytes a stack of `size` members of `config` keeps in the kernel threads' memory, on `threads`
+ * threads: per member W and up to two moments [m, d], its batch (twice the batch size in the mix
+ * mode) and its attack's points and gradients; per thread the step's and the attack's scratch.
+ */
+export function stackMemoryBytes(config: ResolvedExperiment, size: number, threads = 1): number {
+  if (config.model.kind !== 'two-layer') return Infinity;
+  const m = config.model.width;
+  const d = inputDim(config);
+  const rows = 2 * config.train.batchSize;
+  const member = 3 * m * d + rows * d + 2 * config.train.batchSize * d + 4 * m + 4 * rows;
+  const thread = m * d + 4 * m * rows + m;
+  return 4 * (size * member + threads * thread);
+}
+
+/**
+ * Whether a stack's member computes on the stack's kernels (main/engine/training/stackedProgram.ts:
+ * its training steps and training-attack gradients in one kernel call with the other members'):
+ * wasm's fused hot path and a two-layer network whose thresholds the kernels take (relative or
+ * fixed). Any other member of a stack computes alone in the stack's worker.
+ */
+export function stacksOnKernels(backend: BackendInfo, config: ResolvedExperiment): boolean {
+  return backend.name === 'wasm' && backend.fusedKernels && config.model.kind === 'two-layer' && config.model.threshold.mode !== 'learned';
+}
+
+/**
+ * The hot path a stacked member records in its provenance: the stack's kernels where they take
+ * it and the stack's members fit their memory (stackKernelBytes), else each member alone.
+ */
+export function stackedHotPath(backend: BackendInfo, config: ResolvedExperiment, size: number): string {
+  const fits = stackMemoryBytes(config, size, backend.threads ?? 1) <= stackKernelBytes;
+  return stacksOnKernels(backend, config) && fits ? `stacked kernels, ${size} member${size === 1 ? '' : 's'}` : 'each member alone';
+}
+
+/** The stack a run computed in, as its provenance recorded it (null: it ran alone). */
+export function stackedBefore(provenance: Readonly<Record<string, unknown>> | null | undefined): { size: number; runIds: string[]; hotPath: string } | null {
+  const stacked = provenance?.['stacked'] as { size?: unknown; runIds?: unknown; hotPath?: unknown } | undefined;
+  if (!stacked || typeof stacked.size !== 'number' || !Array.isArray(stacked.runIds) || typeof stacked.hotPath !== 'string') return null;
+  return { size: stacked.size, runIds: stacked.runIds.map(String), hotPath: stacked.hotPath };
 }

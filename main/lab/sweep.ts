@@ -5,11 +5,12 @@
  * sweep and queues its members; sweepTable aggregates the finished members, mean ± std over seeds.
  */
 import { formatMeanStd, gridPoints, meanStd } from '../../shared/aggregate.ts';
-import { ConfigError, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
-import { closestConfigPath, isConfigPath, parseConfigValue, setConfigPath } from '../../shared/configPath.ts';
+import { ConfigError, picturesOf, resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
+import { closestConfigPath, isConfigPath, parseConfigValue, setConfigPath, valueAt } from '../../shared/configPath.ts';
 import type { RunSummary } from '../../shared/events.ts';
 import type { JobQueue } from './jobs.ts';
 import { availableMemory } from './memoryCheck.ts';
+import { canonicalJson } from './provenance.ts';
 import { sweepStacks } from './stacks.ts';
 import type { RunRecord, RunStore } from './store/runStore.ts';
 import { textTable } from './textTable.ts';
@@ -111,6 +112,16 @@ export function startSweep(store: RunStore, queue: JobQueue, plan: SweepPlan): S
   }
   const runs = plan.members.map((m, i) => ({ pointIndex: m.pointIndex, runId: runIds[i]! }));
   return { sweepId, points: gridPoints(plan.grid), runs, stacks: stacks.length };
+}
+
+/**
+ * Whether a run's config holds a grid point's values: how a store's runs (run here or imported)
+ * are sorted into a sweep's points. eval.pictures is read with its defaults, where a resolved
+ * config leaves it out.
+ */
+export function configAtPoint(config: ResolvedExperiment, point: Readonly<Record<string, unknown>>): boolean {
+  const filled = { ...config, eval: { ...config.eval, pictures: picturesOf(config.eval) } };
+  return Object.entries(point).every(([path, v]) => canonicalJson(valueAt(filled, path)) === canonicalJson(v));
 }
 
 /** The sweep's runs as they are now in the store, grouped by grid point. */

@@ -7,12 +7,11 @@
 import { gridPoints, meanStd } from '../../shared/aggregate.ts';
 import { ApiError, type ApiParams, type SlurmScriptPreview, type SweepItem } from '../../shared/api.ts';
 import { ConfigError, type ExperimentInput } from '../../shared/config.ts';
-import { closestConfigPath, isConfigPath, mergeConfig, valueAt } from '../../shared/configPath.ts';
+import { closestConfigPath, isConfigPath, mergeConfig } from '../../shared/configPath.ts';
 import { presetByName } from '../../shared/presets.ts';
-import { canonicalJson } from './provenance.ts';
 import { checkResources, SlurmSetupError, sbatchScript } from './slurm/sbatchScript.ts';
 import type { RunStore } from './store/runStore.ts';
-import { expandSweep, sweepName, type SweepGrid, type SweepMember } from './sweep.ts';
+import { configAtPoint, expandSweep, sweepName, type SweepGrid, type SweepMember } from './sweep.ts';
 
 const seedStat = (values: number[]) => {
   const m = meanStd(values);
@@ -26,7 +25,7 @@ export function sweepList(store: RunStore): SweepItem[] {
     const grid = JSON.parse(row.grid_json) as Record<string, unknown[]>;
     const runs = store.list({ sweepId: row.id });
     const points = gridPoints(Object.entries(grid)).map((point) => {
-      const members = runs.filter((r) => Object.entries(point).every(([path, v]) => canonicalJson(valueAt(r.config, path)) === canonicalJson(v)));
+      const members = runs.filter((r) => configAtPoint(r.config, point));
       const finals = members.filter((r) => r.status === 'finished' && r.summary?.final).map((r) => r.summary!.final);
       return {
         point,

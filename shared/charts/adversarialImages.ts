@@ -20,7 +20,7 @@ import { fmt, fontSizes, textWidth } from './common.ts';
 import { base64, divergingRgb, filterRgb, neuronGridPng } from './neuronGrid.ts';
 import type { PictureFigure } from './neuronImages.ts';
 import { DIVERGING, themes } from './palette.ts';
-import { escapeXml, svgDocument, wrapText } from './svgDocument.ts';
+import { escapeXml, svgDocument, wrapCaption } from './svgDocument.ts';
 
 export const ADVERSARIAL_IMAGES_FIGURE = 'adversarial-images';
 
@@ -225,8 +225,7 @@ export function adversarialImagesDocument(examples: AdversarialExamples, options
   let height = top + gridHeight;
   const caption = adversarialImagesCaption(examples, limit);
   const lineHeight = tickSize + 3;
-  // Wrapped with room to spare: a viewer without Source Sans 3 (an <img> cannot load it) draws a wider face.
-  const lines = wrapText(caption, 0.8 * (width - 2 * MARGIN), tickSize);
+  const lines = wrapCaption(caption, width - 2 * MARGIN, tickSize);
   lines.forEach((line, i) => parts.push(`<text x="${MARGIN}" y="${height + 6 + tickSize + i * lineHeight}" font-size="${tickSize}" fill="${SUBTLE}">${escapeXml(line)}</text>`));
   height = Math.ceil(height + 6 + lines.length * lineHeight + MARGIN);
   return { svg: svgDocument(width, height, parts), width, height, limit, pixelScale };

@@ -26,7 +26,7 @@ import { encode } from 'fast-png';
 import type { NeuronImages } from '../events.ts';
 import { fmt, fontSizes, textWidth } from './common.ts';
 import { DIVERGING } from './palette.ts';
-import { escapeXml, svgDocument, wrapText } from './svgDocument.ts';
+import { escapeXml, svgDocument, wrapCaption } from './svgDocument.ts';
 
 /** The frame between tiles: a light grey that no weight maps to (the scale's centre is #F7F7F7). */
 export const NEURON_GAP_COLOR = '#C8C8C8';
@@ -362,8 +362,7 @@ export function neuronGridDocument(panels: readonly NeuronGridPanel[], options: 
   let height = top + imageHeight;
   if (options.caption) {
     const lineHeight = tickSize + 3;
-    // Wrapped with room to spare: a viewer without Source Sans 3 draws a wider face.
-    const lines = wrapText(options.caption, 0.9 * (width - 2 * MARGIN), tickSize);
+    const lines = wrapCaption(options.caption, width - 2 * MARGIN, tickSize);
     lines.forEach((line, i) => {
       parts.push(`<text x="${MARGIN}" y="${height + 6 + tickSize + i * lineHeight}" font-size="${tickSize}" fill="${SUBTLE}">${escapeXml(line)}</text>`);
     });

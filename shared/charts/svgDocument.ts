@@ -23,6 +23,18 @@ export function wrapText(text: string, width: number, fontSize: number): string[
   return lines;
 }
 
+/**
+ * How much wider than Source Sans 3 a viewer's fallback face may draw a caption: DejaVu Sans,
+ * Linux's sans-serif, is 1.24 times as wide (measured on the figures' captions). An SVG shown as
+ * an <img>, or opened where Source Sans 3 is not installed, cannot reach our font.
+ */
+export const FALLBACK_FACE_WIDTH = 1.25;
+
+/** A figure's caption wrapped to `width` px so that it fits in the fallback face too. */
+export function wrapCaption(text: string, width: number, fontSize: number): string[] {
+  return wrapText(text, width / FALLBACK_FACE_WIDTH, fontSize);
+}
+
 /** The SVG document of `parts` on a white page of this size, in our font. */
 export function svgDocument(width: number, height: number, parts: readonly string[]): string {
   return (

@@ -68,6 +68,10 @@ describe.skipIf(chromiumBrowser.skip)('image experiments in the setup form', () 
     expect(await kind(page, 'task', 'mnist').isChecked()).toBe(true);
     expect(await kind(page, 'model', 'mlp').isChecked()).toBe(true);
     expect(await field(page, 'model.initScale').inputValue()).toBe('0.05');
+    // The preset has no model.init: the form starts from the seeded init, with no empty weights-file field.
+    const startFrom = (value: 'null' | 'given') => page.locator(`[name="model.init.given"][value="${value}"]`);
+    expect([await startFrom('null').isChecked(), await startFrom('given').isChecked()]).toEqual([true, false]);
+    expect(await field(page, 'model.init.file').count()).toBe(0);
     for (const [path, value] of Object.entries(tinyMnist)) await field(page, path).fill(value);
     await eventually(() => page.getByTestId('cli-command').textContent()).toBe(
       `npm run lab -- run --preset mnist-mlp ${Object.entries(tinyMnist)

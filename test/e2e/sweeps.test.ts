@@ -5,6 +5,7 @@
  * its seeds, equal to the runs' own final numbers. The section also writes the job folder itself
  * and submits it, to stand-in sbatch and squeue commands on the server's PATH (no cluster here:
  * the job is accepted and its tasks stay pending), and the status view shows every member queued.
+ * Run here, a sweep's members compute as one stack by default; the form's toggle runs each alone.
  *
  * Skipped, saying why, when /usr/bin/chromium is missing; in CI (CI=true) that fails instead.
  */
@@ -16,7 +17,8 @@ import { meanStd } from '../../shared/aggregate.ts';
 import { chromiumBrowser } from './support/browser.ts';
 import { labCall, waitForRun } from './support/labCall.ts';
 import { eventually } from './support/eventually.ts';
-import { shootBothThemes } from './support/screenshots.ts';
+import { shootAsIs, shootBothThemes } from './support/screenshots.ts';
+import { field } from './support/setupForm.ts';
 import { workbenchSession } from './support/session.ts';
 
 function mkdirBin(name: string, body: string) {
@@ -27,6 +29,8 @@ function mkdirBin(name: string, body: string) {
 }
 
 const shrunk = { task: { d: 16, trainSize: 400 }, model: { width: 16 }, train: { cleanEpochs: 2, adversarialEpochs: 1 }, eval: { testSize: 200, noiseDraws: 1 } };
+/** The same sizes as the setup form's fields take them. */
+const shrunkFields = { 'task.d': '16', 'task.trainSize': '400', 'model.width': '16', 'train.cleanEpochs': '2', 'train.adversarialEpochs': '1', 'eval.testSize': '200', 'eval.noiseDraws': '1' };
 
 /** sbatch accepts job 4242; squeue lists its 4 tasks pending (the server inherits this PATH). */
 const standInJob = '4242';
@@ -105,6 +109,37 @@ describe.skipIf(chromiumBrowser.skip)('sweeps in browser mode', () => {
     const clean = (await sweep.getByTestId('sweep-clean').allTextContents()).map((t) => t.trim());
     const robust = (await sweep.getByTestId('sweep-robust').allTextContents()).map((t) => t.trim());
     expect(clean.map((c, i) => [c, robust[i]])).toEqual(expected);
+    // Stacked by default: one job slot here, so the four members computed as one stack.
+    const stacked = await Promise.all(started.runIds.map(async (id) => (await labCall(server, 'runs.get', { id })).provenance?.stacked));
+    // with the hot path it computed on (the stack's kernels on wasm; test/lab/stackedSweep.test.ts pins it)
+    expect(stacked).toEqual(started.runIds.map(() => ({ size: 4, runIds: started.runIds, hotPath: expect.stringMatching(/^(stacked kernels, 4 members|each member alone)$/) })));
     session.shots.push(...(await shootBothThemes(page, 'runs-sweeps')));
+  }, 600_000);
+
+  it('runs the setup form\'s sweep here with stacking off: each member alone', async () => {
+    const { server, page } = session;
+    await page.goto(`${server.url}#/setup`);
+    await page.locator('[data-preset="quick"]').click();
+    await eventually(() => page.locator('[data-preset="quick"]').getAttribute('aria-pressed'), 30_000).toBe('true');
+    for (const [path, value] of Object.entries(shrunkFields)) await field(page, path).fill(value);
+    await eventually(() => page.getByTestId('config-status').textContent(), 30_000).toBe('Valid.');
+    const section = page.getByTestId('sweep-section');
+    await section.getByRole('button', { name: 'Run here', exact: true }).click();
+    await page.getByTestId('sweep-values-0').fill('0.2');
+    await page.getByTestId('sweep-seeds').fill('2');
+    const stack = page.getByTestId('sweep-stack');
+    expect(await stack.isChecked()).toBe(true);
+    expect(await page.getByTestId('sweep-stack-help').textContent()).toContain('Off: each runs alone.');
+    session.shots.push(...(await shootAsIs(section, 'setup-sweep-here')));
+    await stack.uncheck();
+    await page.getByTestId('sweep-run-here').click();
+    await page.waitForURL(/#\/runs$/, { timeout: 30_000 });
+    const [sweep] = await labCall(server, 'sweeps.list', {});
+    const runs = await labCall(server, 'runs.list', { sweepId: sweep!.id });
+    expect(runs).toHaveLength(2);
+    for (const r of runs) expect(await waitForRun(server, r.id, 300_000)).toBe('finished');
+    const details = await Promise.all(runs.map((r) => labCall(server, 'runs.get', { id: r.id })));
+    expect(details.map((d) => [d.config.train.attack.eps, d.config.seed, d.config.task.kind === 'sparse-coding' && d.config.task.d]).sort()).toEqual([[0.2, 0, 16], [0.2, 1, 16]]);
+    expect(details.map((d) => d.provenance?.stacked)).toEqual([undefined, undefined]);
   }, 600_000);
 });

@@ -8,6 +8,8 @@
  * (clean, every attack at every radius, the worst case; on the hot paths, as runs go) within 2
  * test samples. The fused WGSL steps take the dispatches their kernels promise. The backend line
  * and the run record name the adapter and its limits, and every kernel of every model is on webgpu.
+ * A whole run on the WGSL hot path, resumed from a checkpoint, ends to the last bit as it did
+ * uninterrupted.
  *
  * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuAgreement.ts).
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prerequisite } from '../support/prerequisite.ts';
+import type { ResumeCheck } from '../support/webgpuRuns.ts';
 
 const chromiumLibraries = '/usr/lib/chromium';
 const swiftshaderIcd = `${chromiumLibraries}/vk_swiftshader_icd.json`;
@@ -49,6 +52,8 @@ interface Side {
     imageMlp: { training: Record<string, { parameters: Numbers[]; loss: number }>; perturbations: Record<string, Numbers>; dispatches: Record<string, number> };
   };
   plans: Record<string, { substituted?: string[]; error?: string }>;
+  /** webgpu only: each whole run resumed from a checkpoint (../support/webgpuRuns.ts). */
+  resumes: Record<string, ResumeCheck>;
 }
 
 /** ||got - ref||_F / ||ref||_F over every entry. */
@@ -198,6 +203,14 @@ describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapt
       const final = b[1]!.accuracies;
       expect(final['clean']!).toBeGreaterThan(140);
       expect(Object.entries(final).some(([name, correct]) => name.startsWith('worst case') && correct < final['clean']! - 20)).toBe(true);
+    });
+
+    it(`a whole ${model} run on the WGSL hot path, resumed from its checkpoint before the last epoch, ends exactly as the uninterrupted run`, () => {
+      const check = webgpu.resumes[model]!;
+      // two-layer: 3 clean + 2 adversarial epochs, so mid-way through fine-tuning; the MLP: 2 + 1, at the end of clean training.
+      expect(check.at).toBe(model === 'two-layer' ? 4 : 2);
+      expect(check.full.metrics).toHaveLength(model === 'two-layer' ? 6 : 4); // epoch 0 (the init) to the last
+      expect(check.resumed).toEqual(check.full);
     });
   }
 });

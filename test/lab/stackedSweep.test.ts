@@ -1,10 +1,12 @@
 /**
  * Stacked sweeps (issue 14, item 3): same-shaped sweep members compute as one stack per job
- * slot, side by side in one worker, each still an ordinary run. Which members stack (the shape
- * key, one stack per slot, the escape hatch); a stack in one slot gives every member exactly the
- * numbers it gives alone, records its stack in the provenance, and a member that fails or is
- * cancelled leaves the others running; a cancelled member resumed alone ends with the numbers of
- * a run that never stopped.
+ * slot, side by side in one worker, each still an ordinary run, their training steps and training
+ * attacks batched into one kernel call per step (main/engine/training/stackedProgram.ts). Which
+ * members stack (the shape key, one stack per slot, the escape hatch); a stack in one slot gives
+ * every member exactly the numbers it gives alone on the stack's kernels (the threaded trainer on
+ * one thread), and the lone default run's accuracies within 2 test samples; it records its stack
+ * and hot path in the provenance, and a member that fails or is cancelled leaves the others
+ * running; a cancelled member resumed alone ends with the numbers of a run that never stopped.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +17,14 @@ import { mergeConfig } from '../../shared/configPath.ts';
 import { memoryEstimate } from '../../shared/memoryEstimate.ts';
 import { presetByName } from '../../shared/presets.ts';
 import type { RunResult } from '../../shared/result.ts';
+import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
+import { runExperiment } from '../../main/engine/experiment.ts';
+import { loadFusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
+import { kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
+import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
 import { runInProcess } from '../../main/lab/runInProcess.ts';
-import { maxStackBytes, stackShape, sweepStacks } from '../../main/lab/stacks.ts';
+import { maxStackBytes, stackedBefore, stackedHotPath, stackKernelBytes, stackMemoryBytes, stackShape, stacksOnKernels, sweepStacks } from '../../main/lab/stacks.ts';
 import { expandSweep, startSweep } from '../../main/lab/sweep.ts';
 import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
 
@@ -30,6 +37,18 @@ const tiny: ExperimentInput = {
 
 /** Everything but the clock (as concurrentJobs.test.ts compares runs). */
 const numbers = (result: RunResult) => JSON.parse(JSON.stringify({ ...result, backend: null, timing: null, metrics: result.metrics.map((m) => ({ ...m, elapsedSeconds: 0, tensors: null })) }));
+
+/** A run alone on the stack's kernels: the threaded trainer on one thread, whose floats a stacked member computes. */
+async function aloneOnStackKernels(config: ReturnType<typeof resolveExperiment>): Promise<RunResult> {
+  const { info, hooks } = await prepareBackend({ backend: 'wasm' });
+  const kernels = (await loadFusedKernels())!;
+  const pool = kernelThreadPool(1);
+  return runExperiment(config, info, { ...hooks, makeTrainer: (net, c) => createThreadedTrainer(pool, kernels, net, c) ?? hooks.makeTrainer!(net, c) });
+}
+
+/** Every accuracy of a result's evaluations, as a count of test samples. */
+const accuracies = (result: RunResult) =>
+  result.evaluations.flatMap((e) => [e.cleanAccuracy, e.robustAccuracy, ...e.curves.flatMap((c) => c.accuracy)].map((a) => Math.round(a.estimate * a.n)));
 
 const newStore = () => RunStore.open(mkdtempSync(join(tmpdir(), 'lab-stacked-')));
 
@@ -61,6 +80,27 @@ describe('which members stack', () => {
     expect(stackShape(quick({ train: { adversarialEpochs: 3 } }))).not.toBe(base);
     expect(stackShape(quick({ train: { optimizer: { kind: 'adam' } } }))).not.toBe(base);
     expect(stackShape(resolveExperiment(presetByName('mnist-mlp').config))).toBeNull();
+  });
+
+  it('a member trains on the stack kernels on wasm fused kernels with relative or fixed thresholds, else alone; a resumed run finds its stack in its provenance', () => {
+    const wasm = { name: 'wasm', device: 'cpu', label: 'wasm', skipped: [], forced: false, details: {}, fusedKernels: true } as const;
+    expect(stacksOnKernels(wasm, quick())).toBe(true);
+    expect(stacksOnKernels(wasm, quick({ model: { kind: 'two-layer', threshold: { mode: 'fixed', value: 0.1 } } }))).toBe(true);
+    expect(stacksOnKernels(wasm, quick({ model: { kind: 'two-layer', threshold: { mode: 'learned' } } }))).toBe(false);
+    expect(stacksOnKernels({ ...wasm, fusedKernels: false }, quick())).toBe(false);
+    expect(stacksOnKernels({ ...wasm, name: 'cpu' }, quick())).toBe(false);
+    expect(stackedHotPath(wasm, quick(), 16)).toBe('stacked kernels, 16 members');
+    expect(stackedHotPath({ ...wasm, name: 'cpu' }, quick(), 16)).toBe('each member alone');
+    // members whose weights, moments and batches would not fit the kernel threads' memory together
+    const wide = quick({ task: { kind: 'sparse-coding', d: 2048 }, model: { kind: 'two-layer', width: 2048 } });
+    expect(stackMemoryBytes(wide, 16)).toBeGreaterThan(stackKernelBytes);
+    expect(stackMemoryBytes(wide, 1)).toBeLessThan(stackKernelBytes);
+    expect(stackedHotPath(wasm, wide, 16)).toBe('each member alone');
+    expect(stackedHotPath(wasm, wide, 1)).toBe('stacked kernels, 1 member');
+    const recorded = { size: 2, runIds: ['a', 'b'], hotPath: 'stacked kernels, 2 members' };
+    expect(stackedBefore({ stacked: recorded, code: 'x' })).toEqual(recorded);
+    expect(stackedBefore({ stacked: { size: 2, runIds: ['a', 'b'] } })).toBeNull();
+    expect(stackedBefore(null)).toBeNull();
   });
 
   it('a group is cut into one stack per job slot, in order; other shapes and image runs stack apart or alone', () => {
@@ -101,7 +141,7 @@ describe('a stack in one job slot, for real', () => {
     store.close();
   });
 
-  it('runs its members at once in one slot, each with exactly the numbers it gives alone; a member that fails leaves the others running', async () => {
+  it('runs its members at once in one slot, each with exactly the numbers it gives alone on the stack kernels; a member that fails leaves the others running', async () => {
     const seen = watch(queue);
     // Two seeds x two radii, and a member whose thresholds silence its network: it stops at init.
     const members = [
@@ -120,9 +160,14 @@ describe('a stack in one job slot, for real', () => {
     for (const [i, member] of members.slice(0, 4).entries()) {
       const run = store.get(ids[i]!);
       expect(seen.statuses.get(run.id)).toEqual(['queued', 'running', 'finished']);
-      expect(run.provenance?.['stacked']).toEqual({ size: 5, runIds: ids });
-      const alone = await runInProcess(member.config, { backend: 'wasm' });
-      expect(numbers(store.result(run.id)), member.name).toEqual(numbers(alone));
+      expect(run.provenance?.['stacked']).toEqual({ size: 5, runIds: ids, hotPath: 'stacked kernels, 5 members' });
+      const result = store.result(run.id);
+      expect(numbers(result), member.name).toEqual(numbers(await aloneOnStackKernels(member.config)));
+      // against the default lone run (tfjs-wasm's matMuls in training): every accuracy within 2 test samples
+      const alone = accuracies(await runInProcess(member.config, { backend: 'wasm' }));
+      const stacked = accuracies(result);
+      expect(stacked.length).toBe(alone.length);
+      stacked.forEach((count, k) => expect(Math.abs(count - alone[k]!), `${member.name}: accuracy ${k}`).toBeLessThanOrEqual(2));
     }
   }, 240_000);
 
@@ -145,12 +190,14 @@ describe('a stack in one job slot, for real', () => {
     expect(store.get(early!.id)).toMatchObject({ status: 'cancelled', error: null, checkpointEpoch: null });
     expect(store.events(early!.id).map((e) => e.type)).toEqual([]);
     expect(store.get(kept!.id).status).toBe('finished');
-    expect(numbers(store.result(kept!.id))).toEqual(numbers(await runInProcess(configs[0]!, { backend: 'wasm' })));
+    expect(numbers(store.result(kept!.id))).toEqual(numbers(await aloneOnStackKernels(configs[0]!)));
 
     queue.resume(cancelled!.id);
     await queue.idle();
     expect(store.get(cancelled!.id).status).toBe('finished');
-    const reference = await runInProcess(configs[1]!, { backend: 'wasm' });
+    const reference = await aloneOnStackKernels(configs[1]!);
     expect(store.get(cancelled!.id).summary).toEqual(JSON.parse(JSON.stringify(reference.summary)));
+    // resumed alone, it kept its stack's record and hot path (a stack of one on the same kernels)
+    expect(store.get(cancelled!.id).provenance?.['stacked']).toMatchObject({ size: 3, hotPath: 'stacked kernels, 3 members' });
   }, 240_000);
 });

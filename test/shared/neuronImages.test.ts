@@ -21,6 +21,7 @@ import {
   ROBUST,
   themes,
 } from '../../shared/charts/index.ts';
+import { textWidth } from '../../shared/charts/common.ts';
 import type { InstrumentsEvent } from '../../shared/events.ts';
 import { applyRunEvent, emptyRunData, runDataFromResult } from '../../renderer/viewLogic/runFromEvents.ts';
 import { imageRun, roughnessOf } from '../fixtures/imageRun.ts';
@@ -48,6 +49,13 @@ describe('neuron image snapshots', () => {
   });
 });
 
+/** The caption's lines: the figure's last texts, each [match, x, font size, text]. */
+function captionLines(svg: string): RegExpMatchArray[] {
+  const texts = [...svg.matchAll(/<text x="(\d+)" y="[\d.]+" font-size="(\d+)" fill="[^"]+">([^<]+)<\/text>/g)];
+  const first = texts.findIndex((m) => /^(First-layer|The learned part)/.test(m[3]!));
+  return texts.slice(first);
+}
+
 describe('the neuron-images figure', () => {
   it('puts after-clean-training and final side by side at one limit, titled with the phase in words, in the foreground (a phase has no hue)', () => {
     const figure = neuronImagesFigure(run.result)!;
@@ -64,7 +72,7 @@ describe('the neuron-images figure', () => {
     const limit = neuronGridLimit([{ images: clean }, { images: final }], NEURON_LIMIT_QUANTILE);
     expect(limit).toBeLessThan(neuronGridLimit([{ images: clean }, { images: final }]));
     expect(figure.svg.includes(`>≥ ${Number(limit.toPrecision(2))}</text>`)).toBe(true);
-    expect(figure.svg.includes('the 99.5th percentile of |w|')).toBe(true);
+    expect(captionLines(figure.svg).map((m) => m[3]).join(' ')).toContain('the 99.5th percentile of |w|');
     const pngs = [...figure.svg.matchAll(/base64,([A-Za-z0-9+/=]+)"/g)].map((m) => decode(Buffer.from(m[1]!, 'base64')));
     expect(pngs).toHaveLength(2);
     [clean, final].forEach((images, i) => {
@@ -84,6 +92,19 @@ describe('the neuron-images figure', () => {
     const png = decode(Buffer.from([...learned.svg.matchAll(/base64,([A-Za-z0-9+/=]+)"/g)][1]![1]!, 'base64'));
     const expected = neuronGridPixels(final, { limit, subtract: w0 });
     expect(Array.from(png.data)).toEqual(Array.from(expected.rgba).filter((_, j) => j % 4 !== 3));
+  });
+
+  it('wraps its caption inside the figure in a fallback face too (an <img> cannot reach Source Sans 3)', () => {
+    // One panel of one snapshot, as a weights file's evaluation shows it: the narrowest figure.
+    const figure = neuronImagesFigure({ instruments: run.result.instruments.slice(0, 1) })!;
+    const caption = captionLines(figure.svg);
+    expect(caption.map((m) => m[3]).join(' ')).toBe(
+      'First-layer weights of 16 hidden units as 28 × 28 images. One diverging scale centred on 0 (white), saturating at ± ' +
+        `${/saturating at ± ([\d.]+)/.exec(figure.svg)![1]}, the 99.5th percentile of |w|.`,
+    );
+    // DejaVu Sans, Linux's sans-serif, draws this text 1.24 times as wide as Source Sans 3
+    // (measured with fontkit on DejaVuSans.ttf); each line must end inside the right margin.
+    for (const [, x, size, line] of caption) expect(Number(x) + 1.24 * textWidth(line!.replace(/&[a-z]+;/g, '&'), Number(size))).toBeLessThanOrEqual(figure.size.width - Number(x));
   });
 
   it('is absent from runs without neuron images', () => {

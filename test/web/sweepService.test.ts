@@ -70,6 +70,22 @@ describe('sweeps.list', () => {
   });
 });
 
+describe('sweeps.list over a field left out at its default', () => {
+  it('finds the member at eval.pictures.count 8, which its resolved config leaves out', async () => {
+    const sweepId = store.createSweep({ name: 'pictures', grid: { 'eval.pictures.count': [8, 4] }, seeds: 1, input: {} });
+    for (const count of [8, 4]) {
+      const input = { eval: { pictures: { count } } };
+      const config = resolveExperiment(input);
+      store.createRun({ input, config, configHash: configHash(config), codeVersion: codeVersion(), sweepId });
+    }
+    const [sweep] = await service.call('sweeps.list', {});
+    expect(sweep!.points.map((p) => [p.point, p.runs])).toEqual([
+      [{ 'eval.pictures.count': 8 }, 1],
+      [{ 'eval.pictures.count': 4 }, 1],
+    ]);
+  });
+});
+
 describe('sweeps.start', () => {
   it('records the sweep and queues each member, the grid laid over the preset', async () => {
     submitted.length = 0;
@@ -89,7 +105,7 @@ describe('sweeps.start', () => {
 });
 
 describe('sweeps.start on a queue that stacks', () => {
-  it('submits the same-shaped members as one stack per job slot, the runs in the members\' order', async () => {
+  it('submits the same-shaped members as one stack per job slot, the runs in the members\' order; each alone with stack: false', async () => {
     const stacks: JobRequest[][] = [];
     const stacking: JobControl = {
       ...idleQueue,
@@ -107,6 +123,12 @@ describe('sweeps.start on a queue that stacks', () => {
         [[0.3, 0], [0.3, 1], [0.3, 2]],
       ]);
       expect(started.runIds.map((id) => store.get(id).name)).toEqual(stacks.flat().map((r) => r.name));
+      // stack: false (the setup form's toggle off, the CLI's --no-stack): every member alone.
+      stacks.length = 0;
+      await stackingService.call('sweeps.start', { preset: 'quick', input: {}, grid: [{ path: 'train.attack.eps', values: [0.2, 0.3] }], seeds: 2, stack: false });
+      expect(stacks.map((s) => s.map((r) => [r.config.train.attack.eps, r.config.seed]))).toEqual([[[0.2, 0]], [[0.2, 1]], [[0.3, 0]], [[0.3, 1]]]);
+      const refused = await rejectionBy(ApiError, stackingService.call('sweeps.start', { preset: 'quick', input: {}, grid: [{ path: 'seed', values: [0] }], seeds: 1, stack: 'no' as unknown as boolean }));
+      expect(refused.problems?.map((p) => p.path)).toEqual(['stack']);
     } finally {
       stackingService.close();
     }

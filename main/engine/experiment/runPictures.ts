@@ -7,6 +7,7 @@
  * again afterwards.
  */
 import type { AdversarialExamples } from '../../../shared/adversarial.ts';
+import { picturesOf } from '../../../shared/config.ts';
 import { adversarialPictures, pictureIndices } from '../attacks/adversarialPictures.ts';
 import { transferAttackOf } from '../attacks/transfer.ts';
 import { adversarialPicturesStreamName, RandomStream } from '../random.ts';
@@ -14,7 +15,7 @@ import type { ExperimentRun } from './experimentRun.ts';
 
 export function picturesOfRun(run: ExperimentRun): AdversarialExamples | null {
   const { config, testbed, Wclean } = run;
-  const { count, indices } = config.eval.pictures;
+  const { count, indices } = picturesOf(config.eval);
   const attack = transferAttackOf(config.eval.attacks);
   if (!attack || (count === 0 && indices.length === 0)) return null;
   const learned = config.model.kind === 'two-layer' && config.model.threshold.mode === 'learned';

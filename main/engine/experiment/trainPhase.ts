@@ -34,7 +34,7 @@ export async function trainPhase(run: ExperimentRun, index: number, start: Start
       if (hooks.onCheckpoint && epoch > 1) hooks.onCheckpoint(run.checkpoint(index, epoch - 1, trainer));
       throw new RunCancelledError('The run was cancelled');
     }
-    const loss = trainOneEpoch(run, plan, epoch);
+    const loss = await trainOneEpoch(run, plan, epoch);
     const phaseEnd = epoch === plan.epochs;
     measureAfterEpoch(run, plan, epoch, loss, phaseEnd);
     if (phaseEnd) evaluatePhase(run, plan, isLastPhase);
@@ -47,9 +47,9 @@ export async function trainPhase(run: ExperimentRun, index: number, start: Start
 }
 
 /** One epoch of training with progress events; advances the run's counters. Returns the epoch's mean loss and rate. */
-function trainOneEpoch(run: ExperimentRun, plan: PhasePlan, epoch: number): { loss: number; lr: number } {
+async function trainOneEpoch(run: ExperimentRun, plan: PhasePlan, epoch: number): Promise<{ loss: number; lr: number }> {
   const t0 = performance.now();
-  const result = trainEpoch(run.trainer!, run.testbed.train, run.config, {
+  const result = await trainEpoch(run.trainer!, run.testbed.train, run.config, {
     phase: plan.phase,
     epoch,
     epochs: plan.epochs,

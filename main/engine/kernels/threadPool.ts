@@ -25,7 +25,10 @@ import { inspectWasm, WA, type WasmModule } from './wasmBinary.ts';
 export const THREADED_WASM_URL = new URL('./threaded.wasm', import.meta.url);
 
 /** The phases (and kernels) the threaded wasm must export. */
-export const THREADED_PHASES = ['twoLayerTrainSamples', 'twoLayerTrainUpdate', 'twoLayerInputGradient', 'mlpTrainSamples', 'mlpTrainUpdate', 'mlpInputGradient'] as const;
+export const THREADED_PHASES = [
+  'twoLayerTrainSamples', 'twoLayerTrainUpdate', 'twoLayerInputGradient', 'mlpTrainSamples', 'mlpTrainUpdate', 'mlpInputGradient',
+  'stackedTrainStep', 'stackedInputGradient',
+] as const;
 export type ThreadedPhase = (typeof THREADED_PHASES)[number];
 /** Plain kernels of the same binary, which `call` runs on the calling thread alone. */
 export const THREADED_KERNELS = ['matMulNT', 'matMulNN', 'thresholdFromRowNorms', 'thresholdFromNorms', 'transposeInto'] as const;
@@ -99,6 +102,11 @@ export class KernelThreadPool {
   /** Live regions, sorted by offset. */
   private readonly live: Region[] = [];
   private closed = false;
+  /**
+   * When set (benches), `run` adds here, per phase, the calling thread's milliseconds in its own
+   * part and waiting at the barrier for the others: what a phase costs beyond its arithmetic.
+   */
+  profile: Map<ThreadedPhase, { own: number; wait: number; calls: number }> | null = null;
 
   constructor(threads: number) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads ${threads}: expected a positive integer`);
@@ -184,13 +192,22 @@ export class KernelThreadPool {
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
     let error: unknown = null;
+    const t0 = this.profile ? performance.now() : 0;
     try {
       fn(0, chunk, ...args);
     } catch (e) {
       error = e;
     }
+    const t1 = this.profile ? performance.now() : 0;
     const others = this.threads - 1;
     for (let done = Atomics.load(c, DONE); done < others; done = Atomics.load(c, DONE)) Atomics.wait(c, DONE, done);
+    if (this.profile) {
+      const entry = this.profile.get(phase) ?? { own: 0, wait: 0, calls: 0 };
+      entry.own += t1 - t0;
+      entry.wait += performance.now() - t1;
+      entry.calls += 1;
+      this.profile.set(phase, entry);
+    }
     if (error) throw error;
     const failed = Atomics.load(c, FAILED);
     if (failed !== 0) throw new Error(`kernel threads: ${phase} failed on thread ${failed} (a wasm trap: an argument out of the memory's bounds)`);

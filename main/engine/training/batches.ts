@@ -1,8 +1,8 @@
 /**
  * Minibatches of one epoch, laid out for the hot path: for each batch, x [B, d], its transpose
  * x^T [d, B] (so the weight gradient X^T G is a plain matMul), y [B], and the loss weights
- * [B] = 1/B. The shuffle and the transpose are done once per epoch on the host and uploaded
- * as two tensors, then split, so a training step itself spends no kernel on fetching its batch.
+ * [B] = 1/B. The shuffle is done once per epoch on the host, each batch uploaded and transposed
+ * on the device then, so a training step itself spends no kernel on fetching its batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../tasks/dataset.ts';
@@ -34,18 +34,18 @@ export function epochBatches(data: Dataset, permutation: Int32Array, batchSize: 
   let start = 0;
   for (const size of batchSizes(data.n, batchSize)) {
     const x = new Float32Array(size * d);
-    const xT = new Float32Array(size * d); // [d, size]
     const y = new Float32Array(size);
     for (let r = 0; r < size; r++) {
       const i = permutation[start + r]!;
-      const row = data.x.subarray(i * d, (i + 1) * d);
-      x.set(row, r * d);
-      for (let j = 0; j < d; j++) xT[j * size + r] = row[j]!;
+      x.set(data.x.subarray(i * d, (i + 1) * d), r * d);
       y[r] = data.y[i]!;
     }
+    const xTensor = tf.tensor2d(x, [size, d]);
     batches.push({
-      x: tf.tensor2d(x, [size, d]),
-      xT: tf.tensor2d(xT, [d, size]),
+      x: xTensor,
+      // The backend's transpose kernel (an exact copy): a strided transpose on the host took a
+      // tenth of a quick run's training (bench/computeLedger.ts).
+      xT: tf.transpose(xTensor),
       y: tf.tensor1d(y),
       scale: tf.fill([size], 1 / size) as tf.Tensor1D,
       size,

@@ -27,7 +27,7 @@ import { HostLossSum } from './lossAccumulator.ts';
 import type { Trainer } from './trainer.ts';
 
 /** [d, m] (the generic trainer's layout) from [m, d] rows, or back: a transpose of a row-major matrix. */
-function transposed(src: ArrayLike<number>, rows: number, cols: number): Float32Array {
+export function transposed(src: ArrayLike<number>, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = src[i * cols + j]!;
   return out;

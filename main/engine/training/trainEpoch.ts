@@ -16,7 +16,7 @@ import { trainingAttack, type Trainer } from './trainer.ts';
  * Train one epoch. Returns the mean training loss over its batches and the learning rate used.
  * `onProgress(step)` is called at most every 100 ms and after the last step.
  */
-export function trainEpoch(
+export async function trainEpoch(
   trainer: Trainer,
   train: Dataset,
   config: ResolvedExperiment,
@@ -29,21 +29,24 @@ export function trainEpoch(
     clip: readonly [number, number] | null;
     onProgress?: (step: number) => void;
   },
-): { loss: number; lr: number } {
+): Promise<{ loss: number; lr: number }> {
   const lr = learningRate(config.train.optimizer.lr, config.train.schedule, options.epoch - 1, options.epochs);
   const batches: Batch[] = epochBatches(train, options.shuffleRng.permutation(train.n), config.train.batchSize);
   const attack = options.phase === 'adversarial' ? trainingAttack(config, options.clip, options.attackRng) : null;
   const { mode, lambda } = config.train.mix;
   let lastReport = performance.now();
+  // a stack's member awaits its step in the stack's next kernel call; any other trainer steps at once
+  const { later } = trainer;
+  const step = (x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D) => (later ? later.step(x, y, scale, lr) : trainer.step(x, xT, y, scale, lr));
   try {
-    batches.forEach((batch, k) => {
+    for (const [k, batch] of batches.entries()) {
       if (!attack) {
-        trainer.step(batch.x, batch.xT, batch.y, batch.scale, lr);
+        await step(batch.x, batch.xT, batch.y, batch.scale);
       } else {
-        const xAdv = trainer.perturb(batch.x, batch.y, attack);
+        const xAdv = later ? await later.perturb(batch.x, batch.y, attack) : trainer.perturb(batch.x, batch.y, attack);
         if (mode === 'replace') {
           const xAdvT = tf.transpose(xAdv) as tf.Tensor2D;
-          trainer.step(xAdv, xAdvT, batch.y, batch.scale, lr);
+          await step(xAdv, xAdvT, batch.y, batch.scale);
           tf.dispose([xAdvT]);
         } else {
           const [x2, x2T, y2, s2] = tf.tidy(() => {
@@ -55,7 +58,7 @@ export function trainEpoch(
               tf.concat([tf.mul(batch.scale, 1 - lambda), tf.mul(batch.scale, lambda)]) as tf.Tensor1D,
             ];
           });
-          trainer.step(x2, x2T, y2, s2, lr);
+          await step(x2, x2T, y2, s2);
           tf.dispose([x2, x2T, y2, s2]);
         }
         xAdv.dispose();
@@ -65,7 +68,7 @@ export function trainEpoch(
         lastReport = now;
         options.onProgress(k + 1);
       }
-    });
+    }
   } finally {
     disposeBatches(batches);
     trainer.sync();

@@ -36,6 +36,15 @@ export interface Trainer {
   /** Continue from a checkpointed optimiser state. */
   importState(state: OptimizerState): void;
   dispose(): void;
+  /**
+   * A stack's member (./stackedProgram.ts): its step and training attack as requests that the
+   * stack answers together with its other members' in one kernel call; the epoch loop awaits them
+   * instead of calling step and perturb.
+   */
+  readonly later?: {
+    step(x: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D, lr: number): Promise<void>;
+    perturb(x: tf.Tensor2D, y: tf.Tensor1D, attack: TrainingAttack): Promise<tf.Tensor2D>;
+  };
 }
 
 /** The training attack of the config, for the trainer. */

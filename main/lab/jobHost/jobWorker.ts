@@ -16,6 +16,10 @@ import { runBaselines } from '../../engine/baselines.ts';
 import { runExperiment, RunCancelledError } from '../../engine/experiment.ts';
 import type { ModelWeights } from '../../engine/testbeds/testbed.ts';
 import { prepareBackend } from '../../engine/backend/prepareBackend.ts';
+import { loadFusedKernels } from '../../engine/kernels/fusedKernels.ts';
+import { kernelThreadPool } from '../../engine/kernels/threadPool.ts';
+import { StackedProgram } from '../../engine/training/stackedProgram.ts';
+import { stacksOnKernels } from '../stacks.ts';
 import { initialWeightsOf } from '../initialWeights.ts';
 import { measureThroughput } from '../throughput.ts';
 import { readDatasetFile } from '../formats/datasetFile.ts';
@@ -85,6 +89,20 @@ function preparedFor(threads: number): Promise<Prepared> {
   return prepared;
 }
 
+/**
+ * Per thread count, the program a stack's members train in (the stack's kernels): one per worker,
+ * since a worker runs one stack at a time and its members share their calls.
+ */
+const programs = new Map<number, Promise<StackedProgram | null>>();
+function stackedProgram(threads: number): Promise<StackedProgram | null> {
+  let program = programs.get(threads);
+  if (!program) {
+    program = loadFusedKernels().then((kernels) => (kernels ? new StackedProgram(kernelThreadPool(threads), kernels) : null));
+    programs.set(threads, program);
+  }
+  return program;
+}
+
 async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThread: Prepared): Promise<unknown> {
   switch (task.kind) {
     case 'experiment': {
@@ -95,11 +113,14 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThr
         weights.kind === 'two-layer'
           ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
           : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
+      const program = task.stacked && stacksOnKernels(prepared.info, config) ? await stackedProgram(task.threads ?? 1) : null;
+      const alone = prepared.hooks.makeTrainer;
       const endTurn = await takeTurn(signal);
       try {
         const initialWeights = task.resume ? undefined : initialWeightsOf(config);
         return await runExperiment(config, prepared.info, {
           ...prepared.hooks,
+          ...(program && alone ? { makeTrainer: (net, c) => program.makeTrainer(net, c) ?? alone(net, c) } : {}),
           ...(initialWeights ? { initialWeights } : {}),
           signal,
           afterEpoch: () =>

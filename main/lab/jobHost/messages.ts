@@ -36,6 +36,8 @@ export type WorkerTask =
       readonly weights?: WeightsAbout;
       /** Kernel threads of the run's hot path (default 1). */
       readonly threads?: number;
+      /** A stack's member: it trains on the stack's kernels where it can (../stacks.ts, stacksOnKernels). */
+      readonly stacked?: boolean;
     }
   | { readonly kind: 'baselines'; readonly config: SparseCodingExperiment }
   /** The flagship's throughput on `threads` kernel threads (default 1), the count the queue's new runs use. */

@@ -21,6 +21,8 @@
 //  twoLayerInputGradient (attack rows n in the thread's part): U = X W^T, the margin kernel,
 //      grad = Gx W (the gradient of -margin w.r.t. x), each row's own.
 //  mlpTrainSamples, mlpTrainUpdate, mlpInputGradient: the image MLP's, in ./mlpThreaded.ts.
+//  stackedTrainStep, stackedInputGradient: K same-shaped networks at once, the threads splitting
+//      the members, each member computed by the one-thread path above (./stacked.ts).
 
 import { matMulNN, matMulNT } from './matMul';
 import { adamUpdate, momentumUpdate, sgdUpdate } from './optimisers';
@@ -29,6 +31,7 @@ import { logisticStepT, marginGradient, relativeThresholdGradientRows, threshold
 export { matMulNN, matMulNT, thresholdFromRowNorms };
 export { thresholdFromNorms, transposeInto } from './mlp';
 export { mlpInputGradient, mlpTrainSamples, mlpTrainUpdate } from './mlpThreaded';
+export { stackedInputGradient, stackedTrainStep } from './stacked';
 
 /** First row of part `tid` (clamped to rows). */
 // @ts-ignore: decorator

@@ -3,9 +3,7 @@
  * one line each; with --sweep, the sweep's table (mean ± std over seeds per grid point) below.
  */
 import { gridPoints } from '../../../../shared/aggregate.ts';
-import { valueAt } from '../../../../shared/configPath.ts';
-import { canonicalJson } from '../../provenance.ts';
-import { sweepTable } from '../../sweep.ts';
+import { configAtPoint, sweepTable } from '../../sweep.ts';
 import { threeDecimals as fmt, textTable } from '../../textTable.ts';
 import type { RunStatus } from '../../store/runStore.ts';
 import { openStore, type Verb } from '../options.ts';
@@ -39,7 +37,7 @@ export const runsVerb: Verb = (values, rest, io) => {
       const grid = Object.entries(sweep.grid);
       const points = gridPoints(grid);
       const members = store.list({ sweepId: sweep.id });
-      const byPoint = points.map((p) => members.filter((r) => Object.entries(p).every(([path, v]) => canonicalJson(valueAt(r.config, path)) === canonicalJson(v))));
+      const byPoint = points.map((p) => members.filter((r) => configAtPoint(r.config, p)));
       io.stdout.write(`\n${sweepTable(points, byPoint)}\n\n${sweep.id}: final model metrics of its finished runs, mean ± std over seeds\n`);
     }
     return 0;

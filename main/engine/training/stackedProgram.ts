@@ -1,0 +1,121 @@
+/**
+ * A stack's members computing as one program while each runs its own experiment (its own epoch
+ * loop, events, checkpoints and cancel) in one worker. Each member's trainer is a stack member
+ * (./stackedTrainer.ts) whose step and training-attack gradients are REQUESTS: the epoch loop
+ * (./trainEpoch.ts) awaits them, and the program answers every request made since the last
+ * answer with one kernel call (one stackedTrainStep for the steps, one stackedInputGradient for
+ * the PGD gradients) at the next turn of the event loop (setImmediate). Members awaiting a request
+ * give the others their turn, so the members that are training at that moment are in step and
+ * share the call; a member that is evaluating, waiting for its parent, or finished simply has no
+ * request in it. A member computes the same floats whichever members share its calls (each is
+ * computed whole by one thread, ../kernels/assembly/stacked.ts).
+ *
+ * A failed call fails the requests in it: the members it held see the error in their own run.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedExperiment } from '../../../shared/config.ts';
+import type { FusedKernels } from '../kernels/fusedKernels.ts';
+import type { KernelThreadPool } from '../kernels/threadPool.ts';
+import type { TwoLayerNet } from '../models/twoLayerNet.ts';
+import { beginStackAttack, joinStack, memberTrainer, stackedInputGradients, stackedSteps, type StackBatch, type StackMember } from './stackedTrainer.ts';
+import type { Trainer } from './trainer.ts';
+
+interface Request<In, Out> {
+  readonly member: StackMember;
+  readonly input: In;
+  readonly resolve: (out: Out) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Requests of members that may share a call: the same m, d, threshold mode and optimiser. */
+function shapeKey(member: StackMember): string {
+  return `${member.m} ${member.d} ${member.relative} ${member.kind}`;
+}
+
+function byShape<R extends { member: StackMember }>(requests: readonly R[]): R[][] {
+  const groups = new Map<string, R[]>();
+  for (const r of requests) {
+    const key = shapeKey(r.member);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()];
+}
+
+export class StackedProgram {
+  private steps: Request<StackBatch, void>[] = [];
+  private gradients: Request<{ x: tf.Tensor2D; y: tf.Tensor1D }, tf.Tensor2D>[] = [];
+  private scheduled = false;
+  /** Kernel calls made, and member-steps and member-gradients they covered (the bench's figures). */
+  readonly calls = { steps: 0, memberSteps: 0, gradients: 0, memberGradients: 0 };
+
+  constructor(
+    private readonly pool: KernelThreadPool,
+    private readonly kernels: FusedKernels,
+  ) {}
+
+  /** A trainer for `net` that computes in this program's calls, or null when its mode has no kernel path. */
+  makeTrainer(net: TwoLayerNet, config: ResolvedExperiment): Trainer | null {
+    const member = joinStack(this.pool, net, config);
+    if (!member) return null;
+    const alone = memberTrainer(this.pool, this.kernels, member);
+    return {
+      ...alone,
+      later: {
+        step: (x, y, scale, lr) => this.request(this.steps, member, { x, y, scale, lr }),
+        perturb: async (x, y, attack) => {
+          const run = beginStackAttack(this.kernels, member, { x, y, attack });
+          try {
+            while (run.left > 0) {
+              const gradient = await this.request(this.gradients, member, { x: run.point(), y });
+              run.advance(gradient);
+              gradient.dispose();
+            }
+          } catch (error) {
+            run.finish().dispose();
+            throw error;
+          }
+          return run.finish();
+        },
+      },
+    };
+  }
+
+  private request<In, Out>(queue: Request<In, Out>[], member: StackMember, input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      queue.push({ member, input, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.answer());
+      }
+    });
+  }
+
+  /** Every request made since the last answer, one kernel call per kind (and shape). */
+  private answer(): void {
+    this.scheduled = false;
+    const steps = this.steps;
+    const gradients = this.gradients;
+    this.steps = [];
+    this.gradients = [];
+    for (const group of byShape(steps)) {
+      try {
+        stackedSteps(this.pool, this.kernels, group.map((r) => ({ member: r.member, batch: r.input })));
+        this.calls.steps += 1;
+        this.calls.memberSteps += group.length;
+        group.forEach((r) => r.resolve());
+      } catch (error) {
+        group.forEach((r) => r.reject(error));
+      }
+    }
+    for (const group of byShape(gradients)) {
+      try {
+        const out = stackedInputGradients(this.pool, this.kernels, group.map((r) => ({ member: r.member, ...r.input })));
+        this.calls.gradients += 1;
+        this.calls.memberGradients += group.length;
+        group.forEach((r, k) => r.resolve(out[k]!));
+      } catch (error) {
+        group.forEach((r) => r.reject(error));
+      }
+    }
+  }
+}
