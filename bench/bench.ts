@@ -18,6 +18,7 @@ import { printFlagshipVsNumpy } from './flagshipVsNumpy.ts';
 import { printJobsAtOnce } from './jobsAtOnce.ts';
 import { printStackedSweep } from './stackedSweep.ts';
 import { printThreadScaling } from './threadScaling.ts';
+import { printLinearAlgebra } from './linearAlgebra.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveExperiment, resolveSparseCoding } from '../shared/config.ts';
@@ -281,6 +282,7 @@ async function main(): Promise<void> {
   await printStackedSweep();
   await printThreadScaling();
   await printBarrierLatency();
+  printLinearAlgebra();
 
   console.log(`\nGate (wasm steps >= 60 % of plain matMul): ${gatePassed ? 'PASS' : 'FAIL'}; backends measured: ${loaded.join(', ')}`);
 }

@@ -43,11 +43,14 @@ export const presets: readonly Preset[] = [
   {
     name: 'paper-scale',
     description:
-      'The paper\'s high-dimensional regime: d = m = 512, k = 5, 20,000 samples, rho = auto (2.5 · sqrt(k/d) = 0.247), 20 clean epochs then 10 epochs of l2 PGD-5 fine-tuning at eps 0.3; coefficients and the robust curve at phase ends only. A few minutes on one core.',
+      'The paper\'s high-dimensional regime: d = m = 512, k = 5, 20,000 samples, rho = auto (2.5 · sqrt(k/d) = 0.247), init 1.5x, lr 0.75, 20 clean epochs then 10 epochs of l2 PGD-5 fine-tuning at eps 0.3; coefficients and the robust curve at phase ends only. A few minutes on one core.',
     config: {
       task: { kind: 'sparse-coding', d: 512, k: 5, trainSize: 20000 },
-      model: { kind: 'two-layer', width: 512, threshold: { ratio: 'auto' } },
-      train: { cleanEpochs: 20, adversarialEpochs: 10 },
+      // Init 1.5x keeps more of the random dense part in every neuron, which clean training
+      // leaves and PGD exploits (robust after clean 0.137 against 0.168 at 1x); lr 0.75 brings
+      // clean accuracy back above 0.95 in the same 20 epochs (README, "The paper at its own scale").
+      model: { kind: 'two-layer', width: 512, threshold: { ratio: 'auto' }, initScale: 1.5 },
+      train: { cleanEpochs: 20, adversarialEpochs: 10, optimizer: { kind: 'sgd', lr: 0.75 } },
       eval: { every: 0 },
       instruments: { coefficientsEvery: 0 },
     },

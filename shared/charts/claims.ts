@@ -158,7 +158,11 @@ export function claimPrinciple(
 ): EChartsOption {
   const theme = themes[options.theme ?? 'light'];
   const byDimension = data.dimension && data.dimension.d.length > 0 ? data.dimension : null;
-  const legend: LegendEntry[] = [{ name: 'log10 ||βw′|| / ||v||' }, { name: 'cos(w, w⁰) after clean' }, { name: 'cos(w′, w⁰) after fine-tuning' }, ...(byDimension ? [{ name: DIMENSION_REFERENCE }] : [])];
+  // The third panel's lines have their own legend entries, drawn as the lines are (dashed after
+  // clean, solid fine-tuned, dotted reference): under the bars' names the legend showed bar
+  // swatches, which do not tell a dashed line from a solid one.
+  const lineIcons: Readonly<Record<string, string>> = byDimension ? { [DIMENSION_CLEAN]: MODEL_LINE.afterClean === 'dashed' ? DASHED_ICON : SOLID_ICON, [DIMENSION_ROBUST]: SOLID_ICON, [DIMENSION_REFERENCE]: DOTTED_ICON } : {};
+  const legend: LegendEntry[] = [{ name: 'log10 ||βw′|| / ||v||' }, { name: 'cos(w, w⁰) after clean' }, { name: 'cos(w′, w⁰) after fine-tuning' }, ...Object.keys(lineIcons).map((name) => ({ name }))];
   const { option, top } = frame(options, legend, { trigger: 'item' });
   const bins = 24;
   const ratioLo = -1;
@@ -187,8 +191,8 @@ export function claimPrinciple(
   // fine-tuned, as in the middle panel) and the reference sqrt(2 ln d / d) dotted.
   const dimensionSeries: LineSeriesOption[] = byDimension
     ? [
-        ...curveSeries({ name: 'cos(w, w⁰) after clean', color: theme.text, x: byDimension.d, values: byDimension.cosClean, dashed: MODEL_LINE.afterClean === 'dashed' }, 'dimension-clean', 2, 2),
-        ...curveSeries({ name: 'cos(w′, w⁰) after fine-tuning', color: theme.text, x: byDimension.d, values: byDimension.cosRobust }, 'dimension-robust', 2, 2),
+        ...curveSeries({ name: DIMENSION_CLEAN, color: theme.text, x: byDimension.d, values: byDimension.cosClean, dashed: MODEL_LINE.afterClean === 'dashed' }, 'dimension-clean', 2, 2),
+        ...curveSeries({ name: DIMENSION_ROBUST, color: theme.text, x: byDimension.d, values: byDimension.cosRobust }, 'dimension-robust', 2, 2),
         {
           type: 'line',
           name: DIMENSION_REFERENCE,
@@ -202,8 +206,10 @@ export function claimPrinciple(
       ]
     : [];
   const grids = byDimension ? [grid(top, { right: '70%' }), grid(top, { left: '37%', right: '37%' }), grid(top, { left: '70%' })] : [grid(top, { right: '53%' }), grid(top, { left: '56%' })];
+  const frameLegend = option.legend as LegendComponentOption;
   return {
     ...option,
+    legend: { ...frameLegend, data: legend.map(({ name }) => (lineIcons[name] ? { name, icon: lineIcons[name], itemStyle: { color: theme.text } } : { name })) },
     grid: grids,
     xAxis: [
       xValueAxis(theme, 'log10 ||βw′|| / ||v||', { min: ratioLo, max: ratioHi, gridIndex: 0 }),
@@ -223,6 +229,9 @@ export function claimPrinciple(
 
 /** The legend name of C3's reference curve against dimension. */
 export const DIMENSION_REFERENCE = 'sqrt(2 ln d / d)';
+/** The legend names of C3's median cosines against dimension. */
+export const DIMENSION_CLEAN = 'median cos(w, w⁰) against d, after clean';
+export const DIMENSION_ROBUST = 'median cos(w′, w⁰) against d, fine-tuned';
 
 /** C4 / C5 bars: one category per model, mean ± std shown as the bar and its label. */
 export function claimBars(data: { categories: readonly string[]; series: readonly { name: string; color: string; values: readonly MeanStd[] }[]; y: string }, options: ChartOptions = {}): EChartsOption {

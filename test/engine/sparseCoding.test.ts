@@ -1,7 +1,10 @@
 /** The synthetic task against its definition: x = M z + xi, y = sign(<w*, z>). */
+import { Matrix, QrDecomposition } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { resolveSparseCoding } from '../../shared/config.ts';
-import { mixtureDirection, sparseCodingTask } from '../../main/engine/tasks/sparseCoding.ts';
+import { householderQr, orthogonalFactor } from '../../main/engine/tasks/householderQr.ts';
+import { mixtureDirection, randomOrthonormal, sparseCodingTask } from '../../main/engine/tasks/sparseCoding.ts';
+import { RandomStream } from '../../main/engine/random.ts';
 
 function task(over: Record<string, unknown> = {}) {
   return resolveSparseCoding({ task: { kind: 'sparse-coding', d: 32, k: 3, trainSize: 300, ...over } }).task;
@@ -87,5 +90,55 @@ describe('the sparse-coding task', () => {
     expect(Math.hypot(...u)).toBeCloseTo(1, 5);
     const s = mixtureDirection(data, 'linf');
     u.forEach((v, i) => expect(s[i]).toBe(Math.sign(v)));
+  });
+
+  it('the dictionary is bit-identical to the one ml-matrix\'s QR defined for every seed', () => {
+    // The task is defined by this arithmetic: the contiguous QR must repeat it exactly.
+    for (const [d, atoms, seed] of [[32, 20, 1], [64, 64, 2], [150, 150, 3]] as const) {
+      const rng = RandomStream.derive(seed, 'task.dictionary');
+      const gaussian = new Matrix(d, atoms);
+      for (let i = 0; i < d; i++) for (let j = 0; j < atoms; j++) gaussian.set(i, j, rng.normal());
+      const qr = new QrDecomposition(gaussian);
+      // Both getters build a new matrix on each call: once each.
+      const [q, r] = [qr.orthogonalMatrix, qr.upperTriangularMatrix];
+      const expected = new Float64Array(d * atoms);
+      for (let j = 0; j < atoms; j++) {
+        const sign = r.get(j, j) < 0 ? -1 : 1;
+        for (let i = 0; i < d; i++) expected[i * atoms + j] = sign * q.get(i, j);
+      }
+      expect(randomOrthonormal(d, atoms, RandomStream.derive(seed, 'task.dictionary'))).toEqual(expected);
+    }
+  });
+});
+
+describe('Householder QR', () => {
+  it('Q^T Q = I and Q R = A on a known 3 x 2 matrix and a random 40 x 25 one', () => {
+    const known = [[3, 1], [4, 2], [0, 2]];
+    const rng = RandomStream.derive(9, 'qr');
+    const random = Array.from({ length: 40 }, () => Array.from({ length: 25 }, () => rng.normal()));
+    for (const a of [known, random]) {
+      const [m, n] = [a.length, a[0]!.length];
+      const qr = householderQr(Float64Array.from({ length: m * n }, (_, k) => a[k % m]![Math.floor(k / m)]!), m, n);
+      const q = orthogonalFactor(qr);
+      // R: the factors above the diagonal, rDiagonal on it.
+      const r = (i: number, j: number) => (i < j ? qr.factors[j * m + i]! : i === j ? qr.rDiagonal[i]! : 0);
+      for (let p = 0; p < n; p++)
+        for (let s = 0; s < n; s++) {
+          let dot = 0;
+          for (let i = 0; i < m; i++) dot += q[p * m + i]! * q[s * m + i]!;
+          expect(Math.abs(dot - (p === s ? 1 : 0))).toBeLessThan(1e-14);
+        }
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let x = 0;
+          for (let k = 0; k < n; k++) x += q[k * m + i]! * r(k, j);
+          expect(Math.abs(x - a[i]![j]!)).toBeLessThan(1e-13);
+        }
+    }
+    // By hand: |R_11| = ||(3, 4, 0)|| = 5, |R_12| = <(3, 4, 0), (1, 2, 2)> / 5 = 11/5, |R_22| = sqrt(9 - (11/5)^2).
+    const byHand = householderQr(Float64Array.from([3, 4, 0, 1, 2, 2]), 3, 2);
+    expect(Math.abs(byHand.rDiagonal[0]!)).toBeCloseTo(5, 14);
+    expect(Math.abs(byHand.factors[3]!)).toBeCloseTo(11 / 5, 14);
+    expect(Math.abs(byHand.rDiagonal[1]!)).toBeCloseTo(Math.sqrt(9 - (11 / 5) ** 2), 14);
   });
 });

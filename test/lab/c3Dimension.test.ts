@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { claimC3, dimensionPoints } from '../../main/lab/paper/claims/c3Principle.ts';
 import type { ClaimContext } from '../../main/lab/paper/claims/claimContext.ts';
 import { planPaper } from '../../main/lab/paper/plan.ts';
-import { claimPrinciple, DIMENSION_REFERENCE } from '../../shared/charts/claims.ts';
+import { claimPrinciple, DIMENSION_CLEAN, DIMENSION_REFERENCE, DIMENSION_ROBUST } from '../../shared/charts/claims.ts';
 import type { ExperimentInput } from '../../shared/config.ts';
 import { dimensionReference } from '../../shared/dimensionReference.ts';
 import type { RunResult } from '../../shared/result.ts';
@@ -78,7 +78,16 @@ describe('C3 against dimension', () => {
     const series = option.series as { name?: string; data?: unknown[]; xAxisIndex?: number }[];
     const reference = series.find((s) => s.name === DIMENSION_REFERENCE)!;
     expect(reference.data).toEqual([[64, dimensionReference(64)], [1024, dimensionReference(1024)]]);
-    expect(series.filter((s) => s.xAxisIndex === 2 && s.name === 'cos(w, w⁰) after clean').some((s) => JSON.stringify(s.data) === JSON.stringify([[64, 0.3], [1024, 0.1]]))).toBe(true);
+    expect(series.filter((s) => s.xAxisIndex === 2 && s.name === DIMENSION_CLEAN).some((s) => JSON.stringify(s.data) === JSON.stringify([[64, 0.3], [1024, 0.1]]))).toBe(true);
+    // The legend tells the lines apart as they are drawn: dashed after clean, solid fine-tuned, dotted reference.
+    const lineType = (name: string) => (series.find((s) => s.name === name && s.xAxisIndex === 2 && Array.isArray(s.data) && (s as { lineStyle?: { type?: string } }).lineStyle?.type !== undefined && (s as { stack?: string }).stack === undefined) as { lineStyle: { type: string } }).lineStyle.type;
+    expect([lineType(DIMENSION_CLEAN), lineType(DIMENSION_ROBUST), lineType(DIMENSION_REFERENCE)]).toEqual(['dashed', 'solid', 'dotted']);
+    const icons = Object.fromEntries(((option.legend as { data: { name: string; icon?: string }[] }).data).map((e) => [e.name, e.icon]));
+    expect(icons[DIMENSION_CLEAN]).toBe('path://M0,4h6v2.5h-6zM9,4h6v2.5h-6zM18,4h6v2.5h-6z');
+    expect(icons[DIMENSION_ROBUST]).toBe('path://M0,4h24v2.5h-24z');
+    expect(icons[DIMENSION_REFERENCE]).toBe('path://M0,4h2.5v2.5h-2.5zM5,4h2.5v2.5h-2.5zM10,4h2.5v2.5h-2.5zM15,4h2.5v2.5h-2.5zM20,4h2.5v2.5h-2.5z');
+    // The bars of the middle panel keep their own entries, with the bars' swatches.
+    expect(icons['cos(w, w⁰) after clean']).toBeUndefined();
     expect((claimPrinciple({ logRatio: [0.5], cosClean: [0.2], cosRobust: [0.1] }).xAxis as unknown[]).length).toBe(2);
   });
 });

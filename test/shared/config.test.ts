@@ -150,6 +150,14 @@ describe('presets', () => {
     expect(resolveExperiment(presetByName('scratch').config).train).toMatchObject({ protocol: 'adversarial', adversarialEpochs: 60 });
     expect(resolveExperiment(presetByName('quick').config).task).toMatchObject({ d: 64, k: 3, trainSize: 4000 });
     expect(() => presetByName('fast')).toThrow(/expected one of flagship, scratch, linear, quick/);
+    // paper-scale: the setting that met the marks over 3 seeds (README, "The paper at its own scale").
+    const paper = resolveSparseCoding(presetByName('paper-scale').config);
+    expect(paper.task).toMatchObject({ d: 512, k: 5, trainSize: 20000 });
+    expect(paper.model).toMatchObject({ width: 512, initScale: 1.5 });
+    expect(paper.model.threshold.ratio).toBeCloseTo(2.5 * Math.sqrt(5 / 512), 12);
+    expect(paper.train).toMatchObject({ cleanEpochs: 20, adversarialEpochs: 10, optimizer: { kind: 'sgd', lr: 0.75 } });
+    expect(paper.train.attack).toMatchObject({ norm: 'l2', eps: 0.3, steps: 5 });
+    expect(paper.eval).toMatchObject({ eps: 0.3, norm: 'l2' });
   });
 });
 

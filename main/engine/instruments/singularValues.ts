@@ -11,9 +11,13 @@
  * |<a_p, a_q>| <= tol ||a_p|| ||a_q||; the column norms are then the singular values. Each
  * rotation is exact in exact arithmetic and the Frobenius norm is preserved, so small singular
  * values keep a high relative accuracy (better than Golub-Kahan's).
+ *
+ * Large matrices (min(rows, cols) > jacobiMaxSize) go to ./bidiagonalSingularValues.ts instead.
  */
 
-/** What the Jacobi sweep found: the singular values (descending), or why there are none. */
+import { bidiagonalSingularValues } from './bidiagonalSingularValues.ts';
+
+/** The singular values (descending) and the Jacobi sweeps taken (0 for bidiagonalization), or why there are none. */
 export type SingularValuesResult =
   | { readonly values: Float64Array; readonly sweeps: number }
   | { readonly values: null; readonly reason: string };
@@ -22,10 +26,27 @@ export type SingularValuesResult =
 export const maxJacobiSweeps = 30;
 
 /**
+ * Above this min(rows, cols), ./bidiagonalSingularValues.ts: Jacobi costs about 10 sweeps of
+ * n^2 max(rows, cols) (a second at 128 x 128, a minute at 512, six at 1024), bidiagonalization
+ * one pass of 4 n^2 max(rows, cols) flops. Up to it Jacobi stays, so the spectra of the runs at
+ * the flagship's size and below do not change.
+ */
+export const jacobiMaxSize = 128;
+
+/**
+ * Singular values of the [rows, cols] row-major matrix `a` (finite entries; the caller checks),
+ * descending: one-sided Jacobi for small matrices, bidiagonalization and bisection for large ones.
+ */
+export function singularValues(a: ArrayLike<number>, rows: number, cols: number): SingularValuesResult {
+  if (Math.min(rows, cols) <= jacobiMaxSize) return jacobiSingularValues(a, rows, cols);
+  return { values: bidiagonalSingularValues(a, rows, cols), sweeps: 0 };
+}
+
+/**
  * Singular values of the [rows, cols] row-major matrix `a` (finite entries; the caller checks).
  * Works on the columns of a or of a^T, whichever are fewer, so a pair costs max(rows, cols).
  */
-export function singularValues(a: ArrayLike<number>, rows: number, cols: number, maxSweeps = maxJacobiSweeps): SingularValuesResult {
+export function jacobiSingularValues(a: ArrayLike<number>, rows: number, cols: number, maxSweeps = maxJacobiSweeps): SingularValuesResult {
   const n = Math.min(rows, cols);
   const m = Math.max(rows, cols);
   // u holds n vectors of length m, contiguous: the columns of a (tall) or its rows (wide).

@@ -2,7 +2,7 @@
  * Spectrum of a weight update: is the change from one checkpoint to the next (e.g. clean -> adversarial
  * fine-tuning) a low-rank edit or a dense rewrite of the layer?
  */
-import { singularValues as jacobiSingularValues } from './singularValues.ts';
+import { singularValues as spectrumOf } from './singularValues.ts';
 
 export interface UpdateRank {
   /** ||Delta||_F / ||Wbefore||_F: 0 when Delta = 0, Infinity when only Wbefore is 0. */
@@ -77,7 +77,7 @@ export function updateRank(
     return { relativeChange, frobeniusNorm, singularValues: new Float64Array(n), effectiveRank: 0, stableRank: 0 };
   }
 
-  const spectrum = jacobiSingularValues(delta, rows, cols);
+  const spectrum = spectrumOf(delta, rows, cols);
   if (spectrum.values === null) {
     return { relativeChange, frobeniusNorm, singularValues: new Float64Array(0), effectiveRank: NaN, stableRank: NaN, unavailable: `update spectrum unavailable: ${spectrum.reason}` };
   }

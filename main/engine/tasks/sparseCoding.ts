@@ -9,10 +9,10 @@
  * label is +-1. Each part comes from its own seeded stream, so the train set does not change
  * when the test size does.
  */
-import { Matrix, QrDecomposition } from 'ml-matrix';
 import { dictionarySize, type SparseCodingTask } from '../../../shared/config.ts';
 import { RandomStream } from '../random.ts';
 import type { Dataset } from './dataset.ts';
+import { householderQr, orthogonalFactor } from './householderQr.ts';
 
 export interface SparseCodingData {
   readonly train: Dataset;
@@ -32,15 +32,15 @@ export interface SparseCodingData {
  * column signs fixed by sign(diag R) so that Q is Haar-distributed (Mezzadri 2007).
  */
 export function randomOrthonormal(d: number, atoms: number, rng: RandomStream): Float64Array {
-  const gaussian = new Matrix(d, atoms);
-  for (let i = 0; i < d; i++) for (let j = 0; j < atoms; j++) gaussian.set(i, j, rng.normal());
-  const qr = new QrDecomposition(gaussian);
-  const q = qr.orthogonalMatrix; // d x d
-  const r = qr.upperTriangularMatrix;
+  // Drawn row by row (the stream's order defines the task), stored column by column for the QR.
+  const gaussian = new Float64Array(d * atoms);
+  for (let i = 0; i < d; i++) for (let j = 0; j < atoms; j++) gaussian[j * d + i] = rng.normal();
+  const qr = householderQr(gaussian, d, atoms);
+  const q = orthogonalFactor(qr);
   const out = new Float64Array(d * atoms);
   for (let j = 0; j < atoms; j++) {
-    const s = r.get(j, j) < 0 ? -1 : 1;
-    for (let i = 0; i < d; i++) out[i * atoms + j] = s * q.get(i, j);
+    const s = qr.rDiagonal[j]! < 0 ? -1 : 1;
+    for (let i = 0; i < d; i++) out[i * atoms + j] = s * q[j * d + i]!;
   }
   return out;
 }
