@@ -225,6 +225,32 @@ export class KernelThreadPool {
   }
 }
 
+/**
+ * Scratch regions sized for a batch of `rows`, kept while the row count stays and remade when it
+ * changes (an attack session sees the same batch size step after step): `of(rows)` the regions,
+ * `free()` gives them back. `bytesFor(rows)` names each region and its size in bytes.
+ */
+export function rowScratch<K extends string>(pool: KernelThreadPool, bytesFor: (rows: number) => Record<K, number>): { of(rows: number): Record<K, Region>; free(): void } {
+  let rows = -1;
+  let regions: Record<K, Region> | null = null;
+  const free = () => {
+    if (regions) for (const r of Object.values<Region>(regions)) pool.free(r);
+    regions = null;
+    rows = -1;
+  };
+  return {
+    of(n) {
+      if (regions && rows === n) return regions;
+      free();
+      const sizes = bytesFor(n);
+      regions = Object.fromEntries(Object.entries<number>(sizes).map(([key, bytes]) => [key, pool.alloc(bytes)])) as Record<K, Region>;
+      rows = n;
+      return regions;
+    },
+    free,
+  };
+}
+
 const pools = new Map<number, KernelThreadPool>();
 
 /** This process's pool of `threads` threads, made on first use and kept (its workers do not hold the process open). */

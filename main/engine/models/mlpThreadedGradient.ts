@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedPgdStep } from '../attacks/pgdStep.ts';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
-import type { KernelThreadPool, Region } from '../kernels/threadPool.ts';
+import { rowScratch, type KernelThreadPool, type Region } from '../kernels/threadPool.ts';
 import type { InputGradientSession } from './marginModel.ts';
 import type { Mlp } from './mlp.ts';
 import { threadChunk } from './twoLayerThreadedGradient.ts';
@@ -42,26 +42,12 @@ export function mlpThreadedSession(pool: KernelThreadPool, kernels: FusedKernels
   const { params, VT, b, d, m, C } = weights;
   const WT = pool.alloc(m * d * 4);
   pool.call('transposeInto', [params.offset, d, m, WT.offset]);
-  /** The buffers of the last batch size (rows), remade when it changes. */
-  let buffers: { rows: number; X: Region; Y: Region; H: Region; Z: Region; dU: Region; margin: Region; grad: Region } | null = null;
-  const freeBuffers = () => {
-    if (buffers) for (const [key, r] of Object.entries(buffers)) if (key !== 'rows') pool.free(r as Region);
-    buffers = null;
-  };
-  const buffersFor = (n: number) => {
-    if (buffers?.rows === n) return buffers;
-    freeBuffers();
-    buffers = {
-      rows: n, X: pool.alloc(n * d * 4), Y: pool.alloc(n * 4), H: pool.alloc(n * m * 4), Z: pool.alloc(n * C * 4),
-      dU: pool.alloc(n * m * 4), margin: pool.alloc(n * 4), grad: pool.alloc(n * d * 4),
-    };
-    return buffers;
-  };
+  const scratch = rowScratch(pool, (n) => ({ X: n * d * 4, Y: n * 4, H: n * m * 4, Z: n * C * 4, dU: n * m * 4, margin: n * 4, grad: n * d * 4 }));
   /** The gradients [n, d] and margins [n] of a batch, piece by piece (each row's are its own). */
   const compute = (x: tf.Tensor2D, y: tf.Tensor1D) => {
     const n = x.shape[0];
     const piece = Math.min(n, PIECE_ROWS);
-    const { X, Y, H, Z, dU, margin, grad } = buffersFor(piece);
+    const { X, Y, H, Z, dU, margin, grad } = scratch.of(piece);
     const xs = new Float32Array(kernels.memory.buffer, kernels.offsetOf(x), n * d);
     const ys = new Float32Array(kernels.memory.buffer, kernels.offsetOf(y), n);
     const gradients = new Float32Array(n * d);
@@ -88,7 +74,7 @@ export function mlpThreadedSession(pool: KernelThreadPool, kernels: FusedKernels
     },
     pgdStep: fusedPgdStep(kernels),
     dispose() {
-      freeBuffers();
+      scratch.free();
       pool.free(WT);
       release();
     },

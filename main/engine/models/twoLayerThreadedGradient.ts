@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedPgdStep } from '../attacks/pgdStep.ts';
 import type { FusedKernels } from '../kernels/fusedKernels.ts';
-import type { KernelThreadPool, Region } from '../kernels/threadPool.ts';
+import { rowScratch, type KernelThreadPool, type Region } from '../kernels/threadPool.ts';
 import type { InputGradientSession } from './marginModel.ts';
 import type { TwoLayerNet } from './twoLayerNet.ts';
 
@@ -38,24 +38,10 @@ export function twoLayerThreadedSession(
   pool: KernelThreadPool, kernels: FusedKernels, weights: PooledTwoLayerWeights, release: () => void,
 ): InputGradientSession {
   const { W, b, a, m, d } = weights;
-  /** The buffers of the last batch size (rows), remade when it changes. */
-  let buffers: { rows: number; X: Region; Y: Region; U: Region; Gx: Region; margin: Region; grad: Region; dead: Region } | null = null;
-  const freeBuffers = () => {
-    if (buffers) for (const [key, r] of Object.entries(buffers)) if (key !== 'rows') pool.free(r as Region);
-    buffers = null;
-  };
-  const buffersFor = (n: number) => {
-    if (buffers?.rows === n) return buffers;
-    freeBuffers();
-    buffers = {
-      rows: n, X: pool.alloc(n * d * 4), Y: pool.alloc(n * 4), U: pool.alloc(n * m * 4), Gx: pool.alloc(n * m * 4),
-      margin: pool.alloc(n * 4), grad: pool.alloc(n * d * 4), dead: pool.alloc(pool.threads * 4),
-    };
-    return buffers;
-  };
+  const scratch = rowScratch(pool, (n) => ({ X: n * d * 4, Y: n * 4, U: n * m * 4, Gx: n * m * 4, margin: n * 4, grad: n * d * 4, dead: pool.threads * 4 }));
   const compute = (x: tf.Tensor2D, y: tf.Tensor1D) => {
     const n = x.shape[0];
-    const { X, Y, U, Gx, margin, grad, dead } = buffersFor(n);
+    const { X, Y, U, Gx, margin, grad, dead } = scratch.of(n);
     copyTensorInto(kernels, x, pool.f32(X));
     copyTensorInto(kernels, y, pool.f32(Y));
     pool.run('twoLayerInputGradient', threadChunk(n, pool.threads), [
@@ -73,7 +59,7 @@ export function twoLayerThreadedSession(
     },
     pgdStep: fusedPgdStep(kernels),
     dispose() {
-      freeBuffers();
+      scratch.free();
       release();
     },
   };
