@@ -115,7 +115,7 @@ export function accuracyOverTraining(data: AccuracyData, options: ChartOptions =
     series.push(adversarialPhaseSeries(span[0], span[1], t));
     legend.push(adversarialPhaseLegend(t));
   }
-  if (boundary !== null) series.push(boundarySeries(boundary, t));
+  if (boundary !== null) series.push(boundarySeries(boundary, t, { end: last }));
 
   const { option, top } = frame(options, legend);
   return {

@@ -181,12 +181,17 @@ export function boundarySeriesId(grid = 0): string {
 /**
  * An empty line series carrying the dashed vertical phase-boundary line, labelled
  * "clean → adversarial" (the label only where `label` is true). Not in the legend.
+ *
+ * The label sits above the line, centred on it; given `end` (where a numeric epoch axis ends),
+ * a boundary in the axis's right half ends the label at the line instead, so that a long clean
+ * phase (mnist-mlp: 150 of 160 epochs) does not push the label past the figure's right edge.
  */
 export function boundarySeries(
   boundary: number | string,
   t: Theme,
-  opts: { xAxisIndex?: number; yAxisIndex?: number; label?: boolean; grid?: number } = {},
+  opts: { xAxisIndex?: number; yAxisIndex?: number; label?: boolean; grid?: number; end?: number } = {},
 ): LineSeriesOption {
+  const rightHalf = typeof boundary === 'number' && opts.end !== undefined && boundary > opts.end / 2;
   return {
     type: 'line',
     id: boundarySeriesId(opts.grid ?? 0),
@@ -208,6 +213,7 @@ export function boundarySeries(
         color: t.subtleText,
         fontSize: fontSizes.label,
         distance: 2,
+        ...(rightHalf ? { align: 'right' as const } : {}),
       },
       emphasis: { disabled: true },
       data: [{ xAxis: boundary }],

@@ -172,6 +172,19 @@ describe('accuracyOverTraining', () => {
     expect(option.tooltip).toBeTruthy();
   });
 
+  it('ends the boundary label at the line when the boundary is in the axis\'s right half, so it stays inside the figure', () => {
+    const labelOf = (metrics: RunResult['metrics']) =>
+      (byId(accuracyOverTraining({ ...result, metrics }, { static: true }), boundarySeriesId(0)).markLine as { label: { align?: string } }).label;
+    // This run's own boundary: CLEAN_EPOCHS of CLEAN_EPOCHS + ADVERSARIAL_EPOCHS.
+    expect(labelOf(result.metrics).align).toBe(CLEAN_EPOCHS > (CLEAN_EPOCHS + ADVERSARIAL_EPOCHS) / 2 ? 'right' : undefined);
+    // A long clean phase (mnist-mlp: 150 of 160): the same boundary with the axis ending just after it.
+    const last = result.metrics.filter((m) => m.globalEpoch <= CLEAN_EPOCHS + 1);
+    expect(labelOf(last).align).toBe('right');
+    // A short clean phase: the label stays centred on the line.
+    const shifted = result.metrics.map((m) => ({ ...m, globalEpoch: m.phase === 'adversarial' ? m.globalEpoch + 10 * CLEAN_EPOCHS : m.globalEpoch }));
+    expect(labelOf(shifted).align).toBeUndefined();
+  });
+
   it('animates in the UI and not in exports', () => {
     expect(accuracyOverTraining(result).animation).toBe(true);
     expect(accuracyOverTraining(result, { static: true }).animation).toBe(false);
