@@ -221,6 +221,9 @@ export const trainSchema = z.strictObject({
       beta1: real(0, 0.9999).default(0.9),
       beta2: real(0, 0.99999).default(0.999),
       epsilon: positive(1).default(1e-8),
+      /** Decoupled weight decay: after each step W <- W - lr * weightDecay * W on the weight
+       *  matrices (not biases or thresholds); 0 is none. The image MLP only. */
+      weightDecay: real(0, 1).default(0),
     })
     .prefault({}),
   /** The learning-rate schedule restarts at each phase, as does the optimiser state. */
@@ -482,6 +485,12 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
     if (config.train.lowRank.rank !== null) {
       problems.push({ path: 'train.lowRank.rank', message: `${config.train.lowRank.rank}: low-rank fine-tuning is for the two-layer network of the sparse-coding task` });
     }
+  }
+  if (config.train.optimizer.weightDecay > 0 && config.model.kind !== 'mlp') {
+    problems.push({
+      path: 'train.optimizer.weightDecay',
+      message: `${config.train.optimizer.weightDecay}: weight decay is implemented for the image "mlp" only (the model is "${config.model.kind}"); expected 0`,
+    });
   }
   if (config.train.protocol === 'fine-tune' && config.train.cleanEpochs === 0) {
     problems.push({ path: 'train.cleanEpochs', message: '0: the fine-tune protocol needs at least one clean epoch' });

@@ -19,6 +19,7 @@ const appliesWhen: Readonly<Record<string, Rule>> = {
   'train.optimizer.beta1': is('train.optimizer.kind', 'adam'),
   'train.optimizer.beta2': is('train.optimizer.kind', 'adam'),
   'train.optimizer.epsilon': is('train.optimizer.kind', 'adam'),
+  'train.optimizer.weightDecay': is('model.kind', 'mlp'),
   'train.schedule.every': is('train.schedule.kind', 'step'),
   'train.schedule.gamma': is('train.schedule.kind', 'step'),
   'train.schedule.minLr': is('train.schedule.kind', 'cosine'),

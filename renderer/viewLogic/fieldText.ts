@@ -96,6 +96,7 @@ const texts: Readonly<Record<string, FieldText>> = {
   'train.optimizer.beta1': { label: 'β₁', help: 'Adam only' },
   'train.optimizer.beta2': { label: 'β₂', help: 'Adam only' },
   'train.optimizer.epsilon': { label: 'ε (Adam)', help: 'Adam only' },
+  'train.optimizer.weightDecay': { label: 'weight decay λ', help: 'Decoupled: W ← W − lr·λ·W after each step, on the weight matrices only. Image MLP only; 0 is none.' },
   'train.schedule': { label: 'learning-rate schedule', help: 'Restarts at each phase.' },
   'train.schedule.kind': { label: 'kind' },
   'train.schedule.every': { label: 'every (epochs)', help: 'step schedule' },

@@ -18,6 +18,7 @@ import { LossAccumulator } from './lossAccumulator.ts';
 import type { ImageModel } from '../models/imageModel.ts';
 import { Mlp } from '../models/mlp.ts';
 import type { Trainer } from './trainer.ts';
+import { decayedParameters } from './weightDecay.ts';
 
 /**
  * The image trainer with fused kernels: for the MLP the whole step (createFusedMlpTrainer); for
@@ -97,6 +98,8 @@ export function createFusedMlpTrainer(model: Mlp, config: ResolvedExperiment, ke
   // Parameters are updated in place: they must own their buffers.
   model.setParameters(model.parameters().map((p) => tf.add(p, 0)));
   const work = new KernelWorkspace();
+  const lambda = spec.weightDecay;
+  const decayed = decayedParameters(model.parameters().map((p) => p.shape));
   /** Velocity (SGD with momentum) or Adam's first moment, per parameter; made at the first step. */
   let first: tf.Tensor[] | null = null;
   /** Adam's second moment. */
@@ -121,6 +124,15 @@ export function createFusedMlpTrainer(model: Mlp, config: ResolvedExperiment, ke
         params.forEach((p, i) => kernels.momentumUpdate(p, gradients[i]!, first![i]!, lr, spec.momentum));
       } else {
         params.forEach((p, i) => kernels.sgdUpdate(p, gradients[i]!, lr));
+      }
+      // decoupled weight decay (weightDecay.ts): W <- W - (lr lambda) W, an SGD step whose gradient
+      // is a copy of W (the kernel's output may not alias its input)
+      if (lambda > 0) {
+        for (const i of decayed) {
+          const copy = tf.add(params[i]!, 0);
+          kernels.sgdUpdate(params[i]!, copy, lr * lambda);
+          copy.dispose();
+        }
       }
     },
     perturb(x, y, attack) {

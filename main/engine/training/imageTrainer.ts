@@ -11,14 +11,22 @@ import type { ImageModel } from '../models/imageModel.ts';
 import { LossAccumulator } from './lossAccumulator.ts';
 import { Optimizer } from './optimizer.ts';
 import type { Trainer } from './trainer.ts';
+import { decayedParameters } from './weightDecay.ts';
 
 export function createImageTrainer(model: ImageModel, config: ResolvedExperiment): Trainer {
   const optimizer = new Optimizer(config.train.optimizer);
   const losses = new LossAccumulator();
+  const lambda = config.train.optimizer.weightDecay;
+  const decayed = decayedParameters(model.parameters().map((p) => p.shape));
   return {
     step(x, xT, y, scale, lr) {
       const { loss, gradients } = model.lossAndGradients(x, xT, y, scale);
       model.setParameters(optimizer.step(model.parameters(), gradients, lr));
+      if (lambda > 0) {
+        // decoupled weight decay (weightDecay.ts): W <- W - (lr lambda) W on the weight matrices
+        const rate = lr * lambda;
+        model.setParameters(model.parameters().map((p, i) => (decayed.includes(i) ? tf.tidy(() => tf.sub(p, tf.mul(p, rate))) : p)));
+      }
       tf.dispose(gradients);
       losses.add(loss);
     },

@@ -30,6 +30,7 @@ import { copyTensorInto, threadChunk } from '../models/twoLayerThreadedGradient.
 import type { OptimizerState } from './checkpoint.ts';
 import { HostLossSum } from './lossAccumulator.ts';
 import type { Trainer } from './trainer.ts';
+import { decayedParameters, decayInPlace } from './weightDecay.ts';
 
 /** Neurons per thread in the update phase: a multiple of 8, the column kernels' block width. */
 function neuronChunk(m: number, threads: number): number {
@@ -92,6 +93,8 @@ export function createThreadedMlpTrainer(pool: KernelThreadPool, kernels: FusedK
   const weights = { params, VT, b, d, m, C };
   const attacked = { openInputGradient: () => mlpThreadedSession(pool, kernels, weights, () => {}) };
   const chunk = neuronChunk(m, T);
+  const lambda = spec.weightDecay;
+  const decayed = decayedParameters(shapes);
   /** A parameter's values in a block region (the moments' layout is the parameters'). */
   const slice = (region: Region, i: number) => pool.f32(region.offset + starts[i]! * 4, starts[i + 1]! - starts[i]!);
 
@@ -115,6 +118,12 @@ export function createThreadedMlpTrainer(pool: KernelThreadPool, kernels: FusedK
         adam ? 1 - Math.pow(spec.beta1, t) : 1, adam ? 1 - Math.pow(spec.beta2, t) : 1,
         first?.offset ?? 0, second?.offset ?? 0,
       ]);
+      if (lambda > 0) {
+        // decoupled weight decay (weightDecay.ts) on the weight matrices in the shared block; the
+        // thresholds follow fc1's row norms, so they are recomputed from the decayed W
+        for (const i of decayed) decayInPlace(slice(params, i), lr * lambda);
+        if (b && invNorm) pool.call('thresholdFromNorms', [params.offset, d, m, rho, b.offset, invNorm.offset]);
+      }
       refreshVT();
     },
     perturb(x, y, attack) {

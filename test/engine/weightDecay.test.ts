@@ -1,0 +1,139 @@
+/**
+ * Decoupled weight decay for the image MLP (train.optimizer.weightDecay, main/engine/training/weightDecay.ts)
+ * on every path it trains on: the generic tfjs trainer, the fused one-thread trainer and the
+ * threaded trainer on 1 and 2 threads. One step with decay equals the hand-computed update
+ * W <- W1 - lr lambda W1 (W1 = the same path's step without decay) on fc1.weight and fc2.weight,
+ * with the biases untouched; 6 steps with momentum and the symmetric threshold agree across the
+ * paths; the config refuses a negative decay and a decay on a model that does not implement it.
+ * Tiny shapes (d = 18, m = 20, 3 classes).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
+import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
+import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
+import { Mlp } from '../../main/engine/models/mlp.ts';
+import { RandomStream } from '../../main/engine/random.ts';
+import { createFusedMlpTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
+import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
+import { createThreadedMlpTrainer } from '../../main/engine/training/threadedMlpTrainer.ts';
+import type { Trainer } from '../../main/engine/training/trainer.ts';
+import { useWasm } from '../support/backend.ts';
+
+const picture = { height: 3, width: 6, channels: 1 };
+const d = 18;
+const width = 20;
+const classes = 3;
+let kernels: FusedKernels;
+
+beforeAll(async () => {
+  await useWasm();
+  kernels = (await loadFusedKernels())!;
+});
+afterAll(() => closeKernelThreadPools());
+
+function configFor(activation: MlpModel['activation'], optimizer: Record<string, unknown>) {
+  return resolveExperiment({
+    task: { kind: 'mnist', trainSize: 1000 },
+    model: { kind: 'mlp', width, activation, thresholdRatio: 0.05, initScale: 1 },
+    train: { batchSize: 30, optimizer },
+  });
+}
+type Config = ReturnType<typeof configFor>;
+type Make = (model: Mlp, config: Config) => Trainer;
+
+const paths: [string, Make][] = [
+  ['generic tfjs', (model, config) => createImageTrainer(model, config)],
+  ['fused', (model, config) => createFusedMlpTrainer(model, config, kernels)],
+  ['threaded T = 1', (model, config) => createThreadedMlpTrainer(kernelThreadPool(1), kernels, model, config)],
+  ['threaded T = 2', (model, config) => createThreadedMlpTrainer(kernelThreadPool(2), kernels, model, config)],
+];
+
+/** `steps` batches of 30 (the last of 17, as epochs end), the same for every path. */
+function batches(steps: number) {
+  const rng = RandomStream.derive(5, 'weight-decay-batches');
+  return Array.from({ length: steps }, (_, k) => {
+    const n = k === steps - 1 ? 17 : 30;
+    const x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.uniform()), [n, d]);
+    return {
+      x,
+      xT: tf.transpose(x) as tf.Tensor2D,
+      y: tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes))),
+      scale: tf.fill([n], 1 / n) as tf.Tensor1D,
+    };
+  });
+}
+
+/** Each parameter's values (fc1.weight, fc1.bias, fc2.weight, fc2.bias) after the steps from the seeded init. */
+function train(config: Config, make: Make, data: ReturnType<typeof batches>): Float32Array[] {
+  const model = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
+  const trainer = make(model, config);
+  for (const b of data) trainer.step(b.x, b.xT, b.y, b.scale, config.train.optimizer.lr);
+  trainer.sync();
+  const params = model.exportParameters().map((t) => Float32Array.from(t.data));
+  trainer.dispose();
+  model.dispose();
+  return params;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k]! - b[k]!));
+  return worst;
+}
+
+function relativeFrobenius(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let k = 0; k < a.length; k++) {
+    num += (a[k]! - b[k]!) ** 2;
+    den += a[k]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+describe('one step with weight decay is the hand-computed update, on each path', () => {
+  const lr = 0.5;
+  const lambda = 0.2;
+  for (const [name, make] of paths) {
+    it(name, () => {
+      const data = batches(1);
+      const plain = train(configFor('relu', { lr }), make, data);
+      const decayed = train(configFor('relu', { lr, weightDecay: lambda }), make, data);
+      // fc1.weight and fc2.weight: W1 - lr lambda W1 = 0.9 W1; the biases as without decay
+      for (const i of [0, 2]) {
+        const expected = plain[i]!.map((w) => w - lr * lambda * w);
+        expect(maxAbsDiff(decayed[i]!, expected), `parameter ${i}`).toBeLessThan(1e-6);
+        expect(maxAbsDiff(decayed[i]!, plain[i]!), `parameter ${i} moved`).toBeGreaterThan(1e-3);
+      }
+      for (const i of [1, 3]) expect(Array.from(decayed[i]!), `bias ${i} is not decayed`).toEqual(Array.from(plain[i]!));
+    });
+  }
+});
+
+describe('the paths agree with weight decay over 6 steps', () => {
+  for (const activation of ['relu', 'symmetric-threshold'] as const) {
+    it(`${activation}, momentum`, () => {
+      const data = batches(6);
+      const config = configFor(activation, { lr: 0.2, momentum: 0.9, weightDecay: 0.05 });
+      const reference = train(config, paths[0]![1], data).flatMap((p) => Array.from(p));
+      const without = train(configFor(activation, { lr: 0.2, momentum: 0.9 }), paths[0]![1], data).flatMap((p) => Array.from(p));
+      expect(relativeFrobenius(Float32Array.from(reference), Float32Array.from(without)), 'the decay changed the run').toBeGreaterThan(1e-2);
+      for (const [name, make] of paths.slice(1)) {
+        const run = train(config, make, data).flatMap((p) => Array.from(p));
+        expect(relativeFrobenius(Float32Array.from(reference), Float32Array.from(run)), `${name} against the generic trainer`).toBeLessThan(1e-5);
+      }
+    });
+  }
+});
+
+describe('the weightDecay setting', () => {
+  it('refuses a negative decay, naming the field', () => {
+    expect(() => configFor('relu', { weightDecay: -0.1 })).toThrow(/train\.optimizer\.weightDecay.*expected at least 0/);
+  });
+  it('refuses a decay on a model that does not implement it', () => {
+    expect(() => resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: { kind: 'cnn' }, train: { optimizer: { weightDecay: 0.01 } } })).toThrow(
+      /train\.optimizer\.weightDecay.*implemented for the image "mlp" only/,
+    );
+  });
+});
