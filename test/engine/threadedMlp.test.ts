@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
+import type { MlpModel } from '../../shared/config.ts';
 import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
 import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
 import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
@@ -22,13 +22,9 @@ import { createFusedMlpTrainer } from '../../main/engine/training/fusedImageTrai
 import { createThreadedMlpTrainer } from '../../main/engine/training/threadedMlpTrainer.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
+import { relativeFrobenius } from '../support/relativeFrobenius.ts';
+import { classes, d, picture, tinyMlpBatches, tinyMlpConfig, type MlpBatch, type TinyMlpConfig } from '../support/tinyMlp.ts';
 
-// d, m and the batches not multiples of the SIMD width, of 8 or of T, so every tail path runs;
-// m = 20 gives the update phase blocks of 16 + 4 neurons on 2 threads and 8 + 8 + 4 on 3
-const picture = { height: 3, width: 6, channels: 1 };
-const d = 18;
-const width = 20;
-const classes = 3;
 let kernels: FusedKernels;
 
 beforeAll(async () => {
@@ -37,47 +33,16 @@ beforeAll(async () => {
 });
 afterAll(() => closeKernelThreadPools());
 
-function configFor(activation: MlpModel['activation'], optimizer: Record<string, unknown>) {
-  return resolveExperiment({
-    task: { kind: 'mnist', trainSize: 1000 },
-    model: { kind: 'mlp', width, activation, thresholdRatio: 0.05, initScale: 1 },
-    train: { batchSize: 30, optimizer },
-  });
-}
-type Config = ReturnType<typeof configFor>;
+const configFor = tinyMlpConfig;
+type Config = TinyMlpConfig;
 
-interface Batch {
-  x: tf.Tensor2D;
-  xT: tf.Tensor2D;
-  y: tf.Tensor1D;
-  scale: tf.Tensor1D;
-}
+type Batch = MlpBatch;
 
 /** 8 batches: full ones of 30 and a last one of 17, as epochs have. */
-function batches(): Batch[] {
-  const rng = RandomStream.derive(3, 'threaded-mlp-batches');
-  return [30, 17, 30, 30, 17, 30, 30, 17].map((n) => {
-    const x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.uniform()), [n, d]);
-    return {
-      x,
-      xT: tf.transpose(x) as tf.Tensor2D,
-      y: tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes))),
-      scale: tf.fill([n], 1 / n) as tf.Tensor1D,
-    };
-  });
-}
+const batches = (): Batch[] => tinyMlpBatches([30, 17, 30, 30, 17, 30, 30, 17], 3, 'threaded-mlp-batches');
 
 const flat = (model: Mlp) => Float32Array.from(model.exportParameters().flatMap((t) => Array.from(t.data)));
 
-function relativeFrobenius(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += a[k]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 

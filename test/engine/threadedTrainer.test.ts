@@ -20,6 +20,7 @@ import { createFusedTrainer } from '../../main/engine/training/fusedTrainer.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
+import { relativeFrobenius } from '../support/relativeFrobenius.ts';
 
 // d and B not multiples of the SIMD width or of T, so every tail path runs
 const d = 22;
@@ -69,15 +70,6 @@ function eightSteps(input: ExperimentInput, make: (net: TwoLayerNet, config: Ret
   return { weights, loss, state };
 }
 
-function relativeFrobenius(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += a[k]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 describe('threaded training steps: the same weights on 1, 2 and 3 threads', () => {
   for (const [name, input] of cases) {

@@ -7,23 +7,19 @@
  * paths; the config refuses a negative decay and a decay on a model that does not implement it.
  * Tiny shapes (d = 18, m = 20, 3 classes).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
 import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
 import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
-import { RandomStream } from '../../main/engine/random.ts';
 import { createFusedMlpTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
 import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
 import { createThreadedMlpTrainer } from '../../main/engine/training/threadedMlpTrainer.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
+import { relativeFrobenius } from '../support/relativeFrobenius.ts';
+import { classes, picture, tinyMlpBatches, tinyMlpConfig, type TinyMlpConfig } from '../support/tinyMlp.ts';
 
-const picture = { height: 3, width: 6, channels: 1 };
-const d = 18;
-const width = 20;
-const classes = 3;
 let kernels: FusedKernels;
 
 beforeAll(async () => {
@@ -32,14 +28,8 @@ beforeAll(async () => {
 });
 afterAll(() => closeKernelThreadPools());
 
-function configFor(activation: MlpModel['activation'], optimizer: Record<string, unknown>) {
-  return resolveExperiment({
-    task: { kind: 'mnist', trainSize: 1000 },
-    model: { kind: 'mlp', width, activation, thresholdRatio: 0.05, initScale: 1 },
-    train: { batchSize: 30, optimizer },
-  });
-}
-type Config = ReturnType<typeof configFor>;
+const configFor = tinyMlpConfig;
+type Config = TinyMlpConfig;
 type Make = (model: Mlp, config: Config) => Trainer;
 
 const paths: [string, Make][] = [
@@ -50,19 +40,7 @@ const paths: [string, Make][] = [
 ];
 
 /** `steps` batches of 30 (the last of 17, as epochs end), the same for every path. */
-function batches(steps: number) {
-  const rng = RandomStream.derive(5, 'weight-decay-batches');
-  return Array.from({ length: steps }, (_, k) => {
-    const n = k === steps - 1 ? 17 : 30;
-    const x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.uniform()), [n, d]);
-    return {
-      x,
-      xT: tf.transpose(x) as tf.Tensor2D,
-      y: tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes))),
-      scale: tf.fill([n], 1 / n) as tf.Tensor1D,
-    };
-  });
-}
+const batches = (steps: number) => tinyMlpBatches(Array.from({ length: steps }, (_, k) => (k === steps - 1 ? 17 : 30)), 5, 'weight-decay-batches');
 
 /** Each parameter's values (fc1.weight, fc1.bias, fc2.weight, fc2.bias) after the steps from the seeded init. */
 function train(config: Config, make: Make, data: ReturnType<typeof batches>): Float32Array[] {
@@ -82,15 +60,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-function relativeFrobenius(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += a[k]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 describe('one step with weight decay is the hand-computed update, on each path', () => {
   const lr = 0.5;
