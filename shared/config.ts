@@ -347,11 +347,21 @@ export type EvalAttack = z.output<typeof evalAttackSchema>;
 export type Norm = z.output<typeof normSchema>;
 
 /** A resolved config: every null that means "the same as ..." replaced by its value. */
-export type ResolvedExperiment = Omit<ExperimentConfig, 'model' | 'eval'> & {
+export type ResolvedExperiment = Omit<ExperimentConfig, 'model' | 'eval' | 'train'> & {
   model: TwoLayerModel | MlpModel | CnnModel;
+  /** optimizer.weightDecay is absent at 0 (weightDecayOf reads it). */
+  train: Omit<ExperimentConfig['train'], 'optimizer'> & { optimizer: OptimizerSetting };
   /** pictures is absent at its default (picturesOf reads it). */
   eval: Omit<ExperimentConfig['eval'], 'pictures'> & { eps: number; norm: Norm; pictures?: PicturesSetting };
 };
+
+/** The optimiser of a resolved config: weightDecay left out at 0, as fields added later are (the config keeps its hash). */
+export type OptimizerSetting = Omit<ExperimentConfig['train']['optimizer'], 'weightDecay'> & { weightDecay?: number };
+
+/** train.optimizer.weightDecay, 0 where a resolved config (or one stored before the field) leaves it out. */
+export function weightDecayOf(optimizer: { readonly weightDecay?: number }): number {
+  return optimizer.weightDecay ?? 0;
+}
 
 /** A resolved experiment on the synthetic sparse-coding task with the paper's two-layer network. */
 export type SparseCodingExperiment = ResolvedExperiment & { task: SparseCodingTask; model: TwoLayerModel };
@@ -532,9 +542,12 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
   }
   const { pictures, ...evaluation } = config.eval;
   const defaultPicturesGiven = pictures.count === defaultPictures.count && pictures.indices.length === 0;
+  const { weightDecay, ...optimizer } = config.train.optimizer;
   return {
     ...config,
     model,
+    // weightDecay left out at 0, as fields added later are: the config keeps the hash it had before the field.
+    train: { ...config.train, optimizer: { ...optimizer, ...(weightDecay > 0 ? { weightDecay } : {}) } },
     eval: {
       ...evaluation,
       eps: config.eval.eps ?? config.train.attack.eps,

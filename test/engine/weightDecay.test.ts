@@ -8,7 +8,8 @@
  * Tiny shapes (d = 18, m = 20, 3 classes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
+import { resolveExperiment, weightDecayOf, type MlpModel } from '../../shared/config.ts';
+import { configHash } from '../../main/lab/provenance.ts';
 import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
 import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
@@ -97,6 +98,16 @@ describe('the paths agree with weight decay over 6 steps', () => {
 });
 
 describe('the weightDecay setting', () => {
+  it('is left out of a resolved config at 0, so every config keeps the hash it had before the field; kept when set', () => {
+    const input = { task: { kind: 'mnist' as const, trainSize: 1000 }, model: { kind: 'mlp' as const } };
+    const plain = resolveExperiment(input);
+    expect('weightDecay' in plain.train.optimizer).toBe(false);
+    expect(configHash(resolveExperiment({ ...input, train: { optimizer: { weightDecay: 0 } } }))).toBe(configHash(plain));
+    const decayed = resolveExperiment({ ...input, train: { optimizer: { weightDecay: 0.001 } } });
+    expect(decayed.train.optimizer.weightDecay).toBe(0.001);
+    expect(weightDecayOf(plain.train.optimizer)).toBe(0);
+    expect(resolveExperiment(decayed)).toEqual(decayed);
+  });
   it('refuses a negative decay, naming the field', () => {
     expect(() => configFor('relu', { weightDecay: -0.1 })).toThrow(/train\.optimizer\.weightDecay.*expected at least 0/);
   });

@@ -9,7 +9,7 @@
  * them with.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { weightDecayOf, type ResolvedExperiment } from '../../../shared/config.ts';
 import { pgdPerturb } from '../attacks/pgd.ts';
 import type { OptimizerState } from './checkpoint.ts';
 import { createImageTrainer } from './imageTrainer.ts';
@@ -98,7 +98,7 @@ export function createFusedMlpTrainer(model: Mlp, config: ResolvedExperiment, ke
   // Parameters are updated in place: they must own their buffers.
   model.setParameters(model.parameters().map((p) => tf.add(p, 0)));
   const work = new KernelWorkspace();
-  const lambda = spec.weightDecay;
+  const lambda = weightDecayOf(spec);
   const decayed = decayedParameters(model.parameters().map((p) => p.shape));
   /** Velocity (SGD with momentum) or Adam's first moment, per parameter; made at the first step. */
   let first: tf.Tensor[] | null = null;

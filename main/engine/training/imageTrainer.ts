@@ -5,7 +5,7 @@
  * so the epoch loop, the protocols and checkpoints are shared.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { weightDecayOf, type ResolvedExperiment } from '../../../shared/config.ts';
 import { pgdPerturb } from '../attacks/pgd.ts';
 import type { ImageModel } from '../models/imageModel.ts';
 import { LossAccumulator } from './lossAccumulator.ts';
@@ -16,7 +16,7 @@ import { decayedParameters } from './weightDecay.ts';
 export function createImageTrainer(model: ImageModel, config: ResolvedExperiment): Trainer {
   const optimizer = new Optimizer(config.train.optimizer);
   const losses = new LossAccumulator();
-  const lambda = config.train.optimizer.weightDecay;
+  const lambda = weightDecayOf(config.train.optimizer);
   const decayed = decayedParameters(model.parameters().map((p) => p.shape));
   return {
     step(x, xT, y, scale, lr) {

@@ -6,10 +6,10 @@
  * Each phase starts a fresh optimiser.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig } from '../../../shared/config.ts';
+import type { OptimizerSetting } from '../../../shared/config.ts';
 import type { OptimizerState } from './checkpoint.ts';
 
-type OptimizerSpec = ExperimentConfig['train']['optimizer'];
+type OptimizerSpec = OptimizerSetting;
 
 export class Optimizer {
   private readonly first = new Map<number, tf.Tensor>();

@@ -19,7 +19,7 @@
  * model's shapes), so either trainer resumes the other's checkpoint.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedExperiment } from '../../../shared/config.ts';
+import { weightDecayOf, type ResolvedExperiment } from '../../../shared/config.ts';
 import { pgdPerturb } from '../attacks/pgd.ts';
 import type { ImageHotPath } from '../experiment/hooks.ts';
 import { loadFusedKernels, type FusedKernels } from '../kernels/fusedKernels.ts';
@@ -93,7 +93,7 @@ export function createThreadedMlpTrainer(pool: KernelThreadPool, kernels: FusedK
   const weights = { params, VT, b, d, m, C };
   const attacked = { openInputGradient: () => mlpThreadedSession(pool, kernels, weights, () => {}) };
   const chunk = neuronChunk(m, T);
-  const lambda = spec.weightDecay;
+  const lambda = weightDecayOf(spec);
   const decayed = decayedParameters(shapes);
   /** A parameter's values in a block region (the moments' layout is the parameters'). */
   const slice = (region: Region, i: number) => pool.f32(region.offset + starts[i]! * 4, starts[i + 1]! - starts[i]!);
