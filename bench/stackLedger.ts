@@ -24,13 +24,15 @@ export interface StackLedger {
   readonly members: number;
   /** From the first member's start to the last one's end (the backend prepared before). */
   readonly wall: number;
+  /** CPU seconds of this process meanwhile. */
+  readonly cpu: number;
   /** Seconds in the program's kernel calls, all members together, and the calls it made. */
   readonly calls: { readonly seconds: number; readonly steps: number; readonly memberSteps: number; readonly gradients: number; readonly memberGradients: number };
   /** Each part's seconds, summed over the members (their own stretches, the calls left out). */
   readonly parts: ReadonlyMap<LedgerPart, number>;
 }
 
-/** Runs `config` with seeds 0..members-1 as one stack in this process (wasm, one thread), timed part by part. */
+/** Runs `config` with seeds 0..members-1 as one stack in this process (wasm, one thread), timed part by part (`timed`: false leaves the hooks off, and the parts empty). */
 export async function stackLedger(config: ResolvedExperiment, members: number, timed = true): Promise<StackLedger> {
   const { info, hooks } = await prepareBackend({ backend: 'wasm' });
   const kernels = await loadFusedKernels();
@@ -54,6 +56,7 @@ export async function stackLedger(config: ResolvedExperiment, members: number, t
   };
   const hook = createHook({ before: () => begin(member.getStore()), after: () => end(member.getStore()) });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   if (timed) hook.enable();
   try {
     await Promise.all(
@@ -80,5 +83,6 @@ export async function stackLedger(config: ResolvedExperiment, members: number, t
   } finally {
     hook.disable();
   }
-  return { members, wall: (performance.now() - t0) / 1000, calls: { seconds: callSeconds(), ...program.calls }, parts };
+  const used = process.cpuUsage(cpu0);
+  return { members, wall: (performance.now() - t0) / 1000, cpu: (used.user + used.system) / 1e6, calls: { seconds: callSeconds(), ...program.calls }, parts };
 }

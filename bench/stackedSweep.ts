@@ -16,7 +16,11 @@
  * bound what any stack computing each member's matMuls on this backend can reach; and what
  * stacking the matMuls would give on this backend: one [m, d] x [d, B] matMul at the quick size
  * (cached, and with a new right operand), the K-batched one of tfjs-wasm, and K plain ones in a
- * loop; last, a training step and a PGD step per member, alone (fused) and stacked.
+ * loop; where a stack member's time goes (./stackLedger.ts: the same sweep as one stack in this
+ * process, its training, evaluation and the rest per member, and what the queue, store and worker
+ * around a stack add); an evaluation attack's input gradient per member, alone and with K members
+ * in one call of the stack's phase (what batching the evaluation across members would give); last,
+ * a training step and a PGD step per member, alone (fused) and stacked.
  * `npm run bench` prints it; `node --import tsx bench/stackedSweep.ts` prints it alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -254,7 +258,7 @@ export async function printStackedSweep(members = 16): Promise<number> {
   const evaluation = perMember('phase-end evaluations') + perMember('epoch metrics');
   const other = perMember('instruments') + perMember('comparison and pictures') + perMember('phase starts and ends');
   console.log(
-    `  where a stack member's time goes (${members} members as one stack in this process, no queue, store or worker: ${stack.wall.toFixed(1)} s; async hooks time each member's own stretches):`,
+    `  where a stack member's time goes (${members} members as one stack in this process, no queue, store or worker: ${stack.wall.toFixed(1)} s, CPU ${stack.cpu.toFixed(1)} s; async hooks time each member's own stretches):`,
   );
   console.log(
     `    training   ${(calls + ownTraining).toFixed(2)} s per member: the stack's kernel calls ${calls.toFixed(2)} (${(stack.calls.memberSteps / Math.max(1, stack.calls.steps)).toFixed(1)} members a step call, ` +
@@ -262,8 +266,11 @@ export async function printStackedSweep(members = 16): Promise<number> {
   );
   console.log(`    evaluation ${evaluation.toFixed(2)} s per member: phase-end evaluations ${perMember('phase-end evaluations').toFixed(2)}, epoch metrics ${perMember('epoch metrics').toFixed(2)} (each member's own, as alone)`);
   console.log(
-    `    other      ${other.toFixed(2)} s per member: instruments ${perMember('instruments').toFixed(2)}, comparison and pictures ${perMember('comparison and pictures').toFixed(2)}; ` +
-      `the queue, store writes and worker around the stack: ${Math.max(0, stacked.wall - s.start - stack.wall).toFixed(1)} s of the stacked sweep's ${stacked.wall.toFixed(1)} (its start left out)`,
+    `    other      ${other.toFixed(2)} s per member: instruments ${perMember('instruments').toFixed(2)}, comparison and pictures ${perMember('comparison and pictures').toFixed(2)}`,
+  );
+  console.log(
+    `    and around the stack (the queue, its store writes, the worker's messages and turns): the stacked sweep's ${stacked.wall.toFixed(1)} s less its start (${s.start.toFixed(1)} s, the one run's) ` +
+      `less this stack's ${stack.wall.toFixed(1)} s = ${(stacked.wall - s.start - stack.wall).toFixed(1)} s`,
   );
   const evalRows = quickConfig.eval.testSize * new Set([...quickConfig.eval.epsGrid, quickConfig.eval.eps]).size;
   const eg = await evaluationGradientFigures(members, evalRows);
