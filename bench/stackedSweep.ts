@@ -258,7 +258,8 @@ export async function printStackedSweep(members = 16): Promise<number> {
   const evaluation = perMember('phase-end evaluations') + perMember('epoch metrics');
   const other = perMember('instruments') + perMember('comparison and pictures') + perMember('phase starts and ends');
   console.log(
-    `  where a stack member's time goes (${members} members as one stack in this process, no queue, store or worker: ${stack.wall.toFixed(1)} s, CPU ${stack.cpu.toFixed(1)} s; async hooks time each member's own stretches):`,
+    `  where a stack member's time goes (${members} members as one stack in this process, no queue, store or worker: ${stack.wall.toFixed(1)} s, CPU ${stack.cpu.toFixed(1)} s, ` +
+      `async hooks timing each member's own stretches):`,
   );
   console.log(
     `    training   ${(calls + ownTraining).toFixed(2)} s per member: the stack's kernel calls ${calls.toFixed(2)} (${(stack.calls.memberSteps / Math.max(1, stack.calls.steps)).toFixed(1)} members a step call, ` +
@@ -269,8 +270,7 @@ export async function printStackedSweep(members = 16): Promise<number> {
     `    other      ${other.toFixed(2)} s per member: instruments ${perMember('instruments').toFixed(2)}, comparison and pictures ${perMember('comparison and pictures').toFixed(2)}`,
   );
   console.log(
-    `    and around the stack (the queue, its store writes, the worker's messages and turns): the stacked sweep's ${stacked.wall.toFixed(1)} s less its start (${s.start.toFixed(1)} s, the one run's) ` +
-      `less this stack's ${stack.wall.toFixed(1)} s = ${(stacked.wall - s.start - stack.wall).toFixed(1)} s`,
+    `    beside the same sweep through the queue (its start, the store's writes, the worker's messages and turns included): ${stacked.wall.toFixed(1)} s, CPU ${stacked.cpu.toFixed(1)} s`,
   );
   const evalRows = quickConfig.eval.testSize * new Set([...quickConfig.eval.epsGrid, quickConfig.eval.eps]).size;
   const eg = await evaluationGradientFigures(members, evalRows);
