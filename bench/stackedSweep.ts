@@ -17,9 +17,10 @@
  * stacking the matMuls would give on this backend: one [m, d] x [d, B] matMul at the quick size
  * (cached, and with a new right operand), the K-batched one of tfjs-wasm, and K plain ones in a
  * loop; where a stack member's time goes (./stackLedger.ts: the same sweep as one stack in this
- * process, its training, evaluation and the rest per member, and what the queue, store and worker
- * around a stack add); an evaluation attack's input gradient per member, alone and with K members
- * in one call of the stack's phase (what batching the evaluation across members would give); last,
+ * process, its training, evaluation and the rest per member, beside the same sweep through the
+ * queue); an evaluation attack's input gradient per member, alone and with K members in one call
+ * of the stack's phase (what batching the evaluation across members would give; the members share
+ * the points here, where a sweep's have their own, which only adds memory traffic); last,
  * a training step and a PGD step per member, alone (fused) and stacked.
  * `npm run bench` prints it; `node --import tsx bench/stackedSweep.ts` prints it alone.
  */
