@@ -52,8 +52,8 @@ export class StackedProgram {
   private scheduled = false;
   /** Kernel calls made, and member-steps and member-gradients they covered (the bench's figures). */
   readonly calls = { steps: 0, memberSteps: 0, gradients: 0, memberGradients: 0 };
-  /** Seconds of those calls, which the members' clocks share out. */
-  callSeconds = 0;
+  /** Seconds spent in those calls, copies in and out included (the bench's breakdown), which the members' clocks share out. */
+  readonly seconds = { steps: 0, gradients: 0 };
 
   constructor(
     private readonly pool: KernelThreadPool,
@@ -111,36 +111,39 @@ export class StackedProgram {
     this.steps = [];
     this.gradients = [];
     for (const group of byShape(steps)) {
+      const t0 = performance.now();
       try {
-        const t0 = performance.now();
         stackedSteps(this.pool, this.kernels, group.map((r) => ({ member: r.member, batch: r.input })));
-        this.shareOut(group, t0, (r) => r.input.x.shape[0]);
         this.calls.steps += 1;
         this.calls.memberSteps += group.length;
         group.forEach((r) => r.resolve());
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
+      this.seconds.steps += this.shareOut(group, t0, (r) => r.input.x.shape[0]);
     }
     for (const group of byShape(gradients)) {
+      const t0 = performance.now();
       try {
-        const t0 = performance.now();
         const out = stackedInputGradients(this.pool, this.kernels, group.map((r) => ({ member: r.member, ...r.input })));
-        this.shareOut(group, t0, (r) => r.input.x.shape[0]);
         this.calls.gradients += 1;
         this.calls.memberGradients += group.length;
         group.forEach((r, k) => r.resolve(out[k]!));
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
+      this.seconds.gradients += this.shareOut(group, t0, (r) => r.input.x.shape[0]);
     }
   }
 
-  /** A call's seconds since `t0`, shared out to its members' clocks in proportion to their rows. */
-  private shareOut<R extends { clock: MemberClock }>(group: readonly R[], t0: number, rows: (r: R) => number): void {
+  /**
+   * A call's seconds since `t0`, shared out to its members' clocks in proportion to their rows
+   * (before any of them resumes: that waits for this answer to end); returns them.
+   */
+  private shareOut<R extends { clock: MemberClock }>(group: readonly R[], t0: number, rows: (r: R) => number): number {
     const seconds = (performance.now() - t0) / 1000;
     const total = group.reduce((sum, r) => sum + rows(r), 0);
     for (const r of group) r.clock.share(total > 0 ? (seconds * rows(r)) / total : seconds / group.length);
-    this.callSeconds += seconds;
+    return seconds;
   }
 }
