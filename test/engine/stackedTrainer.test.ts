@@ -20,7 +20,7 @@ import { RandomStream } from '../../main/engine/random.ts';
 import { createStackedTrainer, type StackBatch } from '../../main/engine/training/stackedTrainer.ts';
 import { StackedProgram } from '../../main/engine/training/stackedProgram.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
-import { timedTraining } from '../../main/engine/training/memberClock.ts';
+import { timedTraining } from '../../main/engine/training/timedTraining.ts';
 import { trainEpoch } from '../../main/engine/training/trainEpoch.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';

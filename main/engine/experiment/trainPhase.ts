@@ -7,7 +7,7 @@
  * Checkpoints are handed over every `checkpointEvery` epochs, at each phase's end, and on cancel.
  */
 import type { PhasePlan } from '../training/protocols.ts';
-import { timedTraining } from '../training/memberClock.ts';
+import { timedTraining } from '../training/timedTraining.ts';
 import { trainEpoch } from '../training/trainEpoch.ts';
 import type { ExperimentRun } from './experimentRun.ts';
 import { checkDeadNetwork, evaluateAt, measureEpoch, modelSummary, takeSnapshot } from './measurements.ts';

@@ -7,8 +7,6 @@
  * The spans of different members never overlap (one event loop) and the shares of a call add up
  * to the call, so the members' clocks together never exceed the stack's wall time.
  */
-import type { Trainer } from './trainer.ts';
-
 export class MemberClock {
   /** Seconds this member has computed: its own spans and its shares of the stack's calls. */
   seconds = 0;
@@ -30,19 +28,4 @@ export class MemberClock {
   share(seconds: number): void {
     this.seconds += seconds;
   }
-}
-
-/**
- * One epoch's training (`work`) timed: its training seconds (the wall time, or a stack member's
- * own seconds by its clock) and the seconds it spent waiting on the other members of its stack.
- */
-export async function timedTraining<T>(trainer: Trainer, work: () => Promise<T>): Promise<{ result: T; seconds: number; waitedSeconds: number }> {
-  const clock = trainer.later?.clock;
-  const before = clock?.seconds ?? 0;
-  const t0 = performance.now();
-  const result = await work();
-  const wall = (performance.now() - t0) / 1000;
-  if (!clock) return { result, seconds: wall, waitedSeconds: 0 };
-  const seconds = clock.seconds - before;
-  return { result, seconds, waitedSeconds: Math.max(0, wall - seconds) };
 }
