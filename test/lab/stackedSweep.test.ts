@@ -148,15 +148,21 @@ describe('a stack in one job slot, for real', () => {
       ...expandSweep(tiny, [['train.attack.eps', [0.2, 0.4]]], 2),
       ...expandSweep(tiny, [['model.threshold.ratio', [0.95]]], 1),
     ];
+    const t0 = performance.now();
     const sweep = startSweep(store, queue, { base: tiny, grid: [['train.attack.eps', [0.2, 0.4]]], seeds: 2, members, preset: 'tiny' });
     expect(sweep.stacks).toBe(1);
     await queue.idle();
+    const wall = (performance.now() - t0) / 1000;
     // One slot, five runs running at once: the stack.
     expect(seen.peak).toBe(5);
     const ids = sweep.runs.map((r) => r.runId);
     const dead = store.get(ids[4]!);
     expect(dead.status).toBe('failed');
     expect(dead.error).toMatch(/model\.threshold\.ratio/);
+    // Each member's training seconds are its own (main/engine/training/memberClock.ts): the four
+    // that trained, computing in one worker, took no more than the sweep's wall time together.
+    const trained = ids.slice(0, 4).map((id) => store.result(id).timing);
+    expect(trained.reduce((sum, t) => sum + t.trainSeconds, 0), `training seconds ${trained.map((t) => t.trainSeconds.toFixed(3)).join(' + ')} against the wall ${wall.toFixed(3)}`).toBeLessThanOrEqual(wall);
     for (const [i, member] of members.slice(0, 4).entries()) {
       const run = store.get(ids[i]!);
       expect(seen.statuses.get(run.id)).toEqual(['queued', 'running', 'finished']);
