@@ -127,13 +127,7 @@ async function main() {
     }
   }
   program.dispose();
-  console.log(JSON.stringify({ backend: info.name, fusedKernels: info.fusedKernels, training, perturbations, dispatches, calls }));
+  return { backend: info.name, fusedKernels: info.fusedKernels, training, perturbations, dispatches, calls };
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+process.stdout.write(`${JSON.stringify(await main())}\n`);

@@ -1,0 +1,92 @@
+/**
+ * A stack on webgpu (issue 14, item 3), on the software adapter that Debian's chromium ships
+ * (SwiftShader): K = 3 two-layer members that differ in seed, batch size, learning rate, rho,
+ * init scale and attack radius train as one program (main/engine/backend/webgpu/
+ * stackedWebgpuProgram.ts). Each member's weights after 8 steps of SGD, momentum and Adam (relative
+ * and fixed thresholds) equal those of the same member trained alone on the one-member WGSL
+ * kernels within 1e-4 relative (Frobenius), as do its training attacks (l2 and linf, with and
+ * without clip and random start); every stacked step is one submission of as many dispatches as
+ * one member's step, and an attack of T steps one submission of T dispatches (and the thresholds).
+ *
+ * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
+ * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuStacked.ts).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prerequisite } from '../support/prerequisite.ts';
+import { relativeFrobenius } from '../support/relativeFrobenius.ts';
+
+const chromiumLibraries = '/usr/lib/chromium';
+const swiftshaderIcd = `${chromiumLibraries}/vk_swiftshader_icd.json`;
+const softwareAdapter = prerequisite(
+  "a WebGPU software adapter (SwiftShader's Vulkan driver and the Vulkan loader from Debian's chromium package)",
+  existsSync(swiftshaderIcd) && existsSync(`${chromiumLibraries}/libvulkan.so.1`) ? null : `${swiftshaderIcd} or ${chromiumLibraries}/libvulkan.so.1 is missing`,
+);
+
+type Numbers = number[];
+type Calls = { steps: number; memberSteps: number; attacks: number; memberAttacks: number };
+interface Outcome {
+  backend: string;
+  fusedKernels: boolean;
+  training: Record<string, { stacked: { weights: Numbers; loss: number }[]; alone: { weights: Numbers; loss: number }[] }>;
+  perturbations: Record<string, { stacked: Numbers[]; alone: Numbers[] }>;
+  dispatches: Record<string, number>;
+  calls: Record<string, Calls>;
+}
+
+let outcome: Outcome;
+
+describe.skipIf(softwareAdapter.skip)('a stack of three members on webgpu against each member alone', () => {
+  beforeAll(async () => {
+    softwareAdapter.require();
+    const driver = fileURLToPath(new URL('../support/webgpuStacked.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', driver], {
+      env: { ...process.env, LD_LIBRARY_PATH: chromiumLibraries, VK_ICD_FILENAMES: swiftshaderIcd },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    outcome = JSON.parse(stdout.trim().split('\n').at(-1)!) as Outcome;
+  }, 600_000);
+
+  it('runs on webgpu with its fused kernels', () => {
+    expect(outcome.backend).toBe('webgpu');
+    expect(outcome.fusedKernels).toBe(true);
+  });
+
+  for (const optimizer of ['SGD', 'SGD with momentum', 'Adam']) {
+    for (const threshold of ['relative', 'fixed']) {
+      it(`${optimizer}, ${threshold} thresholds: each member's weights and loss after 8 stacked steps equal its own alone within 1e-4 relative`, () => {
+        const { stacked, alone } = outcome.training[`${optimizer}, ${threshold}`]!;
+        expect(stacked).toHaveLength(3);
+        stacked.forEach((member, k) => {
+          expect(relativeFrobenius(member.weights, alone[k]!.weights), `member ${k}`).toBeLessThan(1e-4);
+          expect(Math.abs(member.loss - alone[k]!.loss)).toBeLessThan(1e-4 * alone[k]!.loss);
+        });
+        // the members differ (their seeds, rates, rho): no member's numbers stand in for another's
+        expect(relativeFrobenius(stacked[0]!.weights, stacked[1]!.weights)).toBeGreaterThan(0.1);
+        // 8 steps of 3 members: 8 stacked calls
+        expect(outcome.calls[`${optimizer}, ${threshold}`]).toEqual({ steps: 8, memberSteps: 24, attacks: 0, memberAttacks: 0 });
+      });
+    }
+  }
+
+  for (const threshold of ['relative', 'fixed']) {
+    for (const norm of ['l2', 'linf']) {
+      for (const clipped of ['', ', clipped, random start']) {
+        const label = `${threshold}, ${norm}${clipped}`;
+        it(`the training attack (${label}): each member's adversarial points equal its own alone within 1e-4 relative, in one stacked call`, () => {
+          const { stacked, alone } = outcome.perturbations[label]!;
+          expect(stacked).toHaveLength(3);
+          stacked.forEach((points, k) => expect(relativeFrobenius(points, alone[k]!), `member ${k}`).toBeLessThan(1e-4));
+          expect(outcome.calls[`attack ${label}`]).toEqual({ steps: 0, memberSteps: 0, attacks: 1, memberAttacks: 3 });
+        });
+      }
+    }
+  }
+
+  it('a stacked step takes the dispatches of one member step (3, 2 with fixed thresholds); an attack of 5 steps 5 dispatches and the thresholds', () => {
+    expect(outcome.dispatches).toEqual({ 'step relative': 3, 'step fixed': 2, 'attack of 5 steps, relative': 6, 'attack of 5 steps, fixed': 5 });
+  });
+});
