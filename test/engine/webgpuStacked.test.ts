@@ -7,6 +7,9 @@
  * kernels within 1e-4 relative (Frobenius), as do its training attacks (l2 and linf, with and
  * without clip and random start); every stacked step is one submission of as many dispatches as
  * one member's step, and an attack of T steps one submission of T dispatches (and the thresholds).
+ * And through the product: a sweep of two tiny members on webgpu in one job slot stacks on the
+ * stacked WGSL kernels, records so in each member's provenance, and gives each member's
+ * accuracies within 2 test samples of the member run alone on webgpu.
  *
  * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuStacked.ts).
@@ -39,15 +42,19 @@ interface Outcome {
 
 let outcome: Outcome;
 
+/** A driver's one JSON line, run in a child process that sees the software adapter. */
+async function childRun<T>(driver: string): Promise<T> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../support/${driver}`, import.meta.url))], {
+    env: { ...process.env, LD_LIBRARY_PATH: chromiumLibraries, VK_ICD_FILENAMES: swiftshaderIcd },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+}
+
 describe.skipIf(softwareAdapter.skip)('a stack of three members on webgpu against each member alone', () => {
   beforeAll(async () => {
     softwareAdapter.require();
-    const driver = fileURLToPath(new URL('../support/webgpuStacked.ts', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', driver], {
-      env: { ...process.env, LD_LIBRARY_PATH: chromiumLibraries, VK_ICD_FILENAMES: swiftshaderIcd },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    outcome = JSON.parse(stdout.trim().split('\n').at(-1)!) as Outcome;
+    outcome = await childRun<Outcome>('webgpuStacked.ts');
   }, 600_000);
 
   it('runs on webgpu with its fused kernels', () => {
@@ -88,5 +95,37 @@ describe.skipIf(softwareAdapter.skip)('a stack of three members on webgpu agains
 
   it('a stacked step takes the dispatches of one member step (3, 2 with fixed thresholds); an attack of 5 steps 5 dispatches and the thresholds', () => {
     expect(outcome.dispatches).toEqual({ 'step relative': 3, 'step fixed': 2, 'attack of 5 steps, relative': 6, 'attack of 5 steps, fixed': 5 });
+  });
+});
+
+interface SweepOutcome {
+  stacks: number;
+  members: { status: string; error: string | null; stacked: unknown; runIds: string[]; backend: string | null; accuracies: { stacked: number[]; alone: number[] } }[];
+}
+
+describe.skipIf(softwareAdapter.skip)('a stacked sweep on webgpu through the job queue', () => {
+  let sweep: SweepOutcome;
+  beforeAll(async () => {
+    softwareAdapter.require();
+    sweep = await childRun<SweepOutcome>('webgpuStackedSweep.ts');
+  }, 600_000);
+
+  it('two members stack in one slot on the stacked WGSL kernels, and their provenance says so, and with whom', () => {
+    expect(sweep.stacks).toBe(1);
+    expect(sweep.members).toHaveLength(2);
+    for (const member of sweep.members) {
+      expect(member.status, member.error ?? '').toBe('finished');
+      expect(member.backend).toBe('webgpu');
+      expect(member.stacked).toEqual({ size: 2, runIds: member.runIds, hotPath: 'stacked WGSL kernels, 2 members' });
+    }
+  });
+
+  it("each member's accuracies are within 2 test samples of the member run alone on webgpu", () => {
+    sweep.members.forEach((member, i) => {
+      const { stacked, alone } = member.accuracies;
+      expect(stacked.length).toBeGreaterThan(0);
+      expect(stacked.length).toBe(alone.length);
+      stacked.forEach((count, k) => expect(Math.abs(count - alone[k]!), `member ${i}: accuracy ${k}`).toBeLessThanOrEqual(2));
+    });
   });
 });
