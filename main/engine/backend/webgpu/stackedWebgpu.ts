@@ -266,6 +266,13 @@ function thresholdDispatch(gpu: GpuKernels, scratch: StackScratch, arena: Arena,
   };
 }
 
+/** A call's rows per member: a workgroup per row, at most 65535 on x. */
+function rowsPerMember(counts: readonly number[]): number {
+  const R = Math.max(...counts);
+  if (R > 65535) throw new RangeError(`the stacked WGSL kernels take at most 65535 rows per member (got ${R})`);
+  return R;
+}
+
 function checkShared(members: readonly GpuStackMember[]): Arena {
   const arena = members[0]!.arena;
   members.forEach((member, k) => {
@@ -283,7 +290,7 @@ export function stackedWebgpuSteps(gpu: GpuKernels, scratch: StackScratch, items
   const arena = checkShared(items.map((item) => item.member));
   const { m, d, relative, kind } = arena;
   const K = items.length;
-  const R = Math.max(...items.map(({ batch }) => batch.x.shape[0]));
+  const R = rowsPerMember(items.map(({ batch }) => batch.x.shape[0]));
   const X = scratch.get('x', K * R * d);
   const Y = scratch.get('y', K * R);
   const S = scratch.get('scale', K * R);
@@ -337,7 +344,7 @@ export function stackedWebgpuAttacks(gpu: GpuKernels, scratch: StackScratch, att
   const { m, d, relative } = arena;
   const { norm, steps, clip } = attacks[0]!;
   const K = attacks.length;
-  const R = Math.max(...attacks.map((a) => a.x0.shape[0]));
+  const R = rowsPerMember(attacks.map((a) => a.x0.shape[0]));
   const X0 = scratch.get('x0', K * R * d);
   const XA = scratch.get('xa', K * R * d);
   const Y = scratch.get('y', K * R);
