@@ -222,6 +222,9 @@ describe('the stacked program: members running their own epoch loops share each 
     const steps = 60 / 30;
     const pgdSteps = members[0]!.config.train.attack.steps;
     expect(program.calls).toEqual({ steps, memberSteps: 2 * steps, gradients: steps * pgdSteps, memberGradients: 2 * steps * pgdSteps });
+    // The bench's breakdown (bench/stackLedger.ts) takes the calls' own time from these.
+    expect(program.seconds.steps).toBeGreaterThan(0);
+    expect(program.seconds.gradients).toBeGreaterThan(0);
     for (let k = 0; k < 2; k++) {
       expect(results[k]!.loss, `member ${k}: loss`).toBe(alone[k]!.loss);
       expect(bytes(nets[k]!.weights()).equals(bytes(alone[k]!.weights)), `member ${k}: weights bit for bit`).toBe(true);

@@ -47,6 +47,8 @@ export class StackedProgram {
   private scheduled = false;
   /** Kernel calls made, and member-steps and member-gradients they covered (the bench's figures). */
   readonly calls = { steps: 0, memberSteps: 0, gradients: 0, memberGradients: 0 };
+  /** Seconds spent in those calls, copies in and out included (the bench's breakdown). */
+  readonly seconds = { steps: 0, gradients: 0 };
 
   constructor(
     private readonly pool: KernelThreadPool,
@@ -98,6 +100,7 @@ export class StackedProgram {
     this.steps = [];
     this.gradients = [];
     for (const group of byShape(steps)) {
+      const t0 = performance.now();
       try {
         stackedSteps(this.pool, this.kernels, group.map((r) => ({ member: r.member, batch: r.input })));
         this.calls.steps += 1;
@@ -106,8 +109,10 @@ export class StackedProgram {
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
+      this.seconds.steps += (performance.now() - t0) / 1000;
     }
     for (const group of byShape(gradients)) {
+      const t0 = performance.now();
       try {
         const out = stackedInputGradients(this.pool, this.kernels, group.map((r) => ({ member: r.member, ...r.input })));
         this.calls.gradients += 1;
@@ -116,6 +121,7 @@ export class StackedProgram {
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
+      this.seconds.gradients += (performance.now() - t0) / 1000;
     }
   }
 }
