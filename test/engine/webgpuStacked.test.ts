@@ -7,6 +7,7 @@
  * kernels within 1e-4 relative (Frobenius), as do its training attacks (l2 and linf, with and
  * without clip and random start); every stacked step is one submission of as many dispatches as
  * one member's step, and an attack of T steps one submission of T dispatches (and the thresholds).
+ * A member checkpointed mid-phase and resumed in the stack ends as it did uninterrupted.
  * And through the product: a sweep of two tiny members on webgpu in one job slot stacks on the
  * stacked WGSL kernels, records so in each member's provenance, and gives each member's
  * accuracies within 2 test samples of the member run alone on webgpu.
@@ -38,6 +39,7 @@ interface Outcome {
   perturbations: Record<string, { stacked: Numbers[]; alone: Numbers[] }>;
   dispatches: Record<string, number>;
   calls: Record<string, Calls>;
+  resume: { resumed: Numbers[]; uninterrupted: Numbers[] };
 }
 
 let outcome: Outcome;
@@ -92,6 +94,11 @@ describe.skipIf(softwareAdapter.skip)('a stack of three members on webgpu agains
       }
     }
   }
+
+  it("a member checkpointed mid-phase (Adam's moments and step count) and resumed in the stack ends to the last bit as it did uninterrupted", () => {
+    expect(outcome.resume.resumed).toHaveLength(3);
+    outcome.resume.resumed.forEach((weights, k) => expect(weights, `member ${k}`).toEqual(outcome.resume.uninterrupted[k]));
+  });
 
   it('a stacked step takes the dispatches of one member step (3, 2 with fixed thresholds); an attack of 5 steps 5 dispatches and the thresholds', () => {
     expect(outcome.dispatches).toEqual({ 'step relative': 3, 'step fixed': 2, 'attack of 5 steps, relative': 6, 'attack of 5 steps, fixed': 5 });

@@ -126,8 +126,31 @@ async function main() {
       }
     }
   }
+  // A member checkpointed after 4 of 8 Adam steps (the network synced, the optimiser's state
+  // exported), then resumed as a new member of the stack, against its 8 steps uninterrupted.
+  const adam = optimizers[2]![1];
+  const resumeConfigs = members.map((_, k) => config(k, adam, 'relative'));
+  const resumed: Numbers[] = [];
+  const uninterrupted: Numbers[] = [];
+  for (const [k, c] of resumeConfigs.entries()) {
+    const lr = c.train.optimizer.lr;
+    const n = net(k, c);
+    let trainer = program.makeTrainer(n, c)!;
+    for (const b of data[k]!.slice(0, 4)) await trainer.later!.step(b.x, b.y, b.scale, lr);
+    trainer.sync();
+    const state = trainer.exportState();
+    trainer.dispose();
+    trainer = program.makeTrainer(n, c)!;
+    trainer.importState(structuredClone(state));
+    for (const b of data[k]!.slice(4)) await trainer.later!.step(b.x, b.y, b.scale, lr);
+    resumed.push(finish(n, trainer).weights);
+    const whole = net(k, c);
+    const wholeTrainer = program.makeTrainer(whole, c)!;
+    for (const b of data[k]!) await wholeTrainer.later!.step(b.x, b.y, b.scale, lr);
+    uninterrupted.push(finish(whole, wholeTrainer).weights);
+  }
   program.dispose();
-  return { backend: info.name, fusedKernels: info.fusedKernels, training, perturbations, dispatches, calls };
+  return { resume: { resumed, uninterrupted }, backend: info.name, fusedKernels: info.fusedKernels, training, perturbations, dispatches, calls };
 }
 
 process.stdout.write(`${JSON.stringify(await main())}\n`);
