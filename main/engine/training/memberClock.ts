@@ -29,3 +29,15 @@ export class MemberClock {
     this.seconds += seconds;
   }
 }
+
+/**
+ * One call's seconds since `t0` (performance.now()), shared out to the clocks of the members it
+ * computed for, in proportion to their rows (before any of them resumes: that waits for the
+ * call's answer to end); returns them.
+ */
+export function shareCall<R extends { clock: MemberClock }>(group: readonly R[], t0: number, rows: (r: R) => number): number {
+  const seconds = (performance.now() - t0) / 1000;
+  const total = group.reduce((sum, r) => sum + rows(r), 0);
+  for (const r of group) r.clock.share(total > 0 ? (seconds * rows(r)) / total : seconds / group.length);
+  return seconds;
+}

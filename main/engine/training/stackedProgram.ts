@@ -21,7 +21,7 @@ import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool } from '../kernels/threadPool.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
 import { beginStackAttack, finishStackAttack, joinStack, memberTrainer, stackedInputGradients, stackedSteps, type StackBatch, type StackMember } from './stackedTrainer.ts';
-import { MemberClock } from './memberClock.ts';
+import { MemberClock, shareCall } from './memberClock.ts';
 import type { Trainer } from './trainer.ts';
 
 interface Request<In, Out> {
@@ -120,7 +120,7 @@ export class StackedProgram {
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
-      this.seconds.steps += this.shareOut(group, t0, (r) => r.input.x.shape[0]);
+      this.seconds.steps += shareCall(group, t0, (r) => r.input.x.shape[0]);
     }
     for (const group of byShape(gradients)) {
       const t0 = performance.now();
@@ -132,18 +132,7 @@ export class StackedProgram {
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
-      this.seconds.gradients += this.shareOut(group, t0, (r) => r.input.x.shape[0]);
+      this.seconds.gradients += shareCall(group, t0, (r) => r.input.x.shape[0]);
     }
-  }
-
-  /**
-   * A call's seconds since `t0`, shared out to its members' clocks in proportion to their rows
-   * (before any of them resumes: that waits for this answer to end); returns them.
-   */
-  private shareOut<R extends { clock: MemberClock }>(group: readonly R[], t0: number, rows: (r: R) => number): number {
-    const seconds = (performance.now() - t0) / 1000;
-    const total = group.reduce((sum, r) => sum + rows(r), 0);
-    for (const r of group) r.clock.share(total > 0 ? (seconds * rows(r)) / total : seconds / group.length);
-    return seconds;
   }
 }

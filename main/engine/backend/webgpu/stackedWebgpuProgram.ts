@@ -8,10 +8,16 @@
  * whose attack is a request per PGD step, a whole attack is one request: its steps stay on the
  * device, with no read-back between them.
  *
+ * Each member's clock (../../training/memberClock.ts) stops at its requests and takes its share,
+ * by rows, of each submission's seconds. Those are the host's seconds to encode and submit: the
+ * device's work is waited for where a figure is read back (the epoch's loss), in the member's
+ * own time.
+ *
  * A failed call fails the requests in it: the members it held see the error in their own run.
  */
 import type { ResolvedExperiment } from '../../../../shared/config.ts';
 import type { TwoLayerNet } from '../../models/twoLayerNet.ts';
+import { MemberClock, shareCall } from '../../training/memberClock.ts';
 import type { Trainer } from '../../training/trainer.ts';
 import { GpuKernels } from './gpuKernels.ts';
 import {
@@ -21,6 +27,7 @@ import {
 
 interface Request<In> {
   readonly input: In;
+  readonly clock: MemberClock;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -57,6 +64,7 @@ export class WebgpuStackedProgram {
     if (!arena) this.arenas.set(key, (arena = createArena(net, config)));
     const member = joinArena(this.gpu, arena, net, config);
     const { gpu, scratch } = this;
+    const clock = new MemberClock();
     return {
       step: (x, _xT, y, scale, lr) => stackedWebgpuSteps(gpu, scratch, [{ member, batch: { x, y, scale, lr } }]),
       perturb(x, y, attack) {
@@ -70,24 +78,26 @@ export class WebgpuStackedProgram {
       importState: (state) => importMemberState(gpu, member, state),
       dispose: () => leaveArena(member),
       later: {
-        step: (x, y, scale, lr) => this.request(this.steps, { member, batch: { x, y, scale, lr } }),
+        step: (x, y, scale, lr) => this.request(this.steps, clock, { member, batch: { x, y, scale, lr } }),
         perturb: async (x, y, attack) => {
           const pending = recordAttack(member, x, y, attack);
           try {
-            await this.request(this.attacks, pending);
+            await this.request(this.attacks, clock, pending);
           } catch (error) {
             pending.xa.dispose();
             throw error;
           }
           return pending.xa;
         },
+        clock,
       },
     };
   }
 
-  private request<In>(queue: Request<In>[], input: In): Promise<void> {
+  private request<In>(queue: Request<In>[], clock: MemberClock, input: In): Promise<void> {
+    clock.pause();
     return new Promise<void>((resolve, reject) => {
-      queue.push({ input, resolve, reject });
+      queue.push({ input, clock, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.answer());
@@ -103,14 +113,14 @@ export class WebgpuStackedProgram {
     this.steps = [];
     this.attacks = [];
     for (const group of grouped(steps, ({ member }) => arenaKey(member.net, member.config))) {
-      this.settle(group, () => {
+      this.settle(group, (r) => r.input.batch.x.shape[0], () => {
         stackedWebgpuSteps(this.gpu, this.scratch, group.map((r) => r.input));
         this.calls.steps += 1;
         this.calls.memberSteps += group.length;
       });
     }
     for (const group of grouped(attacks, attackKey)) {
-      this.settle(group, () => {
+      this.settle(group, (r) => r.input.x0.shape[0], () => {
         stackedWebgpuAttacks(this.gpu, this.scratch, group.map((r) => r.input));
         this.calls.attacks += 1;
         this.calls.memberAttacks += group.length;
@@ -118,9 +128,12 @@ export class WebgpuStackedProgram {
     }
   }
 
-  private settle<In>(group: readonly Request<In>[], call: () => void): void {
+  /** Makes one call for `group`, shares its seconds out by `rows`, and answers the group's requests. */
+  private settle<In>(group: readonly Request<In>[], rows: (r: Request<In>) => number, call: () => void): void {
+    const t0 = performance.now();
     try {
       call();
+      shareCall(group, t0, rows);
       group.forEach((r) => r.resolve());
     } catch (error) {
       group.forEach((r) => r.reject(error));
