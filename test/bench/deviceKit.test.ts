@@ -3,7 +3,7 @@
  * driver is missing. Building the kit itself needs the npm registry and apt, so no test does it.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,22 @@ describe('run.sh without NVIDIA\'s Vulkan driver', () => {
     // Nothing was unpacked or run, and the scratch folder it made is gone.
     expect(readdirSync(out).sort()).toEqual(['missing.txt', 'run.log']);
     expect(readdirSync(scratch).sort()).toEqual(['kit', 'out']);
+  });
+
+  it("names the ICD's library when the ICD is there but its library is not", () => {
+    const kit = join(scratch, 'kit2');
+    const out = join(scratch, 'out2');
+    mkdirSync(kit);
+    copyFileSync(new URL('bench/device/run.sh', root), join(kit, 'run.sh'));
+    const icd = join(scratch, 'nvidia_icd.json');
+    writeFileSync(icd, JSON.stringify({ file_format_version: '1.0.1', ICD: { library_path: 'libGLX_nvidia_absent.so.0', api_version: '1.4.312' } }, null, 2));
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], OUT: out, KIT_ICD_CANDIDATES: `/nonexistent/nvidia_icd.json ${icd}`, TMPDIR: scratch };
+    const result = spawnSync('bash', [join(kit, 'run.sh')], { env, encoding: 'utf8' });
+    expect(result.status).toBe(3);
+    expect(result.stdout).toContain(`Vulkan driver: ${icd} (library_path libGLX_nvidia_absent.so.0)\n`);
+    const missing = readFileSync(join(out, 'missing.txt'), 'utf8');
+    expect(missing).toContain("  - the ICD's library libGLX_nvidia_absent.so.0 (not in ldconfig's cache, /usr/local/nvidia/lib64, /usr/local/nvidia/lib or /usr/lib/x86_64-linux-gnu)\n");
+    expect(missing).not.toContain("NVIDIA's Vulkan ICD (none of");
+    expect(missing).toContain(`VK_DRIVER_FILES=${icd} VK_ICD_FILENAMES=${icd}\n`);
   });
 });
