@@ -25,13 +25,16 @@ echo "machine: $(uname -srm), $(nproc) cores; GPU: $( (nvidia-smi -L 2>/dev/null
 
 # --- The Vulkan loader (libvulkan.so.1): one the environment or the system already has comes
 # first; the carried Debian package is unpacked into $work (not into /) and searched after them.
+# The dynamic loader's cache, read once (a search that stops early in a pipe would make ldconfig
+# fail with SIGPIPE, which pipefail reports as not found).
+ldcache=$(ldconfig -p 2>/dev/null || true)
 find_loader() {
   local dir
   local IFS=:
   for dir in ${LD_LIBRARY_PATH:-}; do
     if [ -n "$dir" ] && [ -e "$dir/libvulkan.so.1" ]; then echo "$dir/libvulkan.so.1"; return 0; fi
   done
-  ldconfig -p 2>/dev/null | awk '/libvulkan\.so\.1 / { print $NF; found = 1; exit } END { exit !found }'
+  awk '/libvulkan\.so\.1 / { print $NF; found = 1; exit } END { exit !found }' <<<"$ldcache"
 }
 for deb in "$kit"/debs/*.deb; do
   [ -e "$deb" ] || continue
@@ -60,7 +63,7 @@ else
     export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
     library=$(sed -n 's/.*"library_path"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$icd" | head -n 1)
     echo "Vulkan driver: $icd (library_path $library)"
-    if [ -n "$library" ] && [ "${library#/}" = "$library" ] && ! ldconfig -p 2>/dev/null | grep -q "$library"; then
+    if [ -n "$library" ] && [ "${library#/}" = "$library" ] && ! grep -qF "$library" <<<"$ldcache"; then
       # A bare name the dynamic loader's cache lacks: the driver's own folder, where NVIDIA's
       # container runtime mounts it, goes on LD_LIBRARY_PATH.
       found=

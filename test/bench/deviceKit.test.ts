@@ -3,7 +3,7 @@
  * driver is missing. Building the kit itself needs the npm registry and apt, so no test does it.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,5 +91,40 @@ describe('run.sh without NVIDIA\'s Vulkan driver', () => {
     expect(missing).toContain("  - the ICD's library libGLX_nvidia_absent.so.0 (not in ldconfig's cache, /usr/local/nvidia/lib64, /usr/local/nvidia/lib or /usr/lib/x86_64-linux-gnu)\n");
     expect(missing).not.toContain("NVIDIA's Vulkan ICD (none of");
     expect(missing).toContain(`VK_DRIVER_FILES=${icd} VK_ICD_FILENAMES=${icd}\n`);
+  });
+
+  it("goes on to unpack the kit once ldconfig's cache has the loader and the ICD's library, however long the cache", () => {
+    const kit = join(scratch, 'kit3');
+    const out = join(scratch, 'out3');
+    const bin = join(scratch, 'bin');
+    mkdirSync(kit);
+    mkdirSync(bin);
+    copyFileSync(new URL('bench/device/run.sh', root), join(kit, 'run.sh'));
+    // A stand-in ldconfig whose cache lists both libraries first, then far more than a pipe holds
+    // (a GPU machine's cache, CUDA's libraries in it, is long): a search that stops at the first
+    // match must not turn ldconfig's SIGPIPE into "not found".
+    const ldconfig = join(bin, 'ldconfig');
+    writeFileSync(
+      ldconfig,
+      [
+        '#!/bin/sh',
+        'echo "2 libs found in cache"',
+        'printf "\\tlibvulkan.so.1 (libc6,x86-64) => /cache/libvulkan.so.1\\n"',
+        'printf "\\tlibGLX_nvidia_cached.so.0 (libc6,x86-64) => /cache/libGLX_nvidia_cached.so.0\\n"',
+        'yes "\tlibfiller.so.1 (libc6,x86-64) => /usr/lib/libfiller.so.1" | head -n 20000',
+      ].join('\n') + '\n',
+    );
+    chmodSync(ldconfig, 0o755);
+    const icd = join(scratch, 'found_icd.json');
+    writeFileSync(icd, JSON.stringify({ file_format_version: '1.0.1', ICD: { library_path: 'libGLX_nvidia_cached.so.0' } }));
+    const env: NodeJS.ProcessEnv = { PATH: `${bin}:${process.env['PATH']}`, OUT: out, KIT_ICD_CANDIDATES: icd, TMPDIR: scratch };
+    const result = spawnSync('bash', [join(kit, 'run.sh')], { env, encoding: 'utf8' });
+    expect(result.stdout).toContain('Vulkan loader: /cache/libvulkan.so.1\n');
+    expect(result.stdout).toContain(`Vulkan driver: ${icd} (library_path libGLX_nvidia_cached.so.0)\n`);
+    expect(result.stdout).not.toContain('MISSING');
+    // This kit has no node.gz: the first step after the checks says so.
+    expect(result.stdout).toContain(`could not unpack ${kit}/node.gz\n`);
+    expect(result.status).toBe(4);
+    expect(readdirSync(out)).toEqual(['run.log']);
   });
 });
