@@ -14,7 +14,7 @@
  * The benches that measure on webgpu, in the order run.sh runs them. A bench that reaches the
  * webgpu backend belongs here (the test greps bench/ with `reachesWebgpu`): adding one is one line.
  */
-export const gpuBenchEntries: readonly string[] = ['bench/webgpuSteps.ts'];
+export const gpuBenchEntries: readonly string[] = ['bench/webgpuSteps.ts', 'bench/stackedWebgpu.ts'];
 
 /** The folder (at the repository's root, ignored by git) that the builder fills and a device call carries. */
 export const kitFolder = '.device';
