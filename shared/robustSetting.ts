@@ -113,3 +113,16 @@ export function commonEpsChoices(evaluations: readonly (Evaluation | undefined)[
     .sort((a, b) => a - b)
     .map((eps) => ({ eps, everyRun: evaluations.every((e) => e !== undefined && e.norm === norm && curveAt(e.worstCase, eps) !== null) }));
 }
+
+/**
+ * The radius a comparison shows: the user's own pick while the choices hold it; else the largest
+ * of the runs' own headline radii that every run measured, else the largest radius every run
+ * measured, else the largest any did. A function of what is loaded now, never sticky: a run whose
+ * evaluation is read later changes what every run measured, and so the start.
+ */
+export function comparisonEps(choices: readonly { eps: number; everyRun: boolean }[], headlineRadii: readonly number[], userPick: number | null): number | null {
+  if (userPick !== null && choices.some((c) => c.eps === userPick)) return userPick;
+  const shared = choices.filter((c) => c.everyRun);
+  const headline = shared.filter((c) => headlineRadii.some((eps) => sameEps(eps, c.eps)));
+  return (headline[headline.length - 1] ?? shared[shared.length - 1] ?? choices[choices.length - 1])?.eps ?? null;
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { Accuracy, Evaluation } from '../../shared/events.ts';
 import { presetByName } from '../../shared/presets.ts';
-import { commonEpsChoices, epsText, robustAtEps, robustFigure, robustSetting, settingText } from '../../shared/robustSetting.ts';
+import { commonEpsChoices, comparisonEps, epsText, robustAtEps, robustFigure, robustSetting, settingText } from '../../shared/robustSetting.ts';
 
 const acc = (estimate: number): Accuracy => ({ estimate, lower: estimate - 0.02, upper: estimate + 0.02, n: 2000 });
 
@@ -74,4 +74,24 @@ describe('runs at one radius', () => {
       { eps: 0.5, everyRun: false },
     ]);
   });
+
+  it('starts a comparison at a radius every run measured, follows the runs as they load, and keeps the user\'s pick', () => {
+    // Run A (its own radius 0.1, grid to 0.2) and run B (0.3, grid to 0.5), as in the story test.
+    const shortA = evaluation('l2', [0, 0.1, 0.2], [0.9, 0.7, 0.5], [0.9, 0.69, 0.49], [0.9, 0.8, 0.7]);
+    const headline = [0.1, 0.3];
+    // B's evaluation read first: nothing is shared yet, so it starts at B's largest radius...
+    const early = commonEpsChoices([undefined, b], 'l2');
+    expect(comparisonEps(early, headline, null)).toBe(0.5);
+    // ...and once A's is read, at the larger headline radius both measured: A's 0.1, not a radius
+    // A has none at (the start is not sticky: 0.5 and 0.3 are still among the choices).
+    const both = commonEpsChoices([shortA, b], 'l2');
+    expect(both.map((c) => c.eps)).toContain(0.3);
+    expect(comparisonEps(both, headline, null)).toBe(0.1);
+    // The user's pick stays while the choices hold it, even one not every run measured...
+    expect(comparisonEps(both, headline, 0.4)).toBe(0.4);
+    // ...and gives way to the start when they do not (another norm's radii, say).
+    expect(comparisonEps(both, headline, 0.7)).toBe(0.1);
+    expect(comparisonEps([], headline, null)).toBeNull();
+  });
 });
+
