@@ -207,12 +207,25 @@ function printSteps(label: string, shape: string, f: StepFigures, B: number, d: 
  */
 function printWebgpuSteps(): void {
   console.log('\nWebGPU, fused WGSL kernels, against the fused wasm kernels (same process)');
-  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-  const env = process.env['VK_ICD_FILENAMES'] || !existsSync(swiftshader) ? process.env : { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: swiftshader };
+  const env = webgpuEnv();
   const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'webgpuSteps.ts')], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(child.stdout ?? '');
   if (child.status !== 0) console.log(`  the webgpu step bench failed (exit ${child.status ?? child.signal})`);
   if (env !== process.env) console.log('  no GPU was measured here: the GPU figures wait for a machine with one (`node --import tsx bench/webgpuSteps.ts` there)');
+}
+
+/** The environment of a webgpu child: the configured Vulkan driver, else Debian chromium's SwiftShader where it is installed. */
+function webgpuEnv(): NodeJS.ProcessEnv {
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  return process.env['VK_ICD_FILENAMES'] || !existsSync(swiftshader) ? process.env : { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: swiftshader };
+}
+
+/** The stacked WGSL kernels (./stackedWebgpu.ts) in a child process, as the steps above. */
+function printStackedWebgpu(): void {
+  console.log('\nWebGPU, a stack: K members in one stacked call against K single steps (stacked WGSL kernels)');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'stackedWebgpu.ts')], { env: webgpuEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(child.stdout ?? '');
+  if (child.status !== 0) console.log(`  the stacked webgpu bench failed (exit ${child.status ?? child.signal})`);
 }
 
 async function main(): Promise<void> {
@@ -280,6 +293,7 @@ async function main(): Promise<void> {
 
   await printJobsAtOnce();
   await printStackedSweep();
+  printStackedWebgpu();
   await printThreadScaling();
   await printBarrierLatency();
   printLinearAlgebra();

@@ -31,7 +31,7 @@ export interface ComputeLedger {
 }
 
 /** The part of the run that `event` closes. */
-function partClosedBy(event: RunEvent): LedgerPart {
+export function partClosedBy(event: RunEvent): LedgerPart {
   switch (event.type) {
     case 'progress':
       return event.phase === 'clean' ? 'clean training' : 'adversarial training (PGD + steps)';

@@ -16,7 +16,12 @@
  * bound what any stack computing each member's matMuls on this backend can reach; and what
  * stacking the matMuls would give on this backend: one [m, d] x [d, B] matMul at the quick size
  * (cached, and with a new right operand), the K-batched one of tfjs-wasm, and K plain ones in a
- * loop; last, a training step and a PGD step per member, alone (fused) and stacked.
+ * loop; where a stack member's time goes (./stackLedger.ts: the same sweep as one stack in this
+ * process, its training, evaluation and the rest per member, beside the same sweep through the
+ * queue); an evaluation attack's input gradient per member, alone and with K members in one call
+ * of the stack's phase (what batching the evaluation across members would give; the members share
+ * the points here, where a sweep's have their own, which only adds memory traffic); last,
+ * a training step and a PGD step per member, alone (fused) and stacked.
  * `npm run bench` prints it; `node --import tsx bench/stackedSweep.ts` prints it alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,12 +37,14 @@ import { kernelThreadPool } from '../main/engine/kernels/threadPool.ts';
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
 import { createFusedTrainer } from '../main/engine/training/fusedTrainer.ts';
-import { createStackedTrainer } from '../main/engine/training/stackedTrainer.ts';
+import { fusedInputGradient } from '../main/engine/models/twoLayerFusedGradient.ts';
+import { createStackedTrainer, joinStack, leaveStack, stackedInputGradients } from '../main/engine/training/stackedTrainer.ts';
 import { trainingAttack } from '../main/engine/training/trainer.ts';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import { expandSweep, startSweep } from '../main/lab/sweep.ts';
 import { computeLedger, ledgerTotal } from './computeLedger.ts';
+import { stackLedger } from './stackLedger.ts';
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const quick = presetByName('quick').config;
@@ -171,6 +178,33 @@ async function stepFigures(K: number): Promise<{ fusedStep: number; stackedStep:
   return { fusedStep: fusedStep * 1e6, stackedStep: stackedStep * 1e6, fusedPgd: fusedPgd * 1e6, stackedPgd: stackedPgd * 1e6 };
 }
 
+/**
+ * The input gradient of an evaluation attack's step at the quick evaluation's size (its test
+ * points tiled once per radius, d = m = 64), per member: the fused session a lone member's
+ * evaluation computes it with (tfjs-wasm's matMuls), and K members in one call of the stack's
+ * input-gradient phase (one thread), in milliseconds: what batching the evaluation across a
+ * stack's members would give on this backend.
+ */
+async function evaluationGradientFigures(K: number, rows: number): Promise<{ alone: number; stacked: number }> {
+  await defaultLoaders.wasm();
+  const kernels = (await loadFusedKernels())!;
+  const config = resolveExperiment(quick) as ReturnType<typeof resolveSparseCoding>;
+  const d = 64;
+  const nets = Array.from({ length: K }, (_, k) => TwoLayerNet.initialise(config.model, d, k));
+  const x = tf.randomNormal([rows, d], 0, 0.3, 'float32', 1) as tf.Tensor2D;
+  const y = tf.sign(tf.randomNormal([rows], 0, 1, 'float32', 2)) as tf.Tensor1D;
+  const session = fusedInputGradient(kernels, nets[0]!);
+  const alone = seconds(() => session.inputGradient!(x, y).dispose());
+  session.dispose();
+  const pool = kernelThreadPool(1);
+  const members = nets.map((net) => joinStack(pool, net, config)!);
+  const stacked = seconds(() => tf.dispose(stackedInputGradients(pool, kernels, members.map((member) => ({ member, x, y }))))) / K;
+  members.forEach((member) => leaveStack(pool, member));
+  nets.forEach((net) => net.dispose());
+  tf.dispose([x, y]);
+  return { alone: alone * 1e3, stacked: stacked * 1e3 };
+}
+
 /** Prints the figures and returns the ratio stacked sweep / one run. */
 export async function printStackedSweep(members = 16): Promise<number> {
   console.log(`\nMany models in one program: a ${members}-member sweep of quick (seeds 0..${members - 1}) stacked, one job, against one quick run (wasm, one thread each)`);
@@ -216,6 +250,34 @@ export async function printStackedSweep(members = 16): Promise<number> {
   console.log(
     `  matMul at the quick size [64, 64] x [64, 100] on wasm: one ${mm.one.toFixed(1)} GFLOP/s (${mm.fresh.toFixed(1)} with a new right operand each call), ${members} batched in one call ${mm.batched.toFixed(1)} GFLOP/s, ` +
       `${members} in a loop ${mm.loop.toFixed(1)} GFLOP/s`,
+  );
+  // A stack's member, part by part: the same sweep as one stack in this process (no queue, store or worker).
+  const stack = await stackLedger(quickConfig, members);
+  const perMember = (part: Parameters<typeof stack.parts.get>[0]) => (stack.parts.get(part) ?? 0) / members;
+  const calls = stack.calls.seconds / members;
+  const ownTraining = perMember('clean training') + perMember('adversarial training (PGD + steps)');
+  const evaluation = perMember('phase-end evaluations') + perMember('epoch metrics');
+  const other = perMember('instruments') + perMember('comparison and pictures') + perMember('phase starts and ends');
+  console.log(
+    `  where a stack member's time goes (${members} members as one stack in this process, no queue, store or worker: ${stack.wall.toFixed(1)} s, CPU ${stack.cpu.toFixed(1)} s, ` +
+      `async hooks timing each member's own stretches):`,
+  );
+  console.log(
+    `    training   ${(calls + ownTraining).toFixed(2)} s per member: the stack's kernel calls ${calls.toFixed(2)} (${(stack.calls.memberSteps / Math.max(1, stack.calls.steps)).toFixed(1)} members a step call, ` +
+      `${(stack.calls.memberGradients / Math.max(1, stack.calls.gradients)).toFixed(1)} a PGD call), its own stretches ${ownTraining.toFixed(2)} (batches, random starts, PGD projections, requests)`,
+  );
+  console.log(`    evaluation ${evaluation.toFixed(2)} s per member: phase-end evaluations ${perMember('phase-end evaluations').toFixed(2)}, epoch metrics ${perMember('epoch metrics').toFixed(2)} (each member's own, as alone)`);
+  console.log(
+    `    other      ${other.toFixed(2)} s per member: instruments ${perMember('instruments').toFixed(2)}, comparison and pictures ${perMember('comparison and pictures').toFixed(2)}`,
+  );
+  console.log(
+    `    beside the same sweep through the queue (its start, the store's writes, the worker's messages and turns included): ${stacked.wall.toFixed(1)} s, CPU ${stacked.cpu.toFixed(1)} s`,
+  );
+  const evalRows = quickConfig.eval.testSize * new Set([...quickConfig.eval.epsGrid, quickConfig.eval.eps]).size;
+  const eg = await evaluationGradientFigures(members, evalRows);
+  console.log(
+    `  an evaluation attack's gradient per member (${evalRows} rows: ${quickConfig.eval.testSize} test points at each radius, one thread): ${eg.alone.toFixed(2)} ms alone (fused, tfjs-wasm's matMuls), ` +
+      `${eg.stacked.toFixed(2)} ms stacked (${members} in one call): batching the evaluation across members ${eg.stacked < eg.alone ? `would save ${(100 * (1 - eg.stacked / eg.alone)).toFixed(0)} % of its gradients' time` : `would cost ${(100 * (eg.stacked / eg.alone - 1)).toFixed(0)} % more`}`,
   );
   const st = await stepFigures(members);
   console.log(

@@ -23,9 +23,12 @@ export interface RunResult {
   readonly timing: {
     /** Wall time of the whole run: data, training, instruments and evaluations. */
     readonly seconds: number;
-    /** Training steps only (attacks on training batches included). */
+    /**
+     * Training steps only (attacks on training batches included). A stack's member counts its own
+     * code and its share of the stack's kernel calls (by rows), not the other members' compute.
+     */
     readonly trainSeconds: number;
-    /** Evaluations and instruments. */
+    /** Evaluations and instruments (a stack's member: not the time it waited on the other members). */
     readonly evalSeconds: number;
     readonly steps: number;
   };

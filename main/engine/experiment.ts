@@ -57,6 +57,6 @@ export async function runExperiment(config: ResolvedExperiment, backend: Backend
     warnings: run.warnings,
     summary,
     ...(adversarial ? { adversarial } : {}),
-    timing: { seconds, trainSeconds: run.trainSeconds, evalSeconds: seconds - run.trainSeconds, steps: run.steps },
+    timing: { seconds, trainSeconds: run.trainSeconds, evalSeconds: Math.max(0, seconds - run.trainSeconds - run.waitedSeconds), steps: run.steps },
   };
 }

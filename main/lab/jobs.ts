@@ -24,7 +24,7 @@ import { JobHost, type HostedTask, type TaskHandlers } from './jobHost/jobHost.t
 import type { WorkerTask } from './jobHost/messages.ts';
 import { WorkerStoppedError } from './jobHost/wireError.ts';
 import { codeVersion, configHash, provenance } from './provenance.ts';
-import { stackedBefore, stackedHotPath } from './stacks.ts';
+import { onStackedKernels, stackedBefore, stackedHotPath } from './stacks.ts';
 import { checkedThreads, defaultThreads, runsOnThreads, threadsForRun } from './threadCount.ts';
 import { writeFileAtomic, type RunRecord, type RunStatus, type RunStore } from './store/runStore.ts';
 
@@ -397,7 +397,7 @@ export class JobQueue {
       const stacked = stack
         ? { size: stack.runIds.length, runIds: [...stack.runIds], hotPath: stackedHotPath(info, run.config, stack.runIds.length) }
         : resume ? stackedBefore(run.provenance) : null;
-      const onStackKernels = stacked !== null && stacked.hotPath.startsWith('stacked kernels');
+      const onStackKernels = stacked !== null && onStackedKernels(stacked.hotPath);
       this.store.markRunning(run.id, info, { ...provenance(info), ...(stacked ? { stacked } : {}) });
       this.publish({ kind: 'status', runId: run.id, status: 'running' });
       ownerBeat = setInterval(() => this.store.heartbeat(run.id), ownerHeartbeatMs);

@@ -66,15 +66,16 @@ export function configHash(config: ResolvedExperiment): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }
 
+/** The libraries whose versions a run records: those that compute or store its numbers. */
+export const recordedLibraries = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'zod'] as const;
+
 export function provenance(backend: BackendInfo): Record<string, unknown> {
   const cpu = cpus();
   return {
     product: { name: 'purification-lab', ...codeIdentity() },
     codeVersion: codeVersion(),
     backend: { name: backend.name, device: backend.device, label: backend.label, fusedKernels: backend.fusedKernels, threads: backend.threads ?? 1, details: backend.details },
-    dependencies: Object.fromEntries(
-      ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'zod', 'ml-matrix'].map((n) => [n, packageVersion(n)]),
-    ),
+    dependencies: Object.fromEntries(recordedLibraries.map((n) => [n, packageVersion(n)])),
     runtime: { node: process.versions.node, v8: process.versions.v8, electron: process.versions.electron ?? null },
     machine: {
       platform: platform(),

@@ -117,22 +117,50 @@ export function stackMemoryBytes(config: ResolvedExperiment, size: number, threa
 }
 
 /**
- * Whether a stack's member computes on the stack's kernels (main/engine/training/stackedProgram.ts:
- * its training steps and training-attack gradients in one kernel call with the other members'):
- * wasm's fused hot path and a two-layer network whose thresholds the kernels take (relative or
- * fixed). Any other member of a stack computes alone in the stack's worker.
+ * Whether a stack's member computes on the stack's kernels (its training steps and training
+ * attacks in one kernel call with the other members'): on wasm's fused hot path, the AssemblyScript
+ * stack (main/engine/training/stackedProgram.ts); on webgpu's, the stacked WGSL kernels
+ * (main/engine/backend/webgpu/stackedWebgpuProgram.ts); for a two-layer network whose thresholds
+ * the kernels take (relative or fixed). Any other member of a stack computes alone in the stack's
+ * worker.
  */
 export function stacksOnKernels(backend: BackendInfo, config: ResolvedExperiment): boolean {
-  return backend.name === 'wasm' && backend.fusedKernels && config.model.kind === 'two-layer' && config.model.threshold.mode !== 'learned';
+  return (backend.name === 'wasm' || backend.name === 'webgpu') && backend.fusedKernels && config.model.kind === 'two-layer' && config.model.threshold.mode !== 'learned';
+}
+
+/**
+ * The largest buffer a webgpu stack of `size` members of `config` binds, in bytes: its arena's
+ * W (or a moment), a slot per member and as many again for members between two phases, in
+ * slots doubled from 4; or the stacked batch's x, U or G (twice the batch size in the mix mode).
+ */
+export function stackGpuBufferBytes(config: ResolvedExperiment, size: number): number {
+  if (config.model.kind !== 'two-layer') return Infinity;
+  const m = config.model.width;
+  const d = inputDim(config);
+  const slots = Math.max(4, 2 ** Math.ceil(Math.log2(2 * size)));
+  return 4 * Math.max(slots * m * d, size * 2 * config.train.batchSize * Math.max(m, d));
+}
+
+/** Whether a stack of `size` members fits its backend's memory for stacked kernels: the kernel threads' (wasm), the largest buffer (webgpu). */
+function stackFits(backend: BackendInfo, config: ResolvedExperiment, size: number): boolean {
+  if (backend.name !== 'webgpu') return stackMemoryBytes(config, size, backend.threads ?? 1) <= stackKernelBytes;
+  const largest = backend.details['maxBufferSize'];
+  return typeof largest === 'number' && stackGpuBufferBytes(config, size) <= largest;
 }
 
 /**
  * The hot path a stacked member records in its provenance: the stack's kernels where they take
- * it and the stack's members fit their memory (stackKernelBytes), else each member alone.
+ * it and the stack's members fit their memory ("stacked kernels" on wasm, "stacked WGSL kernels"
+ * on webgpu), else each member alone.
  */
 export function stackedHotPath(backend: BackendInfo, config: ResolvedExperiment, size: number): string {
-  const fits = stackMemoryBytes(config, size, backend.threads ?? 1) <= stackKernelBytes;
-  return stacksOnKernels(backend, config) && fits ? `stacked kernels, ${size} member${size === 1 ? '' : 's'}` : 'each member alone';
+  if (!stacksOnKernels(backend, config) || !stackFits(backend, config, size)) return 'each member alone';
+  return `stacked ${backend.name === 'webgpu' ? 'WGSL ' : ''}kernels, ${size} member${size === 1 ? '' : 's'}`;
+}
+
+/** Whether a recorded hot path is a stack's kernels (of either backend). */
+export function onStackedKernels(hotPath: string): boolean {
+  return hotPath !== 'each member alone';
 }
 
 /** The stack a run computed in, as its provenance recorded it (null: it ran alone). */

@@ -12,6 +12,7 @@ import {
   adversarialPhaseSeries,
   adversarialSpan,
   bandSeries,
+  boundaryAlong,
   BOUNDARY_LABEL_ROOM,
   boundarySeries,
   epochAxis,
@@ -115,7 +116,7 @@ export function accuracyOverTraining(data: AccuracyData, options: ChartOptions =
     series.push(adversarialPhaseSeries(span[0], span[1], t));
     legend.push(adversarialPhaseLegend(t));
   }
-  if (boundary !== null) series.push(boundarySeries(boundary, t, { end: last }));
+  if (boundary !== null) series.push(boundarySeries(boundary, t, { along: boundaryAlong(boundary, 0, Math.max(1, last)) }));
 
   const { option, top } = frame(options, legend);
   return {

@@ -12,7 +12,7 @@
 import type { BarSeriesOption, EChartsOption, LegendComponentOption, LineSeriesOption } from 'echarts';
 import type { MeanStd } from '../aggregate.ts';
 import { dimensionReference } from '../dimensionReference.ts';
-import { bandSeries, boundarySeries, frame, grid, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './common.ts';
+import { bandSeries, boundaryAlong, boundarySeries, frame, grid, xValueAxis, yValueAxis, type ChartOptions, type LegendEntry } from './common.ts';
 import { MIXTURE_DIRECTION, MODEL_LINE, themes } from './palette.ts';
 
 /**
@@ -83,7 +83,8 @@ export function aggregatedLines(
   const { option, top, theme } = frame(options, legend);
   const drawn = curves.map((c) => (c.color === FOREGROUND ? { ...c, color: theme.text } : c));
   const series: LineSeriesOption[] = drawn.flatMap((c, i) => curveSeries(c, `claim-${i}`));
-  if (axes.boundary !== undefined) series.push(boundarySeries(axes.boundary, theme, { label: true }));
+  const xs = curves.flatMap((c) => c.x);
+  if (axes.boundary !== undefined) series.push(boundarySeries(axes.boundary, theme, { label: true, ...(xs.length > 0 && !axes.xLog ? { along: boundaryAlong(axes.boundary, Math.min(...xs), Math.max(...xs)) } : {}) }));
   const frameLegend = option.legend as LegendComponentOption;
   return {
     ...option,

@@ -182,16 +182,17 @@ export function boundarySeriesId(grid = 0): string {
  * An empty line series carrying the dashed vertical phase-boundary line, labelled
  * "clean → adversarial" (the label only where `label` is true). Not in the legend.
  *
- * The label sits above the line, centred on it; given `end` (where a numeric epoch axis ends),
- * a boundary in the axis's right half ends the label at the line instead, so that a long clean
- * phase (mnist-mlp: 150 of 160 epochs) does not push the label past the figure's right edge.
+ * The label sits above the line, centred on it, unless `along` (where the line lies along the x
+ * axis, 0 at its start and 1 at its end; boundaryAlong) puts it in the axis's outer quarters
+ * (boundaryLabelAlign): there the label ends, or starts, at the line, so that a long clean phase
+ * (mnist-mlp: 150 of 160 epochs) or a short one does not push it past the plot's edge.
  */
 export function boundarySeries(
   boundary: number | string,
   t: Theme,
-  opts: { xAxisIndex?: number; yAxisIndex?: number; label?: boolean; grid?: number; end?: number } = {},
+  opts: { xAxisIndex?: number; yAxisIndex?: number; label?: boolean; grid?: number; along?: number } = {},
 ): LineSeriesOption {
-  const rightHalf = typeof boundary === 'number' && opts.end !== undefined && boundary > opts.end / 2;
+  const align = opts.along === undefined ? undefined : boundaryLabelAlign(opts.along);
   return {
     type: 'line',
     id: boundarySeriesId(opts.grid ?? 0),
@@ -213,13 +214,28 @@ export function boundarySeries(
         color: t.subtleText,
         fontSize: fontSizes.label,
         distance: 2,
-        ...(rightHalf ? { align: 'right' as const } : {}),
+        ...(align ? { align } : {}),
       },
       emphasis: { disabled: true },
       data: [{ xAxis: boundary }],
     },
     z: 5,
   };
+}
+
+/** Where a boundary lies along an x axis from `start` to `end`: 0 at the start, 1 at the end. */
+export function boundaryAlong(boundary: number, start: number, end: number): number {
+  return end > start ? (boundary - start) / (end - start) : 0.5;
+}
+
+/**
+ * How the boundary label aligns to its line at `along`: centred, unless the line is in the
+ * axis's outer quarter on either side, where a centred label (about 100 px of text) would cross
+ * the plot's edge on a figure a column wide; there it extends inwards from the line. A plot at
+ * least twice the label's width then holds it wherever the line is.
+ */
+export function boundaryLabelAlign(along: number): 'left' | 'right' | undefined {
+  return along >= 0.75 ? 'right' : along <= 0.25 ? 'left' : undefined;
 }
 
 /** Room above the plot for the boundary label (drawn just above the plot's top edge). */

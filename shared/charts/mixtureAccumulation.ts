@@ -205,7 +205,9 @@ function mixtureHeatmap(data: DictionaryData, view: QuantityView, options: Mixtu
     z: 1,
   };
   const series: (HeatmapSeriesOption | LineSeriesOption)[] = [heat, ...lines];
-  if (boundary !== null) series.push(boundarySeries(String(boundary), t, { xAxisIndex: 0, yAxisIndex: 1 }));
+  // a category sits in the middle of its band: snapshot i of n at (i + 1/2) / n along the axis
+  const boundaryAt = epochs.indexOf(String(boundary));
+  if (boundary !== null) series.push(boundarySeries(String(boundary), t, { xAxisIndex: 0, yAxisIndex: 1, ...(boundaryAt >= 0 ? { along: (boundaryAt + 0.5) / epochs.length } : {}) }));
 
   // Label about eight snapshots, at a round step (every 10 epochs for 61 snapshots).
   const step = niceStep(epochs.length / 8);

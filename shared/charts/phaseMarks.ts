@@ -6,7 +6,7 @@
  * The legend names the adversarial phase only where it is shaded.
  */
 import type { LineSeriesOption } from 'echarts';
-import { adversarialPhaseSeries, adversarialSpan, boundarySeries, singlePhaseOf } from './common.ts';
+import { adversarialPhaseSeries, adversarialSpan, boundaryAlong, boundarySeries, singlePhaseOf } from './common.ts';
 import type { Theme } from './palette.ts';
 
 type Phase = 'clean' | 'adversarial';
@@ -37,6 +37,6 @@ export function phaseMarks(
   const panel = (i: number) => (panels > 1 ? { xAxisIndex: i, yAxisIndex: i, grid: i } : {});
   const series: LineSeriesOption[] = [];
   if (span) for (let i = 0; i < panels; i++) series.push(adversarialPhaseSeries(span[0], span[1], t, panel(i)));
-  if (boundary !== null) for (let i = 0; i < panels; i++) series.push(boundarySeries(boundary, t, i === 0 ? { ...panel(i), end: last } : { ...panel(i), label: false }));
+  if (boundary !== null) for (let i = 0; i < panels; i++) series.push(boundarySeries(boundary, t, i === 0 ? { ...panel(i), along: boundaryAlong(boundary, 0, last) } : { ...panel(i), label: false }));
   return { last, series, legendPhases: span ? [...phases] : phases.filter((p) => p !== 'adversarial') };
 }

@@ -12,6 +12,7 @@ import { meanStd } from '../aggregate.ts';
 import {
   bandSeries,
   BOUNDARY_LABEL_ROOM,
+  boundaryAlong,
   boundarySeries,
   epochAxis,
   epsAxisName,
@@ -140,7 +141,7 @@ export function accuracyMeanStd(runs: readonly OverlayRun[], kinds: readonly Acc
     series.push(...meanStdSeries(`mean-${kind}`, name, pts, runColor(0), t.bandOpacity).map((s, i) => (i === 0 ? { ...s, lineStyle: { ...s.lineStyle, type: ACCURACY_DASH[kind] } } : s)));
   }
   const marks = boundaries(runs);
-  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0, along: boundaryAlong(b, 0, lastEpoch(runs)) })));
   const { option, top } = frame(options, legend);
   return {
     ...option,
@@ -166,7 +167,7 @@ function overlayFrame(
   const t = frame(options, []).theme;
   keys.forEach((k, i) => series.push(styleKey(`key-${i}`, k.name, k.dash, t)));
   const marks = boundaries(runs);
-  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0, along: boundaryAlong(b, 0, lastEpoch(runs)) })));
   const { option, top } = frame(options, overlayLegend(named, keys));
   return {
     ...option,
@@ -250,7 +251,7 @@ export function mixtureMedianMeanStd(runs: readonly OverlayRun[], options: Media
     series.push(...meanStdSeries(`mean-median-${phase}`, name, pts, runColor(0), t.bandOpacity).map((s, i) => (i === 0 ? { ...s, lineStyle: { ...s.lineStyle, type: PHASE_DASH[phase] } } : s)));
   }
   const marks = boundaries(runs);
-  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0 })));
+  marks.forEach((b, i) => series.push(boundarySeries(b, t, { grid: i, label: i === 0, along: boundaryAlong(b, 0, lastEpoch(runs)) })));
   const { option, top } = frame(options, legend);
   return {
     ...option,

@@ -7,7 +7,8 @@
  * mode; a member sitting a step out is untouched; the training attack (random start, several
  * PGD steps, all members per kernel call) gives the lone trainer's batches bit for bit; a member's
  * checkpoint state resumes in a lone trainer; members running their own epoch loops at once share
- * every kernel call of the stacked program and end as they do alone. Tiny shapes.
+ * every kernel call of the stacked program and end as they do alone, each timing only its own
+ * training (its code and its share of the calls). Tiny shapes.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import { RandomStream } from '../../main/engine/random.ts';
 import { createStackedTrainer, type StackBatch } from '../../main/engine/training/stackedTrainer.ts';
 import { StackedProgram } from '../../main/engine/training/stackedProgram.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
+import { timedTraining } from '../../main/engine/training/timedTraining.ts';
 import { trainEpoch } from '../../main/engine/training/trainEpoch.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
 import { useWasm } from '../support/backend.ts';
@@ -218,10 +220,26 @@ describe('the stacked program: members running their own epoch loops share each 
     const program = new StackedProgram(kernelThreadPool(2), kernels);
     const nets = members.map(({ config }, k) => TwoLayerNet.initialise(config.model, d, 5 + k));
     const trainers = nets.map((net, k) => program.makeTrainer(net, members[k]!.config)!);
-    const results = await Promise.all(trainers.map((trainer, k) => epoch(trainer, k)));
+    const t0 = performance.now();
+    const timed = await Promise.all(trainers.map((trainer, k) => timedTraining(trainer, () => epoch(trainer, k))));
+    const wall = (performance.now() - t0) / 1000;
+    const results = timed.map((t) => t.result);
     const steps = 60 / 30;
     const pgdSteps = members[0]!.config.train.attack.steps;
     expect(program.calls).toEqual({ steps, memberSteps: 2 * steps, gradients: steps * pgdSteps, memberGradients: 2 * steps * pgdSteps });
+    // The bench's breakdown (bench/stackLedger.ts) takes the calls' own time from these.
+    expect(program.seconds.steps).toBeGreaterThan(0);
+    expect(program.seconds.gradients).toBeGreaterThan(0);
+    // Each member's training seconds are its own code and its share of the calls (the rows are
+    // equal, so half of each), not the other member's work too: together at most the stack's wall
+    // time (each epoch alone spans nearly all of it), each at least its half of the calls.
+    const callSeconds = program.seconds.steps + program.seconds.gradients;
+    const own = timed.map((t) => t.seconds);
+    expect(own[0]! + own[1]!, `members' seconds ${own.join(' + ')} against the stack's wall ${wall}`).toBeLessThanOrEqual(wall);
+    own.forEach((seconds, k) => {
+      expect(seconds, `member ${k}`).toBeGreaterThanOrEqual(callSeconds / 2 - 1e-9);
+      expect(seconds + timed[k]!.waitedSeconds, `member ${k}: own + waited is its epoch's wall`).toBeLessThanOrEqual(wall);
+    });
     for (let k = 0; k < 2; k++) {
       expect(results[k]!.loss, `member ${k}: loss`).toBe(alone[k]!.loss);
       expect(bytes(nets[k]!.weights()).equals(bytes(alone[k]!.weights)), `member ${k}: weights bit for bit`).toBe(true);

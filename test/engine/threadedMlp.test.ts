@@ -6,35 +6,25 @@
  * fused trainer within 1e-5 relative (Frobenius), a repeat on the same T is bit-identical, the
  * loss and the optimiser state agree; a trainer resumed from the state of another on the same T
  * ends bit-identical; the evaluation PGD and the training attack on the threads find what the
- * fused kernels find, and so does a batch longer than the rows the pool holds at once. Tiny
+ * fused wasm.kernels find, and so does a batch longer than the rows the pool holds at once. Tiny
  * shapes (d = 18, m = 20, 3 classes), one pool per T.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MlpModel } from '../../shared/config.ts';
 import { pgdAttack } from '../../main/engine/attacks/pgd.ts';
-import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
-import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
+import { kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
 import { threadedMlpInputGradient } from '../../main/engine/models/mlpThreadedGradient.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import { createFusedMlpTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
 import { createThreadedMlpTrainer } from '../../main/engine/training/threadedMlpTrainer.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
-import { useWasm } from '../support/backend.ts';
+import { fusedKernelsOnWasm } from '../support/fusedKernels.ts';
 import { relativeFrobenius } from '../support/relativeFrobenius.ts';
 import { classes, d, picture, tinyMlpBatches, tinyMlpConfig, type MlpBatch, type TinyMlpConfig } from '../support/tinyMlp.ts';
 
-let kernels: FusedKernels;
-
-beforeAll(async () => {
-  await useWasm();
-  kernels = (await loadFusedKernels())!;
-});
-afterAll(() => closeKernelThreadPools());
-
-const configFor = tinyMlpConfig;
-type Config = TinyMlpConfig;
+const wasm = fusedKernelsOnWasm();
 
 type Batch = MlpBatch;
 
@@ -46,12 +36,12 @@ const flat = (model: Mlp) => Float32Array.from(model.exportParameters().flatMap(
 
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-type Make = (model: Mlp, config: Config) => Trainer;
-const fused: Make = (model, config) => createFusedMlpTrainer(model, config, kernels);
-const threaded = (T: number): Make => (model, config) => createThreadedMlpTrainer(kernelThreadPool(T), kernels, model, config);
+type Make = (model: Mlp, config: TinyMlpConfig) => Trainer;
+const fused: Make = (model, config) => createFusedMlpTrainer(model, config, wasm.kernels);
+const threaded = (T: number): Make => (model, config) => createThreadedMlpTrainer(kernelThreadPool(T), wasm.kernels, model, config);
 
 /** The parameters, loss and optimiser state after the 8 steps of `make`'s trainer from the seeded init. */
-function eightSteps(config: Config, make: Make, data: Batch[]) {
+function eightSteps(config: TinyMlpConfig, make: Make, data: Batch[]) {
   const model = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
   const trainer = make(model, config);
   for (const b of data) trainer.step(b.x, b.xT, b.y, b.scale, config.train.optimizer.lr);
@@ -72,7 +62,7 @@ describe('the threaded MLP training step: the same parameters on 1, 2 and 3 thre
   for (const activation of ['relu', 'symmetric-threshold'] as const) {
     for (const [name, optimizer] of optimizers) {
       it(`${activation}, ${name}`, () => {
-        const config = configFor(activation, optimizer);
+        const config = tinyMlpConfig(activation, optimizer);
         const data = batches();
         const reference = eightSteps(config, fused, data);
         const start = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
@@ -96,7 +86,7 @@ describe('the threaded MLP training step: the same parameters on 1, 2 and 3 thre
   }
 
   it('resumes on the same thread count from another trainer\'s state bit for bit', () => {
-    const config = configFor('symmetric-threshold', optimizers[2]![1]);
+    const config = tinyMlpConfig('symmetric-threshold', optimizers[2]![1]);
     const data = batches();
     const lr = config.train.optimizer.lr;
     const original = Mlp.initialise(config.model as MlpModel, picture, classes, 12);
@@ -120,15 +110,15 @@ describe('the threaded MLP training step: the same parameters on 1, 2 and 3 thre
 
 describe('the threaded MLP attacks', () => {
   it('the evaluation PGD finds the fused session\'s margins on 1, 2 and 3 threads', () => {
-    const config = configFor('symmetric-threshold', optimizers[0]![1]);
+    const config = tinyMlpConfig('symmetric-threshold', optimizers[0]![1]);
     const model = Mlp.initialise(config.model as MlpModel, picture, classes, 13);
     const data = batches();
     const { x, y } = data[0]!;
     const options = { eps: [0.2, 0.5], norm: 'linf' as const, steps: 5, clip: [0, 1] as const };
-    model.pgdKernels = kernels;
+    model.pgdKernels = wasm.kernels;
     const reference = pgdAttack(model, x, y, options);
     for (const T of [1, 2, 3]) {
-      model.inputGradientSource = (mlp) => threadedMlpInputGradient(kernelThreadPool(T), kernels, mlp);
+      model.inputGradientSource = (mlp) => threadedMlpInputGradient(kernelThreadPool(T), wasm.kernels, mlp);
       const got = pgdAttack(model, x, y, options);
       for (let k = 0; k < 2; k++) {
         for (let i = 0; i < x.shape[0]; i++) expect(got.margins[k]![i]!, `T = ${T}, eps ${options.eps[k]}, sample ${i}`).toBeCloseTo(reference.margins[k]![i]!, 4);
@@ -139,14 +129,14 @@ describe('the threaded MLP attacks', () => {
   });
 
   it('a batch longer than the rows the pool holds at once (4096) gets the fused session\'s margins and gradients', () => {
-    const config = configFor('symmetric-threshold', optimizers[0]![1]);
+    const config = tinyMlpConfig('symmetric-threshold', optimizers[0]![1]);
     const model = Mlp.initialise(config.model as MlpModel, picture, classes, 15);
     const n = 4096 + 37;
     const rng = RandomStream.derive(4, 'threaded-mlp-long-batch');
     const x = tf.tensor2d(Float32Array.from({ length: n * d }, () => rng.uniform()), [n, d]);
     const y = tf.tensor1d(Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes)));
-    const fusedSession = model.openInputGradient(kernels);
-    const threadedSession = threadedMlpInputGradient(kernelThreadPool(2), kernels, model);
+    const fusedSession = model.openInputGradient(wasm.kernels);
+    const threadedSession = threadedMlpInputGradient(kernelThreadPool(2), wasm.kernels, model);
     const want = fusedSession.marginGradient(x, y);
     const got = threadedSession.marginGradient(x, y);
     const [wm, wg, gm, gg] = [want.margin, want.gradient, got.margin, got.gradient].map((t) => t.dataSync());
@@ -163,7 +153,7 @@ describe('the threaded MLP attacks', () => {
   });
 
   it('the training attack perturbs a batch as the fused trainer does', () => {
-    const config = configFor('relu', optimizers[1]![1]);
+    const config = tinyMlpConfig('relu', optimizers[1]![1]);
     const data = batches();
     const { x, y } = data[0]!;
     const attack = { eps: 0.3, norm: 'linf' as const, steps: 3, stepSize: null, randomStart: false, clip: [0, 1] as const, rng: RandomStream.derive(1, 'a') };

@@ -7,44 +7,34 @@
  * paths; the config refuses a negative decay and a decay on a model that does not implement it.
  * Tiny shapes (d = 18, m = 20, 3 classes).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveExperiment, weightDecayOf, type MlpModel } from '../../shared/config.ts';
 import { configHash } from '../../main/lab/provenance.ts';
-import { loadFusedKernels, type FusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
-import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
+import { kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
 import { createFusedMlpTrainer } from '../../main/engine/training/fusedImageTrainer.ts';
 import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
 import { createThreadedMlpTrainer } from '../../main/engine/training/threadedMlpTrainer.ts';
 import type { Trainer } from '../../main/engine/training/trainer.ts';
-import { useWasm } from '../support/backend.ts';
+import { fusedKernelsOnWasm } from '../support/fusedKernels.ts';
 import { relativeFrobenius } from '../support/relativeFrobenius.ts';
 import { classes, picture, tinyMlpBatches, tinyMlpConfig, type TinyMlpConfig } from '../support/tinyMlp.ts';
 
-let kernels: FusedKernels;
-
-beforeAll(async () => {
-  await useWasm();
-  kernels = (await loadFusedKernels())!;
-});
-afterAll(() => closeKernelThreadPools());
-
-const configFor = tinyMlpConfig;
-type Config = TinyMlpConfig;
-type Make = (model: Mlp, config: Config) => Trainer;
+const wasm = fusedKernelsOnWasm();
+type Make = (model: Mlp, config: TinyMlpConfig) => Trainer;
 
 const paths: [string, Make][] = [
   ['generic tfjs', (model, config) => createImageTrainer(model, config)],
-  ['fused', (model, config) => createFusedMlpTrainer(model, config, kernels)],
-  ['threaded T = 1', (model, config) => createThreadedMlpTrainer(kernelThreadPool(1), kernels, model, config)],
-  ['threaded T = 2', (model, config) => createThreadedMlpTrainer(kernelThreadPool(2), kernels, model, config)],
+  ['fused', (model, config) => createFusedMlpTrainer(model, config, wasm.kernels)],
+  ['threaded T = 1', (model, config) => createThreadedMlpTrainer(kernelThreadPool(1), wasm.kernels, model, config)],
+  ['threaded T = 2', (model, config) => createThreadedMlpTrainer(kernelThreadPool(2), wasm.kernels, model, config)],
 ];
 
 /** `steps` batches of 30 (the last of 17, as epochs end), the same for every path. */
 const batches = (steps: number) => tinyMlpBatches(Array.from({ length: steps }, (_, k) => (k === steps - 1 ? 17 : 30)), 5, 'weight-decay-batches');
 
 /** Each parameter's values (fc1.weight, fc1.bias, fc2.weight, fc2.bias) after the steps from the seeded init. */
-function train(config: Config, make: Make, data: ReturnType<typeof batches>): Float32Array[] {
+function train(config: TinyMlpConfig, make: Make, data: ReturnType<typeof batches>): Float32Array[] {
   const model = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
   const trainer = make(model, config);
   for (const b of data) trainer.step(b.x, b.xT, b.y, b.scale, config.train.optimizer.lr);
@@ -68,8 +58,8 @@ describe('one step with weight decay is the hand-computed update, on each path',
   for (const [name, make] of paths) {
     it(name, () => {
       const data = batches(1);
-      const plain = train(configFor('relu', { lr }), make, data);
-      const decayed = train(configFor('relu', { lr, weightDecay: lambda }), make, data);
+      const plain = train(tinyMlpConfig('relu', { lr }), make, data);
+      const decayed = train(tinyMlpConfig('relu', { lr, weightDecay: lambda }), make, data);
       // fc1.weight and fc2.weight: W1 - lr lambda W1 = 0.9 W1; the biases as without decay
       for (const i of [0, 2]) {
         const expected = plain[i]!.map((w) => w - lr * lambda * w);
@@ -85,9 +75,9 @@ describe('the paths agree with weight decay over 6 steps', () => {
   for (const activation of ['relu', 'symmetric-threshold'] as const) {
     it(`${activation}, momentum`, () => {
       const data = batches(6);
-      const config = configFor(activation, { lr: 0.2, momentum: 0.9, weightDecay: 0.05 });
+      const config = tinyMlpConfig(activation, { lr: 0.2, momentum: 0.9, weightDecay: 0.05 });
       const reference = train(config, paths[0]![1], data).flatMap((p) => Array.from(p));
-      const without = train(configFor(activation, { lr: 0.2, momentum: 0.9 }), paths[0]![1], data).flatMap((p) => Array.from(p));
+      const without = train(tinyMlpConfig(activation, { lr: 0.2, momentum: 0.9 }), paths[0]![1], data).flatMap((p) => Array.from(p));
       expect(relativeFrobenius(Float32Array.from(reference), Float32Array.from(without)), 'the decay changed the run').toBeGreaterThan(1e-2);
       for (const [name, make] of paths.slice(1)) {
         const run = train(config, make, data).flatMap((p) => Array.from(p));
@@ -109,7 +99,7 @@ describe('the weightDecay setting', () => {
     expect(resolveExperiment(decayed)).toEqual(decayed);
   });
   it('refuses a negative decay, naming the field', () => {
-    expect(() => configFor('relu', { weightDecay: -0.1 })).toThrow(/train\.optimizer\.weightDecay.*expected at least 0/);
+    expect(() => tinyMlpConfig('relu', { weightDecay: -0.1 })).toThrow(/train\.optimizer\.weightDecay.*expected at least 0/);
   });
   it('refuses a decay on a model that does not implement it', () => {
     expect(() => resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: { kind: 'cnn' }, train: { optimizer: { weightDecay: 0.01 } } })).toThrow(

@@ -172,17 +172,18 @@ describe('accuracyOverTraining', () => {
     expect(option.tooltip).toBeTruthy();
   });
 
-  it('ends the boundary label at the line when the boundary is in the axis\'s right half, so it stays inside the figure', () => {
+  it('ends or starts the boundary label at the line when the boundary is in the axis\'s outer quarters, so it stays inside the plot', () => {
     const labelOf = (metrics: RunResult['metrics']) =>
       (byId(accuracyOverTraining({ ...result, metrics }, { static: true }), boundarySeriesId(0)).markLine as { label: { align?: string } }).label;
-    // This run's own boundary: CLEAN_EPOCHS of CLEAN_EPOCHS + ADVERSARIAL_EPOCHS.
-    expect(labelOf(result.metrics).align).toBe(CLEAN_EPOCHS > (CLEAN_EPOCHS + ADVERSARIAL_EPOCHS) / 2 ? 'right' : undefined);
-    // A long clean phase (mnist-mlp: 150 of 160): the same boundary with the axis ending just after it.
+    // This run's own boundary: CLEAN_EPOCHS of CLEAN_EPOCHS + ADVERSARIAL_EPOCHS (3 of 5), centred.
+    expect(CLEAN_EPOCHS / (CLEAN_EPOCHS + ADVERSARIAL_EPOCHS)).toBe(0.6);
+    expect(labelOf(result.metrics).align).toBeUndefined();
+    // A long clean phase (mnist-mlp: 150 of 160): the same boundary with the axis ending just after it (3 of 4).
     const last = result.metrics.filter((m) => m.globalEpoch <= CLEAN_EPOCHS + 1);
     expect(labelOf(last).align).toBe('right');
-    // A short clean phase: the label stays centred on the line.
+    // A short clean phase (3 of 33): the label starts at the line.
     const shifted = result.metrics.map((m) => ({ ...m, globalEpoch: m.phase === 'adversarial' ? m.globalEpoch + 10 * CLEAN_EPOCHS : m.globalEpoch }));
-    expect(labelOf(shifted).align).toBeUndefined();
+    expect(labelOf(shifted).align).toBe('left');
   });
 
   it('animates in the UI and not in exports', () => {

@@ -8,13 +8,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
+import PDFDocument from 'pdfkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fontFiles, FONT_FAMILY } from '../../main/lab/export/fonts.ts';
 import { exportFigure, paperSizes, renderPdf, renderPng, renderSvg, sanitizeName } from '../../main/lab/export/render.ts';
 import { runInProcess } from '../../main/lab/runInProcess.ts';
-import { accuracyOverTraining, accuracyNames, figureSet, type Figure } from '../../shared/charts/index.ts';
+import { accuracyOverTraining, accuracyNames, BOUNDARY_LABEL, figureSet, type Figure } from '../../shared/charts/index.ts';
+import { accuracyOverlay } from '../../shared/charts/runOverlay.ts';
 import { resolveExperiment } from '../../shared/config.ts';
 import type { RunResult } from '../../shared/result.ts';
+import { imageRun } from '../fixtures/imageRun.ts';
 
 let result: RunResult;
 let figures: Figure[];
@@ -144,6 +147,41 @@ describe('renderSvg', () => {
       const svg = renderSvg(f.option, f.size);
       expect(svg.startsWith('<svg'), f.name).toBe(true);
       expect(texts(svg).length, f.name).toBeGreaterThan(5);
+    }
+  });
+});
+
+/**
+ * The phase-boundary label's x extent in a rendered SVG, and the plot's (the x axis line, the
+ * longest horizontal line): the label's width measured as ECharts measured it, in the shipped font.
+ */
+function boundaryLabelExtent(svg: string): { label: [number, number]; plot: [number, number] } {
+  const text = new RegExp(`<text[^>]*text-anchor="(start|middle|end)"[^>]*transform="translate\\(([\\d.-]+) [\\d.-]+\\)"[^>]*>${BOUNDARY_LABEL}</text>`).exec(svg);
+  expect(text, 'the boundary label').not.toBeNull();
+  const [, anchor, at] = text!;
+  const size = Number(/font-size:(\d+(?:\.\d+)?)px/.exec(text![0])![1]);
+  const width = new PDFDocument({ autoFirstPage: false }).registerFont('regular', fontFiles().regular).font('regular').fontSize(size).widthOfString(BOUNDARY_LABEL);
+  const x = Number(at);
+  const label: [number, number] = anchor === 'end' ? [x - width, x] : anchor === 'start' ? [x, x + width] : [x - width / 2, x + width / 2];
+  const lines = [...svg.matchAll(/<path d="M([\d.]+) ([\d.]+)L([\d.]+) ([\d.]+)"/g)].filter((m) => m[2] === m[4]).map((m) => [Number(m[1]), Number(m[3])].sort((a, b) => a - b) as [number, number]);
+  const plot = lines.reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a));
+  return { label, plot };
+}
+
+describe('the phase-boundary label', () => {
+  it('lies inside the plot for a boundary near either end of the epoch axis, in the run figures and the comparison', () => {
+    const long = imageRun({ units: 4, cleanEpochs: 150, adversarialEpochs: 10, imagesEvery: 10 }).result;
+    const short = imageRun({ units: 4, cleanEpochs: 4, adversarialEpochs: 156, imagesEvery: 10 }).result;
+    const cases: [string, Parameters<typeof renderSvg>[0]][] = [];
+    for (const [name, run] of [['150 of 160', long], ['4 of 160', short]] as const) {
+      for (const f of figureSet(run, { static: true }).filter((f) => f.name === 'neuron-roughness' || f.name === 'accuracy-over-training')) cases.push([`${f.name}, ${name}`, f.option]);
+      cases.push([`comparison, ${name}`, accuracyOverlay([{ name: 'run', metrics: run.metrics, instruments: run.instruments, evaluations: run.evaluations }], ['clean'], { static: true })]);
+    }
+    expect(cases.length).toBe(6);
+    for (const [name, option] of cases) {
+      const { label, plot } = boundaryLabelExtent(renderSvg(option, 'column'));
+      expect(label[0], `${name}: the label starts inside the plot ${plot.join('..')}`).toBeGreaterThanOrEqual(plot[0]);
+      expect(label[1], `${name}: the label ends inside the plot ${plot.join('..')}`).toBeLessThanOrEqual(plot[1]);
     }
   });
 });

@@ -24,7 +24,7 @@ import { kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
 import { createThreadedTrainer } from '../../main/engine/training/threadedTrainer.ts';
 import { JobQueue, type JobUpdate } from '../../main/lab/jobs.ts';
 import { runInProcess } from '../../main/lab/runInProcess.ts';
-import { maxStackBytes, stackedBefore, stackedHotPath, stackKernelBytes, stackMemoryBytes, stackShape, stacksOnKernels, sweepStacks } from '../../main/lab/stacks.ts';
+import { maxStackBytes, onStackedKernels, stackedBefore, stackedHotPath, stackGpuBufferBytes, stackKernelBytes, stackMemoryBytes, stackShape, stacksOnKernels, sweepStacks } from '../../main/lab/stacks.ts';
 import { expandSweep, startSweep } from '../../main/lab/sweep.ts';
 import { RunStore, type RunStatus } from '../../main/lab/store/runStore.ts';
 
@@ -103,6 +103,23 @@ describe('which members stack', () => {
     expect(stackedBefore(null)).toBeNull();
   });
 
+  it("on webgpu's fused kernels a member trains on the stacked WGSL kernels, where the stack's largest buffer fits the adapter's", () => {
+    const webgpu = { name: 'webgpu', device: 'gpu', label: 'webgpu', skipped: [], forced: true, details: { maxBufferSize: 2 ** 30 }, fusedKernels: true } as const;
+    expect(stacksOnKernels(webgpu, quick())).toBe(true);
+    expect(stacksOnKernels(webgpu, quick({ model: { kind: 'two-layer', threshold: { mode: 'learned' } } }))).toBe(false);
+    expect(stackedHotPath(webgpu, quick(), 16)).toBe('stacked WGSL kernels, 16 members');
+    expect(stackedHotPath({ ...webgpu, fusedKernels: false }, quick(), 16)).toBe('each member alone');
+    expect(stackedHotPath({ ...webgpu, details: {} }, quick(), 16)).toBe('each member alone');
+    // d = m = 2048: 16 members take an arena of 32 slots of 16 MiB (512 MiB), 64 members 128 slots (2 GiB)
+    const wide = quick({ task: { kind: 'sparse-coding', d: 2048 }, model: { kind: 'two-layer', width: 2048 } });
+    expect(stackGpuBufferBytes(wide, 16)).toBe(32 * 2048 * 2048 * 4);
+    expect(stackedHotPath(webgpu, wide, 16)).toBe('stacked WGSL kernels, 16 members');
+    expect(stackedHotPath(webgpu, wide, 64)).toBe('each member alone');
+    expect(onStackedKernels('stacked WGSL kernels, 2 members')).toBe(true);
+    expect(onStackedKernels('stacked kernels, 2 members')).toBe(true);
+    expect(onStackedKernels('each member alone')).toBe(false);
+  });
+
   it('a group is cut into one stack per job slot, in order; other shapes and image runs stack apart or alone', () => {
     const sixteen = Array.from({ length: 16 }, (_, seed) => quick({ seed }));
     expect(sweepStacks(sixteen, { jobs: 1 })).toEqual([Array.from({ length: 16 }, (_, i) => i)]);
@@ -148,15 +165,21 @@ describe('a stack in one job slot, for real', () => {
       ...expandSweep(tiny, [['train.attack.eps', [0.2, 0.4]]], 2),
       ...expandSweep(tiny, [['model.threshold.ratio', [0.95]]], 1),
     ];
+    const t0 = performance.now();
     const sweep = startSweep(store, queue, { base: tiny, grid: [['train.attack.eps', [0.2, 0.4]]], seeds: 2, members, preset: 'tiny' });
     expect(sweep.stacks).toBe(1);
     await queue.idle();
+    const wall = (performance.now() - t0) / 1000;
     // One slot, five runs running at once: the stack.
     expect(seen.peak).toBe(5);
     const ids = sweep.runs.map((r) => r.runId);
     const dead = store.get(ids[4]!);
     expect(dead.status).toBe('failed');
     expect(dead.error).toMatch(/model\.threshold\.ratio/);
+    // Each member's training seconds are its own (main/engine/training/memberClock.ts): the four
+    // that trained, computing in one worker, took no more than the sweep's wall time together.
+    const trained = ids.slice(0, 4).map((id) => store.result(id).timing);
+    expect(trained.reduce((sum, t) => sum + t.trainSeconds, 0), `training seconds ${trained.map((t) => t.trainSeconds.toFixed(3)).join(' + ')} against the wall ${wall.toFixed(3)}`).toBeLessThanOrEqual(wall);
     for (const [i, member] of members.slice(0, 4).entries()) {
       const run = store.get(ids[i]!);
       expect(seen.statuses.get(run.id)).toEqual(['queued', 'running', 'finished']);

@@ -5,11 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
-import type { Evaluation } from '../../shared/events.ts';
+import type { Evaluation, WarningEvent } from '../../shared/events.ts';
 import { JobQueue } from '../../main/lab/jobs.ts';
 import { codeVersion, configHash } from '../../main/lab/provenance.ts';
 import { resolveStoreDir } from '../../main/lab/store/location.ts';
@@ -179,6 +181,48 @@ describe('liveness', () => {
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(busyTimeoutMs);
     store.close();
   });
+});
+
+describe('a write while another process holds the write lock', () => {
+  it('waits the lock out (here 6 s, past the 5 s writes once waited) and records the event; a lock never released fails the write saying what was not saved', async () => {
+    const dir = tempStore();
+    const store = RunStore.open(dir);
+    const config = resolveExperiment(tiny);
+    const run = store.createRun({ input: tiny, config, configHash: configHash(config), codeVersion: 'test' });
+    // Another thread with its own connection (as another process would) takes the write lock and
+    // keeps it for 6 s; the store's write, synchronous, waits for it meanwhile.
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.sqlite);
+       const db = new Database(workerData.file);
+       db.prepare('BEGIN IMMEDIATE').run();
+       parentPort.postMessage('held');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.holdMs);
+       db.prepare('COMMIT').run();
+       db.close();
+       parentPort.postMessage('released');`,
+      { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file: join(dir, databaseFileName), holdMs: 6000 } },
+    );
+    const messages: string[] = [];
+    const released = new Promise<void>((resolve) => holder.on('message', (m: string) => (messages.push(m), m === 'released' && resolve())));
+    await new Promise<void>((resolve) => holder.once('message', () => resolve()));
+    expect(messages).toEqual(['held']);
+    expect(busyTimeoutMs).toBeGreaterThan(6000);
+    const event: WarningEvent = { type: 'warning', code: 'backend', message: 'written while another held the lock', globalEpoch: 0 };
+    store.appendEvent(run.id, event);
+    expect(store.events(run.id)).toContainEqual(event);
+    await released;
+    await holder.terminate();
+
+    // A lock held past the wait (this connection's wait cut to 50 ms for the test): a StoreError naming what was not saved.
+    const other = new Database(join(dir, databaseFileName));
+    other.prepare('BEGIN IMMEDIATE').run();
+    store.db.pragma('busy_timeout = 50');
+    expect(() => store.rename(run.id, 'renamed')).toThrow(/Another process held the write lock of the run store .+ for 0\.05 s: the name of run .+ could not be saved/);
+    other.prepare('ROLLBACK').run();
+    other.close();
+    store.close();
+  }, 60_000);
 });
 
 /** A child process that queues a run in `dir` and waits; resolves once the run is queued. */

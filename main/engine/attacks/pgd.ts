@@ -16,6 +16,7 @@ import type { Norm } from '../../../shared/config.ts';
 import type { InputGradientSession, MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
 import { CleanPointGradients } from './cleanPointGradients.ts';
+import { gaussianRow } from './gaussianRow.ts';
 import { tensorPgdStep, type PgdStep } from './pgdStep.ts';
 import { repeatRows } from './repeatRows.ts';
 
@@ -79,14 +80,7 @@ export function randomStart(rows: number, d: number, eps: Float32Array, norm: No
     if (norm === 'linf') {
       for (let j = 0; j < d; j++) out[r * d + j] = (2 * rng.uniform() - 1) * e;
     } else {
-      let n2 = 0;
-      for (let j = 0; j < d; j++) {
-        const v = rng.normal();
-        out[r * d + j] = v;
-        n2 += v * v;
-      }
-      const radius = (e * rng.uniform() ** (1 / d)) / Math.sqrt(n2 || 1);
-      for (let j = 0; j < d; j++) out[r * d + j] = out[r * d + j]! * radius;
+      gaussianRow(out, r * d, d, rng, (length) => (e * rng.uniform() ** (1 / d)) / length);
     }
   }
   return tf.tensor2d(out, [rows, d]);

@@ -15,6 +15,7 @@ import type { MarginModel } from '../models/marginModel.ts';
 import type { RandomStream } from '../random.ts';
 import { readBack } from '../backend/readBack.ts';
 import type { PgdResult } from './pgd.ts';
+import { gaussianRow } from './gaussianRow.ts';
 import { repeatRows } from './repeatRows.ts';
 
 export function randomNoiseAttack(
@@ -84,14 +85,7 @@ function drawDirections(noise: Float32Array, n: number, d: number, norm: Norm, r
     if (norm === 'linf') {
       for (let j = 0; j < d; j++) noise[i * d + j] = rng.sign();
     } else {
-      let n2 = 0;
-      for (let j = 0; j < d; j++) {
-        const v = rng.normal();
-        noise[i * d + j] = v;
-        n2 += v * v;
-      }
-      const inv = 1 / Math.sqrt(n2 || 1);
-      for (let j = 0; j < d; j++) noise[i * d + j] = noise[i * d + j]! * inv;
+      gaussianRow(noise, i * d, d, rng, (length) => 1 / length);
     }
   }
 }

@@ -34,7 +34,10 @@ export class ExperimentRun {
   readonly epochEvalRng: RandomStream;
   shuffleRng: RandomStream;
   attackRng: RandomStream;
+  /** Seconds of training: for a stack's member, its own (../training/memberClock.ts). */
   trainSeconds = 0;
+  /** Seconds a stack's member waited while the other members computed: neither training nor evaluation. */
+  waitedSeconds = 0;
   steps = 0;
   globalEpoch = 0;
   /** The weights at initialisation, and after the clean phase once it is over. */

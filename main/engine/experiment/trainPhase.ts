@@ -7,6 +7,7 @@
  * Checkpoints are handed over every `checkpointEvery` epochs, at each phase's end, and on cancel.
  */
 import type { PhasePlan } from '../training/protocols.ts';
+import { timedTraining } from '../training/timedTraining.ts';
 import { trainEpoch } from '../training/trainEpoch.ts';
 import type { ExperimentRun } from './experimentRun.ts';
 import { checkDeadNetwork, evaluateAt, measureEpoch, modelSummary, takeSnapshot } from './measurements.ts';
@@ -41,15 +42,18 @@ export async function trainPhase(run: ExperimentRun, index: number, start: Start
     const runEnds = isLastPhase && phaseEnd;
     const checkpointDue = (checkpointEvery > 0 && run.globalEpoch % checkpointEvery === 0) || phaseEnd;
     if (hooks.onCheckpoint && checkpointDue && !runEnds) hooks.onCheckpoint(run.checkpoint(index, epoch, trainer));
+    // the other members of a stack compute in these waits: neither this run's training nor its evaluation
+    const t0 = performance.now();
     await breathe();
     if (!runEnds) await hooks.afterEpoch?.();
+    run.waitedSeconds += (performance.now() - t0) / 1000;
   }
 }
 
 /** One epoch of training with progress events; advances the run's counters. Returns the epoch's mean loss and rate. */
 async function trainOneEpoch(run: ExperimentRun, plan: PhasePlan, epoch: number): Promise<{ loss: number; lr: number }> {
   const t0 = performance.now();
-  const result = await trainEpoch(run.trainer!, run.testbed.train, run.config, {
+  const { result, seconds, waitedSeconds } = await timedTraining(run.trainer!, () => trainEpoch(run.trainer!, run.testbed.train, run.config, {
     phase: plan.phase,
     epoch,
     epochs: plan.epochs,
@@ -71,8 +75,9 @@ async function trainOneEpoch(run: ExperimentRun, plan: PhasePlan, epoch: number)
         rate: done / Math.max(run.trainSeconds + (performance.now() - t0) / 1000, 1e-9),
       });
     },
-  });
-  run.trainSeconds += (performance.now() - t0) / 1000;
+  }));
+  run.trainSeconds += seconds;
+  run.waitedSeconds += waitedSeconds;
   run.steps += run.stepsPerEpoch;
   run.globalEpoch += 1;
   return result;

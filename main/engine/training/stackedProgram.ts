@@ -11,6 +11,9 @@
  * computed whole by one thread, ../kernels/assembly/stacked.ts).
  *
  * A failed call fails the requests in it: the members it held see the error in their own run.
+ *
+ * Each member's clock (./memberClock.ts) stops at its requests and takes its share of each call,
+ * in proportion to its rows, so a member's training seconds are its own and not the stack's.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedExperiment } from '../../../shared/config.ts';
@@ -18,10 +21,12 @@ import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool } from '../kernels/threadPool.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
 import { beginStackAttack, finishStackAttack, joinStack, memberTrainer, stackedInputGradients, stackedSteps, type StackBatch, type StackMember } from './stackedTrainer.ts';
+import { MemberClock, shareCall } from './memberClock.ts';
 import type { Trainer } from './trainer.ts';
 
 interface Request<In, Out> {
   readonly member: StackMember;
+  readonly clock: MemberClock;
   readonly input: In;
   readonly resolve: (out: Out) => void;
   readonly reject: (error: unknown) => void;
@@ -47,6 +52,8 @@ export class StackedProgram {
   private scheduled = false;
   /** Kernel calls made, and member-steps and member-gradients they covered (the bench's figures). */
   readonly calls = { steps: 0, memberSteps: 0, gradients: 0, memberGradients: 0 };
+  /** Seconds spent in those calls, copies in and out included (the bench's breakdown), which the members' clocks share out. */
+  readonly seconds = { steps: 0, gradients: 0 };
 
   constructor(
     private readonly pool: KernelThreadPool,
@@ -58,15 +65,17 @@ export class StackedProgram {
     const member = joinStack(this.pool, net, config);
     if (!member) return null;
     const alone = memberTrainer(this.pool, this.kernels, member);
+    const clock = new MemberClock();
     return {
       ...alone,
       later: {
-        step: (x, y, scale, lr) => this.request(this.steps, member, { x, y, scale, lr }),
+        step: (x, y, scale, lr) => this.request(this.steps, member, clock, { x, y, scale, lr }),
         perturb: async (x, y, attack) => {
           const run = beginStackAttack(this.kernels, member, { x, y, attack });
           try {
             while (run.left > 0) {
-              const gradient = await this.request(this.gradients, member, { x: run.point(), y });
+              const gradient = await this.request(this.gradients, member, clock, { x: run.point(), y });
+              clock.resume();
               run.advance(gradient);
               gradient.dispose();
             }
@@ -74,15 +83,19 @@ export class StackedProgram {
             finishStackAttack(run).dispose();
             throw error;
           }
-          return finishStackAttack(run);
+          const adversarial = finishStackAttack(run);
+          clock.pause(); // the caller resumes its clock (../training/trainEpoch.ts)
+          return adversarial;
         },
+        clock,
       },
     };
   }
 
-  private request<In, Out>(queue: Request<In, Out>[], member: StackMember, input: In): Promise<Out> {
+  private request<In, Out>(queue: Request<In, Out>[], member: StackMember, clock: MemberClock, input: In): Promise<Out> {
+    clock.pause();
     return new Promise<Out>((resolve, reject) => {
-      queue.push({ member, input, resolve, reject });
+      queue.push({ member, clock, input, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.answer());
@@ -98,6 +111,7 @@ export class StackedProgram {
     this.steps = [];
     this.gradients = [];
     for (const group of byShape(steps)) {
+      const t0 = performance.now();
       try {
         stackedSteps(this.pool, this.kernels, group.map((r) => ({ member: r.member, batch: r.input })));
         this.calls.steps += 1;
@@ -106,8 +120,10 @@ export class StackedProgram {
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
+      this.seconds.steps += shareCall(group, t0, (r) => r.input.x.shape[0]);
     }
     for (const group of byShape(gradients)) {
+      const t0 = performance.now();
       try {
         const out = stackedInputGradients(this.pool, this.kernels, group.map((r) => ({ member: r.member, ...r.input })));
         this.calls.gradients += 1;
@@ -116,6 +132,7 @@ export class StackedProgram {
       } catch (error) {
         group.forEach((r) => r.reject(error));
       }
+      this.seconds.gradients += shareCall(group, t0, (r) => r.input.x.shape[0]);
     }
   }
 }

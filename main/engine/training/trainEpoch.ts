@@ -38,15 +38,22 @@ export async function trainEpoch(
   // a stack's member awaits its step in the stack's next kernel call; any other trainer steps at once
   const { later } = trainer;
   const step = (x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D) => (later ? later.step(x, y, scale, lr) : trainer.step(x, xT, y, scale, lr));
+  // and its clock runs only while its own code does (./memberClock.ts): from here, and again right
+  // here after each await (the other members may run between the callee's end and this line)
+  const resumed = () => later?.clock.resume();
+  resumed();
   try {
     for (const [k, batch] of batches.entries()) {
       if (!attack) {
         await step(batch.x, batch.xT, batch.y, batch.scale);
+        resumed();
       } else {
         const xAdv = later ? await later.perturb(batch.x, batch.y, attack) : trainer.perturb(batch.x, batch.y, attack);
+        resumed();
         if (mode === 'replace') {
           const xAdvT = tf.transpose(xAdv) as tf.Tensor2D;
           await step(xAdv, xAdvT, batch.y, batch.scale);
+          resumed();
           tf.dispose([xAdvT]);
         } else {
           const [x2, x2T, y2, s2] = tf.tidy(() => {
@@ -59,6 +66,7 @@ export async function trainEpoch(
             ];
           });
           await step(x2, x2T, y2, s2);
+          resumed();
           tf.dispose([x2, x2T, y2, s2]);
         }
         xAdv.dispose();
@@ -73,5 +81,7 @@ export async function trainEpoch(
     disposeBatches(batches);
     trainer.sync();
   }
-  return { loss: trainer.takeLoss() / batches.length, lr };
+  const loss = trainer.takeLoss() / batches.length;
+  later?.clock.pause();
+  return { loss, lr };
 }

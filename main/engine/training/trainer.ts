@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedExperiment } from '../../../shared/config.ts';
 import type { RandomStream } from '../random.ts';
 import type { OptimizerState } from './checkpoint.ts';
+import type { MemberClock } from './memberClock.ts';
 
 /** The training attack of an adversarial phase (PGD, or FGM as one step of size eps). */
 export interface TrainingAttack {
@@ -44,6 +45,8 @@ export interface Trainer {
   readonly later?: {
     step(x: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D, lr: number): Promise<void>;
     perturb(x: tf.Tensor2D, y: tf.Tensor1D, attack: TrainingAttack): Promise<tf.Tensor2D>;
+    /** The member's own training seconds, which its epoch's wall time overstates (./memberClock.ts). */
+    readonly clock: MemberClock;
   };
 }
 

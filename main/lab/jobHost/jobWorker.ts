@@ -19,6 +19,8 @@ import { prepareBackend } from '../../engine/backend/prepareBackend.ts';
 import { loadFusedKernels } from '../../engine/kernels/fusedKernels.ts';
 import { kernelThreadPool } from '../../engine/kernels/threadPool.ts';
 import { StackedProgram } from '../../engine/training/stackedProgram.ts';
+import { WebgpuStackedProgram } from '../../engine/backend/webgpu/stackedWebgpuProgram.ts';
+import type { BackendInfo } from '../../../shared/events.ts';
 import { stacksOnKernels } from '../stacks.ts';
 import { initialWeightsOf } from '../initialWeights.ts';
 import { measureThroughput } from '../throughput.ts';
@@ -103,6 +105,15 @@ function stackedProgram(threads: number): Promise<StackedProgram | null> {
   return program;
 }
 
+/** The webgpu stack's program (the stacked WGSL kernels on tfjs's device), one per worker. */
+let webgpuProgram: WebgpuStackedProgram | null = null;
+
+/** The program a stack's member trains in on `backend`: the stacked WGSL kernels on webgpu, the kernel threads' stack on wasm. */
+async function programFor(backend: BackendInfo, threads: number): Promise<Pick<StackedProgram, 'makeTrainer'> | null> {
+  if (backend.name === 'webgpu') return (webgpuProgram ??= new WebgpuStackedProgram());
+  return stackedProgram(threads);
+}
+
 async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThread: Prepared): Promise<unknown> {
   switch (task.kind) {
     case 'experiment': {
@@ -113,7 +124,7 @@ async function run(taskId: number, task: WorkerTask, signal: AbortSignal, oneThr
         weights.kind === 'two-layer'
           ? encodeWeights(modelCard(sparseCodingOnly(config, 'two-layer weights').model, inputDim(config), about(label)), weights.W, weights.b)
           : encodeImageWeights(imageModelCard(config as ImageExperiment, about(label)), weights.tensors);
-      const program = task.stacked && stacksOnKernels(prepared.info, config) ? await stackedProgram(task.threads ?? 1) : null;
+      const program = task.stacked && stacksOnKernels(prepared.info, config) ? await programFor(prepared.info, task.threads ?? 1) : null;
       const alone = prepared.hooks.makeTrainer;
       const endTurn = await takeTurn(signal);
       try {

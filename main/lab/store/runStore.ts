@@ -7,7 +7,7 @@
  * Several processes share one store. Every write transaction starts IMMEDIATE: a transaction
  * that reads first and writes later cannot wait for another writer (SQLite answers "database is
  * locked" at once rather than risk a deadlock), while one that takes the write lock first waits
- * up to the busy timeout.
+ * up to the busy timeout (busyTimeoutMs: one policy for every writer).
  *
  * Liveness: a queued or running run records its owner's pid, host and heartbeat; at open, runs
  * whose owner is gone are marked interrupted, and a run alive in another process is never touched.
@@ -28,12 +28,12 @@ import { EventIndexWriter } from './indexRows.ts';
 import { claimRun, ownerAlive, processAlive, releaseRun } from './liveness.ts';
 import { appendEventLine, truncateEventLog, runFileFormat, sweepFileFormat, writeRunFile, writeSweepFile, type RunFile } from './runFolder.ts';
 import { folderRecordsSince, migrations } from './schema.ts';
-import { DiskFullError, StoreDamagedError, StoreError, isBusy, isCorrupt, isDiskFull, isReadOnly, writeFailure } from './storeError.ts';
+import { DiskFullError, StoreBusyError, StoreDamagedError, StoreError, isCorrupt, isDiskFull, isReadOnly, writeFailure } from './storeError.ts';
 import { indexFolders } from './storeIndex.ts';
 
 export { heartbeatStaleMs } from './liveness.ts';
 export { writeFileAtomic } from './atomicFile.ts';
-export { DiskFullError, StoreDamagedError, StoreError } from './storeError.ts';
+export { DiskFullError, StoreBusyError, StoreDamagedError, StoreError } from './storeError.ts';
 
 export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'interrupted' | 'cancelled';
 
@@ -101,8 +101,19 @@ export interface RunRow {
 
 export const databaseFileName = 'runs.sqlite';
 
-/** How long a writer waits for another process's write to end before giving up. */
-export const busyTimeoutMs = 5000;
+/**
+ * The one wait policy of every writer to the store (SQLite's busy timeout: while another process
+ * holds the write lock, SQLite retries until the timeout, then answers SQLITE_BUSY). Every write
+ * that records something (a run's creation and status, an event, a checkpoint, a result, a name)
+ * waits up to `busyTimeoutMs`: the other writers' transactions last milliseconds, but on a loaded
+ * machine a writer descheduled in the middle of one holds the lock for seconds, and a write that
+ * gave up then failed its run (the job queue fails a run whose results cannot be recorded). It
+ * fails only for a lock held a whole minute (a writer stopped while holding it), and then says
+ * what could not be saved (storeError.ts). Heartbeats alone wait `heartbeatBusyMs` and skip their
+ * beat: better-sqlite3 waits synchronously, the process's event loop stands still meanwhile, and
+ * the next beat comes soon enough.
+ */
+export const busyTimeoutMs = 60_000;
 /** How long a heartbeat waits for another process's write lock before it skips that beat. */
 export const heartbeatBusyMs = 250;
 
@@ -411,7 +422,7 @@ export class RunStore {
     try {
       return action();
     } catch (error) {
-      throw writeFailure(error, what, `the run store ${this.dir}`);
+      throw writeFailure(error, what, `the run store ${this.dir}`, this.db.pragma('busy_timeout', { simple: true }) as number);
     }
   }
 
@@ -433,7 +444,7 @@ export class RunStore {
     if (this.queuedBeat) return;
     this.queuedBeat = setInterval(() => {
       try {
-        this.refreshQueued();
+        this.withBusyTimeout(heartbeatBusyMs, () => this.refreshQueued());
       } catch {
         // A busy or full store: the next beat tries again; the heartbeat has minutes to spare.
       }
@@ -571,7 +582,7 @@ export class RunStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof DiskFullError) && !isBusy(error)) throw error;
+      if (!(error instanceof DiskFullError) && !(error instanceof StoreBusyError)) throw error;
     }
   }
 

@@ -13,6 +13,11 @@ export class DiskFullError extends StoreError {
   override name = 'DiskFullError';
 }
 
+/** Another process held the store's write lock past the wait (runStore.ts's busyTimeoutMs). */
+export class StoreBusyError extends StoreError {
+  override name = 'StoreBusyError';
+}
+
 /** The database fails its integrity check: its runs are safe in their folders, the index is not. */
 export class StoreDamagedError extends StoreError {
   override name = 'StoreDamagedError';
@@ -44,10 +49,14 @@ export function isCorrupt(error: unknown): boolean {
 
 /**
  * A write that failed, as a StoreError that says what could not be saved and what to do; errors
- * that are neither a full disk nor a read-only file system are returned as they are.
+ * that are neither a full disk, a read-only file system nor a lock held past the wait of
+ * `waitedMs` are returned as they are.
  */
-export function writeFailure(error: unknown, what: string, where: string): unknown {
+export function writeFailure(error: unknown, what: string, where: string, waitedMs?: number): unknown {
   if (error instanceof StoreError) return error;
+  if (isBusy(error) && waitedMs !== undefined) {
+    return new StoreBusyError(`Another process held the write lock of ${where} for ${waitedMs / 1000} s: ${what} could not be saved. Stop the process that holds it (or let it finish) and try again`);
+  }
   if (isDiskFull(error)) {
     return new DiskFullError(`The disk holding ${where} is full: ${what} could not be saved. Free some space and try again (a run it stopped continues with \`npm run lab -- resume ID\`)`);
   }

@@ -18,6 +18,14 @@ export interface FusedPgdModel {
   fields(rows: number): readonly (readonly ['u32' | 'f32', number])[];
 }
 
+/**
+ * The attack's first iterate, clip(x0 + start) (x0 without a start), in a buffer of its own (never
+ * tf.clone, which shares x0's): the PGD kernels write it in place.
+ */
+export function startingPoint(x0: tf.Tensor2D, start: tf.Tensor2D | null, clip: readonly [number, number] | null | undefined): tf.Tensor2D {
+  return tf.tidy(() => tf.add(start ? (clip ? tf.clipByValue(tf.add(x0, start), clip[0], clip[1]) : tf.add(x0, start)) : x0, 0)) as tf.Tensor2D;
+}
+
 export function fusedPgdRun(
   gpu: GpuKernels,
   model: FusedPgdModel,
@@ -31,8 +39,7 @@ export function fusedPgdRun(
   const [rows, d] = x0.shape;
   if (rows > 65535) throw new RangeError(`the fused PGD step attacks at most 65535 rows at once (got ${rows})`);
   const { clip } = options;
-  // A buffer of our own (never tf.clone, which shares x0's): the kernel writes it in place.
-  const xa = tf.tidy(() => tf.add(start ? (clip ? tf.clipByValue(tf.add(x0, start), clip[0], clip[1]) : tf.add(x0, start)) : x0, 0)) as tf.Tensor2D;
+  const xa = startingPoint(x0, start, clip);
   const epsT = tf.tensor1d(eps);
   const alphaT = tf.tensor1d(alpha);
   const zero = tf.zeros([1], 'int32');

@@ -38,11 +38,20 @@ interface WebgpuBackendInternals {
  */
 export const fusedStorageBuffers = 10;
 
-/** One dispatch: a compiled kernel, its bindings in binding order, and the workgroup count. */
+/** One dispatch: a compiled kernel, its bindings in binding order, and the workgroup count (a stack's kernels take members on z). */
 export interface Dispatch {
   readonly kernel: GPUComputePipeline;
   readonly buffers: readonly GPUBuffer[];
-  readonly workgroups: number | readonly [number, number];
+  readonly workgroups: number | readonly [number, number] | readonly [number, number, number];
+}
+
+/** A buffer-to-buffer copy recorded around a submission's compute pass (offsets and size in bytes). */
+export interface Copy {
+  readonly from: GPUBuffer;
+  readonly fromOffset: number;
+  readonly to: GPUBuffer;
+  readonly toOffset: number;
+  readonly bytes: number;
 }
 
 export class GpuKernels {
@@ -102,18 +111,25 @@ export class GpuKernels {
     return this.device.createBuffer({ size: Math.max(16, words * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   }
 
-  /** Write u32 / f32 words (already laid out by the caller) into a buffer, in queue order. */
-  write(buffer: GPUBuffer, words: ArrayBuffer): void {
-    this.device.queue.writeBuffer(buffer, 0, words);
+  /** Write u32 / f32 words (already laid out by the caller) into a buffer, at byte `offset`, in queue order. */
+  write(buffer: GPUBuffer, words: ArrayBuffer | ArrayBufferView, offset = 0): void {
+    if (ArrayBuffer.isView(words)) this.device.queue.writeBuffer(buffer, offset, words.buffer, words.byteOffset, words.byteLength);
+    else this.device.queue.writeBuffer(buffer, offset, words);
   }
 
-  /** Submit tfjs's pending work, then `dispatches` as one compute pass in one submission. */
-  submit(dispatches: readonly Dispatch[]): void {
+  /**
+   * Submit tfjs's pending work, then `dispatches` as one compute pass in one submission; `copies`
+   * go into the same submission before and after the pass (a stack gathers its members' batches
+   * into its stacked buffers, and scatters the results back, without a submission of their own).
+   */
+  submit(dispatches: readonly Dispatch[], copies: { readonly before?: readonly Copy[]; readonly after?: readonly Copy[] } = {}): void {
     const b = this.backend;
     b.ensureCommandEncoderReady();
     b.endComputePassEncoder();
     b.submitQueue();
     const encoder = this.device.createCommandEncoder();
+    const copy = (list: readonly Copy[] | undefined) => list?.forEach((c) => encoder.copyBufferToBuffer(c.from, c.fromOffset, c.to, c.toOffset, c.bytes));
+    copy(copies.before);
     const pass = encoder.beginComputePass();
     for (const { kernel, buffers, workgroups } of dispatches) {
       const group = this.device.createBindGroup({
@@ -123,10 +139,11 @@ export class GpuKernels {
       pass.setPipeline(kernel);
       pass.setBindGroup(0, group);
       if (typeof workgroups === 'number') pass.dispatchWorkgroups(workgroups);
-      else pass.dispatchWorkgroups(workgroups[0], workgroups[1]);
+      else pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2] ?? 1);
       this.dispatches += 1;
     }
     pass.end();
+    copy(copies.after);
     this.device.queue.submit([encoder.finish()]);
     this.submissions += 1;
   }

@@ -29,14 +29,27 @@ export const pgdTailBindings: readonly Binding[] = [
 /** The uniform fields the tail reads (the kernels' Pgd structs start with these). */
 export const pgdTailFields = 'rows: u32, d: u32, first: u32, clip: u32, lo: f32, hi: f32';
 
-export function pgdTail(norm: Norm): string {
+/**
+ * Where the tail reads a row's radius and step size and which counter it adds to: by default the
+ * per-row arrays eps, alpha and zero[0]; a stack's kernel (./stackedWgsl.ts) gives each member's
+ * own scalars and counter instead (a training attack has one radius per member).
+ */
+export interface PgdTailSources {
+  readonly eps: string;
+  readonly alpha: string;
+  readonly counter: string;
+}
+
+const perRow: PgdTailSources = { eps: 'eps[n]', alpha: 'alpha[n]', counter: '0u' };
+
+export function pgdTail(norm: Norm, sources: PgdTailSources = perRow): string {
   const clip = /* wgsl */ `if (q.clip != 0u) { v = clamp(v, q.lo, q.hi); }`;
-  const count = /* wgsl */ `if (q.first != 0u && lid == 0u && M == 0.0) { atomicAdd(&zero[0], 1u); }`;
+  const count = /* wgsl */ `if (q.first != 0u && lid == 0u && M == 0.0) { atomicAdd(&zero[${sources.counter}], 1u); }`;
   if (norm === 'linf') {
     return /* wgsl */ `
   ${count}
-  let e = eps[n];
-  let al = alpha[n];
+  let e = ${sources.eps};
+  let al = ${sources.alpha};
   for (var j = lid; j < q.d; j += WG) {
     let k = n * q.d + j;
     let base = x0[k];
@@ -55,7 +68,7 @@ export function pgdTail(norm: Norm): string {
     ss = ss + t * t;
   }
   let gn = M * sqrt(sumAll(ss, lid));
-  let kS = select(0.0, alpha[n] / gn, M > 0.0);
+  let kS = select(0.0, ${sources.alpha} / gn, M > 0.0);
   var ds = 0.0;
   for (var j = lid; j < q.d; j += WG) {
     let k = n * q.d + j;
@@ -65,7 +78,7 @@ export function pgdTail(norm: Norm): string {
     ds = ds + dv * dv;
   }
   let dn = sqrt(sumAll(ds, lid));
-  let e = eps[n];
+  let e = ${sources.eps};
   let shrink = dn > e;
   let sc = select(1.0, e / dn, shrink);
   for (var j = lid; j < q.d; j += WG) {

@@ -153,3 +153,17 @@ export function sumSquares(p: usize, n: i32): f64 {
     store<f32>(p + o, load<f32>(p + o) - c * load<f32>(q + o));
   }
 }
+
+/** p[k] += q[k] for k < n (float32). */
+// @ts-ignore: decorator
+@inline export function addInto(p: usize, q: usize, n: i32): void {
+  let k: i32 = 0;
+  for (; k + 4 <= n; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(p + o, f32x4.add(v128.load(p + o), v128.load(q + o)));
+  }
+  for (; k < n; ++k) {
+    const o = <usize>k << 2;
+    store<f32>(p + o, load<f32>(p + o) + load<f32>(q + o));
+  }
+}

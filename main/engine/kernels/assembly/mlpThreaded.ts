@@ -22,6 +22,7 @@
 //      place of the softmax, dU = (dZ VT) * [H != 0], grad = dU WT (WT = W^T [m, d]): each row's
 //      own, so nothing is summed across threads.
 
+import { addInto } from './common';
 import { matMulNN } from './matMul';
 import { biasActivation, columnSums, hiddenGradient, multiclassMarginGradient, outputLayerGradients, outputLogits, signedColumnSums, softmaxCrossEntropy, transposeInto } from './mlp';
 import { relativeThresholdGradientColumns, thresholdFromColumnNorms } from './neuronColumns';
@@ -41,20 +42,6 @@ const ATTACK_ROWS: i32 = 64;
 // @ts-ignore: decorator
 @inline function blockSize(d: i32, m: i32, C: i32): i32 {
   return d * m + m + m * C + C;
-}
-
-/** p[k] += q[k] for k < n (float32). */
-// @ts-ignore: decorator
-@inline function addInto(p: usize, q: usize, n: i32): void {
-  let k: i32 = 0;
-  for (; k + 4 <= n; k += 4) {
-    const o = <usize>k << 2;
-    v128.store(p + o, f32x4.add(v128.load(p + o), v128.load(q + o)));
-  }
-  for (; k < n; ++k) {
-    const o = <usize>k << 2;
-    store<f32>(p + o, load<f32>(p + o) + load<f32>(q + o));
-  }
 }
 
 /** Slot 0 += slot 1 + ... + slot T-1 (in that order) for n floats at byte offset o of slots `slot` bytes apart. */

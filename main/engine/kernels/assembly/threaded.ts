@@ -24,6 +24,7 @@
 //  stackedTrainStep, stackedInputGradient: K same-shaped networks at once, the threads splitting
 //      the members, each member computed by the one-thread path above (./stacked.ts).
 
+import { addInto } from './common';
 import { matMulNN, matMulNT } from './matMul';
 import { adamUpdate, momentumUpdate, sgdUpdate } from './optimisers';
 import { logisticStepT, marginGradient, relativeThresholdGradientRows, thresholdFromRowNorms } from './twoLayer';
@@ -44,20 +45,6 @@ export { stackedInputGradient, stackedTrainStep } from './stacked';
 // @ts-ignore: decorator
 @inline function zero(p: usize, n: i32): void {
   memory.fill(p, 0, <usize>n << 2);
-}
-
-/** p[k] += q[k] for k < n (float32). */
-// @ts-ignore: decorator
-@inline function addInto(p: usize, q: usize, n: i32): void {
-  let k: i32 = 0;
-  for (; k + 4 <= n; k += 4) {
-    const o = <usize>k << 2;
-    v128.store(p + o, f32x4.add(v128.load(p + o), v128.load(q + o)));
-  }
-  for (; k < n; ++k) {
-    const o = <usize>k << 2;
-    store<f32>(p + o, load<f32>(p + o) + load<f32>(q + o));
-  }
 }
 
 /**
