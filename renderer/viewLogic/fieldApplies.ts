@@ -27,6 +27,7 @@ const appliesWhen: Readonly<Record<string, Rule>> = {
   'train.attack.stepSize': is('train.attack.kind', 'pgd'),
   'train.attack.randomStart': is('train.attack.kind', 'pgd'),
   'train.mix.lambda': is('train.mix.mode', 'mix'),
+  'train.lowRank': not(is('model.kind', 'cnn')),
   'train.lowRank.initScale': not(is('train.lowRank.rank', null, undefined)),
   'model.threshold.ratio': is('model.threshold.mode', 'relative'),
   'model.threshold.autoScale': is('model.threshold.ratio', 'auto'),

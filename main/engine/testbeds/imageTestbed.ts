@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageExperiment } from '../../../shared/config.ts';
 import { createFusedImageTrainer } from '../training/fusedImageTrainer.ts';
 import { createImageTrainer } from '../training/imageTrainer.ts';
+import { createLowRankMlpTrainer } from '../training/lowRankMlpTrainer.ts';
 import { loadFusedKernelsSync } from '../kernels/fusedKernels.ts';
 import { layerChanges, pictureSnapshot } from '../instruments/neuronPictures.ts';
 import { describePlan, planKernels } from '../backend/kernelPlan.ts';
@@ -38,6 +39,13 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
   const test = { x: tf.tensor2d(data.test.x, [data.test.n, data.test.d]), y: tf.tensor1d(data.test.y), n: data.test.n };
   const weights = () => flatten(model.exportParameters());
   const note = describePlan(plan);
+  // Low-rank fine-tuning (../training/lowRankMlpTrainer.ts): the MLP's adversarial phase of the fine-tune protocol.
+  const lowRankRank = config.train.lowRank.rank;
+  const lowRank = lowRankRank !== null && config.train.protocol === 'fine-tune' && model instanceof Mlp ? { model, rank: lowRankRank } : null;
+  // That phase has no fused or threaded trainer: say which path trains it.
+  const lowRankNote = lowRank
+    ? `train.lowRank.rank = ${lowRank.rank}: the adversarial phase trains fc1.weight = W1 + U V^T (rank ${Math.min(lowRank.rank, lowRank.model.inputDim, lowRank.model.width)}) on the generic tfjs path; the clean phase trains on the backend's path, and the attacks run on it throughout`
+    : null;
   return {
     model,
     train: data.train,
@@ -47,7 +55,7 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
     picture,
     dictionary: null,
     predict: (x) => Int32Array.from(tf.tidy(() => tf.argMax(model.predict(x), 1)).dataSync()),
-    notes: note ? [note] : [],
+    notes: [note, lowRankNote].filter((n) => n !== null),
     weights,
     thresholds: () => null,
     restore(W) {
@@ -56,7 +64,10 @@ export function imageTestbed(config: ImageExperiment, backend: { name: string; f
       }
       model.importFlat(W);
     },
-    createTrainer: () => hotPath?.makeTrainer(model, config) ?? (kernels ? createFusedImageTrainer(model, config, kernels) : createImageTrainer(model, config)),
+    createTrainer(phase) {
+      if (lowRank && phase === 'adversarial') return createLowRankMlpTrainer(lowRank.model, config, lowRank.rank);
+      return hotPath?.makeTrainer(model, config) ?? (kernels ? createFusedImageTrainer(model, config, kernels) : createImageTrainer(model, config));
+    },
     snapshot(W0, options) {
       const W = weights();
       return pictureSnapshot(model.firstLayerOf(W), layerChanges(model.weightLayersOf(W), model.weightLayersOf(W0)), {
