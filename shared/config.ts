@@ -501,6 +501,14 @@ export function resolveExperiment(input: unknown, source = 'config'): ResolvedEx
       });
     }
   }
+  if (config.train.lowRank.rank !== null && config.train.protocol !== 'fine-tune') {
+    // The update W + U V^T is of the clean weights, in the fine-tune protocol's adversarial phase:
+    // another protocol has no such phase, and would ignore the rank without a word.
+    problems.push({
+      path: 'train.lowRank.rank',
+      message: `${config.train.lowRank.rank}: low-rank fine-tuning updates the clean weights in the adversarial phase of the "fine-tune" protocol (the protocol is "${config.train.protocol}"); expected null`,
+    });
+  }
   if (config.train.lowRank.rank !== null && config.train.optimizer.weightDecay > 0) {
     // Decay shrinks W' as a whole, and W' = W + U V^T keeps W frozen: decaying U and V instead
     // would be another regulariser (of the update, not the weights), so the two are not combined.

