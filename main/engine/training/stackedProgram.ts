@@ -21,6 +21,7 @@ import type { FusedKernels } from '../kernels/fusedKernels.ts';
 import type { KernelThreadPool } from '../kernels/threadPool.ts';
 import type { TwoLayerNet } from '../models/twoLayerNet.ts';
 import { beginStackAttack, finishStackAttack, joinStack, memberTrainer, stackedInputGradients, stackedSteps, type StackBatch, type StackMember } from './stackedTrainer.ts';
+import { NextTurn } from './nextTurn.ts';
 import { MemberClock, shareCall } from './memberClock.ts';
 import type { Trainer } from './trainer.ts';
 
@@ -49,7 +50,7 @@ function byShape<R extends { member: StackMember }>(requests: readonly R[]): R[]
 export class StackedProgram {
   private steps: Request<StackBatch, void>[] = [];
   private gradients: Request<{ x: tf.Tensor2D; y: tf.Tensor1D }, tf.Tensor2D>[] = [];
-  private scheduled = false;
+  private readonly turn = new NextTurn(() => this.answer());
   /** Kernel calls made, and member-steps and member-gradients they covered (the bench's figures). */
   readonly calls = { steps: 0, memberSteps: 0, gradients: 0, memberGradients: 0 };
   /** Seconds spent in those calls, copies in and out included (the bench's breakdown), which the members' clocks share out. */
@@ -96,16 +97,12 @@ export class StackedProgram {
     clock.pause();
     return new Promise<Out>((resolve, reject) => {
       queue.push({ member, clock, input, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.answer());
-      }
+      this.turn.schedule();
     });
   }
 
   /** Every request made since the last answer, one kernel call per kind (and shape). */
   private answer(): void {
-    this.scheduled = false;
     const steps = this.steps;
     const gradients = this.gradients;
     this.steps = [];

@@ -17,6 +17,7 @@
  */
 import type { ResolvedExperiment } from '../../../../shared/config.ts';
 import type { TwoLayerNet } from '../../models/twoLayerNet.ts';
+import { NextTurn } from '../../training/nextTurn.ts';
 import { MemberClock, shareCall } from '../../training/memberClock.ts';
 import type { Trainer } from '../../training/trainer.ts';
 import { GpuKernels } from './gpuKernels.ts';
@@ -48,7 +49,7 @@ export class WebgpuStackedProgram {
   private readonly scratch: StackScratch;
   private steps: Request<StepInput>[] = [];
   private attacks: Request<PendingAttack>[] = [];
-  private scheduled = false;
+  private readonly turn = new NextTurn(() => this.answer());
   /** Stacked calls made, and the member-steps and member-attacks they covered (the bench's figures). */
   readonly calls = { steps: 0, memberSteps: 0, attacks: 0, memberAttacks: 0 };
 
@@ -98,16 +99,12 @@ export class WebgpuStackedProgram {
     clock.pause();
     return new Promise<void>((resolve, reject) => {
       queue.push({ input, clock, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.answer());
-      }
+      this.turn.schedule();
     });
   }
 
   /** Every request made since the last answer: one stacked submission per kind and shape. */
   private answer(): void {
-    this.scheduled = false;
     const steps = this.steps;
     const attacks = this.attacks;
     this.steps = [];
