@@ -22,22 +22,13 @@ import { createTwoLayerWebgpuTrainer } from '../main/engine/backend/webgpu/twoLa
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
 import type { Trainer, TrainingAttack } from '../main/engine/training/trainer.ts';
+import { perCall } from './perCall.ts';
 
 interface Shape {
   readonly name: string;
   readonly d: number;
   readonly m: number;
   readonly B: number;
-}
-
-/** Seconds per call of `step`: `reps` calls after 2 of warm-up, each timing closed by a read that waits for the device. */
-function perCall(step: () => void, settle: () => void, reps: number): number {
-  for (let i = 0; i < 2; i++) step();
-  settle();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) step();
-  settle();
-  return (performance.now() - t0) / 1000 / reps;
 }
 
 /** K members of one shape, each with its own seed, batch and attack radius; stacked and alone. */

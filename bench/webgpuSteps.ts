@@ -20,18 +20,9 @@ import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
 import { createFusedImageTrainer } from '../main/engine/training/fusedImageTrainer.ts';
 import type { Trainer } from '../main/engine/training/trainer.ts';
+import { perCall } from './perCall.ts';
 
 type Backend = 'wasm' | 'webgpu';
-
-/** Seconds per step: `reps` steps after 2 of warm-up, then one read that waits for the device. */
-function perStep(step: () => void, settle: () => void, reps: number): number {
-  for (let i = 0; i < 2; i++) step();
-  settle();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) step();
-  settle();
-  return (performance.now() - t0) / 1000 / reps;
-}
 
 interface Figures {
   train: number;
@@ -49,13 +40,13 @@ function measure(trainer: Trainer, x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor
     return (gpu?.dispatches ?? 0) - before;
   };
   const trainDispatches = counted(() => trainer.step(x, xT, y, scale, 0.01));
-  const train = perStep(() => trainer.step(x, xT, y, scale, 0.01), () => void trainer.takeLoss(), reps);
+  const train = perCall(() => trainer.step(x, xT, y, scale, 0.01), () => void trainer.takeLoss(), reps);
   const steps = 20;
   const attack = { eps: 0.3, norm: 'l2' as const, steps, stepSize: null, randomStart: false, clip, rng: RandomStream.derive(0, 'bench') };
   const pgdDispatches = counted(() => trainer.perturb(x, y, attack).dispose());
   let last: tf.Tensor | null = null;
   const pgd =
-    perStep(
+    perCall(
       () => {
         last?.dispose();
         last = trainer.perturb(x, y, attack);

@@ -14,20 +14,9 @@
  * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuAgreement.ts).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prerequisite } from '../support/prerequisite.ts';
+import { onSoftwareAdapter, softwareAdapter } from '../support/softwareAdapter.ts';
 import type { ResumeCheck } from '../support/webgpuRuns.ts';
-
-const chromiumLibraries = '/usr/lib/chromium';
-const swiftshaderIcd = `${chromiumLibraries}/vk_swiftshader_icd.json`;
-const softwareAdapter = prerequisite(
-  "a WebGPU software adapter (SwiftShader's Vulkan driver and the Vulkan loader from Debian's chromium package)",
-  existsSync(swiftshaderIcd) && existsSync(`${chromiumLibraries}/libvulkan.so.1`) ? null : `${swiftshaderIcd} or ${chromiumLibraries}/libvulkan.so.1 is missing`,
-);
 
 type Numbers = number[];
 interface Side {
@@ -75,12 +64,7 @@ let webgpu: Side;
 describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapter', () => {
   beforeAll(async () => {
     softwareAdapter.require();
-    const driver = fileURLToPath(new URL('../support/webgpuAgreement.ts', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', driver], {
-      env: { ...process.env, LD_LIBRARY_PATH: chromiumLibraries, VK_ICD_FILENAMES: swiftshaderIcd },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const results = JSON.parse(stdout.trim().split('\n').at(-1)!) as { wasm: Side; webgpu: Side };
+    const results = await onSoftwareAdapter<{ wasm: Side; webgpu: Side }>('webgpuAgreement.ts');
     ({ wasm, webgpu } = results);
   }, 900_000);
 

@@ -15,20 +15,9 @@
  * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuStacked.ts).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prerequisite } from '../support/prerequisite.ts';
 import { relativeFrobenius } from '../support/relativeFrobenius.ts';
-
-const chromiumLibraries = '/usr/lib/chromium';
-const swiftshaderIcd = `${chromiumLibraries}/vk_swiftshader_icd.json`;
-const softwareAdapter = prerequisite(
-  "a WebGPU software adapter (SwiftShader's Vulkan driver and the Vulkan loader from Debian's chromium package)",
-  existsSync(swiftshaderIcd) && existsSync(`${chromiumLibraries}/libvulkan.so.1`) ? null : `${swiftshaderIcd} or ${chromiumLibraries}/libvulkan.so.1 is missing`,
-);
+import { onSoftwareAdapter, softwareAdapter } from '../support/softwareAdapter.ts';
 
 type Numbers = number[];
 type Calls = { steps: number; memberSteps: number; attacks: number; memberAttacks: number };
@@ -44,19 +33,10 @@ interface Outcome {
 
 let outcome: Outcome;
 
-/** A driver's one JSON line, run in a child process that sees the software adapter. */
-async function childRun<T>(driver: string): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../support/${driver}`, import.meta.url))], {
-    env: { ...process.env, LD_LIBRARY_PATH: chromiumLibraries, VK_ICD_FILENAMES: swiftshaderIcd },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
-}
-
 describe.skipIf(softwareAdapter.skip)('a stack of three members on webgpu against each member alone', () => {
   beforeAll(async () => {
     softwareAdapter.require();
-    outcome = await childRun<Outcome>('webgpuStacked.ts');
+    outcome = await onSoftwareAdapter<Outcome>('webgpuStacked.ts');
   }, 600_000);
 
   it('runs on webgpu with its fused kernels', () => {
@@ -114,7 +94,7 @@ describe.skipIf(softwareAdapter.skip)('a stacked sweep on webgpu through the job
   let sweep: SweepOutcome;
   beforeAll(async () => {
     softwareAdapter.require();
-    sweep = await childRun<SweepOutcome>('webgpuStackedSweep.ts');
+    sweep = await onSoftwareAdapter<SweepOutcome>('webgpuStackedSweep.ts');
   }, 600_000);
 
   it('two members stack in one slot on the stacked WGSL kernels, and their provenance says so, and with whom', () => {
