@@ -44,12 +44,19 @@ function runningPastEpoch(dir: string, epochs: number): string[] {
 describe('kill -9 of a process running two runs at once', () => {
   it('marks both interrupted; each resumes to the numbers of an uninterrupted run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-crash-jobs-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'sweep', '--store', dir, '--jobs', '2', '--seeds', '2', ...small], { cwd: root, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/lab/cli/lab.ts', 'sweep', '--store', dir, '--jobs', '2', '--seeds', '2', ...small], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The sweep's own account, for the message of a failure: what it printed, and how it ended.
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const said = () => `the sweep (exit ${child.exitCode ?? child.signalCode ?? 'none yet'}) printed:\n${output.slice(-4000)}`;
     let killed: string[] = [];
     try {
       const deadline = Date.now() + 240_000;
       while (killed.length < 2) {
-        if (Date.now() > deadline) throw new Error('the two runs never ran at once');
+        // A sweep that ended before both ran at once cannot get there: say so at once, with why.
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the sweep ended before its two runs ran at once; ${said()}`);
+        if (Date.now() > deadline) throw new Error(`the two runs never ran at once; ${said()}`);
         await new Promise((resolve) => setTimeout(resolve, 15));
         killed = runningPastEpoch(dir, 2);
       }
