@@ -18,10 +18,13 @@ import { labInProcess } from '../support/labCli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 /**
- * Long enough (seconds an epoch under load, 40 epochs) that the second worker, which starts a
- * while after the first, is still computing beside it.
+ * Long enough that the second worker, which starts a while after the first, is still computing
+ * beside it. Measured idle with 40 epochs, the second run began when the first was at its 33rd
+ * epoch (its worker starts about a run's length later), so a loaded machine could let the first
+ * run end before the second reached its second epoch; at 150 epochs the first has about 4 times
+ * that margin. Epochs are cheap (1,000 samples, 300 test points), so the test stays short.
  */
-const small = ['--preset', 'quick', '--set', 'train.cleanEpochs=30', '--set', 'train.adversarialEpochs=10', '--set', 'eval.testSize=300', '--checkpoint-every', '1'];
+const small = ['--preset', 'quick', '--set', 'task.trainSize=1000', '--set', 'train.cleanEpochs=140', '--set', 'train.adversarialEpochs=10', '--set', 'eval.testSize=300', '--checkpoint-every', '1'];
 
 /** Runs in the store that are running and have recorded at least `epochs` epochs each (read-only, while another process writes). */
 function runningPastEpoch(dir: string, epochs: number): string[] {
