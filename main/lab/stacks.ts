@@ -141,11 +141,16 @@ export function stackGpuBufferBytes(config: ResolvedExperiment, size: number): n
   return 4 * Math.max(slots * m * d, size * 2 * config.train.batchSize * Math.max(m, d));
 }
 
-/** Whether a stack of `size` members fits its backend's memory for stacked kernels: the kernel threads' (wasm), the largest buffer (webgpu). */
+/**
+ * Whether a stack of `size` members fits its backend's memory for stacked kernels: the kernel
+ * threads' (wasm); on webgpu, the largest buffer the adapter makes and a kernel may bind as
+ * storage (the stacked kernels bind every buffer whole), the smaller of its two limits.
+ */
 function stackFits(backend: BackendInfo, config: ResolvedExperiment, size: number): boolean {
   if (backend.name !== 'webgpu') return stackMemoryBytes(config, size, backend.threads ?? 1) <= stackKernelBytes;
-  const largest = backend.details['maxBufferSize'];
-  return typeof largest === 'number' && stackGpuBufferBytes(config, size) <= largest;
+  const limits = [backend.details['maxBufferSize'], backend.details['maxStorageBufferBindingSize']];
+  if (!limits.every((limit) => typeof limit === 'number')) return false;
+  return stackGpuBufferBytes(config, size) <= Math.min(...(limits as number[]));
 }
 
 /**

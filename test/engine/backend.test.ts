@@ -52,13 +52,13 @@ describe('automatic choice', () => {
   const hardware: LoadedBackend = {
     device: 'gpu',
     label: 'webgpu on NVIDIA H200 (nvidia hopper)',
-    details: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', software: false, maxBufferSize: 2 ** 32, maxComputeWorkgroupStorageSize: 32768 },
+    details: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', software: false, maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31, maxComputeWorkgroupStorageSize: 32768 },
   };
   const software: LoadedBackend = {
     device: 'cpu',
     label: 'webgpu on SwiftShader driver 5.0.0 (google swiftshader, software adapter)',
     note: 'SwiftShader driver 5.0.0 (google swiftshader, software adapter) runs the shaders on the CPU: for checking correctness, slower than wasm',
-    details: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', software: true, maxBufferSize: 2 ** 30, maxComputeWorkgroupStorageSize: 32768 },
+    details: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', software: true, maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30, maxComputeWorkgroupStorageSize: 32768 },
   };
 
   it('a hardware WebGPU adapter comes before tensorflow on the CPU and wasm, and the line names it', async () => {
@@ -66,7 +66,7 @@ describe('automatic choice', () => {
     expect(choice).toMatchObject({ name: 'webgpu', device: 'gpu', label: 'webgpu on NVIDIA H200 (nvidia hopper)', forced: false });
     expect(choice.skipped).toEqual([{ candidate: 'tensorflow (GPU)', reason: 'no usable GPU' }]);
     expect(describeBackend(choice)).toBe(
-      'backend: webgpu on NVIDIA H200 (nvidia hopper) | vendor nvidia, architecture hopper, description NVIDIA H200, software off, maxBufferSize 4294967296, maxComputeWorkgroupStorageSize 32768 | skipped tensorflow (GPU): no usable GPU',
+      'backend: webgpu on NVIDIA H200 (nvidia hopper) | vendor nvidia, architecture hopper, description NVIDIA H200, software off, maxBufferSize 4294967296, maxStorageBufferBindingSize 2147483648, maxComputeWorkgroupStorageSize 32768 | skipped tensorflow (GPU): no usable GPU',
     );
   });
 

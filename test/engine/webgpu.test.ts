@@ -72,8 +72,9 @@ describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapt
     expect(webgpu.line).toMatch(/^backend: webgpu on SwiftShader driver [\d.]+ \(google swiftshader, software adapter\) \(forced by --backend\) \| .*runs the shaders on the CPU/);
     expect(webgpu.details).toMatchObject({ vendor: 'google', architecture: 'swiftshader', software: true });
     expect(webgpu.details['description']).toMatch(/^SwiftShader driver/);
-    // SwiftShader's limits in this chromium: 1 GiB buffers, 32 KiB of workgroup storage.
+    // SwiftShader's limits in this chromium: 1 GiB buffers, bound whole, 32 KiB of workgroup storage.
     expect(webgpu.details['maxBufferSize']).toBe(2 ** 30);
+    expect(webgpu.details['maxStorageBufferBindingSize']).toBe(2 ** 30);
     expect(webgpu.details['maxComputeWorkgroupStorageSize']).toBe(32768);
   });
 

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const limits = { maxBufferSize: 2 ** 30, maxComputeWorkgroupStorageSize: 32768 };
+const limits = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 32768 };
 
 describe('software adapters', () => {
   it.each([

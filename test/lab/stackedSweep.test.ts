@@ -103,8 +103,8 @@ describe('which members stack', () => {
     expect(stackedBefore(null)).toBeNull();
   });
 
-  it("on webgpu's fused kernels a member trains on the stacked WGSL kernels, where the stack's largest buffer fits the adapter's", () => {
-    const webgpu = { name: 'webgpu', device: 'gpu', label: 'webgpu', skipped: [], forced: true, details: { maxBufferSize: 2 ** 30 }, fusedKernels: true } as const;
+  it("on webgpu's fused kernels a member trains on the stacked WGSL kernels, where the stack's largest buffer fits the adapter's buffers and storage bindings", () => {
+    const webgpu = { name: 'webgpu', device: 'gpu', label: 'webgpu', skipped: [], forced: true, details: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 }, fusedKernels: true } as const;
     expect(stacksOnKernels(webgpu, quick())).toBe(true);
     expect(stacksOnKernels(webgpu, quick({ model: { kind: 'two-layer', threshold: { mode: 'learned' } } }))).toBe(false);
     expect(stackedHotPath(webgpu, quick(), 16)).toBe('stacked WGSL kernels, 16 members');
@@ -115,6 +115,11 @@ describe('which members stack', () => {
     expect(stackGpuBufferBytes(wide, 16)).toBe(32 * 2048 * 2048 * 4);
     expect(stackedHotPath(webgpu, wide, 16)).toBe('stacked WGSL kernels, 16 members');
     expect(stackedHotPath(webgpu, wide, 64)).toBe('each member alone');
+    // A kernel binds each buffer whole: an adapter that makes 1 GiB buffers but binds only 128 MiB (WebGPU's default) takes no 512 MiB arena.
+    const bindsLess = { ...webgpu, details: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27 } };
+    expect(stackedHotPath(bindsLess, wide, 16)).toBe('each member alone');
+    expect(stackedHotPath(bindsLess, wide, 1)).toBe('stacked WGSL kernels, 1 member');
+    expect(stackedHotPath({ ...webgpu, details: { maxBufferSize: 2 ** 30 } }, quick(), 16)).toBe('each member alone');
     expect(onStackedKernels('stacked WGSL kernels, 2 members')).toBe(true);
     expect(onStackedKernels('stacked kernels, 2 members')).toBe(true);
     expect(onStackedKernels('each member alone')).toBe(false);

@@ -1,8 +1,10 @@
 /**
  * What a WebGPU adapter is, in the terms the backend line and the provenance record: who made
- * it, what it is, whether it is a software rasteriser, and the two limits that bound what the
- * engine can put on it (the largest buffer, i.e. the largest tensor, and the workgroup memory the
- * tiled matMul kernels use).
+ * it, what it is, whether it is a software rasteriser, and the limits that bound what the
+ * engine can put on it: the largest buffer, i.e. the largest tensor; the largest buffer one
+ * kernel may bind as storage (every kernel binds its tensors whole, so a tensor beyond it cannot
+ * be computed on, however large the buffer may be); and the workgroup memory the tiled matMul
+ * kernels use.
  */
 
 /** The adapter facts WebGPU reports (GPUAdapterInfo), all optional: drivers leave some empty. */
@@ -17,6 +19,7 @@ export interface AdapterFacts {
 
 export interface AdapterLimits {
   readonly maxBufferSize: number;
+  readonly maxStorageBufferBindingSize: number;
   readonly maxComputeWorkgroupStorageSize: number;
 }
 
@@ -26,6 +29,7 @@ export interface AdapterReport {
   readonly description: string;
   readonly software: boolean;
   readonly maxBufferSize: number;
+  readonly maxStorageBufferBindingSize: number;
   readonly maxComputeWorkgroupStorageSize: number;
 }
 
@@ -48,6 +52,7 @@ export function reportAdapter(facts: AdapterFacts, limits: AdapterLimits): Adapt
     description: facts.description || facts.device || '',
     software: isSoftwareAdapter(facts),
     maxBufferSize: limits.maxBufferSize,
+    maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
     maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
   };
 }

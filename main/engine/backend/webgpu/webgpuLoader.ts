@@ -162,6 +162,7 @@ export async function loadWebgpu(): Promise<LoadedWebgpu> {
       description: report.description,
       software: report.software,
       maxBufferSize: report.maxBufferSize,
+      maxStorageBufferBindingSize: report.maxStorageBufferBindingSize,
       maxComputeWorkgroupStorageSize: report.maxComputeWorkgroupStorageSize,
     },
   };
