@@ -1,8 +1,8 @@
 /**
  * The two-layer network's fused WGSL kernels for a STACK: K members of the same shapes (m, d,
- * threshold mode, optimiser kind) in one dispatch, member k on workgroup_id.z. The maths is the
- * one-member kernels' (./twoLayerWgsl.ts), line for line, so a member computes the floats it
- * computes alone; what changes is where each member's numbers live:
+ * threshold mode, optimiser kind) in one dispatch, member k on workgroup_id.z. The bodies are the
+ * one-member kernels' (./twoLayerWgsl.ts), written once over a NetPlace, so a member computes the
+ * floats it computes alone; what changes is where each member's numbers live:
  *
  *   the member table D[k]        its slot in the arena, its batch's row count, its output weight a,
  *                                rho, the optimiser's scalars for this step (./optimiserWgsl.ts's
@@ -20,8 +20,9 @@
  * its member's batch returns at once (D is read-only storage, so the test is uniform).
  */
 import type { Norm } from '../../../../shared/config.ts';
-import { applyUpdate, momentBindings, type OptimiserKind } from './optimiserWgsl.ts';
+import { momentBindings, type OptimiserKind } from './optimiserWgsl.ts';
 import { pgdTail, pgdTailBindings, pgdTailFields } from './pgdWgsl.ts';
+import { forwardBody, pgdGradientBody, thresholdsBody, updateBody, type NetPlace } from './twoLayerWgsl.ts';
 import { declare, flatIndex, reductions } from './wgslCommon.ts';
 
 /** 32-bit words of one member's row of the table (the Member struct's fields, in order). */
@@ -35,6 +36,28 @@ struct Member { rows: u32, slot: u32, a: f32, rho: f32, lr: f32, mu: f32, b1: f3
 /** Shapes shared by every member of a call: R rows per member in the stacked batch. */
 const shapeStruct = /* wgsl */ `struct P { R: u32, m: u32, d: u32 }`;
 
+/**
+ * Member wid.z of a stack, its row o of the member table (the uniform `u`: p, or q in the PGD
+ * kernel). o's optimiser fields are Opt's, so the update body's applyUpdate reads them from o.
+ */
+function member(u: 'p' | 'q'): NetPlace {
+  return {
+    a: 'o.a',
+    rho: 'o.rho',
+    openNeuron: `let o = D[wid.z];
+  let i = o.slot * ${u}.m + wid.x;`,
+    openRow: `let o = D[wid.z];
+  if (wid.x >= o.rows) { return; }
+  let n = wid.z * ${u}.R + wid.x;
+  let w0 = o.slot * ${u}.m;`,
+    openUpdate: `let o = D[wid.z];
+  let n0 = wid.z * ${u}.R;
+  let rows = o.rows;
+  let w0 = o.slot * ${u}.m;
+  let slot = o.slot;`,
+  };
+}
+
 /** b_i = rho ||w_i|| and 1 / ||w_i|| of each member's neurons; workgroups (m, 1, K). */
 export function stackedThresholdsWgsl(): string {
   return /* wgsl */ `
@@ -43,16 +66,7 @@ ${memberStruct}
 ${declare([['p', 'uniform', 'P'], ['D', 'read', 'Member'], ['W', 'read'], ['b', 'read_write'], ['invNorm', 'read_write']])}
 ${reductions}
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = D[wid.z];
-  let i = o.slot * p.m + wid.x;
-  var s = 0.0;
-  for (var j = lid; j < p.d; j += WG) { let w = W[i * p.d + j]; s = s + w * w; }
-  let nrm = sqrt(sumAll(s, lid));
-  if (lid == 0u) {
-    b[i] = o.rho * nrm;
-    invNorm[i] = select(0.0, 1.0 / nrm, nrm > 0.0);
-  }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {${thresholdsBody(member('p'))}
 }`;
 }
 
@@ -64,29 +78,7 @@ ${memberStruct}
 ${declare([['p', 'uniform', 'P'], ['D', 'read', 'Member'], ['W', 'read'], ['x', 'read'], ['y', 'read'], ['scale', 'read'], ['b', 'read'], ['U', 'read_write'], ['G', 'read_write'], ['loss', 'read_write']])}
 ${reductions}
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = D[wid.z];
-  if (wid.x >= o.rows) { return; }
-  let n = wid.z * p.R + wid.x;
-  let w0 = o.slot * p.m;
-  var s = 0.0;
-  for (var i = lid; i < p.m; i += WG) {
-    var u = 0.0;
-    for (var j = 0u; j < p.d; j++) { u = u + W[(w0 + i) * p.d + j] * x[n * p.d + j]; }
-    U[n * p.m + i] = u;
-    s = s + (u - clamp(u, -b[w0 + i], b[w0 + i]));
-  }
-  let f = o.a * sumAll(s, lid);
-  let yn = y[n];
-  let z = yn * f;
-  let e = exp(-abs(z));
-  let sigNeg = select(1.0 / (1.0 + e), e / (1.0 + e), z >= 0.0);
-  let c = -scale[n] * o.a * yn * sigNeg;
-  if (lid == 0u) { loss[n] = scale[n] * (max(-z, 0.0) + log(1.0 + e)); }
-  for (var i = lid; i < p.m; i += WG) {
-    let u = U[n * p.m + i];
-    G[n * p.m + i] = select(0.0, c, abs(u) > b[w0 + i]);
-  }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {${forwardBody(member('p'))}
 }`;
 }
 
@@ -95,12 +87,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * bindings: p, D, W, x, G, loss, lossSum, [U, invNorm], moments.
  */
 export function stackedUpdateWgsl(kind: OptimiserKind, relative: boolean): string {
-  const chain = relative
-    ? /* wgsl */ `
-  var dbl = 0.0;
-  for (var r = 0u; r < o.rows; r++) { let u = U[(n0 + r) * p.m + i]; dbl = dbl + G[(n0 + r) * p.m + i] * select(-1.0, 1.0, u >= 0.0); }
-  g = g - dbl * o.rho * invNorm[o.slot * p.m + i] * W[k];`
-    : '';
   return /* wgsl */ `
 ${shapeStruct}
 ${memberStruct}
@@ -112,22 +98,7 @@ ${declare([
 const WG: u32 = 64u;
 ${flatIndex}
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = D[wid.z];
-  let n0 = wid.z * p.R;
-  let e = flatIndex(wid, nwg, lid);
-  if (e == 0u) {
-    var l = 0.0;
-    for (var r = 0u; r < o.rows; r++) { l = l + loss[n0 + r]; }
-    lossSum[o.slot] = lossSum[o.slot] + l;
-  }
-  if (e >= p.m * p.d) { return; }
-  let i = e / p.d;
-  let j = e % p.d;
-  let k = o.slot * p.m * p.d + e;
-  var g = 0.0;
-  for (var r = 0u; r < o.rows; r++) { g = g + G[(n0 + r) * p.m + i] * x[(n0 + r) * p.d + j]; }${chain}
-  ${applyUpdate(kind, 'W', 'k', 'g')}
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {${updateBody(member('p'), kind, relative)}
 }`;
 }
 
@@ -144,26 +115,7 @@ ${memberStruct}
 ${declare([['q', 'uniform', 'Q'], ['D', 'read', 'Member'], ['W', 'read'], ['b', 'read'], ['y', 'read'], ['Gx', 'read_write'], ...tailBindings])}
 ${reductions}
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = D[wid.z];
-  if (wid.x >= o.rows) { return; }
-  let n = wid.z * q.R + wid.x;
-  let w0 = o.slot * q.m;
-  let c = -y[n] * o.a;
-  for (var i = lid; i < q.m; i += WG) {
-    var u = 0.0;
-    for (var j = 0u; j < q.d; j++) { u = u + W[(w0 + i) * q.d + j] * xa[n * q.d + j]; }
-    Gx[n * q.m + i] = select(0.0, c, abs(u) > b[w0 + i]);
-  }
-  storageBarrier();
-  var mx = 0.0;
-  for (var j = lid; j < q.d; j += WG) {
-    var g = 0.0;
-    for (var i = 0u; i < q.m; i++) { g = g + Gx[n * q.m + i] * W[(w0 + i) * q.d + j]; }
-    grad[n * q.d + j] = g;
-    mx = max(mx, abs(g));
-  }
-  let M = maxAll(mx, lid);
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {${pgdGradientBody(member('q'))}
   ${pgdTail(norm, { eps: 'o.radius', alpha: 'o.alpha', counter: 'wid.z' })}
 }`;
 }
