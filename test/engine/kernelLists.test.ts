@@ -1,14 +1,13 @@
 /**
  * The kernels checked before a run starts (main/engine/backend/runKernels.ts) are the kernels runs
- * dispatch: whole tiny runs of each model, recorded with tf.profile on the generic tfjs path and
- * on the fused wasm path (one and two kernel threads), dispatch no kernel outside their model's
- * list. The configs between them take every protocol phase, both norms, SGD, momentum and Adam,
- * every threshold mode, the mixed batch, low-rank fine-tuning, PGD with restarts, FGM, the mixture
- * direction, the random noise, the instruments, the transfer table and the adversarial pictures.
- * The CNN also runs on cpu, which has the Conv2DBackpropFilter kernel that wasm computes by a
- * forward convolution.
+ * dispatch: whole tiny runs of each model, recorded (../support/kernelRecorder.ts) on the generic
+ * tfjs path and on the fused wasm path (one and two kernel threads), dispatch no kernel outside
+ * their model's list. The configs between them take every protocol phase, both norms, SGD,
+ * momentum and Adam, every threshold mode, the mixed batch, low-rank fine-tuning, PGD with
+ * restarts, FGM, the mixture direction, the random noise, the instruments, the transfer table and
+ * the adversarial pictures. The CNN also runs on cpu, which has the Conv2DBackpropFilter kernel
+ * that wasm computes by a forward convolution. The WGSL hot path's runs: ./webgpu.test.ts.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
@@ -16,6 +15,7 @@ import { runKernels } from '../../main/engine/backend/runKernels.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import { closeKernelThreadPools } from '../../main/engine/kernels/threadPool.ts';
 import { useWasm } from '../support/backend.ts';
+import { recordKernels } from '../support/kernelRecorder.ts';
 
 beforeAll(useWasm);
 afterAll(() => closeKernelThreadPools());
@@ -26,23 +26,16 @@ interface Path {
   readonly threads: number;
 }
 
-/**
- * The kernels the runs of `inputs` dispatch on `path`, sorted. tf.profile records a custom-gradient
- * op (tf.logSoftmax) under its op scope's name ("logSoftmax__op"), beside the kernels it runs:
- * such names are left out, and only they (a recorded name the backend has no kernel of is one).
- */
+/** The kernels the runs of `inputs` dispatch on `path`, sorted. */
 async function dispatched(inputs: readonly ExperimentInput[], path: Path): Promise<string[]> {
   const { info, hooks } = await prepareBackend(path);
   const names = new Set<string>();
   for (const input of inputs) {
     const config = resolveExperiment(input);
-    // tf.profile awaits a query that returns a promise (tfjs-core's Engine.profile), so the whole run is recorded.
-    const profile = await tf.profile(() => runExperiment(config, info, hooks) as unknown as tf.TensorContainer);
-    for (const name of profile.kernelNames) names.add(name);
+    const { kernels } = await recordKernels(() => runExperiment(config, info, hooks));
+    for (const name of kernels) names.add(name);
   }
-  const scopes = [...names].filter((n) => tf.getKernel(n, path.backend) === undefined);
-  expect(scopes.every((n) => n.endsWith('__op'))).toBe(true);
-  return [...names].filter((n) => !scopes.includes(n)).sort();
+  return [...names].sort();
 }
 
 const sparseCoding: ExperimentInput = {
