@@ -1,19 +1,22 @@
 /**
  * The kernels checked before a run starts (main/engine/backend/runKernels.ts) are the kernels runs
  * dispatch: whole tiny runs of each model, recorded (../support/kernelRecorder.ts) on the generic
- * tfjs path and on the fused wasm path (one and two kernel threads), dispatch no kernel outside
- * their model's list. The configs between them take every protocol phase, both norms, SGD,
+ * tfjs path and on the fused wasm path (one and two kernel threads, and two two-layer members
+ * stacked in one program), dispatch no kernel outside their model's list. The configs between them take every protocol phase, both norms, SGD,
  * momentum and Adam, every threshold mode, the mixed batch, low-rank fine-tuning, PGD with
  * restarts, FGM, the mixture direction, the random noise, the instruments, the transfer table and
  * the adversarial pictures. The CNN also runs on cpu, which has the Conv2DBackpropFilter kernel
  * that wasm computes by a forward convolution. The WGSL hot path's runs: ./webgpu.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveExperiment, type ExperimentInput } from '../../shared/config.ts';
+import { resolveExperiment, type ExperimentInput, type ResolvedExperiment } from '../../shared/config.ts';
 import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { runKernels } from '../../main/engine/backend/runKernels.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
-import { closeKernelThreadPools } from '../../main/engine/kernels/threadPool.ts';
+import { loadFusedKernels } from '../../main/engine/kernels/fusedKernels.ts';
+import { closeKernelThreadPools, kernelThreadPool } from '../../main/engine/kernels/threadPool.ts';
+import type { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
+import { StackedProgram } from '../../main/engine/training/stackedProgram.ts';
 import { useWasm } from '../support/backend.ts';
 import { recordKernels } from '../support/kernelRecorder.ts';
 
@@ -110,6 +113,18 @@ describe('every kernel a run dispatches is in the list checked before it starts'
       expect(names.filter((n) => !checked.includes(n))).toEqual([]);
     }, 120_000);
   }
+
+  it('two-layer: wasm, two members stacked in one program', async () => {
+    const { info, hooks } = await prepareBackend(fusedThreads);
+    const program = new StackedProgram(kernelThreadPool(2), (await loadFusedKernels())!);
+    const stacked = { ...hooks, makeTrainer: (net: TwoLayerNet, config: ResolvedExperiment) => program.makeTrainer(net, config) ?? hooks.makeTrainer!(net, config) };
+    const configs = [0, 1].map((seed) => resolveExperiment({ ...twoLayerRuns[0]!, seed }));
+    const { kernels } = await recordKernels(() => Promise.all(configs.map((config) => runExperiment(config, info, stacked))));
+    // Every training step of both members went through the program: 2 epochs of 2 batches each.
+    expect(program.calls.memberSteps).toBe(2 * 2 * 2);
+    const checked = runKernels('two-layer');
+    expect(kernels.filter((n) => !checked.includes(n))).toEqual([]);
+  });
 
   it('the recording sees what each path computes with', () => {
     const on = (kind: string, path: Path) => recorded.get(`${kind} ${describePath(path)}`)!;
