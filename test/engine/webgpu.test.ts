@@ -7,7 +7,8 @@
  * relative (Frobenius norm), the attacks' outputs within 1e-4 relative, and whole runs' accuracies
  * (clean, every attack at every radius, the worst case; on the hot paths, as runs go) within 2
  * test samples. The fused WGSL steps take the dispatches their kernels promise. The backend line
- * and the run record name the adapter and its limits, and every kernel of every model is on webgpu.
+ * and the run record name the adapter and its limits, and every kernel of every model is on webgpu;
+ * the kernels whole runs dispatch there are in the lists checked before a run.
  * A whole run on the WGSL hot path, resumed from a checkpoint, ends to the last bit as it did
  * uninterrupted.
  *
@@ -15,6 +16,7 @@
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuAgreement.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runKernels } from '../../main/engine/backend/runKernels.ts';
 import { onSoftwareAdapter, softwareAdapter } from '../support/softwareAdapter.ts';
 import type { ResumeCheck } from '../support/webgpuRuns.ts';
 
@@ -43,6 +45,8 @@ interface Side {
   plans: Record<string, { substituted?: string[]; error?: string }>;
   /** webgpu only: each whole run resumed from a checkpoint (../support/webgpuRuns.ts). */
   resumes: Record<string, ResumeCheck>;
+  /** The kernels each whole run dispatched through tfjs, by run. */
+  kernels: Record<string, string[]>;
 }
 
 /** ||got - ref||_F / ||ref||_F over every entry. */
@@ -84,6 +88,14 @@ describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapt
 
   it('every kernel of the two-layer net, the MLP and the CNN is on webgpu (none substituted)', () => {
     expect(webgpu.plans).toEqual({ twoLayer: { substituted: [] }, mlp: { substituted: [] }, cnn: { substituted: [] } });
+  });
+
+  it('every kernel the whole runs dispatched on the WGSL hot path is in the list checked before a run', () => {
+    expect(Object.keys(webgpu.kernels)).toEqual(['two-layer', 'image MLP']);
+    for (const [run, model] of [['two-layer', 'two-layer'], ['image MLP', 'mlp']] as const) {
+      expect(webgpu.kernels[run]).toContain('LessEqual'); // the evaluation's count of margins <= 0
+      expect(webgpu.kernels[run]!.filter((k) => !runKernels(model).includes(k))).toEqual([]);
+    }
   });
 
   for (const optimizer of ['SGD', 'SGD with momentum', 'Adam']) {

@@ -17,9 +17,9 @@ import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
 import { describeBackend } from '../../main/engine/backend/chooseBackend.ts';
 import { createImageTrainer } from '../../main/engine/training/imageTrainer.ts';
 import { planKernels } from '../../main/engine/backend/kernelPlan.ts';
-import { cnnKernels } from '../../main/engine/models/cnn.ts';
-import { Mlp, mlpKernels } from '../../main/engine/models/mlp.ts';
-import { TwoLayerNet, twoLayerKernels } from '../../main/engine/models/twoLayerNet.ts';
+import { runKernels } from '../../main/engine/backend/runKernels.ts';
+import { Mlp } from '../../main/engine/models/mlp.ts';
+import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
 import { createGenericTrainer } from '../../main/engine/training/genericTrainer.ts';
 import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
@@ -101,7 +101,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     ...(await wholeRuns(backend)),
     fused: await fusedSide(backend),
     plans: Object.fromEntries(
-      Object.entries({ twoLayer: twoLayerKernels, mlp: mlpKernels, cnn: cnnKernels }).map(([model, kernels]) => {
+      Object.entries({ twoLayer: runKernels('two-layer'), mlp: runKernels('mlp'), cnn: runKernels('cnn') }).map(([model, kernels]) => {
         try {
           return [model, { substituted: planKernels(kernels, backend).substituted.map((s) => s.kernel) }];
         } catch (error) {

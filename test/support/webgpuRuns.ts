@@ -10,6 +10,7 @@ import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { runExperiment } from '../../main/engine/experiment.ts';
 import type { EngineCheckpoint } from '../../main/engine/training/checkpoint.ts';
 import type { RunResult } from '../../shared/result.ts';
+import { recordKernels } from './kernelRecorder.ts';
 
 const quick = presetByName('quick').config;
 export const runs: Record<string, ExperimentInput> = {
@@ -55,19 +56,29 @@ const outcome = (result: RunResult): RunOutcome => ({ summary: result.summary, m
  * Each run's evaluations on `backend`, generic ops or its fused hot path; with `resume`, each run
  * also resumed from the checkpoint that starts its last epoch (the optimiser's state mid-phase
  * when the last phase has two epochs), as the run store resumes it: the records up to it kept.
+ * With them, the kernels each run dispatched through tfjs (./kernelRecorder.ts).
  */
 export async function accuracyCounts(
   backend: 'wasm' | 'webgpu',
   fused: boolean,
   options: { resume?: boolean } = {},
-): Promise<{ runs: Record<string, { label: string; accuracies: Record<string, number> }[]>; resumes: Record<string, ResumeCheck> }> {
+): Promise<{
+  runs: Record<string, { label: string; accuracies: Record<string, number> }[]>;
+  resumes: Record<string, ResumeCheck>;
+  kernels: Record<string, string[]>;
+}> {
   const { info, hooks } = await prepareBackend({ backend, fused });
   const out: Record<string, { label: string; accuracies: Record<string, number> }[]> = {};
   const resumes: Record<string, ResumeCheck> = {};
+  const kernels: Record<string, string[]> = {};
   for (const [name, input] of Object.entries(runs)) {
     const config = name === 'two-layer' ? resolveSparseCoding(input) : resolveExperiment(input);
     const checkpoints: EngineCheckpoint[] = [];
-    const result = await runExperiment(config, info, options.resume ? { ...hooks, checkpointEvery: 1, onCheckpoint: (c) => checkpoints.push(structuredClone(c)) } : hooks);
+    const recorded = await recordKernels(() =>
+      runExperiment(config, info, options.resume ? { ...hooks, checkpointEvery: 1, onCheckpoint: (c) => checkpoints.push(structuredClone(c)) } : hooks),
+    );
+    const result = recorded.result;
+    kernels[name] = recorded.kernels;
     out[name] = result.evaluations.map((e) => ({ label: e.label, accuracies: counts(e) }));
     if (!options.resume) continue;
     const last = config.train.cleanEpochs + config.train.adversarialEpochs;
@@ -80,5 +91,5 @@ export async function accuracyCounts(
     });
     resumes[name] = { at: checkpoint.globalEpoch, full: outcome(result), resumed: outcome(resumed) };
   }
-  return { runs: out, resumes };
+  return { runs: out, resumes, kernels };
 }

@@ -5,8 +5,8 @@
  */
 import type { BackendInfo } from '../../../shared/events.ts';
 import type { ExperimentHooks } from '../experiment.ts';
-import { twoLayerKernels } from '../models/twoLayerNet.ts';
 import { hotPathFor } from './hotPath.ts';
+import { runKernels } from './runKernels.ts';
 import { assertKernels, chooseBackend, type BackendChoice, type BackendLoaders, type BackendRequest } from './chooseBackend.ts';
 
 export interface BackendOptions {
@@ -25,7 +25,7 @@ export async function prepareBackend(options: BackendOptions): Promise<{
   hooks: Pick<ExperimentHooks, 'makeTrainer' | 'inputGradientProvider' | 'imageHotPath' | 'threads'>;
 }> {
   const choice = await chooseBackend({ request: options.backend, ...(options.loaders ? { loaders: options.loaders } : {}) });
-  assertKernels(twoLayerKernels, choice.name);
+  assertKernels(runKernels('two-layer'), choice.name);
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads ${threads}: expected a positive integer`);
   const hotPath = options.fused === false ? null : await hotPathFor(choice.name, threads);

@@ -26,7 +26,11 @@ import { inputGradientSession, split, type FirstLayer, type HostTensor, type Ima
 import type { ImageShape } from './mlp.ts';
 import { crossEntropy, marginAndGradient, multiclassMargin } from './multiclassMargin.ts';
 
-/** Kernels the CNN needs; Conv2DBackpropFilter may be replaced by a forward convolution (see ../backend/kernelPlan.ts). */
+/**
+ * Kernels the CNN dispatches; checked before a run starts with the kernels every run dispatches
+ * (../backend/runKernels.ts). Conv2DBackpropFilter may be replaced by a forward convolution (see
+ * ../backend/kernelPlan.ts).
+ */
 export const cnnKernels = [
   'Conv2D', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'Relu', 'Reverse', 'Transpose', 'PadV2', 'Greater', 'BatchMatMul', 'Add', 'Sub',
   'Multiply', 'Sum', 'Max', 'Exp', 'Log', 'OneHot', 'ArgMax', 'Reshape', 'Neg', 'Cast', 'ExpandDims',

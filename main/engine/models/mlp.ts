@@ -39,10 +39,15 @@ import type { InputGradientSession } from './marginModel.ts';
 import { inputGradientSession, split, type FirstLayer, type HostTensor, type ImageModel, type WeightLayer } from './imageModel.ts';
 import { crossEntropy, marginAndGradient, multiclassMargin } from './multiclassMargin.ts';
 
-/** Kernels the MLP needs on a backend; checked before a run starts. */
+/**
+ * Kernels the MLP dispatches (the symmetric threshold's RealDiv, the silent share's Mean, and
+ * SplitV, with which the WGSL hot path unpacks its small parameters, among them); checked before
+ * a run starts with the kernels every run dispatches (../backend/runKernels.ts).
+ */
 export const mlpKernels = [
   'BatchMatMul', 'Add', 'Sub', 'Multiply', 'Relu', 'Greater', 'Cast', 'Sum', 'Max', 'Exp', 'Log', 'OneHot', 'ArgMax',
   'Transpose', 'Abs', 'Sign', 'Square', 'Sqrt', 'Minimum', 'Maximum', 'Neg', 'Equal', 'Reshape', 'ExpandDims',
+  'RealDiv', 'Mean', 'SplitV',
 ] as const;
 
 export interface ImageShape {

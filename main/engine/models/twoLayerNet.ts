@@ -26,10 +26,15 @@ import { RandomStream } from '../random.ts';
 import type { MarginModel, InputGradientSession } from './marginModel.ts';
 import { readBack, readScalar } from '../backend/readBack.ts';
 
-/** Kernels this model's generic path needs; checked before a run starts. */
+/**
+ * Kernels this model dispatches (its forward pass and gradients, the silent share's Equal, Max and
+ * Mean, a clone's Identity); checked before a run starts with the kernels every run dispatches
+ * (../backend/runKernels.ts).
+ */
 export const twoLayerKernels = [
   'BatchMatMul', 'Square', 'Sum', 'Sqrt', 'Maximum', 'Minimum', 'Sub', 'Multiply', 'Neg', 'Sigmoid',
   'Softplus', 'Sign', 'Abs', 'Greater', 'Cast', 'Transpose', 'Add', 'RealDiv', 'Relu', 'Reshape',
+  'Equal', 'Max', 'Mean', 'Identity',
 ] as const;
 
 export interface TwoLayerGradients {

@@ -13,17 +13,18 @@ import { createLowRankMlpTrainer } from '../training/lowRankMlpTrainer.ts';
 import { loadFusedKernelsSync } from '../kernels/fusedKernels.ts';
 import { layerChanges, pictureSnapshot } from '../instruments/neuronPictures.ts';
 import { describePlan, planKernels } from '../backend/kernelPlan.ts';
-import { Cnn, cnnKernels } from '../models/cnn.ts';
+import { runKernels } from '../backend/runKernels.ts';
+import { Cnn } from '../models/cnn.ts';
 import type { ImageModel } from '../models/imageModel.ts';
 import { flatten } from '../models/imageModel.ts';
-import { Mlp, mlpKernels } from '../models/mlp.ts';
+import { Mlp } from '../models/mlp.ts';
 import { imageTask } from '../tasks/imageTask.ts';
 import type { Testbed } from './testbed.ts';
 import type { ImageHotPath } from '../experiment/hooks.ts';
 
 export function imageTestbed(config: ImageExperiment, backend: { name: string; forced: boolean; fusedKernels: boolean }, hotPath?: ImageHotPath): Testbed {
   const spec = config.model;
-  const plan = planKernels(spec.kind === 'mlp' ? mlpKernels : cnnKernels, backend.name, { forced: backend.forced });
+  const plan = planKernels(runKernels(spec.kind), backend.name, { forced: backend.forced });
   const data = imageTask(config.task, config.eval.testSize);
   const picture = { height: data.height, width: data.width, channels: data.channels };
   const model: ImageModel =
