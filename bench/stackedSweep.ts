@@ -18,7 +18,8 @@
  * (cached, and with a new right operand), the K-batched one of tfjs-wasm, and K plain ones in a
  * loop; where a stack member's time goes (./stackLedger.ts: the same sweep as one stack in this
  * process, its training, evaluation and the rest per member, beside the same sweep through the
- * queue); an evaluation attack's input gradient per member, alone and with K members in one call
+ * queue); the floor a stack on one thread cannot go below, from those figures (the work that is
+ * not training and the queue's own, with the training free and at the matMul peak); an evaluation attack's input gradient per member, alone and with K members in one call
  * of the stack's phase (what batching the evaluation across members would give; the members share
  * the points here, where a sweep's have their own, which only adds memory traffic); last,
  * a training step and a PGD step per member, alone (fused) and stacked.
@@ -43,7 +44,7 @@ import { trainingAttack } from '../main/engine/training/trainer.ts';
 import { JobQueue } from '../main/lab/jobs.ts';
 import { RunStore } from '../main/lab/store/runStore.ts';
 import { expandSweep, startSweep } from '../main/lab/sweep.ts';
-import { computeLedger, ledgerTotal } from './computeLedger.ts';
+import { computeLedger, ledgerTotal, type LedgerPart } from './computeLedger.ts';
 import { stackLedger } from './stackLedger.ts';
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -272,6 +273,21 @@ export async function printStackedSweep(members = 16): Promise<number> {
   );
   console.log(
     `    beside the same sweep through the queue (its start, the store's writes, the worker's messages and turns included): ${stacked.wall.toFixed(1)} s, CPU ${stacked.cpu.toFixed(1)} s`,
+  );
+  // The floor on one thread, from this run's own figures: the members' work that is not training
+  // (each computes it as it does alone, and batching it was measured to cost more, below), plus
+  // what the queue adds over the in-process stack (the worker's start, the store's writes, the
+  // messages), first with the training free, then with each member's training matMuls at this
+  // machine's one-thread matMul peak and nothing else in its training.
+  const notTraining = evaluation + other;
+  const queueOwn = Math.max(0, stacked.wall - stack.wall);
+  const trainingParts: LedgerPart[] = ['clean training', 'adversarial training (PGD + steps)'];
+  const trainingFlops = trainingParts.reduce((sum, part) => sum + (ledger.parts.get(part)?.matMulFlops ?? 0), 0);
+  const freeTraining = (members * notTraining + queueOwn) / one;
+  const peakTraining = (members * (notTraining + trainingFlops / (mm.one * 1e9)) + queueOwn) / one;
+  console.log(
+    `  the floor on one thread: ${members} members' work that is not training (${notTraining.toFixed(2)} s each, as alone) and the queue's own (${queueOwn.toFixed(1)} s: start, store, messages) ` +
+      `come to ${freeTraining.toFixed(2)}x one run with the training free, and ${peakTraining.toFixed(2)}x with each member's ${(trainingFlops / 1e9).toFixed(1)} GFLOP of training matMuls at the one-thread peak (${mm.one.toFixed(1)} GFLOP/s) and nothing else`,
   );
   const evalRows = quickConfig.eval.testSize * new Set([...quickConfig.eval.epsGrid, quickConfig.eval.eps]).size;
   const eg = await evaluationGradientFigures(members, evalRows);

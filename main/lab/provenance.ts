@@ -67,7 +67,12 @@ export function configHash(config: ResolvedExperiment): string {
 }
 
 /** The libraries whose versions a run records: those that compute or store its numbers. */
-export const recordedLibraries = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'zod'] as const;
+export const recordedLibraries = [
+  '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgpu',
+  // Dawn, which compiles and runs the WGSL kernels on a webgpu run's adapter.
+  'webgpu',
+  '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'zod',
+] as const;
 
 export function provenance(backend: BackendInfo): Record<string, unknown> {
   const cpu = cpus();

@@ -146,7 +146,10 @@ export class LabService {
       isLive: (run) => run.status === 'running' || this.waiting.has(run.id) || this.queue.active.includes(run.id),
       estimator: async () => {
         const throughput = await this.measuredThroughput();
-        return (config) => costEstimate(config, throughput).seconds;
+        // With the backend, as the setup form's: finished runs on a software adapter leave a
+        // throughput behind, but its speed says nothing of a GPU, so it estimates no time.
+        const backend = await this.queue.backendInfo().catch(() => null);
+        return (config) => costEstimate(config, throughput, backend).seconds;
       },
     });
     this.handlers = {

@@ -31,3 +31,20 @@ export function dateTime(iso: string | null | undefined): string {
 export function runLabel(run: { readonly id: string; readonly name: string }): string {
   return run.name?.trim() ? run.name : run.id;
 }
+
+/**
+ * A backend detail as the header shows it: byte limits (names ending in Size, e.g. an adapter's
+ * maxBufferSize) in binary units beside the exact count, "1073741824 (1 GiB)"; anything else as is.
+ */
+export function backendDetail(key: string, value: string | number | boolean): string {
+  if (typeof value !== 'number' || !key.endsWith('Size') || !Number.isFinite(value) || value < 1024) return String(value);
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let scaled = value / 1024;
+  let unit = 0;
+  while (scaled >= 1024 && unit < units.length - 1) {
+    scaled /= 1024;
+    unit++;
+  }
+  const shown = Number.isInteger(scaled) ? String(scaled) : scaled.toFixed(1);
+  return `${value} (${shown} ${units[unit]})`;
+}

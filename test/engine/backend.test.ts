@@ -113,6 +113,23 @@ describe('--backend forces one', () => {
       /The tensorflow backend was requested with --backend but cannot load: the optional package/,
     );
   });
+  it('tensorflow-cpu hides the CUDA GPUs from TensorFlow before it starts, and refuses one that runs on a GPU all the same', async () => {
+    const before = process.env['CUDA_VISIBLE_DEVICES'];
+    try {
+      delete process.env['CUDA_VISIBLE_DEVICES'];
+      // TensorFlow as it behaves: on the GPU unless CUDA_VISIBLE_DEVICES hides every device.
+      const tensorflow = () => Promise.resolve<LoadedBackend>({ device: process.env['CUDA_VISIBLE_DEVICES'] === '-1' ? 'cpu' : 'gpu' });
+      const choice = await chooseBackend({ request: 'tensorflow-cpu', loaders: loaders({ tensorflow }) });
+      expect(choice).toMatchObject({ name: 'tensorflow', device: 'cpu', forced: true });
+      expect(process.env['CUDA_VISIBLE_DEVICES']).toBe('-1');
+      // Already started on a GPU (the variable is read once): refused, not reported as CPU.
+      await expect(chooseBackend({ request: 'tensorflow-cpu', loaders: loaders({ tensorflow: loads({ device: 'gpu' }) }) })).rejects.toThrow(/tensorflow-cpu .* already started on a GPU/);
+    } finally {
+      if (before === undefined) delete process.env['CUDA_VISIBLE_DEVICES'];
+      else process.env['CUDA_VISIBLE_DEVICES'] = before;
+    }
+  });
+
   it('tensorflow-gpu without a GPU fails instead of running on the CPU', async () => {
     await expect(chooseBackend({ request: 'tensorflow-gpu', loaders: loaders({ tensorflow: loads({ device: 'cpu', note: 'no usable GPU' }) }) })).rejects.toThrow(
       /tensorflow-gpu .* no usable GPU/,

@@ -10,7 +10,9 @@
  * A member checkpointed mid-phase and resumed in the stack ends as it did uninterrupted.
  * And through the product: a sweep of two tiny members on webgpu in one job slot stacks on the
  * stacked WGSL kernels, records so in each member's provenance, and gives each member's
- * accuracies within 2 test samples of the member run alone on webgpu.
+ * accuracies within 2 test samples of the member run alone on webgpu; in a stack of three, a
+ * member cancelled at its first epoch and one that fails at init leave the third to finish with
+ * its lone numbers, and the cancelled one, resumed alone, ends as the run never stopped.
  *
  * Dawn finds the software adapter only in a process started with LD_LIBRARY_PATH and
  * VK_ICD_FILENAMES set, so the computations run in a child process (../support/webgpuStacked.ts).
@@ -85,9 +87,21 @@ describe.skipIf(softwareAdapter.skip)('a stack of three members on webgpu agains
   });
 });
 
+interface RunState {
+  status: string;
+  error: string | null;
+  checkpointEpoch: number | null;
+  stacked: { size: number; runIds: string[]; hotPath: string } | null;
+}
+
 interface SweepOutcome {
   stacks: number;
   members: { status: string; error: string | null; stacked: unknown; runIds: string[]; backend: string | null; accuracies: { stacked: number[]; alone: number[] } }[];
+  stress: {
+    afterCancel: { kept: RunState; cancelled: RunState; dead: RunState; answers: boolean[] };
+    kept: { stacked: number[]; alone: number[] };
+    resumed: RunState & { summary: unknown; uninterrupted: unknown };
+  };
 }
 
 describe.skipIf(softwareAdapter.skip)('a stacked sweep on webgpu through the job queue', () => {
@@ -105,6 +119,24 @@ describe.skipIf(softwareAdapter.skip)('a stacked sweep on webgpu through the job
       expect(member.backend).toBe('webgpu');
       expect(member.stacked).toEqual({ size: 2, runIds: member.runIds, hotPath: 'stacked WGSL kernels, 2 members' });
     }
+  });
+
+  it('a member cancelled at its first epoch and one that fails at init leave the third running to its lone numbers', () => {
+    const { afterCancel, kept } = sweep.stress;
+    expect(afterCancel.answers).toEqual([true]);
+    expect(afterCancel.cancelled).toMatchObject({ status: 'cancelled', error: null, checkpointEpoch: 1 });
+    expect(afterCancel.dead.status).toBe('failed');
+    expect(afterCancel.dead.error).toMatch(/model\.threshold\.ratio/);
+    expect(afterCancel.kept).toMatchObject({ status: 'finished', stacked: { size: 3, hotPath: 'stacked WGSL kernels, 3 members' } });
+    expect(kept.stacked.length).toBeGreaterThan(0);
+    expect(kept.stacked.length).toBe(kept.alone.length);
+    kept.stacked.forEach((count, k) => expect(Math.abs(count - kept.alone[k]!), `accuracy ${k}`).toBeLessThanOrEqual(2));
+  });
+
+  it('the cancelled member, resumed alone, ends with the summary of the same run never stopped, and keeps its record of the stack', () => {
+    const { resumed } = sweep.stress;
+    expect(resumed).toMatchObject({ status: 'finished', error: null, stacked: { size: 3, hotPath: 'stacked WGSL kernels, 3 members' } });
+    expect(resumed.summary).toEqual(resumed.uninterrupted);
   });
 
   it("each member's accuracies are within 2 test samples of the member run alone on webgpu", () => {

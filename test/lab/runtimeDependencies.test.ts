@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordedLibraries } from '../../main/lab/provenance.ts';
+import { provenance, recordedLibraries } from '../../main/lab/provenance.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string>; devDependencies: Record<string, string> };
@@ -37,5 +37,9 @@ describe('runtime dependencies', () => {
   it('the provenance records libraries the app loads, each a runtime or optional dependency', () => {
     const runtime = { ...pkg.dependencies, ...pkg.optionalDependencies };
     expect(recordedLibraries.filter((name) => !(name in runtime))).toEqual([]);
+    // Every backend's own code is among them: a webgpu run records its tfjs backend and Dawn.
+    for (const name of ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node-gpu']) expect(recordedLibraries).toContain(name);
+    const recorded = provenance({ name: 'webgpu', device: 'cpu', label: 'webgpu', skipped: [], forced: true, details: {}, fusedKernels: true }).dependencies as Record<string, string | null>;
+    expect(recorded['webgpu']).toBe(JSON.parse(readFileSync(new URL('../../node_modules/webgpu/package.json', import.meta.url), 'utf8')).version);
   });
 });

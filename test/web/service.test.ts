@@ -119,6 +119,12 @@ describe('config.validate and runs.start', () => {
       expect(check.estimate).toMatchObject({ seconds: null, noEstimate: 'software adapter: no estimate' });
       expect(check.estimate!.steps).toBeGreaterThan(0);
       expect(measured).toBe(0);
+      // Finished runs on the software adapter leave a throughput in the store: the Paper page's
+      // plan still estimates no time from it.
+      onSoftware.measuredThroughput = () => Promise.resolve({ trainPerSecond: 1000, evalPerSecond: 100_000 });
+      const plan = await onSoftware.call('paper.plan', { preset: 'quick', seeds: 1, ranks: [1] });
+      expect(plan.counts.missing).toBeGreaterThan(0);
+      expect(plan.estimateSeconds).toBeNull();
     } finally {
       onSoftware.close();
     }

@@ -9,7 +9,8 @@
  * A WebGPU software adapter (SwiftShader, llvmpipe, lavapipe, WARP) runs shaders on the CPU,
  * slower than wasm: it is never chosen automatically, only with `--backend webgpu` (for checking
  * correctness), and the backend line then names it.
- * `--backend NAME` forces one candidate and fails with a clear message when it cannot load.
+ * `--backend NAME` forces one candidate and fails with a clear message when it cannot load;
+ * `tensorflow-cpu` hides the CUDA GPUs from TensorFlow before it starts.
  *
  * Loaders are injectable: nothing on the development machine can load the native package, so
  * tests drive the selection with fake loaders (fails / loads without GPU / loads with GPU).
@@ -133,6 +134,9 @@ export async function chooseBackend(options: { request?: BackendRequest | undefi
       throw new BackendError(`Unknown backend "${request}": expected one of ${backendRequests.join(', ')}`);
     }
     const name: BackendName = request.startsWith('tensorflow') ? 'tensorflow' : (request as BackendName);
+    // TensorFlow takes every CUDA GPU it can see when it initialises: hiding them first is the
+    // one way to keep it on the CPU (TensorFlow reads CUDA_VISIBLE_DEVICES once, at its start).
+    if (request === 'tensorflow-cpu') process.env['CUDA_VISIBLE_DEVICES'] = '-1';
     let loaded: LoadedBackend;
     try {
       loaded = await loaders[name]();
@@ -141,6 +145,9 @@ export async function chooseBackend(options: { request?: BackendRequest | undefi
     }
     if (request === 'tensorflow-gpu' && loaded.device !== 'gpu') {
       throw new BackendError(`The tensorflow-gpu backend was requested with --backend but ${loaded.note ?? 'no GPU is in use'}`);
+    }
+    if (request === 'tensorflow-cpu' && loaded.device !== 'cpu') {
+      throw new BackendError('The tensorflow-cpu backend was requested with --backend but TensorFlow had already started on a GPU in this process, so it cannot be kept on the CPU');
     }
     return chosen(name, loaded, [], true);
   }
