@@ -1,8 +1,11 @@
 /**
  * The step benchmarks of the fused WGSL kernels (issue 14): for the two-layer net at flagship size
  * (d = m = 128), at MNIST size (784 -> 256) and at d = m = 1024, and for the image MLP at MNIST
- * size, the dispatches of a training step and of a PGD step (counted by GpuKernels, not assumed)
- * and the time per step on webgpu against the fused wasm kernels in the same process.
+ * size, the dispatches of a training step and of a PGD step and the time per step on webgpu
+ * against the fused wasm kernels in the same process. The dispatches are counted, not assumed, on
+ * real steps through the epoch loop: the fused kernels' (GpuKernels) and every program tfjs runs
+ * beside them (./webgpuPrograms.ts), per step and per epoch (the differences between epochs of 1
+ * and of 2 batches).
  *
  * Run by `npm run bench` as a child process (Dawn reads LD_LIBRARY_PATH and VK_ICD_FILENAMES at
  * process start, so the bench sets them for SwiftShader when no Vulkan driver is configured), or on
@@ -11,7 +14,8 @@
  * nothing about a GPU.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment, resolveSparseCoding, type MlpModel } from '../shared/config.ts';
+import { resolveExperiment, resolveSparseCoding, type MlpModel, type ResolvedExperiment } from '../shared/config.ts';
+import type { Phase } from '../shared/events.ts';
 import { prepareBackend } from '../main/engine/backend/prepareBackend.ts';
 import { GpuKernels } from '../main/engine/backend/webgpu/gpuKernels.ts';
 import { loadFusedKernelsSync } from '../main/engine/kernels/fusedKernels.ts';
@@ -19,31 +23,61 @@ import { Mlp } from '../main/engine/models/mlp.ts';
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
 import { createFusedImageTrainer } from '../main/engine/training/fusedImageTrainer.ts';
+import { trainEpoch } from '../main/engine/training/trainEpoch.ts';
 import type { Trainer } from '../main/engine/training/trainer.ts';
+import type { Dataset } from '../main/engine/tasks/dataset.ts';
 import { perCall } from './perCall.ts';
+import { programCount, webgpuPrograms } from './webgpuPrograms.ts';
 
 type Backend = 'wasm' | 'webgpu';
+
+/** GPU programs: the fused kernels' dispatches and the programs of tfjs's own ops. */
+interface Programs {
+  fused: number;
+  other: number;
+}
 
 interface Figures {
   train: number;
   pgd: number;
-  trainDispatches: number;
-  pgdDispatches: number;
+  /** webgpu only: the programs of a training step, of a 20-step PGD attack, and those an epoch adds once. */
+  dispatches?: { step: Programs; attack: Programs; clean: Programs; adversarial: Programs };
 }
 
-/** One model's training step and PGD step (20 steps an attack) on the active backend. */
-function measure(trainer: Trainer, x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D, clip: readonly [number, number] | null, reps: number): Figures {
-  const gpu = tf.getBackend() === 'webgpu' ? GpuKernels.ofActiveBackend() : null;
-  const counted = (f: () => void) => {
-    const before = gpu?.dispatches ?? 0;
-    f();
-    return (gpu?.dispatches ?? 0) - before;
-  };
-  const trainDispatches = counted(() => trainer.step(x, xT, y, scale, 0.01));
-  const train = perCall(() => trainer.step(x, xT, y, scale, 0.01), () => void trainer.takeLoss(), reps);
-  const steps = 20;
+/** PGD steps of an attack. */
+const attackSteps = 20;
+
+/** The GPU programs `run` submits on webgpu. */
+async function programsOf(run: () => Promise<unknown>): Promise<Programs> {
+  const gpu = GpuKernels.ofActiveBackend();
+  const before = gpu.dispatches;
+  const { programs } = await webgpuPrograms(run);
+  return { fused: gpu.dispatches - before, other: programCount(programs) };
+}
+
+const minus = (a: Programs, b: Programs): Programs => ({ fused: a.fused - b.fused, other: a.other - b.other });
+
+/**
+ * The programs of real steps: epochs of 1 and of 2 batches of B through the epoch loop, clean and
+ * adversarial (PGD-20 replacing the batch). Their difference is a step's (a training step; a
+ * training step and its attack); the 1-batch epoch less a step is what an epoch adds once (the
+ * loss read back, the weights written back, the loss weights 1/B filled).
+ */
+async function epochDispatches(trainer: Trainer, config: ResolvedExperiment, data: (batches: number) => Dataset, clip: readonly [number, number] | null): Promise<NonNullable<Figures['dispatches']>> {
+  const epoch = (phase: Phase, batches: number) =>
+    programsOf(() => trainEpoch(trainer, data(batches), config, { phase, epoch: 1, epochs: 1, clip, shuffleRng: RandomStream.derive(0, 'shuffle'), attackRng: RandomStream.derive(0, 'attack') }));
+  const [clean1, clean2, adversarial1, adversarial2] = [await epoch('clean', 1), await epoch('clean', 2), await epoch('adversarial', 1), await epoch('adversarial', 2)];
+  const step = minus(clean2, clean1);
+  const stepAndAttack = minus(adversarial2, adversarial1);
+  return { step, attack: minus(stepAndAttack, step), clean: minus(clean1, step), adversarial: minus(adversarial1, stepAndAttack) };
+}
+
+/** One model's training step and PGD step (20 steps an attack) on the active backend, timed as the epoch loop calls them (no x^T handed). */
+async function measure(trainer: Trainer, config: ResolvedExperiment, data: (batches: number) => Dataset, clip: readonly [number, number] | null, reps: number): Promise<Figures> {
+  const { x, y, scale } = batchOf(data(1));
+  const train = perCall(() => trainer.step(x, null, y, scale, 0.01), () => void trainer.takeLoss(), reps);
+  const steps = attackSteps;
   const attack = { eps: 0.3, norm: 'l2' as const, steps, stepSize: null, randomStart: false, clip, rng: RandomStream.derive(0, 'bench') };
-  const pgdDispatches = counted(() => trainer.perturb(x, y, attack).dispose());
   let last: tf.Tensor | null = null;
   const pgd =
     perCall(
@@ -55,28 +89,36 @@ function measure(trainer: Trainer, x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor
       Math.max(1, Math.round(reps / 5)),
     ) / steps;
   (last as tf.Tensor | null)?.dispose();
-  return { train, pgd, trainDispatches, pgdDispatches };
+  tf.dispose([x, y, scale]);
+  const dispatches = tf.getBackend() === 'webgpu' ? await epochDispatches(trainer, config, data, clip) : undefined;
+  return { train, pgd, ...(dispatches ? { dispatches } : {}) };
 }
 
-function batch(B: number, d: number, labels: (rng: RandomStream) => number, scaleX: number, positive: boolean) {
-  const rng = RandomStream.derive(0, 'bench-webgpu');
-  const values = Float32Array.from({ length: B * d }, () => (positive ? rng.uniform() : rng.normal() * scaleX));
-  const x = tf.tensor2d(values, [B, d]);
-  return { x, xT: tf.transpose(x) as tf.Tensor2D, y: tf.tensor1d(Float32Array.from({ length: B }, () => labels(rng))), scale: tf.fill([B], 1 / B) as tf.Tensor1D };
+/** `batches` batches of B samples (the same stream each call, so an epoch's first batch is the timed one). */
+function samples(B: number, d: number, labels: (rng: RandomStream) => number, scaleX: number, positive: boolean) {
+  return (batches: number): Dataset => {
+    const rng = RandomStream.derive(0, 'bench-webgpu');
+    const n = batches * B;
+    const x = Float32Array.from({ length: n * d }, () => (positive ? rng.uniform() : rng.normal() * scaleX));
+    return { x, y: Float32Array.from({ length: n }, () => labels(rng)), n, d };
+  };
+}
+
+/** One batch as tensors: x, labels, loss weights 1/B. */
+function batchOf({ x, y, n, d }: Dataset) {
+  return { x: tf.tensor2d(x, [n, d]), y: tf.tensor1d(y), scale: tf.fill([n], 1 / n) as tf.Tensor1D };
 }
 
 async function twoLayer(backend: Backend, d: number, m: number, B: number, reps: number): Promise<Figures> {
   const { hooks } = await prepareBackend({ backend, fused: true });
-  const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: Math.max(B, 100) }, model: { kind: 'two-layer', width: m }, train: { batchSize: B } });
+  const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: Math.max(B, 100) }, model: { kind: 'two-layer', width: m }, train: { batchSize: B, attack: { kind: 'pgd', eps: 0.3, steps: attackSteps } } });
   const net = TwoLayerNet.initialise(config.model, d, 0);
-  const trainer = hooks.makeTrainer!(net, config);
-  const { x, xT, y, scale } = batch(B, d, (rng) => rng.sign(), 1 / Math.sqrt(d), false);
+  const trainer = hooks.makeTrainer!(net, config)!;
   try {
-    return measure(trainer, x, xT, y, scale, null, reps);
+    return await measure(trainer, config, samples(B, d, (rng) => rng.sign(), 1 / Math.sqrt(d), false), null, reps);
   } finally {
     trainer.dispose();
     net.dispose();
-    tf.dispose([x, xT, y, scale]);
   }
 }
 
@@ -84,19 +126,17 @@ async function imageMlp(backend: Backend, side: number, m: number, B: number, re
   const { hooks } = await prepareBackend({ backend, fused: true });
   const d = side * side;
   const spec: MlpModel = { kind: 'mlp', width: m, activation: 'relu', thresholdRatio: 0.05, initScale: 1 };
-  const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: spec, train: { batchSize: B } });
+  const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: spec, train: { batchSize: B, attack: { kind: 'pgd', eps: 0.3, steps: attackSteps } } });
   const model = Mlp.initialise(spec, { height: side, width: side, channels: 1 }, 10, 0);
   const kernels = loadFusedKernelsSync();
   model.pgdKernels = kernels;
   if (hooks.imageHotPath) model.inputGradientProvider = hooks.imageHotPath.mlpInputGradientProvider;
   const trainer = hooks.imageHotPath?.makeTrainer(model, config) ?? createFusedImageTrainer(model, config, kernels!);
-  const { x, xT, y, scale } = batch(B, d, (rng) => Math.floor(rng.uniform() * 10), 1, true);
   try {
-    return measure(trainer, x, xT, y, scale, [0, 1], reps);
+    return await measure(trainer, config, samples(B, d, (rng) => Math.floor(rng.uniform() * 10), 1, true), [0, 1], reps);
   } finally {
     trainer.dispose();
     model.dispose();
-    tf.dispose([x, xT, y, scale]);
   }
 }
 
@@ -126,7 +166,10 @@ async function main(): Promise<void> {
     const gpu = await run('webgpu');
     const wasm = await run('wasm');
     console.log(`  ${name}`);
-    console.log(`    dispatches: ${gpu.trainDispatches} per training step, ${gpu.pgdDispatches} per 20-step PGD attack (${(gpu.pgdDispatches / 20).toFixed(2)} per PGD step)`);
+    const { step, attack, clean, adversarial } = gpu.dispatches!;
+    const programs = ({ fused, other }: Programs) => `${fused + other} (${fused} fused, ${other} other)`;
+    console.log(`    dispatches: ${programs(step)} per training step, ${programs(attack)} per ${attackSteps}-step PGD attack (${((attack.fused + attack.other) / attackSteps).toFixed(2)} per PGD step)`);
+    console.log(`    and once an epoch: ${programs(clean)} clean, ${programs(adversarial)} adversarial (loss read-back, weights written back, loss weights 1/B)`);
     console.log(`    ${label}: training step ${ms(gpu.train)}, PGD step ${ms(gpu.pgd)}`);
     console.log(`    wasm, fused kernels: training step ${ms(wasm.train)}, PGD step ${ms(wasm.pgd)}`);
   }

@@ -1,6 +1,7 @@
 /**
- * An epoch's minibatches: rows in the permutation's order, the transpose exact, the labels and
- * loss weights per batch, and a last smaller batch when the set size is not a multiple.
+ * An epoch's minibatches: rows in the permutation's order, the transpose exact (and made only when
+ * read), the labels and loss weights per batch, and a last smaller batch when the set size is not
+ * a multiple.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { useWasm } from '../support/backend.ts';
 
 beforeAll(useWasm);
 
-it('each batch holds the permuted rows, their exact transpose, labels and 1/B weights', () => {
+it('each batch holds the permuted rows, their exact transpose (made on first read), labels and 1/B weights (one tensor a batch size)', () => {
   const n = 7;
   const d = 3;
   const x = Float32Array.from({ length: n * d }, (_, i) => Math.fround(Math.sin(i + 1) * 10));
@@ -19,6 +20,10 @@ it('each batch holds the permuted rows, their exact transpose, labels and 1/B we
   const batches = epochBatches({ x, y, n, d }, permutation, 3);
   try {
     expect(batches.map((b) => b.size)).toEqual([3, 3, 1]);
+    // x and y of each batch and one 1/B a size; no transpose until one is read
+    expect(tf.memory().numTensors - before).toBe(3 * 2 + 2);
+    expect(batches[1]!.scale).toBe(batches[0]!.scale);
+    expect(batches[2]!.scale).not.toBe(batches[0]!.scale);
     let start = 0;
     for (const b of batches) {
       const rows = Array.from(permutation.subarray(start, start + b.size));

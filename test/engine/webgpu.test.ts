@@ -41,6 +41,8 @@ interface Side {
       dispatches: Record<string, number>;
     };
     imageMlp: { training: Record<string, { parameters: Numbers[]; loss: number }>; perturbations: Record<string, Numbers>; dispatches: Record<string, number> };
+    /** webgpu only: one epoch of each model through the epoch loop (../support/webgpuFusedSide.ts). */
+    epochs?: Record<string, { programs: Record<string, number>; fused: number }>;
   };
   plans: Record<string, { substituted?: string[]; error?: string }>;
   /** webgpu only: each whole run resumed from a checkpoint (../support/webgpuRuns.ts). */
@@ -180,6 +182,24 @@ describe.skipIf(softwareAdapter.skip)('webgpu against wasm on the software adapt
         'evaluation attack of 5 steps, relu': 5,
         'evaluation attack of 5 steps, symmetric-threshold': 6,
       });
+    });
+
+    it('an epoch through the epoch loop transposes no batch and fills the loss weights once per batch size: its GPU programs are the fused steps and a few per epoch', () => {
+      const epochs = webgpu.fused.epochs!;
+      // 3 batches (30, 30, 10): a training step 3 dispatches, a PGD-2 attack 2 (the two-layer net's 3, with its threshold pass)
+      expect(Object.fromEntries(Object.entries(epochs).map(([name, { fused }]) => [name, fused]))).toEqual({
+        'two-layer, clean': 9,
+        'image MLP, clean': 9,
+        'two-layer, replace': 18,
+        'image MLP, replace': 15,
+        'two-layer, mix': 18,
+        'image MLP, mix': 15,
+      });
+      for (const [name, { programs }] of Object.entries(epochs)) {
+        const transposes = Object.entries(programs).reduce((sum, [family, count]) => sum + (family.startsWith('transpose') ? count : 0), 0);
+        // the two-layer net's one transpose is the epoch's end writing its row-layout W [m, d] back as the network's W^T
+        expect({ name, transposes, fills: programs['fill'] }).toEqual({ name, transposes: name.startsWith('two-layer') ? 1 : 0, fills: 2 });
+      }
     });
   });
 

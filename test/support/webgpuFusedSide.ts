@@ -7,7 +7,8 @@
  * compared by ./webgpuAgreement.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveExperiment, type MlpModel } from '../../shared/config.ts';
+import { resolveExperiment, resolveSparseCoding, type MlpModel } from '../../shared/config.ts';
+import { webgpuPrograms } from '../../bench/webgpuPrograms.ts';
 import { pgdAttack, pgdPerturb } from '../../main/engine/attacks/pgd.ts';
 import { loadFusedKernelsSync } from '../../main/engine/kernels/fusedKernels.ts';
 import { Mlp } from '../../main/engine/models/mlp.ts';
@@ -16,8 +17,9 @@ import { prepareBackend } from '../../main/engine/backend/prepareBackend.ts';
 import { GpuKernels } from '../../main/engine/backend/webgpu/gpuKernels.ts';
 import { TwoLayerNet } from '../../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../../main/engine/random.ts';
+import { trainEpoch } from '../../main/engine/training/trainEpoch.ts';
 import type { TrainingAttack } from '../../main/engine/training/trainer.ts';
-import { classes, d, mlpBatches, mlpSpec, optimizers, picture, twoLayerBatch, twoLayerConfig, type Numbers } from './webgpuProblems.ts';
+import { classes, d, mlpBatches, mlpSpec, optimizers, picture, pixels, twoLayerBatch, twoLayerConfig, type Numbers } from './webgpuProblems.ts';
 
 /** Dispatches per call of `run`, counted on the webgpu side (0 on wasm). */
 function dispatchesOf(backend: string, run: () => void): number {
@@ -121,8 +123,51 @@ async function imageMlp(backend: 'wasm' | 'webgpu') {
   return { training, perturbations, dispatches };
 }
 
+/**
+ * One epoch of each model through the epoch loop on the WGSL hot path (70 samples in batches of
+ * 30, 30 and 10), clean and adversarial (PGD-2, replacing or mixed with the clean batch): the tfjs
+ * programs it ran, by shader, and the fused dispatches.
+ */
+export async function epochPrograms() {
+  const { hooks } = await prepareBackend({ backend: 'webgpu', fused: true });
+  const n = 70;
+  const rng = RandomStream.derive(3, 'webgpu-epoch-programs');
+  const out: Record<string, { programs: Record<string, number>; fused: number }> = {};
+  const gpu = GpuKernels.ofActiveBackend();
+  for (const mode of ['clean', 'replace', 'mix'] as const) {
+    const train = { batchSize: 30, attack: { kind: 'pgd', eps: 0.3, steps: 2 }, mix: { mode: mode === 'clean' ? 'replace' : mode } } as const;
+    const phase = mode === 'clean' ? 'clean' : 'adversarial';
+    const options = (seed: number) => ({ phase, epoch: 1, epochs: 1, clip: null, shuffleRng: RandomStream.derive(seed, 'shuffle'), attackRng: RandomStream.derive(seed, 'attack') }) as const;
+    const counted = async (name: string, epoch: () => Promise<unknown>) => {
+      const before = gpu.dispatches;
+      const { programs } = await webgpuPrograms(epoch);
+      out[name] = { programs, fused: gpu.dispatches - before };
+    };
+    {
+      const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: n }, model: { kind: 'two-layer', width: 12 }, train });
+      const data = { x: Float32Array.from({ length: n * d }, () => rng.normal() * 0.4), y: Float32Array.from({ length: n }, () => rng.sign()), n, d };
+      const net = TwoLayerNet.initialise(config.model, d, 1);
+      const trainer = hooks.makeTrainer!(net, config)!;
+      await counted(`two-layer, ${mode}`, () => trainEpoch(trainer, data, config, options(1)));
+      trainer.dispose();
+      net.dispose();
+    }
+    {
+      const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: mlpSpec('relu'), train });
+      const data = { x: Float32Array.from({ length: n * pixels }, () => rng.uniform()), y: Float32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes)), n, d: pixels };
+      const model = Mlp.initialise(config.model as MlpModel, picture, classes, 11);
+      model.inputGradientProvider = hooks.imageHotPath!.mlpInputGradientProvider;
+      const trainer = hooks.imageHotPath!.makeTrainer(model, config)!;
+      await counted(`image MLP, ${mode}`, () => trainEpoch(trainer, data, config, { ...options(2), clip: [0, 1] }));
+      trainer.dispose();
+      model.dispose();
+    }
+  }
+  return out;
+}
+
 /** Everything above on `backend`'s hot path (the fused wasm kernels or the fused WGSL ones). */
 export async function fusedSide(backend: 'wasm' | 'webgpu') {
   const { info } = await prepareBackend({ backend, fused: true });
-  return { hotPath: info.fusedKernels, twoLayer: await twoLayer(backend), imageMlp: await imageMlp(backend) };
+  return { hotPath: info.fusedKernels, twoLayer: await twoLayer(backend), imageMlp: await imageMlp(backend), ...(backend === 'webgpu' ? { epochs: await epochPrograms() } : {}) };
 }

@@ -172,7 +172,7 @@ export class Cnn implements ImageModel {
     return tf.tidy(() => this.forward(x).z);
   }
 
-  lossAndGradients(x: tf.Tensor2D, _xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] } {
+  lossAndGradients(x: tf.Tensor2D, _xT: tf.Tensor2D | null, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] } {
     return tf.tidy(() => {
       const f = this.forward(x);
       const { loss, dz } = crossEntropy(f.z, y, scale);

@@ -47,9 +47,10 @@ export interface ImageModel extends MarginModel {
   setParameters(next: tf.Tensor[]): void;
   /**
    * The loss sum_n s_n CE(z_n, y_n) (a scalar tensor) and its gradient for every parameter.
-   * `xT` is x transposed [d, N], so a first-layer weight gradient X^T G can be a plain matMul.
+   * `xT` is x transposed [d, N], so a first-layer weight gradient X^T G can be a plain matMul;
+   * null where the caller has none (the model transposes x itself if it needs it).
    */
-  lossAndGradients(x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] };
+  lossAndGradients(x: tf.Tensor2D, xT: tf.Tensor2D | null, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] };
   /** The logits [N, classes] of a batch. */
   predict(x: tf.Tensor2D): tf.Tensor2D;
   /** Host copies of every parameter, in order, for checkpoints and the weights file. */

@@ -152,7 +152,7 @@ export class Mlp implements ImageModel {
     return tf.tidy(() => this.logits(this.forward(x).H));
   }
 
-  lossAndGradients(x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] } {
+  lossAndGradients(x: tf.Tensor2D, xT: tf.Tensor2D | null, y: tf.Tensor1D, scale: tf.Tensor1D): { loss: tf.Scalar; gradients: tf.Tensor[] } {
     return tf.tidy(() => {
       const { U, b, H, mask } = this.forward(x);
       const { loss, dz } = crossEntropy(this.logits(H), y, scale);
@@ -160,7 +160,7 @@ export class Mlp implements ImageModel {
       const de = tf.sum(dz, 0);
       const dH = tf.matMul(dz, this.V, false, true);
       const dU = tf.mul(dH, mask) as tf.Tensor2D;
-      let dW = tf.matMul(xT, dU) as tf.Tensor2D;
+      let dW = tf.matMul(xT ?? tf.transpose(x), dU) as tf.Tensor2D;
       if (b) {
         // b_i = rho ||w_i||: dL/db_i = -sum_n dH_ni sign(U_ni) mask_ni, and db_i/dw_i = rho w_i / ||w_i||.
         const db = tf.neg(tf.sum(tf.mul(tf.mul(dH, tf.sign(U)), mask), 0));
@@ -185,7 +185,7 @@ export class Mlp implements ImageModel {
     kernels: FusedKernels,
     work: KernelWorkspace,
     x: tf.Tensor2D,
-    xT: tf.Tensor2D,
+    xT: tf.Tensor2D | null,
     y: tf.Tensor1D,
     scale: tf.Tensor1D,
   ): { loss: number; gradients: tf.Tensor[] } {
@@ -205,7 +205,7 @@ export class Mlp implements ImageModel {
     kernels.hiddenGradient(H, dZ, VT, dU);
     const dc = work.get('dc', [m]);
     kernels.columnSums(dU, dc);
-    const dW = work.put('dW', tf.matMul(xT, dU));
+    const dW = work.put('dW', tf.tidy(() => tf.matMul(xT ?? tf.transpose(x), dU)));
     if (b && invNorm) {
       const dbl = work.get('dbl', [m]);
       kernels.signedColumnSums(dU, H, dbl);

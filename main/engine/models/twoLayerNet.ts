@@ -155,11 +155,12 @@ export class TwoLayerNet implements MarginModel {
   }
 
   /**
-   * The logistic loss and its gradients for a batch. `xT` is x transposed [d, N] (prepared once
-   * per epoch, so the weight gradient is a plain matMul); `scale` [N] holds each sample's weight
-   * in the loss (1/B for a plain mean; the mix protocol weighs clean and adversarial halves).
+   * The logistic loss and its gradients for a batch. `xT` is x transposed [d, N], so the weight
+   * gradient is a plain matMul (null: transposed here, with the same kernel); `scale` [N] holds
+   * each sample's weight in the loss (1/B for a plain mean; the mix protocol weighs clean and
+   * adversarial halves).
    */
-  gradients(x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D): TwoLayerGradients {
+  gradients(x: tf.Tensor2D, xT: tf.Tensor2D | null, y: tf.Tensor1D, scale: tf.Tensor1D): TwoLayerGradients {
     const kept = tf.tidy(() => {
       const a = this.outputWeight;
       const { U, b, act } = this.activations(x);
@@ -170,7 +171,7 @@ export class TwoLayerNet implements MarginModel {
       const ga = tf.mul(tf.mul(tf.sigmoid(negMargin), tf.mul(y, scale)), -a);
       const S = tf.sign(act); // sign(U) where the neuron is active, 0 in its dead zone
       const G = tf.mul(tf.abs(S), tf.reshape(ga, [-1, 1]));
-      let dWt = tf.matMul(xT, G) as tf.Tensor2D;
+      let dWt = tf.matMul(xT ?? tf.transpose(x), G) as tf.Tensor2D;
       const dLdb = tf.neg(tf.sum(tf.mul(S, tf.reshape(ga, [-1, 1])), 0)) as tf.Tensor1D;
       let db: tf.Tensor1D | null = null;
       if (this.thresholdMode === 'relative') {

@@ -59,7 +59,7 @@ export function createFusedTrainer(kernels: FusedKernels, net: TwoLayerNet, conf
     step(x, xT, y, scale, lr) {
       const B = x.shape[0];
       refreshThresholds();
-      const UT = tf.matMul(W, xT); // [m, B]
+      const UT = tf.tidy(() => tf.matMul(W, xT ?? tf.transpose(x))); // [m, B]
       const GT = workspace.get('GT', [m, B]);
       lossSum.add(kernels.logisticStepT(UT, b, y, scale, a, GT, dbl));
       const dW = tf.matMul(GT, x); // [m, d]

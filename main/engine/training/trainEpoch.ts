@@ -37,7 +37,8 @@ export async function trainEpoch(
   let lastReport = performance.now();
   // a stack's member awaits its step in the stack's next kernel call; any other trainer steps at once
   const { later } = trainer;
-  const step = (x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D) => (later ? later.step(x, y, scale, lr) : trainer.step(x, xT, y, scale, lr));
+  // x^T is left to the trainers that read it (./trainer.ts): the fused WGSL ones and the stacks never do
+  const step = (x: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D) => (later ? later.step(x, y, scale, lr) : trainer.step(x, null, y, scale, lr));
   // and its clock runs only while its own code does (./memberClock.ts): from here, and again right
   // here after each await (the other members may run between the callee's end and this line)
   const resumed = () => later?.clock.resume();
@@ -45,29 +46,23 @@ export async function trainEpoch(
   try {
     for (const [k, batch] of batches.entries()) {
       if (!attack) {
-        await step(batch.x, batch.xT, batch.y, batch.scale);
+        await step(batch.x, batch.y, batch.scale);
         resumed();
       } else {
         const xAdv = later ? await later.perturb(batch.x, batch.y, attack) : trainer.perturb(batch.x, batch.y, attack);
         resumed();
         if (mode === 'replace') {
-          const xAdvT = tf.transpose(xAdv) as tf.Tensor2D;
-          await step(xAdv, xAdvT, batch.y, batch.scale);
+          await step(xAdv, batch.y, batch.scale);
           resumed();
-          tf.dispose([xAdvT]);
         } else {
-          const [x2, x2T, y2, s2] = tf.tidy(() => {
-            const both = tf.concat([batch.x, xAdv], 0) as tf.Tensor2D;
-            return [
-              both,
-              tf.transpose(both) as tf.Tensor2D,
-              tf.concat([batch.y, batch.y]) as tf.Tensor1D,
-              tf.concat([tf.mul(batch.scale, 1 - lambda), tf.mul(batch.scale, lambda)]) as tf.Tensor1D,
-            ];
-          });
-          await step(x2, x2T, y2, s2);
+          const [x2, y2, s2] = tf.tidy(() => [
+            tf.concat([batch.x, xAdv], 0) as tf.Tensor2D,
+            tf.concat([batch.y, batch.y]) as tf.Tensor1D,
+            tf.concat([tf.mul(batch.scale, 1 - lambda), tf.mul(batch.scale, lambda)]) as tf.Tensor1D,
+          ]);
+          await step(x2, y2, s2);
           resumed();
-          tf.dispose([x2, x2T, y2, s2]);
+          tf.dispose([x2, y2, s2]);
         }
         xAdv.dispose();
       }

@@ -24,8 +24,15 @@ export interface TrainingAttack {
 }
 
 export interface Trainer {
-  /** One optimiser step on the batch (x [B, d], its transpose, labels, loss weights). */
-  step(x: tf.Tensor2D, xT: tf.Tensor2D, y: tf.Tensor1D, scale: tf.Tensor1D, lr: number): void;
+  /**
+   * One optimiser step on the batch (x [B, d], its transpose, labels, loss weights). `xT` is x^T
+   * [d, B] where the caller has it (a bench or test stepping one batch many times), else null: a
+   * trainer whose gradient X^T G is a tfjs matMul transposes x itself, with the same kernel, where
+   * it needs it; the fused WGSL, threaded and stacked kernels form X^T G from x and never make
+   * it. So the epoch loop (./trainEpoch.ts) passes null, and those spend no transpose (on webgpu a
+   * dispatch, and a second copy of the batch) on a batch they do not read.
+   */
+  step(x: tf.Tensor2D, xT: tf.Tensor2D | null, y: tf.Tensor1D, scale: tf.Tensor1D, lr: number): void;
   /** The adversarial version of a batch under the current weights (stays on the device). */
   perturb(x: tf.Tensor2D, y: tf.Tensor1D, attack: TrainingAttack): tf.Tensor2D;
   /** The loss summed over steps since the last call, then reset (one device read). */
