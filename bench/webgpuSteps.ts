@@ -2,7 +2,8 @@
  * The step benchmarks of the fused WGSL kernels (issue 14): for the two-layer net at flagship size
  * (d = m = 128), at MNIST size (784 -> 256) and at d = m = 1024, and for the image MLP at MNIST
  * size, the dispatches of a training step and of a PGD step and the time per step on webgpu
- * against the fused wasm kernels in the same process. The dispatches are counted, not assumed, on
+ * against webgpu without its fused kernels (tfjs-webgpu's own ops: whether the fused WGSL path
+ * pays at each size) and against the fused wasm kernels, in the same process. The dispatches are counted, not assumed, on
  * real steps through the epoch loop: the fused kernels' (GpuKernels) and every program tfjs runs
  * beside them (./webgpuPrograms.ts), per step and per epoch (the differences between epochs of 1
  * and of 2 batches).
@@ -23,13 +24,16 @@ import { Mlp } from '../main/engine/models/mlp.ts';
 import { TwoLayerNet } from '../main/engine/models/twoLayerNet.ts';
 import { RandomStream } from '../main/engine/random.ts';
 import { createFusedImageTrainer } from '../main/engine/training/fusedImageTrainer.ts';
+import { createGenericTrainer } from '../main/engine/training/genericTrainer.ts';
+import { createImageTrainer } from '../main/engine/training/imageTrainer.ts';
 import { trainEpoch } from '../main/engine/training/trainEpoch.ts';
 import type { Trainer } from '../main/engine/training/trainer.ts';
 import type { Dataset } from '../main/engine/tasks/dataset.ts';
 import { perCall } from './perCall.ts';
 import { programCount, webgpuPrograms } from './webgpuPrograms.ts';
 
-type Backend = 'wasm' | 'webgpu';
+/** 'webgpu-plain': webgpu without the fused WGSL kernels (tfjs-webgpu's own ops, its tiled matMul), to show where the fused path pays. */
+type Backend = 'wasm' | 'webgpu' | 'webgpu-plain';
 
 /** GPU programs: the fused kernels' dispatches and the programs of tfjs's own ops. */
 interface Programs {
@@ -73,7 +77,7 @@ async function epochDispatches(trainer: Trainer, config: ResolvedExperiment, dat
 }
 
 /** One model's training step and PGD step (20 steps an attack) on the active backend, timed as the epoch loop calls them (no x^T handed). */
-async function measure(trainer: Trainer, config: ResolvedExperiment, data: (batches: number) => Dataset, clip: readonly [number, number] | null, reps: number): Promise<Figures> {
+async function measure(trainer: Trainer, config: ResolvedExperiment, data: (batches: number) => Dataset, clip: readonly [number, number] | null, reps: number, countPrograms = true): Promise<Figures> {
   const { x, y, scale } = batchOf(data(1));
   const train = perCall(() => trainer.step(x, null, y, scale, 0.01), () => void trainer.takeLoss(), reps);
   const steps = attackSteps;
@@ -90,7 +94,7 @@ async function measure(trainer: Trainer, config: ResolvedExperiment, data: (batc
     ) / steps;
   (last as tf.Tensor | null)?.dispose();
   tf.dispose([x, y, scale]);
-  const dispatches = tf.getBackend() === 'webgpu' ? await epochDispatches(trainer, config, data, clip) : undefined;
+  const dispatches = countPrograms && tf.getBackend() === 'webgpu' ? await epochDispatches(trainer, config, data, clip) : undefined;
   return { train, pgd, ...(dispatches ? { dispatches } : {}) };
 }
 
@@ -109,13 +113,16 @@ function batchOf({ x, y, n, d }: Dataset) {
   return { x: tf.tensor2d(x, [n, d]), y: tf.tensor1d(y), scale: tf.fill([n], 1 / n) as tf.Tensor1D };
 }
 
+/** The backend loaded with its hot path (fused kernels), or webgpu with tfjs's own ops only. */
+const load = (backend: Backend) => (backend === 'webgpu-plain' ? prepareBackend({ backend: 'webgpu', fused: false }) : prepareBackend({ backend, fused: true }));
+
 async function twoLayer(backend: Backend, d: number, m: number, B: number, reps: number): Promise<Figures> {
-  const { hooks } = await prepareBackend({ backend, fused: true });
+  const { hooks } = await load(backend);
   const config = resolveSparseCoding({ task: { kind: 'sparse-coding', d, trainSize: Math.max(B, 100) }, model: { kind: 'two-layer', width: m }, train: { batchSize: B, attack: { kind: 'pgd', eps: 0.3, steps: attackSteps } } });
   const net = TwoLayerNet.initialise(config.model, d, 0);
-  const trainer = hooks.makeTrainer!(net, config)!;
+  const trainer = hooks.makeTrainer?.(net, config) ?? createGenericTrainer(net, config);
   try {
-    return await measure(trainer, config, samples(B, d, (rng) => rng.sign(), 1 / Math.sqrt(d), false), null, reps);
+    return await measure(trainer, config, samples(B, d, (rng) => rng.sign(), 1 / Math.sqrt(d), false), null, reps, backend !== 'webgpu-plain');
   } finally {
     trainer.dispose();
     net.dispose();
@@ -123,17 +130,18 @@ async function twoLayer(backend: Backend, d: number, m: number, B: number, reps:
 }
 
 async function imageMlp(backend: Backend, side: number, m: number, B: number, reps: number): Promise<Figures> {
-  const { hooks } = await prepareBackend({ backend, fused: true });
+  const { hooks } = await load(backend);
   const d = side * side;
   const spec: MlpModel = { kind: 'mlp', width: m, activation: 'relu', thresholdRatio: 0.05, initScale: 1 };
   const config = resolveExperiment({ task: { kind: 'mnist', trainSize: 1000 }, model: spec, train: { batchSize: B, attack: { kind: 'pgd', eps: 0.3, steps: attackSteps } } });
   const model = Mlp.initialise(spec, { height: side, width: side, channels: 1 }, 10, 0);
-  const kernels = loadFusedKernelsSync();
+  const plain = backend === 'webgpu-plain';
+  const kernels = plain ? null : loadFusedKernelsSync();
   model.pgdKernels = kernels;
   if (hooks.imageHotPath) model.inputGradientProvider = hooks.imageHotPath.mlpInputGradientProvider;
-  const trainer = hooks.imageHotPath?.makeTrainer(model, config) ?? createFusedImageTrainer(model, config, kernels!);
+  const trainer = hooks.imageHotPath?.makeTrainer(model, config) ?? (kernels ? createFusedImageTrainer(model, config, kernels) : createImageTrainer(model, config));
   try {
-    return await measure(trainer, config, samples(B, d, (rng) => Math.floor(rng.uniform() * 10), 1, true), [0, 1], reps);
+    return await measure(trainer, config, samples(B, d, (rng) => Math.floor(rng.uniform() * 10), 1, true), [0, 1], reps, !plain);
   } finally {
     trainer.dispose();
     model.dispose();
@@ -164,6 +172,7 @@ async function main(): Promise<void> {
   // (the dispatch counts do not depend on the shape).
   for (const [name, run] of software ? [cases[0]!, small] : cases) {
     const gpu = await run('webgpu');
+    const plain = await run('webgpu-plain');
     const wasm = await run('wasm');
     console.log(`  ${name}`);
     const { step, attack, clean, adversarial } = gpu.dispatches!;
@@ -171,6 +180,7 @@ async function main(): Promise<void> {
     console.log(`    dispatches: ${programs(step)} per training step, ${programs(attack)} per ${attackSteps}-step PGD attack (${((attack.fused + attack.other) / attackSteps).toFixed(2)} per PGD step)`);
     console.log(`    and once an epoch: ${programs(clean)} clean, ${programs(adversarial)} adversarial (loss read-back, weights written back, loss weights 1/B)`);
     console.log(`    ${label}: training step ${ms(gpu.train)}, PGD step ${ms(gpu.pgd)}`);
+    console.log(`    webgpu, plain tfjs ops (no fused kernels): training step ${ms(plain.train)}, PGD step ${ms(plain.pgd)}; fused / plain: ${(gpu.train / plain.train).toFixed(2)}x, ${(gpu.pgd / plain.pgd).toFixed(2)}x`);
     console.log(`    wasm, fused kernels: training step ${ms(wasm.train)}, PGD step ${ms(wasm.pgd)}`);
   }
   if (software) console.log(`  ${cases.slice(1).map(([name]) => name).join('; ')}: not run on a software adapter (seconds a step)`);
