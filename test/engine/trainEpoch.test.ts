@@ -139,3 +139,47 @@ describe('a trainer handed no transpose makes it, to the same bits', () => {
     tf.dispose(list.flatMap((b) => [b.x, b.y, b.scale]));
   });
 });
+
+describe('a mixed adversarial epoch (train.mix.mode = mix)', () => {
+  it('steps on [x; x_adv] with labels [y; y] and loss weights [(1 - lambda)/B; lambda/B], the weights made once per batch size', async () => {
+    const lambda = 0.3;
+    const config = resolveSparseCoding({
+      task: { kind: 'sparse-coding', d, trainSize: n },
+      model: { kind: 'two-layer', width: m },
+      train: { batchSize: 30, attack: { kind: 'pgd', eps: 0.3, steps: 2 }, mix: { mode: 'mix', lambda } },
+    });
+    const net = TwoLayerNet.initialise(config.model, d, 3);
+    const inner = createGenericTrainer(net, config);
+    // The generic trainer, recording what each step is handed.
+    const seen: { rows: number; x: Float32Array; y: Float32Array; scale: Float32Array; scaleId: number; adversarial: Float32Array }[] = [];
+    let lastAdversarial: Float32Array | null = null;
+    const recording: Trainer = {
+      ...inner,
+      step: (x, xT, y, scale, lr) => {
+        seen.push({ rows: x.shape[0], x: x.dataSync() as Float32Array, y: y.dataSync() as Float32Array, scale: scale.dataSync() as Float32Array, scaleId: scale.id, adversarial: lastAdversarial! });
+        inner.step(x, xT, y, scale, lr);
+      },
+      perturb: (x, y, attack) => {
+        const xAdv = inner.perturb(x, y, attack);
+        lastAdversarial = xAdv.dataSync() as Float32Array;
+        return xAdv;
+      },
+    };
+    await trainEpoch(recording, data, config, { phase: 'adversarial', epoch: 1, epochs: 1, clip: null, shuffleRng: RandomStream.derive(1, 'shuffle'), attackRng: RandomStream.derive(1, 'attack') });
+    inner.dispose();
+    net.dispose();
+    // Batches of 30, 30 and 10, each doubled.
+    expect(seen.map((s) => s.rows)).toEqual([60, 60, 20]);
+    for (const s of seen) {
+      const B = s.rows / 2;
+      expect([...s.scale.subarray(0, B)]).toEqual(new Array(B).fill(Math.fround(Math.fround(1 / B) * Math.fround(1 - lambda))));
+      expect([...s.scale.subarray(B)]).toEqual(new Array(B).fill(Math.fround(Math.fround(1 / B) * Math.fround(lambda))));
+      expect([...s.y.subarray(B)]).toEqual([...s.y.subarray(0, B)]);
+      expect([...s.x.subarray(B * d)]).toEqual([...s.adversarial]);
+      expect(s.x.subarray(B * d)).not.toEqual(s.x.subarray(0, B * d));
+    }
+    // The two full batches share one weights tensor; the last, smaller one has its own.
+    expect(seen[1]!.scaleId).toBe(seen[0]!.scaleId);
+    expect(seen[2]!.scaleId).not.toBe(seen[0]!.scaleId);
+  });
+});

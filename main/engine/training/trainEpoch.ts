@@ -42,6 +42,17 @@ export async function trainEpoch(
   // and its clock runs only while its own code does (./memberClock.ts): from here, and again right
   // here after each await (the other members may run between the callee's end and this line)
   const resumed = () => later?.clock.resume();
+  // The mixed batch's loss weights [(1 - lambda) s, lambda s], once per batch size (the batches of
+  // an epoch share their 1/B weights, ./batches.ts), not 3 ops every adversarial batch.
+  const mixedScales = new Map<tf.Tensor1D, tf.Tensor1D>();
+  const mixedScale = (scale: tf.Tensor1D): tf.Tensor1D => {
+    let mixed = mixedScales.get(scale);
+    if (!mixed) {
+      mixed = tf.tidy(() => tf.concat([tf.mul(scale, 1 - lambda), tf.mul(scale, lambda)]) as tf.Tensor1D);
+      mixedScales.set(scale, mixed);
+    }
+    return mixed;
+  };
   resumed();
   try {
     for (const [k, batch] of batches.entries()) {
@@ -55,14 +66,10 @@ export async function trainEpoch(
           await step(xAdv, batch.y, batch.scale);
           resumed();
         } else {
-          const [x2, y2, s2] = tf.tidy(() => [
-            tf.concat([batch.x, xAdv], 0) as tf.Tensor2D,
-            tf.concat([batch.y, batch.y]) as tf.Tensor1D,
-            tf.concat([tf.mul(batch.scale, 1 - lambda), tf.mul(batch.scale, lambda)]) as tf.Tensor1D,
-          ]);
-          await step(x2, y2, s2);
+          const [x2, y2] = tf.tidy(() => [tf.concat([batch.x, xAdv], 0) as tf.Tensor2D, tf.concat([batch.y, batch.y]) as tf.Tensor1D]);
+          await step(x2, y2, mixedScale(batch.scale));
           resumed();
-          tf.dispose([x2, y2, s2]);
+          tf.dispose([x2, y2]);
         }
         xAdv.dispose();
       }
@@ -73,6 +80,7 @@ export async function trainEpoch(
       }
     }
   } finally {
+    tf.dispose([...mixedScales.values()]);
     disposeBatches(batches);
     trainer.sync();
   }
