@@ -70,6 +70,14 @@ describe('the layers', () => {
   });
 });
 
+describe('generated code', () => {
+  it("is not linted: the device kit's bundles, as the renderer's build (a kit built here must not fail npm test)", async () => {
+    expect(await eslint.isPathIgnored('.device/bench/webgpuSteps.mjs')).toBe(true);
+    expect(await eslint.isPathIgnored('renderer/dist/assets/index.js')).toBe(true);
+    expect(await eslint.isPathIgnored('bench/webgpuSteps.ts')).toBe(false);
+  });
+});
+
 describe('.vue files', () => {
   it('are linted with Vue\'s rules and the TypeScript parser', async () => {
     const loop = '<script setup lang="ts">\nconst items: number[] = [1, 2];\n</script>\n<template><ul><li v-for="item in items">{{ item }}</li></ul></template>\n';
